@@ -1,0 +1,285 @@
+"""The embedded stack: `python -m deploy.stack run` (what `make run` calls).
+
+Starts, in order and each only once ready: SeaweedFS (S3 on loopback, data under var/),
+Tansu (its log in that S3 store, so events survive restarts), the topics and buckets, every
+service and the gateway as separate processes; seeds the demo district; prints the URL and
+the demo logins. Ctrl-C stops everything. A process that dies is reported with the end of
+its log and restarted; one that keeps dying stops the stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from deploy.embedded import SeaweedFS, Tansu, free_port
+from deploy.init import InitSettings, initialise
+
+SERVICES = ("records", "review", "disclosure", "gas", "overload")
+DEFAULT_PORTS = {
+    "gateway": 8000, "s3": 8333, "kafka": 9092,
+    "records": 50051, "review": 50052, "disclosure": 50053, "gas": 50054, "overload": 50055,
+}
+MAX_RESTARTS = 3
+
+
+def log(msg: str) -> None:
+    print(f"[stack] {msg}", flush=True)
+
+
+def load_or_make_secrets(var: Path) -> dict[str, str]:
+    """Development secrets, made once and kept under var/ (never committed)."""
+    path = var / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    made = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "s3_access_key": "stack" + secrets.token_hex(6),
+        "s3_secret_key": secrets.token_urlsafe(24),
+        "records_log_signing_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "demo_password": "demo-" + secrets.token_hex(4),
+    }
+    path.write_text(json.dumps(made, indent=2))
+    path.chmod(0o600)
+    return made
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen | None = None
+    restarts: deque = field(default_factory=lambda: deque(maxlen=MAX_RESTARTS))
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        out = self.log_path.open("ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        out.close()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+class Stack:
+    """The whole platform on one machine; also used by the end-to-end tests."""
+
+    def __init__(self, var: Path, ports: dict[str, int] | None = None) -> None:
+        self.var = var.resolve()
+        self.var.mkdir(parents=True, exist_ok=True)
+        self.ports = dict(ports or DEFAULT_PORTS)
+        self.secrets = load_or_make_secrets(self.var)
+        self.logs = self.var / "logs"
+        self.s3 = SeaweedFS(
+            data_dir=self.var / "s3", s3_port=self.ports["s3"],
+            access_key=self.secrets["s3_access_key"], secret_key=self.secrets["s3_secret_key"],
+            log_path=self.logs / "seaweedfs.log",
+        )
+        self.kafka = Tansu(
+            s3_endpoint=self.s3.endpoint, access_key=self.secrets["s3_access_key"],
+            secret_key=self.secrets["s3_secret_key"], bucket="tansu", port=self.ports["kafka"],
+            log_path=self.logs / "tansu.log",
+        )
+        self.children: dict[str, Child] = {}
+        for name in SERVICES:
+            self.children[name] = Child(name, [sys.executable, "-m", f"services.{name}"],
+                                        self._service_env(name), self.logs / f"{name}.log")
+        self.children["gateway"] = Child("gateway", [sys.executable, "-m", "gateway"],
+                                         self._gateway_env(), self.logs / "gateway.log")
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def _base_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _service_env(self, name: str) -> dict[str, str]:
+        p = name.upper()
+        env = self._base_env()
+        env.update({
+            f"{p}_MODE": "development",
+            f"{p}_DATABASE_URL": f"sqlite:///{self.var / f'{name}.db'}",
+            f"{p}_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            f"{p}_GRPC_HOST": "127.0.0.1",
+            f"{p}_GRPC_PORT": str(self.ports[name]),
+            f"{p}_S3_ENDPOINT": self.s3.endpoint,
+            f"{p}_S3_ACCESS_KEY": self.secrets["s3_access_key"],
+            f"{p}_S3_SECRET_KEY": self.secrets["s3_secret_key"],
+        })
+        if name == "records":
+            env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
+        return env
+
+    def _gateway_env(self) -> dict[str, str]:
+        env = self._base_env()
+        env.update({
+            "GATEWAY_MODE": "development",
+            "GATEWAY_DATABASE_URL": f"sqlite:///{self.var / 'gateway.db'}",
+            "GATEWAY_HTTP_HOST": "127.0.0.1",
+            "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
+            "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
+            "GATEWAY_S3_PUBLIC_ENDPOINT": self.s3.endpoint,
+        })
+        for name in SERVICES:
+            env[f"GATEWAY_{name.upper()}_ADDR"] = f"127.0.0.1:{self.ports[name]}"
+        return env
+
+    # -- start and stop -------------------------------------------------------------
+
+    def start(self, ready_timeout: float = 90.0) -> None:
+        started = time.monotonic()
+        log(f"SeaweedFS (S3 on {self.s3.endpoint}, data in {self.var / 's3'}) ...")
+        self.s3.start()
+        self.s3.wait_ready(timeout=60)
+        log(f"Tansu (Kafka on {self.kafka.bootstrap}, log kept in S3) ...")
+        self.kafka.start()
+        self.kafka.wait_ready(timeout=60)
+        initialise(InitSettings(
+            kafka_bootstrap=self.kafka.bootstrap, s3_endpoint=self.s3.endpoint,
+            s3_access_key=self.secrets["s3_access_key"],
+            s3_secret_key=self.secrets["s3_secret_key"],
+        ))
+        log("topics and buckets ready; starting services ...")
+        for child in self.children.values():
+            child.start()
+        self.wait_ready(ready_timeout - (time.monotonic() - started))
+        from deploy.seed import seed_demo_district  # noqa: PLC0415
+
+        self.demo_logins = seed_demo_district(self.var / "gateway.db",
+                                              self.secrets["demo_password"])
+        log(f"ready in {time.monotonic() - started:.1f}s")
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + max(timeout, 5)
+        last = ""
+        while time.monotonic() < deadline:
+            self.check_children(restart=False)
+            try:
+                r = httpx.get(f"{self.gateway_url}/readyz", timeout=2)
+                if r.status_code == 200:
+                    return
+                last = r.text
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(0.3)
+        raise RuntimeError(f"gateway not ready after {timeout:.0f}s: {last}")
+
+    def check_children(self, *, restart: bool = True) -> None:
+        """Report a dead child loudly; restart it, or give up if it keeps dying."""
+        for child in self.children.values():
+            if child.proc is None or child.proc.poll() is None:
+                continue
+            code = child.proc.returncode
+            print(f"\n[stack] !!! {child.name} exited with code {code}; last lines of "
+                  f"{child.log_path}:\n{child.tail()}\n", file=sys.stderr, flush=True)
+            now = time.monotonic()
+            child.restarts.append(now)
+            if not restart or (len(child.restarts) == MAX_RESTARTS
+                               and now - child.restarts[0] < 60):
+                raise RuntimeError(f"{child.name} keeps exiting (code {code})")
+            log(f"restarting {child.name}")
+            child.start()
+
+    def stop(self) -> None:
+        log("stopping ...")
+        for name in ("gateway", *SERVICES):
+            self.children[name].stop()
+        self.kafka.stop()
+        self.s3.stop()
+        log("stopped")
+
+
+def free_ports() -> dict[str, int]:
+    return {name: free_port() for name in DEFAULT_PORTS}
+
+
+def remembered_free_ports(var: Path) -> dict[str, int]:
+    """Free ports picked on the first run and kept in var/, so later runs find their data."""
+    path = var / "ports.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    var.mkdir(parents=True, exist_ok=True)
+    ports = free_ports()
+    path.write_text(json.dumps(ports))
+    return ports
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.stack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the whole platform and wait for Ctrl-C")
+    run.add_argument("--var", type=Path, default=Path("var"), help="data directory")
+    run.add_argument("--free-ports", action="store_true",
+                     help="pick free ports on the first run instead of the defaults, and "
+                          "keep them in VAR/ports.json (tests)")
+    args = parser.parse_args(argv)
+
+    stack = Stack(args.var, remembered_free_ports(args.var) if args.free_ports else None)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack.start()
+        print_banner(stack)
+        while True:
+            time.sleep(1)
+            stack.check_children()
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:
+        print(f"[stack] !!! {exc}", file=sys.stderr, flush=True)
+        stack.stop()
+        return 1
+    stack.stop()
+    return 0
+
+
+def print_banner(stack: Stack) -> None:
+    lines = [
+        "",
+        f"  Gateway:   {stack.gateway_url}   (API docs: {stack.gateway_url}/docs)",
+        f"  S3:        http://{stack.s3.endpoint}   Kafka: {stack.kafka.bootstrap}",
+        f"  Logs:      {stack.logs}/",
+        "  Demo logins (password for all: "
+        f"{stack.secrets['demo_password']}):",
+    ]
+    lines += [f"    {login:<12} {what}" for login, what in stack.demo_logins]
+    lines += ["", "  Ctrl-C stops everything.", ""]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

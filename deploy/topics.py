@@ -1,0 +1,14 @@
+"""Every Kafka topic of the platform with its partition count; `deploy.init` creates them.
+
+Topics are named `<area>.<event-in-past-tense>.v1`. Add a topic here when a service starts
+producing it.
+"""
+
+TOPICS: dict[str, int] = {
+    "records.case-opened.v1": 6,
+}
+
+BUCKETS: tuple[str, ...] = (
+    "records-evidence",
+    "overload-evidence",
+)

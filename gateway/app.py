@@ -1,0 +1,117 @@
+"""The FastAPI gateway: one HTTP front for phones, devices and the public."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.clients import ServiceClients
+from gateway.config import Settings
+from gateway.deps import GatewayState
+from gateway.idempotency import IdempotencyMiddleware
+from gateway.problems import install_problem_handlers, problem_response
+from gateway.routes import auth, cases, ops
+from gateway.security.refresh import RefreshTokens
+from gateway.security.tokens import TokenService
+from services.chassis import context, metrics
+from services.chassis.db import Database, migrate
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Request id (taken from X-Request-ID when sane, else made), body limit, HTTP metrics."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else context.new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            response = problem_response(413, "body-too-large", "Request body too large",
+                                        f"at most {self.max_body_bytes} bytes")
+            response.headers["X-Request-ID"] = request_id
+            await response(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"],
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with context.bound(request_id=request_id, trace_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                route = scope.get("route")
+                path = getattr(route, "path", "unmatched")
+                metrics.HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
+                metrics.HTTP_LATENCY.labels(scope["method"], path).observe(
+                    time.perf_counter() - started)
+
+
+def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> FastAPI:
+    """Build the app; the database is migrated and channels opened in the lifespan."""
+    database = Database.from_url(settings.database_url)
+    tokens = TokenService(
+        settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience,
+        access_ttl_s=settings.access_token_ttl_s, refresh_ttl_s=settings.refresh_token_ttl_s,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(database.engine, MIGRATIONS)
+        service_clients = clients or ServiceClients(settings.service_addrs(),
+                                                    settings.grpc_timeout_s)
+        app.state.gateway = GatewayState(settings=settings, db=database,
+                                         clients=service_clients, tokens=tokens,
+                                         refresh=RefreshTokens(database, tokens))
+        yield
+        await service_clients.close()
+        database.dispose()
+
+    app = FastAPI(
+        title="Field enforcement platform API",
+        version="1.0.0",
+        summary="For officers' phone apps, gas devices, weigh stations and public readers.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(ops.router)
+    app.include_router(auth.router)
+    app.include_router(cases.router)
+
+    def principal_of(headers: dict[bytes, bytes]) -> str | None:
+        value = headers.get(b"authorization", b"").decode("latin-1")
+        if not value.lower().startswith("bearer "):
+            return None
+        try:
+            return tokens.decode_access(value[7:].strip()).user_id
+        except Exception:
+            return None  # the route answers 401 itself
+
+    app.add_middleware(IdempotencyMiddleware, database_getter=lambda: database,
+                       principal_resolver=principal_of)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

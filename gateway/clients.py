@@ -1,0 +1,30 @@
+"""gRPC channels to the services, one per service for the life of the app."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+
+from enforcement.records.v1 import records_pb2_grpc
+from services.chassis.grpc_client import check_health, make_channel
+
+
+class ServiceClients:
+    def __init__(self, addrs: dict[str, str], timeout_s: float) -> None:
+        self.addrs = addrs
+        self.channels: dict[str, grpc.aio.Channel] = {
+            name: make_channel(addr, default_timeout=timeout_s) for name, addr in addrs.items()
+        }
+        self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
+
+    async def health(self) -> dict[str, bool]:
+        names = list(self.channels)
+        results = await asyncio.gather(
+            *(check_health(self.channels[n], timeout=1.0) for n in names),
+            return_exceptions=True,
+        )
+        return {n: r is True for n, r in zip(names, results, strict=True)}
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.channels.values()))

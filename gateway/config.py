@@ -1,0 +1,46 @@
+"""Gateway settings (env prefix GATEWAY_), built once in `python -m gateway`."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.chassis.settings import DEV_SECRET_PREFIX, Mode
+
+SERVICES = ("records", "review", "disclosure", "gas", "overload")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+
+    mode: Mode = Mode.development
+    database_url: str = "sqlite:///var/gateway.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    jwt_secret: SecretStr = SecretStr(DEV_SECRET_PREFIX + "jwt-secret-change-me-0123456789abcdef")
+    jwt_issuer: str = "enforcement-gateway"
+    jwt_audience: str = "enforcement-apps"
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 14 * 24 * 3600
+    device_signature_window_s: int = 300
+    records_addr: str = "127.0.0.1:50051"
+    review_addr: str = "127.0.0.1:50052"
+    disclosure_addr: str = "127.0.0.1:50053"
+    gas_addr: str = "127.0.0.1:50054"
+    overload_addr: str = "127.0.0.1:50055"
+    grpc_timeout_s: float = Field(default=5.0, description="deadline of every gRPC call")
+    s3_public_endpoint: str = "127.0.0.1:8333"
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = 1024 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Settings:
+        if self.mode is Mode.production:
+            secret = self.jwt_secret.get_secret_value()
+            if secret.startswith(DEV_SECRET_PREFIX) or len(secret.encode()) < 32:
+                raise ValueError("GATEWAY_JWT_SECRET must be a real secret of 32+ bytes")
+        return self
+
+    def service_addrs(self) -> dict[str, str]:
+        return {name: getattr(self, f"{name}_addr") for name in SERVICES}

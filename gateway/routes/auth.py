@@ -1,0 +1,94 @@
+"""Officer login: a short-lived access token and a rotating refresh token."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from gateway import db as gwdb
+from gateway.deps import CurrentPrincipal, State
+from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.security.passwords import hash_password, verify_password
+from gateway.security.principals import Principal
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+# Compared against when the username is unknown, so both paths cost one argon2 verify.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="seconds until the access token expires")
+    refresh_token: str
+
+
+class Me(BaseModel):
+    user_id: str
+    username: str
+    display_name: str
+    roles: list[str]
+    agency_id: str
+    town: str | None
+    certificate_no: str | None
+
+
+def _check_login(state, username: str, password: str) -> Principal | None:
+    with state.db.read() as conn:
+        user = gwdb.get_user_by_username(conn, username)
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    return user.to_principal()
+
+
+async def _pair(state, principal: Principal) -> TokenPair:
+    access, expires_in = state.tokens.issue_access(principal)
+    refresh, _expires_at = await asyncio.to_thread(state.refresh.issue, principal)
+    return TokenPair(access_token=access, expires_in=expires_in, refresh_token=refresh)
+
+
+@router.post("/login", operation_id="login", response_model=TokenPair,
+             responses=PROBLEM_RESPONSES, summary="Log in with username and password")
+async def login(body: LoginRequest, state: State) -> TokenPair:
+    principal = await asyncio.to_thread(_check_login, state, body.username, body.password)
+    if principal is None:
+        raise ProblemError(status=401, type="bad-credentials", title="Login failed",
+                           detail="unknown username or wrong password")
+    return await _pair(state, principal)
+
+
+@router.post("/refresh", operation_id="refreshToken", response_model=TokenPair,
+             responses=PROBLEM_RESPONSES,
+             summary="Trade a refresh token for a new pair (the old one stops working)")
+async def refresh(body: RefreshRequest, state: State) -> TokenPair:
+    principal, new_refresh, _expires_at = await asyncio.to_thread(
+        state.refresh.rotate, body.refresh_token
+    )
+    access, expires_in = state.tokens.issue_access(principal)
+    return TokenPair(access_token=access, expires_in=expires_in, refresh_token=new_refresh)
+
+
+@router.get("/me", operation_id="me", response_model=Me, responses=PROBLEM_RESPONSES,
+            summary="Who the access token belongs to")
+async def me(principal: CurrentPrincipal) -> Me:
+    return Me(
+        user_id=principal.user_id, username=principal.username,
+        display_name=principal.display_name, roles=sorted(r.value for r in principal.roles),
+        agency_id=principal.agency_id, town=principal.town,
+        certificate_no=principal.certificate_no,
+    )

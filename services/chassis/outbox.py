@@ -1,0 +1,225 @@
+"""Transactional outbox and its relay to Kafka.
+
+A use case records events in its unit of work; they are inserted into `outbox` in the same
+transaction as the state change. The relay reads unpublished rows in id order, publishes them
+with an idempotent `acks="all"` producer keyed by aggregate id, and marks them published only
+after the broker acknowledged them. A crash between publishing and marking re-publishes the
+same rows (same event ids), which the consumers' inbox turns into no second effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from kafka import KafkaProducer
+
+from services.chassis import metrics
+from services.chassis.events import OutboxEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+_OUTBOX = sa.table(
+    "outbox",
+    sa.column("id"),
+    sa.column("event_id"),
+    sa.column("topic"),
+    sa.column("key"),
+    sa.column("event_type"),
+    sa.column("payload"),
+    sa.column("created_at"),
+    sa.column("published_at"),
+)
+
+
+def write_outbox_rows(conn: sa.Connection, events: Iterable[OutboxEvent]) -> None:
+    conn.execute(
+        _OUTBOX.insert(),
+        [
+            {
+                "event_id": e.event_id,
+                "topic": e.topic,
+                "key": e.key,
+                "event_type": e.event_type,
+                "payload": e.payload,
+                "created_at": e.created_at,
+            }
+            for e in events
+        ],
+    )
+
+
+def producer_config(bootstrap: str, client_id: str) -> dict[str, Any]:
+    """Settings for a producer that never loses or reorders an acknowledged message."""
+    return {
+        "bootstrap_servers": bootstrap.split(","),
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "max_in_flight_requests_per_connection": 5,
+        "linger_ms": 5,
+        "batch_size": 64 * 1024,
+        "delivery_timeout_ms": 30_000,
+        "request_timeout_ms": 10_000,
+        "max_block_ms": 10_000,
+        "reconnect_backoff_max_ms": 2_000,
+        "allow_auto_create_topics": False,
+    }
+
+
+class OutboxRelay:
+    """Publishes a service's outbox rows to Kafka, in id order, until stopped."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        bootstrap: str,
+        service: str,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.2,
+        producer_factory: Callable[[], Any] | None = None,
+        after_publish: Callable[[Sequence[int]], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._service = service
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._producer_factory = producer_factory or (
+            lambda: KafkaProducer(**producer_config(bootstrap, f"{service}-outbox-relay"))
+        )
+        self._after_publish = after_publish  # test hook: runs between publish and mark
+        self._producer: Any = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows, so they go out without waiting."""
+        self._wake.set()
+
+    def backlog(self) -> int:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(_OUTBOX).where(
+                    _OUTBOX.c.published_at.is_(None)
+                )
+            ).scalar_one()
+
+    def publish_batch(self) -> int:
+        """Publish the oldest unpublished rows; returns how many were marked published.
+
+        Only the run of rows up to the first failure is marked, so a later row is never
+        marked while an earlier one is still waiting.
+        """
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(_OUTBOX.c.id, _OUTBOX.c.event_id, _OUTBOX.c.topic, _OUTBOX.c.key,
+                          _OUTBOX.c.event_type, _OUTBOX.c.payload)
+                .where(_OUTBOX.c.published_at.is_(None))
+                .order_by(_OUTBOX.c.id)
+                .limit(self._batch_size)
+            ).all()
+        if not rows:
+            return 0
+        producer = self._get_producer()
+        futures = [
+            producer.send(
+                row.topic,
+                key=row.key.encode(),
+                value=bytes(row.payload),
+                headers=[("event_id", row.event_id.encode()),
+                         ("event_type", row.event_type.encode())],
+            )
+            for row in rows
+        ]
+        producer.flush()
+        done: list[int] = []
+        error: BaseException | None = None
+        for row, future in zip(rows, futures, strict=True):
+            try:
+                future.get(timeout=0)
+            except Exception as exc:
+                error = exc
+                break
+            done.append(row.id)
+        if done:
+            if self._after_publish is not None:
+                self._after_publish(done)
+            self._mark_published(done)
+            metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(done))
+        if error is not None:
+            raise error
+        return len(done)
+
+    def _mark_published(self, ids: list[int]) -> None:
+        now = utcnow()
+        with self._engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                conn.execute(
+                    _OUTBOX.update()
+                    .where(_OUTBOX.c.id.in_(ids[start:start + 500]))
+                    .values(published_at=now)
+                )
+
+    def _get_producer(self) -> Any:
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        return self._producer
+
+    def _drop_producer(self) -> None:
+        # A fresh producer gets a fresh idempotence session after a failure.
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=1)
+            except Exception:
+                log.debug("closing producer failed", exc_info=True)
+
+    def run(self) -> None:
+        """Loop until `stop()`: publish what is there, back off while the broker is down."""
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                published = self.publish_batch()
+                backoff = 0.5
+            except Exception as exc:
+                metrics.OUTBOX_FAILURES.labels(self._service).inc()
+                log.warning("outbox relay cannot publish, retrying in %.1fs: %s", backoff, exc)
+                self._drop_producer()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            try:
+                metrics.OUTBOX_BACKLOG.labels(self._service).set(self.backlog())
+            except Exception:
+                log.debug("backlog gauge failed", exc_info=True)
+            if published < self._batch_size:
+                self._wake.wait(self._poll_interval_s)
+                self._wake.clear()
+        self._drop_producer()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name=f"{self._service}-outbox-relay",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until the outbox is empty (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.backlog() == 0:
+                return True
+            self.wake()
+            time.sleep(0.05)
+        return False

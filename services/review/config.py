@@ -1,0 +1,14 @@
+"""Review service settings (env prefix REVIEW_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.chassis.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REVIEW_", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///var/review.db"
+    grpc_port: int = 50052
