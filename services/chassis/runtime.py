@@ -71,7 +71,7 @@ class ServiceRuntime:
     async def start(self) -> int:
         migrate(self.db.engine, self.spec.migrations)
         if self.settings.metrics_port is not None:
-            start_metrics_server(self.settings.metrics_port)
+            start_metrics_server(self.settings.metrics_port, addr=self.settings.grpc_host)
         self.relay.start()
         if self.consumer is not None:
             self.consumer.start()
