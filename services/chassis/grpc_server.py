@@ -66,7 +66,8 @@ class _ContextInterceptor(grpc.aio.ServerInterceptor):
                     code = _code_of(ctx, error)
                     metrics.GRPC_REQUESTS.labels(method, code).inc()
                     metrics.GRPC_LATENCY.labels(method).observe(elapsed)
-                    level = logging.WARNING if code in {"UNKNOWN", "INTERNAL"} else logging.INFO
+                    level = (logging.WARNING if code in {"UNKNOWN", "INTERNAL"}
+                             else logging.DEBUG if method.startswith("/grpc.") else logging.INFO)
                     log.log(level, "grpc %s %s %.1fms", method, code, elapsed * 1000,
                             extra={"grpc_method": method, "grpc_code": code},
                             exc_info=error if code == "UNKNOWN" else None)

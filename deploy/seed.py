@@ -1,0 +1,71 @@
+"""The demo district for `make run`: agencies, officers with roles, a legal reviewer, a
+supervisor, and device credentials for a few gas devices and a weigh station.
+
+Runs against the gateway's database after the gateway migrated it; adds only what is missing,
+so a second `make run` keeps the first run's data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gateway import db as gwdb
+from gateway.security.device_signing import DeviceCredentials
+from services.chassis.db import Database
+
+AGENCY = "xinbei-yjj"  # 新北区应急管理局 (district emergency management bureau)
+
+USERS = [
+    # username, user id, name, roles, town, certificate
+    ("officer1", "u-officer1", "张伟", ["officer"], "薛家镇", "32041120001"),
+    ("officer2", "u-officer2", "李娜", ["officer"], "薛家镇", "32041120002"),
+    ("officer3", "u-officer3", "陈刚", ["officer"], "龙虎塘街道", "32041120003"),
+    ("reviewer", "u-reviewer", "王芳", ["legal_reviewer"], None, None),
+    ("supervisor", "u-supervisor", "赵强", ["supervisor"], None, None),
+    ("admin", "u-admin", "系统管理员", ["admin"], None, None),
+]
+
+DEVICES = [
+    # device id, kind, owner (venue or station)
+    ("gas-det-0001", "gas_detector", "venue-xuejia-001"),
+    ("gas-valve-0001", "shutoff_valve", "venue-xuejia-001"),
+    ("gas-det-0002", "gas_detector", "venue-longhutang-002"),
+    ("gas-valve-0002", "shutoff_valve", "venue-longhutang-002"),
+    ("wim-station-01", "weigh_station", "station-g312-km45"),
+]
+
+
+def seed_demo_district(gateway_db: Path, password: str) -> list[tuple[str, str]]:
+    """Create the demo users and devices; returns (login, description) lines for the banner.
+
+    Device secrets are written to gateway_db's folder as demo-devices.json (development only).
+    """
+    database = Database.from_url(f"sqlite:///{gateway_db}")
+    try:
+        with database.unit_of_work() as uow:
+            for username, user_id, name, roles, town, cert in USERS:
+                if gwdb.get_user_by_username(uow.conn, username) is None:
+                    gwdb.create_user(uow.conn, username=username, password=password,
+                                     display_name=name, roles=roles, agency_id=AGENCY,
+                                     town=town, certificate_no=cert, user_id=user_id)
+            uow.commit()
+        credentials = DeviceCredentials(database)
+        secrets_file = gateway_db.parent / "demo-devices.json"
+        known = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
+        for device_id, kind, owner in DEVICES:
+            if credentials.get(device_id) is None:
+                known[device_id] = {"secret": credentials.provision(device_id, kind, owner),
+                                    "kind": kind, "owner": owner}
+        secrets_file.write_text(json.dumps(known, indent=2, ensure_ascii=False))
+        secrets_file.chmod(0o600)
+        with database.read() as conn:
+            count = conn.execute(sa.select(sa.func.count()).select_from(gwdb.users)).scalar_one()
+    finally:
+        database.dispose()
+    lines = [(u, f"{n} ({', '.join(r)}{', ' + t if t else ''})")
+             for u, _id, n, r, t, _c in USERS]
+    lines.append(("devices", f"signing secrets in {secrets_file} ({count} users in all)"))
+    return lines
