@@ -160,7 +160,7 @@ class SeaweedFS(_Process):
             f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume_grpc']}",
             f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer_grpc']}",
             "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}",
-            "-s3.port.iceberg=0", f"-s3.config={identities}",
+            "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={identities}",
             "-volume.max=0", "-master.volumeSizeLimitMB=128",
             "-master.volumePreallocate=false", "-master.telemetry=false",
         ]

@@ -212,12 +212,19 @@ class Stack:
             child.start()
 
     def stop(self) -> None:
-        log("stopping ...")
-        for name in ("gateway", *SERVICES):
-            self.children[name].stop()
-        self.kafka.stop()
-        self.s3.stop()
-        log("stopped")
+        # A second Ctrl-C must not leave children behind half-way through.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            log("stopping ...")
+            for name in ("gateway", *SERVICES):
+                self.children[name].stop()
+            self.kafka.stop()
+            self.s3.stop()
+            log("stopped")
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def free_ports() -> dict[str, int]:
