@@ -136,7 +136,7 @@ def test_health_checks_use_the_right_probe(services: dict) -> None:
     gateway_test = " ".join(services["gateway"]["healthcheck"]["test"])
     assert "urllib" in gateway_test and "/readyz" in gateway_test
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
-    for name, service in services.items():
+    for service in services.values():
         if str(service.get("image", "")).startswith("apache/kafka:"):
             assert "kafka-broker-api-versions.sh" in " ".join(service["healthcheck"]["test"])
         if str(service.get("image", "")).startswith("chrislusf/seaweedfs"):
@@ -149,9 +149,7 @@ def test_dependencies_wait_for_health_or_completion(services: dict) -> None:
         depends = service.get("depends_on") or {}
         assert isinstance(depends, dict), f"{name}: depends_on must name a condition"
         for target, spec in depends.items():
-            expected = (
-                "service_completed_successfully" if target in jobs else "service_healthy"
-            )
+            expected = "service_completed_successfully" if target in jobs else "service_healthy"
             assert spec["condition"] == expected, f"{name} -> {target}"
     for name in APP_PROCESSES:
         depends = services[name]["depends_on"]
@@ -221,8 +219,9 @@ def test_postgres_init_script_creates_every_database(services: dict) -> None:
 
 
 def test_kafka_is_three_kraft_brokers_with_replication_three(services: dict) -> None:
-    brokers = {n: s for n, s in services.items()
-               if str(s.get("image", "")).startswith("apache/kafka:")}
+    brokers = {
+        n: s for n, s in services.items() if str(s.get("image", "")).startswith("apache/kafka:")
+    }
     assert len(brokers) == 3
     cluster_ids, node_ids = set(), set()
     for name, service in brokers.items():
@@ -267,8 +266,12 @@ def test_service_settings_are_complete_and_consistent(services: dict) -> None:
         assert gateway_addr == f"{name}:{port}"
     assert "RECORDS_LOG_SIGNING_KEY" in env_of(services["records"])
     gateway = env_of(services["gateway"])
-    for key in ("GATEWAY_HTTP_HOST", "GATEWAY_HTTP_PORT", "GATEWAY_JWT_SECRET",
-                "GATEWAY_S3_PUBLIC_ENDPOINT"):
+    for key in (
+        "GATEWAY_HTTP_HOST",
+        "GATEWAY_HTTP_PORT",
+        "GATEWAY_JWT_SECRET",
+        "GATEWAY_S3_PUBLIC_ENDPOINT",
+    ):
         assert key in gateway
 
 
@@ -324,8 +327,9 @@ def test_k8s_manifests_match_the_kubernetes_schemas() -> None:
             try:
                 kubernetes_validate.validate(doc, version, strict=True)
             except kubernetes_validate.ValidationError as error:  # pragma: no cover - message
-                pytest.fail(f"{filename} {doc['kind']}/{doc['metadata']['name']} {version}: "
-                            f"{error}")
+                pytest.fail(
+                    f"{filename} {doc['kind']}/{doc['metadata']['name']} {version}: {error}"
+                )
 
 
 def test_k8s_has_every_process() -> None:
