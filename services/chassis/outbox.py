@@ -94,6 +94,7 @@ class OutboxRelay:
         )
         self._after_publish = after_publish  # test hook: runs between publish and mark
         self._producer: Any = None
+        self._leader_conn: sa.Connection | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -110,12 +111,47 @@ class OutboxRelay:
                 )
             ).scalar_one()
 
+    def _is_leader(self) -> bool:
+        """On PostgreSQL only one replica's relay publishes: the one holding a session-level
+        advisory lock. Two relays on one outbox would publish rows twice and out of order.
+        SQLite has one process per file, so there is nothing to elect."""
+        if self._engine.dialect.name != "postgresql":
+            return True
+        if self._leader_conn is not None:
+            try:
+                self._leader_conn.exec_driver_sql("SELECT 1")
+                return True
+            except Exception:
+                self._release_leadership()
+        conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(hashtext(:k))"),
+                           {"k": f"outbox-relay:{self._service}"}).scalar_one()
+        if got:
+            self._leader_conn = conn
+            log.info("outbox relay of %s is the publishing replica", self._service)
+            return True
+        conn.close()
+        return False
+
+    def _release_leadership(self) -> None:
+        conn, self._leader_conn = self._leader_conn, None
+        if conn is None:
+            return
+        try:
+            # The pool keeps the session alive, so the lock must be released explicitly.
+            conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+            conn.close()
+        except Exception:
+            conn.invalidate()  # a broken session drops its locks with it
+
     def publish_batch(self) -> int:
         """Publish the oldest unpublished rows; returns how many were marked published.
 
         Only the run of rows up to the first failure is marked, so a later row is never
         marked while an earlier one is still waiting.
         """
+        if not self._is_leader():
+            return 0
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(_OUTBOX.c.id, _OUTBOX.c.event_id, _OUTBOX.c.topic, _OUTBOX.c.key,
@@ -202,6 +238,7 @@ class OutboxRelay:
                 self._wake.wait(self._poll_interval_s)
                 self._wake.clear()
         self._drop_producer()
+        self._release_leadership()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name=f"{self._service}-outbox-relay",

@@ -157,3 +157,18 @@ def test_failing_handler_is_retried_then_dead_lettered_and_rolled_back(database,
     assert count(database, effects) == 0
     inbox = sa.table("inbox", sa.column("event_id"))
     assert count(database, inbox) == 0
+
+
+def test_only_one_relay_per_postgresql_database_publishes(db_url, database, kafka_bootstrap,
+                                                          topic):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("leader election is for PostgreSQL; SQLite has one process per file")
+    write_events(database, topic, [("agg", f"v{i}") for i in range(5)])
+    first = OutboxRelay(database.engine, bootstrap=kafka_bootstrap, service="elect")
+    second = OutboxRelay(database.engine, bootstrap=kafka_bootstrap, service="elect")
+    assert first.publish_batch() == 5
+    write_events(database, topic, [("agg", "late")])
+    assert second.publish_batch() == 0, "a second replica must not publish"
+    first._release_leadership()  # the leader's process ends
+    assert second.publish_batch() == 1
+    second._release_leadership()
