@@ -31,6 +31,8 @@ SERVICES = ("records", "review", "disclosure", "gas", "overload")
 DEFAULT_PORTS = {
     "gateway": 8000, "s3": 8333, "kafka": 9092,
     "records": 50051, "review": 50052, "disclosure": 50053, "gas": 50054, "overload": 50055,
+    "records-metrics": 9111, "review-metrics": 9112, "disclosure-metrics": 9113,
+    "gas-metrics": 9114, "overload-metrics": 9115,
 }
 MAX_RESTARTS = 3
 
@@ -133,6 +135,7 @@ class Stack:
             f"{p}_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             f"{p}_GRPC_HOST": "127.0.0.1",
             f"{p}_GRPC_PORT": str(self.ports[name]),
+            f"{p}_METRICS_PORT": str(self.ports[f"{name}-metrics"]),
             f"{p}_S3_ENDPOINT": self.s3.endpoint,
             f"{p}_S3_ACCESS_KEY": self.secrets["s3_access_key"],
             f"{p}_S3_SECRET_KEY": self.secrets["s3_secret_key"],
@@ -279,6 +282,8 @@ def print_banner(stack: Stack) -> None:
         "",
         f"  Gateway:   {stack.gateway_url}   (API docs: {stack.gateway_url}/docs)",
         f"  S3:        http://{stack.s3.endpoint}   Kafka: {stack.kafka.bootstrap}",
+        "  Metrics:   " + "  ".join(f"{n} :{stack.ports[f'{n}-metrics']}" for n in SERVICES)
+        + f"  gateway {stack.gateway_url}/metrics",
         f"  Logs:      {stack.logs}/",
         "  Demo logins (password for all: "
         f"{stack.secrets['demo_password']}):",

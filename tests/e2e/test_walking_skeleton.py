@@ -147,6 +147,19 @@ def test_broker_down_for_20_seconds_loses_no_event(http, stack, officer, colleag
     assert review_sees(stack, opened, timeout_s=90) == dict.fromkeys(opened, 1)
 
 
+def test_each_process_exposes_its_metrics(http, stack, officer, colleague_id):
+    r = http.post("/v1/cases", json=case_body(colleague_id), headers=auth(officer))
+    assert r.status_code == 201
+    assert review_sees(stack, [r.json()["case_id"]])  # the event went all the way through
+    records = httpx.get(f"http://127.0.0.1:{stack.ports['records-metrics']}/metrics").text
+    assert 'grpc_server_requests_total{code="OK",method="/enforcement.records.v1.' in records
+    assert 'outbox_published_total{service="records"}' in records
+    review = httpx.get(f"http://127.0.0.1:{stack.ports['review-metrics']}/metrics").text
+    assert 'consumer_messages_total{consumer="review"' in review
+    gateway = http.get("/metrics").text
+    assert 'http_requests_total{method="POST",route="/v1/cases",status="201"}' in gateway
+
+
 def test_every_route_is_documented(http):
     spec = http.get("/openapi.json").json()
     paths = spec["paths"]
