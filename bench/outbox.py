@@ -29,8 +29,12 @@ from services.chassis.outbox import OutboxRelay, producer_config
 
 metadata = sa.MetaData()
 define_messaging_tables(metadata)
-facts = sa.Table("facts", metadata, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("value", sa.String(50)))
+facts = sa.Table(
+    "facts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("value", sa.String(50)),
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -74,8 +78,12 @@ def run_variant(name: str, bootstrap: str, workdir: Path, n: int, writers: int =
 
     def writer(start: int) -> None:
         for i in range(start, n, writers):
-            event = build_event(topic=topic, aggregate_id=f"agg-{i % 50}",
-                                payload=wrappers_pb2.StringValue(value=str(i)), producer="bench")
+            event = build_event(
+                topic=topic,
+                aggregate_id=f"agg-{i % 50}",
+                payload=wrappers_pb2.StringValue(value=str(i)),
+                producer="bench",
+            )
             with db.unit_of_work() as uow:
                 uow.conn.execute(facts.insert().values(value=str(i)))
                 if relay is not None:
@@ -101,8 +109,12 @@ def run_variant(name: str, bootstrap: str, workdir: Path, n: int, writers: int =
     db.dispose()
     latencies = [(received[e] - committed[e]) * 1000 for e in committed if e in received]
     return {
-        "variant": name, "events": n, "delivered": len(latencies),
+        "variant": name,
+        "events": n,
+        "delivered": len(latencies),
         "commits_per_s": n / elapsed,
-        "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
-        "p99_ms": percentile(latencies, 0.99), "mean_ms": statistics.fmean(latencies),
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
+        "mean_ms": statistics.fmean(latencies),
     }

@@ -23,24 +23,40 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         keys = {"access_key": "bench", "secret_key": "bench-secret-0123"}
-        with SeaweedFS(data_dir=work / "s3", **keys) as s3, \
-                Tansu(s3_endpoint=s3.endpoint, log_path=work / "tansu.log", **keys) as broker:
+        with (
+            SeaweedFS(data_dir=work / "s3", **keys) as s3,
+            Tansu(s3_endpoint=s3.endpoint, log_path=work / "tansu.log", **keys) as broker,
+        ):
             rows = []
             for r in range(args.rounds):
                 # Alternate the order so neither variant always runs on a warmer broker.
-                for name in (("direct", "outbox") if r % 2 == 0 else ("outbox", "direct")):
-                    print(f"round {r + 1}/{args.rounds}: {name} ({args.events} events) ...",
-                          flush=True)
+                for name in ("direct", "outbox") if r % 2 == 0 else ("outbox", "direct"):
+                    print(
+                        f"round {r + 1}/{args.rounds}: {name} ({args.events} events) ...",
+                        flush=True,
+                    )
                     rows.append(run_variant(name, broker.bootstrap, work, args.events))
-                    print("  " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else
-                                           f"{k}={v}" for k, v in rows[-1].items()), flush=True)
+                    print(
+                        "  "
+                        + ", ".join(
+                            f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
+                            for k, v in rows[-1].items()
+                        ),
+                        flush=True,
+                    )
     write_doc(rows, args)
 
 
 def _best(rows: list[dict], name: str) -> dict:
     mine = [r for r in rows if r["variant"] == name]
-    return {k: (sorted(r[k] for r in mine)[len(mine) // 2] if isinstance(mine[0][k], float)
-                else mine[0][k]) for k in mine[0]}
+    return {
+        k: (
+            sorted(r[k] for r in mine)[len(mine) // 2]
+            if isinstance(mine[0][k], float)
+            else mine[0][k]
+        )
+        for k in mine[0]
+    }
 
 
 def write_doc(rows: list[dict], args: argparse.Namespace) -> None:
@@ -66,12 +82,15 @@ def write_doc(rows: list[dict], args: argparse.Namespace) -> None:
         "|---|---:|---:|---:|---:|",
     ]
     for r in (direct, outbox):
-        lines.append(f"| {r['variant']} | {r['commits_per_s']:.0f} | {r['p50_ms']:.0f} ms | "
-                     f"{r['p95_ms']:.0f} ms | {r['p99_ms']:.0f} ms |")
+        lines.append(
+            f"| {r['variant']} | {r['commits_per_s']:.0f} | {r['p50_ms']:.0f} ms | "
+            f"{r['p95_ms']:.0f} ms | {r['p99_ms']:.0f} ms |"
+        )
+    throughput = outbox["commits_per_s"] / direct["commits_per_s"]
+    latency = outbox["p95_ms"] / direct["p95_ms"]
     lines += [
         "",
-        f"Ratio outbox / direct: throughput {outbox['commits_per_s'] / direct['commits_per_s']:.2f}×, "
-        f"p95 latency {outbox['p95_ms'] / direct['p95_ms']:.2f}×.",
+        f"Ratio outbox / direct: throughput {throughput:.2f}×, p95 latency {latency:.2f}×.",
         "",
         "All rounds:",
         "",
@@ -79,9 +98,11 @@ def write_doc(rows: list[dict], args: argparse.Namespace) -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['variant']} | {r['events']} | {r['delivered']} | "
-                     f"{r['commits_per_s']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-                     f"{r['p99_ms']:.0f} |")
+        lines.append(
+            f"| {r['variant']} | {r['events']} | {r['delivered']} | "
+            f"{r['commits_per_s']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
+            f"{r['p99_ms']:.0f} |"
+        )
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text("\n".join(lines) + "\n")
     print(f"wrote {DOC}")

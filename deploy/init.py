@@ -30,10 +30,13 @@ class InitSettings(BaseSettings):
 
 
 def initialise(settings: InitSettings) -> None:
-    ensure_topics(settings.kafka_bootstrap, TOPICS,
-                  replication_factor=settings.replication_factor)
-    store = ObjectStore(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
-                        secure=settings.s3_secure)
+    ensure_topics(settings.kafka_bootstrap, TOPICS, replication_factor=settings.replication_factor)
+    store = ObjectStore(
+        settings.s3_endpoint,
+        settings.s3_access_key,
+        settings.s3_secret_key,
+        secure=settings.s3_secure,
+    )
     for bucket in BUCKETS:
         store.ensure_bucket(bucket)
     log.info("created %d topics and %d buckets", len(TOPICS), len(BUCKETS))

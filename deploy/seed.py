@@ -48,24 +48,34 @@ def seed_demo_district(gateway_db: Path, password: str) -> list[tuple[str, str]]
         with database.unit_of_work() as uow:
             for username, user_id, name, roles, town, cert in USERS:
                 if gwdb.get_user_by_username(uow.conn, username) is None:
-                    gwdb.create_user(uow.conn, username=username, password=password,
-                                     display_name=name, roles=roles, agency_id=AGENCY,
-                                     town=town, certificate_no=cert, user_id=user_id)
+                    gwdb.create_user(
+                        uow.conn,
+                        username=username,
+                        password=password,
+                        display_name=name,
+                        roles=roles,
+                        agency_id=AGENCY,
+                        town=town,
+                        certificate_no=cert,
+                        user_id=user_id,
+                    )
             uow.commit()
         credentials = DeviceCredentials(database)
         secrets_file = gateway_db.parent / "demo-devices.json"
         known = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
         for device_id, kind, owner in DEVICES:
             if credentials.get(device_id) is None:
-                known[device_id] = {"secret": credentials.provision(device_id, kind, owner),
-                                    "kind": kind, "owner": owner}
+                known[device_id] = {
+                    "secret": credentials.provision(device_id, kind, owner),
+                    "kind": kind,
+                    "owner": owner,
+                }
         secrets_file.write_text(json.dumps(known, indent=2, ensure_ascii=False))
         secrets_file.chmod(0o600)
         with database.read() as conn:
             count = conn.execute(sa.select(sa.func.count()).select_from(gwdb.users)).scalar_one()
     finally:
         database.dispose()
-    lines = [(u, f"{n} ({', '.join(r)}{', ' + t if t else ''})")
-             for u, _id, n, r, t, _c in USERS]
+    lines = [(u, f"{n} ({', '.join(r)}{', ' + t if t else ''})") for u, _id, n, r, t, _c in USERS]
     lines.append(("devices", f"signing secrets in {secrets_file} ({count} users in all)"))
     return lines

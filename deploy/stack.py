@@ -29,10 +29,19 @@ from deploy.init import InitSettings, initialise
 
 SERVICES = ("records", "review", "disclosure", "gas", "overload")
 DEFAULT_PORTS = {
-    "gateway": 8000, "s3": 8333, "kafka": 9092,
-    "records": 50051, "review": 50052, "disclosure": 50053, "gas": 50054, "overload": 50055,
-    "records-metrics": 9111, "review-metrics": 9112, "disclosure-metrics": 9113,
-    "gas-metrics": 9114, "overload-metrics": 9115,
+    "gateway": 8000,
+    "s3": 8333,
+    "kafka": 9092,
+    "records": 50051,
+    "review": 50052,
+    "disclosure": 50053,
+    "gas": 50054,
+    "overload": 50055,
+    "records-metrics": 9111,
+    "review-metrics": 9112,
+    "disclosure-metrics": 9113,
+    "gas-metrics": 9114,
+    "overload-metrics": 9115,
 }
 MAX_RESTARTS = 3
 
@@ -70,8 +79,9 @@ class Child:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = self.log_path.open("ab")
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         out.close()
 
     def stop(self, timeout: float = 15.0) -> None:
@@ -101,21 +111,34 @@ class Stack:
         self.secrets = load_or_make_secrets(self.var)
         self.logs = self.var / "logs"
         self.s3 = SeaweedFS(
-            data_dir=self.var / "s3", s3_port=self.ports["s3"],
-            access_key=self.secrets["s3_access_key"], secret_key=self.secrets["s3_secret_key"],
+            data_dir=self.var / "s3",
+            s3_port=self.ports["s3"],
+            access_key=self.secrets["s3_access_key"],
+            secret_key=self.secrets["s3_secret_key"],
             log_path=self.logs / "seaweedfs.log",
         )
         self.kafka = Tansu(
-            s3_endpoint=self.s3.endpoint, access_key=self.secrets["s3_access_key"],
-            secret_key=self.secrets["s3_secret_key"], bucket="tansu", port=self.ports["kafka"],
+            s3_endpoint=self.s3.endpoint,
+            access_key=self.secrets["s3_access_key"],
+            secret_key=self.secrets["s3_secret_key"],
+            bucket="tansu",
+            port=self.ports["kafka"],
             log_path=self.logs / "tansu.log",
         )
         self.children: dict[str, Child] = {}
         for name in SERVICES:
-            self.children[name] = Child(name, [sys.executable, "-m", f"services.{name}"],
-                                        self._service_env(name), self.logs / f"{name}.log")
-        self.children["gateway"] = Child("gateway", [sys.executable, "-m", "gateway"],
-                                         self._gateway_env(), self.logs / "gateway.log")
+            self.children[name] = Child(
+                name,
+                [sys.executable, "-m", f"services.{name}"],
+                self._service_env(name),
+                self.logs / f"{name}.log",
+            )
+        self.children["gateway"] = Child(
+            "gateway",
+            [sys.executable, "-m", "gateway"],
+            self._gateway_env(),
+            self.logs / "gateway.log",
+        )
 
     @property
     def gateway_url(self) -> str:
@@ -129,31 +152,35 @@ class Stack:
     def _service_env(self, name: str) -> dict[str, str]:
         p = name.upper()
         env = self._base_env()
-        env.update({
-            f"{p}_MODE": "development",
-            f"{p}_DATABASE_URL": f"sqlite:///{self.var / f'{name}.db'}",
-            f"{p}_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-            f"{p}_GRPC_HOST": "127.0.0.1",
-            f"{p}_GRPC_PORT": str(self.ports[name]),
-            f"{p}_METRICS_PORT": str(self.ports[f"{name}-metrics"]),
-            f"{p}_S3_ENDPOINT": self.s3.endpoint,
-            f"{p}_S3_ACCESS_KEY": self.secrets["s3_access_key"],
-            f"{p}_S3_SECRET_KEY": self.secrets["s3_secret_key"],
-        })
+        env.update(
+            {
+                f"{p}_MODE": "development",
+                f"{p}_DATABASE_URL": f"sqlite:///{self.var / f'{name}.db'}",
+                f"{p}_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                f"{p}_GRPC_HOST": "127.0.0.1",
+                f"{p}_GRPC_PORT": str(self.ports[name]),
+                f"{p}_METRICS_PORT": str(self.ports[f"{name}-metrics"]),
+                f"{p}_S3_ENDPOINT": self.s3.endpoint,
+                f"{p}_S3_ACCESS_KEY": self.secrets["s3_access_key"],
+                f"{p}_S3_SECRET_KEY": self.secrets["s3_secret_key"],
+            }
+        )
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
         return env
 
     def _gateway_env(self) -> dict[str, str]:
         env = self._base_env()
-        env.update({
-            "GATEWAY_MODE": "development",
-            "GATEWAY_DATABASE_URL": f"sqlite:///{self.var / 'gateway.db'}",
-            "GATEWAY_HTTP_HOST": "127.0.0.1",
-            "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
-            "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
-            "GATEWAY_S3_PUBLIC_ENDPOINT": self.s3.endpoint,
-        })
+        env.update(
+            {
+                "GATEWAY_MODE": "development",
+                "GATEWAY_DATABASE_URL": f"sqlite:///{self.var / 'gateway.db'}",
+                "GATEWAY_HTTP_HOST": "127.0.0.1",
+                "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
+                "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
+                "GATEWAY_S3_PUBLIC_ENDPOINT": self.s3.endpoint,
+            }
+        )
         for name in SERVICES:
             env[f"GATEWAY_{name.upper()}_ADDR"] = f"127.0.0.1:{self.ports[name]}"
         return env
@@ -168,19 +195,23 @@ class Stack:
         log(f"Tansu (Kafka on {self.kafka.bootstrap}, log kept in S3) ...")
         self.kafka.start()
         self.kafka.wait_ready(timeout=60)
-        initialise(InitSettings(
-            kafka_bootstrap=self.kafka.bootstrap, s3_endpoint=self.s3.endpoint,
-            s3_access_key=self.secrets["s3_access_key"],
-            s3_secret_key=self.secrets["s3_secret_key"],
-        ))
+        initialise(
+            InitSettings(
+                kafka_bootstrap=self.kafka.bootstrap,
+                s3_endpoint=self.s3.endpoint,
+                s3_access_key=self.secrets["s3_access_key"],
+                s3_secret_key=self.secrets["s3_secret_key"],
+            )
+        )
         log("topics and buckets ready; starting services ...")
         for child in self.children.values():
             child.start()
         self.wait_ready(ready_timeout - (time.monotonic() - started))
-        from deploy.seed import seed_demo_district  # noqa: PLC0415
+        from deploy.seed import seed_demo_district
 
-        self.demo_logins = seed_demo_district(self.var / "gateway.db",
-                                              self.secrets["demo_password"])
+        self.demo_logins = seed_demo_district(
+            self.var / "gateway.db", self.secrets["demo_password"]
+        )
         log(f"ready in {time.monotonic() - started:.1f}s")
 
     def wait_ready(self, timeout: float) -> None:
@@ -204,20 +235,26 @@ class Stack:
             if child.proc is None or child.proc.poll() is None:
                 continue
             code = child.proc.returncode
-            print(f"\n[stack] !!! {child.name} exited with code {code}; last lines of "
-                  f"{child.log_path}:\n{child.tail()}\n", file=sys.stderr, flush=True)
+            print(
+                f"\n[stack] !!! {child.name} exited with code {code}; last lines of "
+                f"{child.log_path}:\n{child.tail()}\n",
+                file=sys.stderr,
+                flush=True,
+            )
             now = time.monotonic()
             child.restarts.append(now)
-            if not restart or (len(child.restarts) == MAX_RESTARTS
-                               and now - child.restarts[0] < 60):
+            if not restart or (
+                len(child.restarts) == MAX_RESTARTS and now - child.restarts[0] < 60
+            ):
                 raise RuntimeError(f"{child.name} keeps exiting (code {code})")
             log(f"restarting {child.name}")
             child.start()
 
     def stop(self) -> None:
         # A second Ctrl-C must not leave children behind half-way through.
-        previous = {sig: signal.signal(sig, signal.SIG_IGN)
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             log("stopping ...")
             for name in ("gateway", *SERVICES):
@@ -254,9 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the whole platform and wait for Ctrl-C")
     run.add_argument("--var", type=Path, default=Path("var"), help="data directory")
-    run.add_argument("--free-ports", action="store_true",
-                     help="pick free ports on the first run instead of the defaults, and "
-                          "keep them in VAR/ports.json (tests)")
+    run.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="pick free ports on the first run instead of the defaults, and "
+        "keep them in VAR/ports.json (tests)",
+    )
     args = parser.parse_args(argv)
 
     stack = Stack(args.var, remembered_free_ports(args.var) if args.free_ports else None)
@@ -282,11 +322,11 @@ def print_banner(stack: Stack) -> None:
         "",
         f"  Gateway:   {stack.gateway_url}   (API docs: {stack.gateway_url}/docs)",
         f"  S3:        http://{stack.s3.endpoint}   Kafka: {stack.kafka.bootstrap}",
-        "  Metrics:   " + "  ".join(f"{n} :{stack.ports[f'{n}-metrics']}" for n in SERVICES)
+        "  Metrics:   "
+        + "  ".join(f"{n} :{stack.ports[f'{n}-metrics']}" for n in SERVICES)
         + f"  gateway {stack.gateway_url}/metrics",
         f"  Logs:      {stack.logs}/",
-        "  Demo logins (password for all: "
-        f"{stack.secrets['demo_password']}):",
+        f"  Demo logins (password for all: {stack.secrets['demo_password']}):",
     ]
     lines += [f"    {login:<12} {what}" for login, what in stack.demo_logins]
     lines += ["", "  Ctrl-C stops everything.", ""]

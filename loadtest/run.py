@@ -25,8 +25,9 @@ def check(stats_csv: Path) -> list[str]:
             failures = int(row["Failure Count"])
             if name == "Aggregated":
                 if count and failures / count > MAX_FAILURE_RATIO:
-                    problems.append(f"failure ratio {failures / count:.2%} > "
-                                    f"{MAX_FAILURE_RATIO:.0%}")
+                    problems.append(
+                        f"failure ratio {failures / count:.2%} > {MAX_FAILURE_RATIO:.0%}"
+                    )
                 continue
             limit = MAX_P95_MS.get(name)
             p95 = float(row["95%"] or 0)
@@ -46,19 +47,39 @@ def main() -> int:
         try:
             stack.start()
             env = {**os.environ, "LOAD_DEMO_PASSWORD": stack.secrets["demo_password"]}
-            subprocess.run([
-                sys.executable, "-m", "locust", "-f", "loadtest/locustfile.py", "--headless",
-                "--host", stack.gateway_url, "--users", str(args.users),
-                "--spawn-rate", str(max(1, args.users // 5)), "--run-time", args.run_time,
-                "--csv", str(REPORTS / "walking-skeleton"),
-                "--html", str(REPORTS / "walking-skeleton.html"), "--only-summary",
-            ], env=env, check=False)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "locust",
+                    "-f",
+                    "loadtest/locustfile.py",
+                    "--headless",
+                    "--host",
+                    stack.gateway_url,
+                    "--users",
+                    str(args.users),
+                    "--spawn-rate",
+                    str(max(1, args.users // 5)),
+                    "--run-time",
+                    args.run_time,
+                    "--csv",
+                    str(REPORTS / "walking-skeleton"),
+                    "--html",
+                    str(REPORTS / "walking-skeleton.html"),
+                    "--only-summary",
+                ],
+                env=env,
+                check=False,
+            )
         finally:
             stack.stop()
     problems = check(REPORTS / "walking-skeleton_stats.csv")
     for p in problems:
         print(f"[load] FAIL {p}")
-    print("[load] " + ("thresholds met" if not problems else f"{len(problems)} threshold(s) missed"))
+    print(
+        "[load] " + ("thresholds met" if not problems else f"{len(problems)} threshold(s) missed")
+    )
     return 1 if problems else 0
 
 

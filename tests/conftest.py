@@ -26,8 +26,9 @@ def seaweedfs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def kafka_bootstrap(seaweedfs, tmp_path_factory):
     logs = tmp_path_factory.mktemp("tansu")
-    broker = Tansu(s3_endpoint=seaweedfs.endpoint, bucket="tansu-tests",
-                   log_path=logs / "tansu.log", **S3_KEYS)
+    broker = Tansu(
+        s3_endpoint=seaweedfs.endpoint, bucket="tansu-tests", log_path=logs / "tansu.log", **S3_KEYS
+    )
     broker.start()
     try:
         broker.wait_ready(timeout=60)

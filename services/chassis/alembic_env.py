@@ -16,7 +16,7 @@ def run_migrations(context: Any, metadata: sa.MetaData) -> None:
     if connection is not None:
         _run(context, connection, metadata)
         return
-    from services.chassis.db import make_engine  # noqa: PLC0415
+    from services.chassis.db import make_engine
 
     engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
     with engine.begin() as conn:

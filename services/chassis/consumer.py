@@ -112,22 +112,31 @@ class ConsumerRunner:
                     outcome = self._apply(handler, envelope, topic, partition, offset)
                 return self._count(topic, outcome, started)
             except MalformedEvent as exc:
-                self._dead_letter(topic, partition, offset, envelope.event_id, value, str(exc),
-                                  attempt)
+                self._dead_letter(
+                    topic, partition, offset, envelope.event_id, value, str(exc), attempt
+                )
                 return self._count(topic, "dead-lettered", started)
             except Exception as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("handler %s failed on %s (attempt %d/%d): %s", self.name,
-                            envelope.event_id, attempt, self._max_attempts, last_error)
+                log.warning(
+                    "handler %s failed on %s (attempt %d/%d): %s",
+                    self.name,
+                    envelope.event_id,
+                    attempt,
+                    self._max_attempts,
+                    last_error,
+                )
                 metrics.CONSUMER_MESSAGES.labels(self.name, topic, "failed").inc()
                 if self._stop.wait(self._retry_backoff_s * attempt):
                     raise
-        self._dead_letter(topic, partition, offset, envelope.event_id, value, last_error,
-                          self._max_attempts)
+        self._dead_letter(
+            topic, partition, offset, envelope.event_id, value, last_error, self._max_attempts
+        )
         return self._count(topic, "dead-lettered", started)
 
-    def _apply(self, handler: Handler, envelope: EventEnvelope, topic: str, partition: int,
-               offset: int) -> str:
+    def _apply(
+        self, handler: Handler, envelope: EventEnvelope, topic: str, partition: int, offset: int
+    ) -> str:
         with self._db.unit_of_work() as uow:
             seen = uow.conn.execute(
                 sa.select(_INBOX.c.event_id).where(
@@ -138,9 +147,14 @@ class ConsumerRunner:
                 return "duplicate"
             handler(uow, envelope)
             uow.conn.execute(
-                _INBOX.insert().values(consumer=self.name, event_id=envelope.event_id,
-                                       topic=topic, partition=partition, offset=offset,
-                                       processed_at=utcnow())
+                _INBOX.insert().values(
+                    consumer=self.name,
+                    event_id=envelope.event_id,
+                    topic=topic,
+                    partition=partition,
+                    offset=offset,
+                    processed_at=utcnow(),
+                )
             )
             try:
                 uow.commit()
@@ -149,15 +163,30 @@ class ConsumerRunner:
                 return "duplicate"
         return "applied"
 
-    def _dead_letter(self, topic: str, partition: int, offset: int, event_id: str | None,
-                     value: bytes | None, error: str, attempts: int) -> None:
+    def _dead_letter(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        event_id: str | None,
+        value: bytes | None,
+        error: str,
+        attempts: int,
+    ) -> None:
         log.error("dead-lettering %s[%d]@%d (%s): %s", topic, partition, offset, event_id, error)
         with self._db.unit_of_work() as uow:
             uow.conn.execute(
-                _DEAD.insert().values(consumer=self.name, topic=topic, partition=partition,
-                                      offset=offset, event_id=event_id, value=value,
-                                      error=error[:4000], attempts=attempts,
-                                      failed_at=utcnow())
+                _DEAD.insert().values(
+                    consumer=self.name,
+                    topic=topic,
+                    partition=partition,
+                    offset=offset,
+                    event_id=event_id,
+                    value=value,
+                    error=error[:4000],
+                    attempts=attempts,
+                    failed_at=utcnow(),
+                )
             )
             uow.commit()
 
@@ -197,8 +226,7 @@ class ConsumerRunner:
                 for message in messages:
                     if self._stop.is_set():
                         break
-                    self.handle(message.topic, message.partition, message.offset,
-                                message.value)
+                    self.handle(message.topic, message.partition, message.offset, message.value)
                     next_offset = message.offset + 1
                 # One commit per partition batch; a crash before it only causes redelivery,
                 # which the inbox absorbs.
@@ -215,8 +243,7 @@ class ConsumerRunner:
             log.warning("offset commit failed: %s", exc)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=f"{self.name}-consumer",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.run, name=f"{self.name}-consumer", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

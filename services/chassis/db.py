@@ -71,8 +71,13 @@ class UnitOfWork:
     after a successful commit the `after_commit` callbacks run (e.g. waking the relay).
     """
 
-    def __init__(self, engine: Engine, *, readonly: bool = False,
-                 after_commit: list[Callable[[], None]] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        readonly: bool = False,
+        after_commit: list[Callable[[], None]] | None = None,
+    ) -> None:
         self._engine = engine
         self._readonly = readonly
         self._after_commit = after_commit or []
@@ -99,7 +104,7 @@ class UnitOfWork:
         self.pending_events.append(outbox_row)
 
     def commit(self) -> None:
-        from services.chassis.outbox import write_outbox_rows  # noqa: PLC0415 (cycle)
+        from services.chassis.outbox import write_outbox_rows
 
         if self.pending_events:
             write_outbox_rows(self.conn, self.pending_events)
@@ -154,15 +159,17 @@ class Database:
 
 def migrate(engine: Engine, script_location: str | Path) -> None:
     """Run a service's alembic migrations to head on `engine` (called at start-up)."""
-    from alembic import command  # noqa: PLC0415 (only needed at start-up)
-    from alembic.config import Config  # noqa: PLC0415
+    from alembic import command
+    from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Replicas starting together migrate one at a time.
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                         {"k": f"migrate:{script_location}"})
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                {"k": f"migrate:{script_location}"},
+            )
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -34,8 +34,15 @@ class OutboxEvent:
     created_at: datetime
 
 
-def build_event(*, topic: str, aggregate_id: str, payload: Message, producer: str,
-                occurred_at: datetime | None = None, trace_id: str | None = None) -> OutboxEvent:
+def build_event(
+    *,
+    topic: str,
+    aggregate_id: str,
+    payload: Message,
+    producer: str,
+    occurred_at: datetime | None = None,
+    trace_id: str | None = None,
+) -> OutboxEvent:
     """Wrap `payload` in an envelope whose type is the topic name (`area.event.v1`)."""
     occurred = occurred_at or utcnow()
     ts = timestamp_pb2.Timestamp()

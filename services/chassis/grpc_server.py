@@ -66,11 +66,22 @@ class _ContextInterceptor(grpc.aio.ServerInterceptor):
                     code = _code_of(ctx, error)
                     metrics.GRPC_REQUESTS.labels(method, code).inc()
                     metrics.GRPC_LATENCY.labels(method).observe(elapsed)
-                    level = (logging.WARNING if code in {"UNKNOWN", "INTERNAL"}
-                             else logging.DEBUG if method.startswith("/grpc.") else logging.INFO)
-                    log.log(level, "grpc %s %s %.1fms", method, code, elapsed * 1000,
-                            extra={"grpc_method": method, "grpc_code": code},
-                            exc_info=error if code == "UNKNOWN" else None)
+                    level = (
+                        logging.WARNING
+                        if code in {"UNKNOWN", "INTERNAL"}
+                        else logging.DEBUG
+                        if method.startswith("/grpc.")
+                        else logging.INFO
+                    )
+                    log.log(
+                        level,
+                        "grpc %s %s %.1fms",
+                        method,
+                        code,
+                        elapsed * 1000,
+                        extra={"grpc_method": method, "grpc_code": code},
+                        exc_info=error if code == "UNKNOWN" else None,
+                    )
 
         return grpc.unary_unary_rpc_method_handler(
             unary_unary,
@@ -82,8 +93,13 @@ class _ContextInterceptor(grpc.aio.ServerInterceptor):
 class GrpcServer:
     """One aio server with the given servicers plus health and reflection."""
 
-    def __init__(self, host: str, port: int, servicers: list[tuple[Callable[..., Any], Any]],
-                 service_names: list[str]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        servicers: list[tuple[Callable[..., Any], Any]],
+        service_names: list[str],
+    ) -> None:
         self.host = host
         self.requested_port = port
         self.service_names = list(service_names)
@@ -93,7 +109,8 @@ class GrpcServer:
             add(servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
-            [*self.service_names, HEALTH_SERVICE, reflection.SERVICE_NAME], self.server)
+            [*self.service_names, HEALTH_SERVICE, reflection.SERVICE_NAME], self.server
+        )
         self.port: int | None = None
 
     async def start(self) -> int:

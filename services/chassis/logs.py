@@ -26,7 +26,7 @@ class _ContextFilter(logging.Filter):
 
 
 class _Json(JsonFormatter):
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
 
@@ -40,14 +40,19 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(_ContextFilter(service))
     if json:
-        handler.setFormatter(_Json(
-            "%(asctime)s %(levelname)s %(service)s %(name)s %(message)s "
-            "%(request_id)s %(trace_id)s",
-            rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
-        ))
+        handler.setFormatter(
+            _Json(
+                "%(asctime)s %(levelname)s %(service)s %(name)s %(message)s "
+                "%(request_id)s %(trace_id)s",
+                rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
+            )
+        )
     else:
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)-7s %(service)s %(name)s [%(request_id)s] %(message)s"))
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)-7s %(service)s %(name)s [%(request_id)s] %(message)s"
+            )
+        )
     root.addHandler(handler)
     root.setLevel(level.upper())
     for noisy in ("kafka", "urllib3", "httpx", "httpcore"):

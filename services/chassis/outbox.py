@@ -106,9 +106,9 @@ class OutboxRelay:
     def backlog(self) -> int:
         with self._engine.connect() as conn:
             return conn.execute(
-                sa.select(sa.func.count()).select_from(_OUTBOX).where(
-                    _OUTBOX.c.published_at.is_(None)
-                )
+                sa.select(sa.func.count())
+                .select_from(_OUTBOX)
+                .where(_OUTBOX.c.published_at.is_(None))
             ).scalar_one()
 
     def _is_leader(self) -> bool:
@@ -124,8 +124,10 @@ class OutboxRelay:
             except Exception:
                 self._release_leadership()
         conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(hashtext(:k))"),
-                           {"k": f"outbox-relay:{self._service}"}).scalar_one()
+        got = conn.execute(
+            sa.text("SELECT pg_try_advisory_lock(hashtext(:k))"),
+            {"k": f"outbox-relay:{self._service}"},
+        ).scalar_one()
         if got:
             self._leader_conn = conn
             log.info("outbox relay of %s is the publishing replica", self._service)
@@ -154,8 +156,14 @@ class OutboxRelay:
             return 0
         with self._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(_OUTBOX.c.id, _OUTBOX.c.event_id, _OUTBOX.c.topic, _OUTBOX.c.key,
-                          _OUTBOX.c.event_type, _OUTBOX.c.payload)
+                sa.select(
+                    _OUTBOX.c.id,
+                    _OUTBOX.c.event_id,
+                    _OUTBOX.c.topic,
+                    _OUTBOX.c.key,
+                    _OUTBOX.c.event_type,
+                    _OUTBOX.c.payload,
+                )
                 .where(_OUTBOX.c.published_at.is_(None))
                 .order_by(_OUTBOX.c.id)
                 .limit(self._batch_size)
@@ -168,8 +176,10 @@ class OutboxRelay:
                 row.topic,
                 key=row.key.encode(),
                 value=bytes(row.payload),
-                headers=[("event_id", row.event_id.encode()),
-                         ("event_type", row.event_type.encode())],
+                headers=[
+                    ("event_id", row.event_id.encode()),
+                    ("event_type", row.event_type.encode()),
+                ],
             )
             for row in rows
         ]
@@ -198,7 +208,7 @@ class OutboxRelay:
             for start in range(0, len(ids), 500):
                 conn.execute(
                     _OUTBOX.update()
-                    .where(_OUTBOX.c.id.in_(ids[start:start + 500]))
+                    .where(_OUTBOX.c.id.in_(ids[start : start + 500]))
                     .values(published_at=now)
                 )
 
@@ -241,8 +251,9 @@ class OutboxRelay:
         self._release_leadership()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=f"{self._service}-outbox-relay",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.run, name=f"{self._service}-outbox-relay", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -36,11 +36,19 @@ class Verification:
 
 
 class ObjectStore:
-    def __init__(self, endpoint: str, access_key: str, secret_key: str, *, secure: bool = False,
-                 region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        secure: bool = False,
+        region: str = "us-east-1",
+    ) -> None:
         # A fixed region spares the SDK a location lookup before every presign.
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key,
-                            secure=secure, region=region)
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
+        )
 
     def ensure_bucket(self, name: str) -> None:
         if self.client.bucket_exists(name):
@@ -62,25 +70,31 @@ class ObjectStore:
     def start_multipart(self, bucket: str, key: str, content_type: str) -> str:
         return self.client._create_multipart_upload(bucket, key, {"Content-Type": content_type})
 
-    def presigned_part_url(self, bucket: str, key: str, upload_id: str, part_number: int,
-                           expires: timedelta) -> str:
+    def presigned_part_url(
+        self, bucket: str, key: str, upload_id: str, part_number: int, expires: timedelta
+    ) -> str:
         return self.client.get_presigned_url(
-            "PUT", bucket, key, expires=expires,
+            "PUT",
+            bucket,
+            key,
+            expires=expires,
             extra_query_params={"uploadId": upload_id, "partNumber": str(part_number)},
         )
 
-    def complete_multipart(self, bucket: str, key: str, upload_id: str,
-                           parts: list[tuple[int, str]]) -> None:
+    def complete_multipart(
+        self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> None:
         self.client._complete_multipart_upload(
-            bucket, key, upload_id, [Part(number, etag) for number, etag in sorted(parts)])
+            bucket, key, upload_id, [Part(number, etag) for number, etag in sorted(parts)]
+        )
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self.client._abort_multipart_upload(bucket, key, upload_id)
 
-    def put_bytes(self, bucket: str, key: str, data: bytes,
-                  content_type: str = "application/octet-stream") -> None:
-        self.client.put_object(bucket, key, io.BytesIO(data), len(data),
-                               content_type=content_type)
+    def put_bytes(
+        self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> None:
+        self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
 
     def stat(self, bucket: str, key: str) -> ObjectInfo | None:
         try:
@@ -89,14 +103,14 @@ class ObjectStore:
             if exc.code in _MISSING:
                 return None
             raise
-        return ObjectInfo(size=obj.size or 0, etag=obj.etag or "",
-                          content_type=obj.content_type)
+        return ObjectInfo(size=obj.size or 0, etag=obj.etag or "", content_type=obj.content_type)
 
     def delete(self, bucket: str, key: str) -> None:
         self.client.remove_object(bucket, key)
 
-    def verify_sha256(self, bucket: str, key: str, expected_hex: str,
-                      expected_size: int | None = None) -> Verification:
+    def verify_sha256(
+        self, bucket: str, key: str, expected_hex: str, expected_size: int | None = None
+    ) -> Verification:
         """Stream the stored object through SHA-256 and compare with what was declared."""
         try:
             response = self.client.get_object(bucket, key)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from services.disclosure.config import Settings
 from services.chassis.runtime import ServiceSpec, run
+from services.disclosure.config import Settings
 
 SPEC = ServiceSpec(
     name="disclosure",

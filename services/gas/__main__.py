@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from services.gas.config import Settings
 from services.chassis.runtime import ServiceSpec, run
+from services.gas.config import Settings
 
 SPEC = ServiceSpec(
     name="gas",

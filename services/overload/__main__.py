@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from services.overload.config import Settings
 from services.chassis.runtime import ServiceSpec, run
+from services.overload.config import Settings
 
 SPEC = ServiceSpec(
     name="overload",

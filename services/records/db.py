@@ -60,7 +60,7 @@ def insert_case(conn: sa.Connection, case: Case) -> None:
 
 def _utc(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; every stored time is UTC.
-    from datetime import UTC  # noqa: PLC0415
+    from datetime import UTC
 
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -93,14 +93,18 @@ def get_case(conn: sa.Connection, case_id: str) -> Case | None:
 
 
 def get_case_by_client_id(conn: sa.Connection, client_case_id: str) -> Case | None:
-    row = conn.execute(
-        sa.select(cases).where(cases.c.client_case_id == client_case_id)
-    ).first()
+    row = conn.execute(sa.select(cases).where(cases.c.client_case_id == client_case_id)).first()
     return _case_from_row(row) if row else None
 
 
-def list_cases(conn: sa.Connection, *, agency_id: str, town: str | None, limit: int,
-               after: tuple[datetime, str] | None) -> list[Case]:
+def list_cases(
+    conn: sa.Connection,
+    *,
+    agency_id: str,
+    town: str | None,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[Case]:
     """Newest first, keyset-paginated on (opened_at, case_id)."""
     query = sa.select(cases).where(cases.c.agency_id == agency_id)
     if town:

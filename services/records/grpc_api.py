@@ -18,7 +18,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def OpenCase(self, request, context):  # noqa: N802 (gRPC method name)
+    async def OpenCase(self, request, context):
         try:
             cmd = open_case_from_pb(request)
             case, created = await asyncio.to_thread(handlers.open_inspection_case, self._db, cmd)
@@ -26,25 +26,29 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         return records_pb2.OpenCaseResponse(case=case_to_pb(case), created=created)
 
-    async def GetCase(self, request, context):  # noqa: N802
+    async def GetCase(self, request, context):
         case = await asyncio.to_thread(handlers.get_case, self._db, request.case_id)
         if case is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"case {request.case_id} not found")
         return records_pb2.GetCaseResponse(case=case_to_pb(case))
 
-    async def ListCases(self, request, context):  # noqa: N802
+    async def ListCases(self, request, context):
         if not request.agency_id:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "agency_id is required")
         try:
             cases, token = await asyncio.to_thread(
-                handlers.list_cases, self._db, agency_id=request.agency_id,
-                town=request.town or None, page_size=request.page_size,
+                handlers.list_cases,
+                self._db,
+                agency_id=request.agency_id,
+                town=request.town or None,
+                page_size=request.page_size,
                 page_token=request.page_token or None,
             )
         except ValueError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        return records_pb2.ListCasesResponse(cases=[case_to_pb(c) for c in cases],
-                                             next_page_token=token or "")
+        return records_pb2.ListCasesResponse(
+            cases=[case_to_pb(c) for c in cases], next_page_token=token or ""
+        )
 
 
 def servicers(database: Database, _settings: object) -> list:

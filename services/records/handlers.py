@@ -72,8 +72,9 @@ def decode_page_token(token: str) -> tuple[datetime, str]:
         raise ValueError("page_token is not valid") from exc
 
 
-def list_cases(database: Database, *, agency_id: str, town: str | None, page_size: int,
-               page_token: str | None) -> tuple[list[Case], str | None]:
+def list_cases(
+    database: Database, *, agency_id: str, town: str | None, page_size: int, page_token: str | None
+) -> tuple[list[Case], str | None]:
     size = max(1, min(page_size or 50, 200))
     after = decode_page_token(page_token) if page_token else None
     with database.read() as conn:

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
-from services.records.domain.cases import Case, Domain, GeoPoint, OpenCase, Officer
+from services.records.domain.cases import Case, Domain, GeoPoint, Officer, OpenCase
 from services.records.domain.parties import Party, PartyKind
 
 _KIND_TO_PB = {
@@ -51,8 +51,9 @@ def case_to_pb(case: Case) -> records_pb2.Case:
             address=case.party.address,
         ),
         officers=[
-            common_pb2.Officer(officer_id=o.officer_id, name=o.name,
-                               certificate_no=o.certificate_no)
+            common_pb2.Officer(
+                officer_id=o.officer_id, name=o.name, certificate_no=o.certificate_no
+            )
             for o in case.officers
         ],
         stage=case.stage.value,
@@ -63,9 +64,13 @@ def case_to_pb(case: Case) -> records_pb2.Case:
     if case.device_time is not None:
         msg.device_time.CopyFrom(ts(case.device_time))
     if case.location is not None:
-        msg.location.CopyFrom(common_pb2.GeoPoint(latitude=case.location.latitude,
-                                                  longitude=case.location.longitude,
-                                                  accuracy_m=case.location.accuracy_m))
+        msg.location.CopyFrom(
+            common_pb2.GeoPoint(
+                latitude=case.location.latitude,
+                longitude=case.location.longitude,
+                accuracy_m=case.location.accuracy_m,
+            )
+        )
     return msg
 
 

@@ -27,11 +27,25 @@ known_cases = sa.Table(
 outbox, inbox, dead_letter = define_messaging_tables(metadata)
 
 
-def upsert_known_case(conn: sa.Connection, *, case_id: str, agency_id: str, town: str,
-                      domain: str, officer_ids: list[str], opened_at: datetime,
-                      received_at: datetime) -> None:
-    values = dict(agency_id=agency_id, town=town, domain=domain, officer_ids=officer_ids,
-                  opened_at=opened_at, received_at=received_at)
+def upsert_known_case(
+    conn: sa.Connection,
+    *,
+    case_id: str,
+    agency_id: str,
+    town: str,
+    domain: str,
+    officer_ids: list[str],
+    opened_at: datetime,
+    received_at: datetime,
+) -> None:
+    values = dict(
+        agency_id=agency_id,
+        town=town,
+        domain=domain,
+        officer_ids=officer_ids,
+        opened_at=opened_at,
+        received_at=received_at,
+    )
     updated = conn.execute(
         known_cases.update().where(known_cases.c.case_id == case_id).values(**values)
     ).rowcount

@@ -13,7 +13,8 @@ def die(_ids):
 
 if __name__ == "__main__":
     db_url, bootstrap = sys.argv[1], sys.argv[2]
-    relay = OutboxRelay(make_engine(db_url), bootstrap=bootstrap, service="crashy",
-                        after_publish=die)
+    relay = OutboxRelay(
+        make_engine(db_url), bootstrap=bootstrap, service="crashy", after_publish=die
+    )
     relay.publish_batch()
     sys.exit(0)  # not reached when there was something to publish

@@ -15,7 +15,8 @@ metadata = sa.MetaData()
 define_messaging_tables(metadata)
 # No unique key on purpose: a second effect of one event would show as a second row.
 effects = sa.Table(
-    "effects", metadata,
+    "effects",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("event_id", sa.String(36), nullable=False),
     sa.Column("aggregate_id", sa.String(64), nullable=False),
@@ -31,8 +32,12 @@ def write_events(db: Database, topic: str, items: list[tuple[str, str]]) -> list
     """Commit one event per (aggregate_id, value), each in its own unit of work."""
     ids = []
     for aggregate_id, value in items:
-        event = build_event(topic=topic, aggregate_id=aggregate_id,
-                            payload=wrappers_pb2.StringValue(value=value), producer="test")
+        event = build_event(
+            topic=topic,
+            aggregate_id=aggregate_id,
+            payload=wrappers_pb2.StringValue(value=value),
+            producer="test",
+        )
         with db.unit_of_work() as uow:
             uow.add_event(event)
             uow.commit()
@@ -43,11 +48,15 @@ def write_events(db: Database, topic: str, items: list[tuple[str, str]]) -> list
 def record_effect(uow, envelope) -> None:
     value = wrappers_pb2.StringValue()
     envelope.payload.Unpack(value)
-    uow.conn.execute(effects.insert().values(event_id=envelope.event_id,
-                                             aggregate_id=envelope.aggregate_id,
-                                             value=value.value))
+    uow.conn.execute(
+        effects.insert().values(
+            event_id=envelope.event_id, aggregate_id=envelope.aggregate_id, value=value.value
+        )
+    )
 
 
 def count(db: Database, table: sa.Table, *where) -> int:
     with db.read() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(table).where(*where)
+        ).scalar_one()

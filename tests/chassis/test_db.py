@@ -14,12 +14,14 @@ pytestmark = pytest.mark.integration
 
 metadata = sa.MetaData()
 counters = sa.Table(
-    "counters", metadata,
+    "counters",
+    metadata,
     sa.Column("name", sa.String(20), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
 )
 notes = sa.Table(
-    "notes", metadata,
+    "notes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("writer", sa.Integer, nullable=False),
 )

@@ -92,7 +92,8 @@ def test_relay_killed_between_publish_and_mark_loses_and_doubles_nothing(
     ids = write_events(database, topic, [(f"agg-{i % 4}", f"v{i}") for i in range(20)])
     crashed = subprocess.run(
         [sys.executable, "-m", "tests.chassis._relay_crash", db_url, kafka_bootstrap],
-        timeout=120, capture_output=True,
+        timeout=120,
+        capture_output=True,
     )
     assert crashed.returncode == 3, crashed.stderr.decode()[-2000:]
     # Published, but the relay died before it could say so.
@@ -102,8 +103,12 @@ def test_relay_killed_between_publish_and_mark_loses_and_doubles_nothing(
     assert count(database, OUTBOX, OUTBOX.c.published_at.is_(None)) == 0
     assert len(read_topic(kafka_bootstrap, topic, 40)) == 40  # every event went out twice
 
-    runner = ConsumerRunner(name=f"effects-{topic}", bootstrap=kafka_bootstrap, db=database,
-                            handlers={topic: record_effect})
+    runner = ConsumerRunner(
+        name=f"effects-{topic}",
+        bootstrap=kafka_bootstrap,
+        db=database,
+        handlers={topic: record_effect},
+    )
     runner.start()
     try:
         deadline = time.monotonic() + 60
@@ -118,11 +123,15 @@ def test_relay_killed_between_publish_and_mark_loses_and_doubles_nothing(
 
 
 def test_redelivered_message_has_no_second_effect(database, topic):
-    event = build_event(topic=topic, aggregate_id="a-1",
-                        payload=wrappers_pb2.StringValue(value="x"),
-                        producer="test")
-    runner = ConsumerRunner(name="dedupe", bootstrap="unused:1", db=database,
-                            handlers={topic: record_effect})
+    event = build_event(
+        topic=topic,
+        aggregate_id="a-1",
+        payload=wrappers_pb2.StringValue(value="x"),
+        producer="test",
+    )
+    runner = ConsumerRunner(
+        name="dedupe", bootstrap="unused:1", db=database, handlers={topic: record_effect}
+    )
     assert runner.handle(topic, 0, 10, event.payload) == "applied"
     assert runner.handle(topic, 0, 10, event.payload) == "duplicate"
     assert runner.handle(topic, 1, 99, event.payload) == "duplicate"
@@ -130,8 +139,9 @@ def test_redelivered_message_has_no_second_effect(database, topic):
 
 
 def test_malformed_message_goes_to_dead_letter_without_effect(database, topic):
-    runner = ConsumerRunner(name="dlq", bootstrap="unused:1", db=database,
-                            handlers={topic: record_effect})
+    runner = ConsumerRunner(
+        name="dlq", bootstrap="unused:1", db=database, handlers={topic: record_effect}
+    )
     assert runner.handle(topic, 2, 5, b"\xff\x00 not protobuf") == "dead-lettered"
     dead = sa.table("dead_letter", sa.column("topic"), sa.column("offset"), sa.column("error"))
     with database.read() as conn:
@@ -148,10 +158,20 @@ def test_failing_handler_is_retried_then_dead_lettered_and_rolled_back(database,
         calls.append(envelope.event_id)
         raise RuntimeError("downstream rule table missing")
 
-    event = build_event(topic=topic, aggregate_id="a-2",
-                        payload=wrappers_pb2.StringValue(value="y"), producer="test")
-    runner = ConsumerRunner(name="flaky", bootstrap="unused:1", db=database,
-                            handlers={topic: flaky}, max_attempts=3, retry_backoff_s=0.01)
+    event = build_event(
+        topic=topic,
+        aggregate_id="a-2",
+        payload=wrappers_pb2.StringValue(value="y"),
+        producer="test",
+    )
+    runner = ConsumerRunner(
+        name="flaky",
+        bootstrap="unused:1",
+        db=database,
+        handlers={topic: flaky},
+        max_attempts=3,
+        retry_backoff_s=0.01,
+    )
     assert runner.handle(topic, 0, 1, event.payload) == "dead-lettered"
     assert len(calls) == 3
     assert count(database, effects) == 0
@@ -159,8 +179,7 @@ def test_failing_handler_is_retried_then_dead_lettered_and_rolled_back(database,
     assert count(database, inbox) == 0
 
 
-def test_only_one_relay_per_postgresql_database_publishes(db_url, database, kafka_bootstrap,
-                                                          topic):
+def test_only_one_relay_per_postgresql_database_publishes(db_url, database, kafka_bootstrap, topic):
     if not db_url.startswith("postgresql"):
         pytest.skip("leader election is for PostgreSQL; SQLite has one process per file")
     write_events(database, topic, [("agg", f"v{i}") for i in range(5)])

@@ -15,8 +15,11 @@ from deploy.stack import Stack, free_ports
 
 pytestmark = pytest.mark.e2e
 
-ENTERPRISE = {"kind": "organization", "name": "常州某燃气餐饮有限公司",
-              "credit_code": "914403001922038216"}
+ENTERPRISE = {
+    "kind": "organization",
+    "name": "常州某燃气餐饮有限公司",
+    "credit_code": "914403001922038216",
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,9 @@ def http(stack):
 
 
 def login(http: httpx.Client, stack: Stack, username: str) -> dict:
-    r = http.post("/v1/auth/login", json={"username": username,
-                                          "password": stack.secrets["demo_password"]})
+    r = http.post(
+        "/v1/auth/login", json={"username": username, "password": stack.secrets["demo_password"]}
+    )
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
     me = http.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
@@ -59,10 +63,15 @@ def auth(headers: dict) -> dict:
 
 
 def case_body(colleague_id: str, **changes) -> dict:
-    body = {"client_case_id": str(uuid.uuid4()), "domain": "gas",
-            "title": "餐饮场所燃气报警装置检查", "party": ENTERPRISE,
-            "co_officer_ids": [colleague_id], "device_time": "2026-11-28T09:30:00+08:00",
-            "location": {"latitude": 31.81, "longitude": 119.97, "accuracy_m": 8}}
+    body = {
+        "client_case_id": str(uuid.uuid4()),
+        "domain": "gas",
+        "title": "餐饮场所燃气报警装置检查",
+        "party": ENTERPRISE,
+        "co_officer_ids": [colleague_id],
+        "device_time": "2026-11-28T09:30:00+08:00",
+        "location": {"latitude": 31.81, "longitude": 119.97, "accuracy_m": 8},
+    }
     return {**body, **changes}
 
 
@@ -72,8 +81,12 @@ def review_sees(stack: Stack, case_ids: list[str], timeout_s: float = 60) -> dic
     counts: dict[str, int] = {}
     while time.monotonic() < deadline:
         with sqlite3.connect(stack.var / "review.db") as conn:
-            counts = {cid: conn.execute("SELECT count(*) FROM known_cases WHERE case_id = ?",
-                                        (cid,)).fetchone()[0] for cid in case_ids}
+            counts = {
+                cid: conn.execute(
+                    "SELECT count(*) FROM known_cases WHERE case_id = ?", (cid,)
+                ).fetchone()[0]
+                for cid in case_ids
+            }
         if all(counts.values()):
             return counts
         time.sleep(0.3)
@@ -83,8 +96,14 @@ def review_sees(stack: Stack, case_ids: list[str], timeout_s: float = 60) -> dic
 def test_readyz_reports_every_service(http):
     r = http.get("/readyz")
     assert r.status_code == 200
-    assert set(r.json()["checks"]) >= {"records", "review", "disclosure", "gas", "overload",
-                                       "database"}
+    assert set(r.json()["checks"]) >= {
+        "records",
+        "review",
+        "disclosure",
+        "gas",
+        "overload",
+        "database",
+    }
 
 
 def test_officer_opens_a_case_that_review_receives_once(http, stack, officer, colleague_id):
@@ -94,8 +113,7 @@ def test_officer_opens_a_case_that_review_receives_once(http, stack, officer, co
     case = r.json()
     assert case["stage"] == "inspection"
     assert r.headers["location"] == f"/v1/cases/{case['case_id']}"
-    assert {o["officer_id"] for o in case["officers"]} == {officer["_me"]["user_id"],
-                                                           colleague_id}
+    assert {o["officer_id"] for o in case["officers"]} == {officer["_me"]["user_id"], colleague_id}
 
     again = http.get(f"/v1/cases/{case['case_id']}", headers=auth(officer))
     assert again.status_code == 200
@@ -115,8 +133,7 @@ def test_a_retried_open_returns_the_same_case(http, officer, colleague_id):
 def test_bad_input_gets_a_problem_and_stores_nothing(http, officer, colleague_id):
     before = http.get("/v1/cases", params={"page_size": 200}, headers=auth(officer)).json()
     bad_party = {**ENTERPRISE, "credit_code": "914403001922038217"}
-    r = http.post("/v1/cases", json=case_body(colleague_id, party=bad_party),
-                  headers=auth(officer))
+    r = http.post("/v1/cases", json=case_body(colleague_id, party=bad_party), headers=auth(officer))
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "credit code" in r.json()["detail"]
@@ -180,9 +197,12 @@ def test_make_run_twice_finds_the_first_runs_data(tmp_path: Path):
     var = tmp_path / "var"
 
     def run_once(action):
-        proc = subprocess.Popen([sys.executable, "-m", "deploy.stack", "run", "--var", str(var),
-                                 "--free-ports"], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "deploy.stack", "run", "--var", str(var), "--free-ports"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         url = None
         lines = []
         try:
@@ -208,13 +228,16 @@ def test_make_run_twice_finds_the_first_runs_data(tmp_path: Path):
         import json
 
         password = json.loads((var / "secrets.json").read_text())["demo_password"]
-        token = client.post("/v1/auth/login", json={"username": "officer1",
-                                                    "password": password}).json()
+        token = client.post(
+            "/v1/auth/login", json={"username": "officer1", "password": password}
+        ).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
-        colleague = client.post("/v1/auth/login", json={"username": "officer2",
-                                                        "password": password}).json()
-        colleague_id = client.get("/v1/auth/me", headers={
-            "Authorization": f"Bearer {colleague['access_token']}"}).json()["user_id"]
+        colleague = client.post(
+            "/v1/auth/login", json={"username": "officer2", "password": password}
+        ).json()
+        colleague_id = client.get(
+            "/v1/auth/me", headers={"Authorization": f"Bearer {colleague['access_token']}"}
+        ).json()["user_id"]
         r = client.post("/v1/cases", json=case_body(colleague_id), headers=headers)
         assert r.status_code == 201, r.text
         return r.json()["case_id"]
@@ -222,10 +245,12 @@ def test_make_run_twice_finds_the_first_runs_data(tmp_path: Path):
     case_id = run_once(first)
 
     def second(client):
-        token = client.post("/v1/auth/login", json={"username": "officer1",
-                                                    "password": password}).json()
-        r = client.get(f"/v1/cases/{case_id}",
-                       headers={"Authorization": f"Bearer {token['access_token']}"})
+        token = client.post(
+            "/v1/auth/login", json={"username": "officer1", "password": password}
+        ).json()
+        r = client.get(
+            f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {token['access_token']}"}
+        )
         assert r.status_code == 200, r.text
 
     run_once(second)

@@ -32,9 +32,16 @@ LI = Officer("u-li", "李娜", "32041120002")
 
 
 def command(**changes) -> OpenCase:
-    base = dict(client_case_id="phone-0001-abcdef", agency_id="xinbei-yjj", town="薛家镇",
-                domain=Domain.hazardous_chemicals, title="危化品仓库日常检查", party=ENTERPRISE,
-                officers=(ZHANG, LI), opened_by="u-zhang")
+    base = dict(
+        client_case_id="phone-0001-abcdef",
+        agency_id="xinbei-yjj",
+        town="薛家镇",
+        domain=Domain.hazardous_chemicals,
+        title="危化品仓库日常检查",
+        party=ENTERPRISE,
+        officers=(ZHANG, LI),
+        opened_by="u-zhang",
+    )
     return OpenCase(**{**base, **changes})
 
 
@@ -43,8 +50,10 @@ def test_real_unified_social_credit_codes_pass_the_gb_32100_check(code):
     assert is_valid_uscc(code)
 
 
-@pytest.mark.parametrize("code", ["914403001922038217", "91440300192203821", "91440300192203821I",
-                                  "914403001922O38216", ""])
+@pytest.mark.parametrize(
+    "code",
+    ["914403001922038217", "91440300192203821", "91440300192203821I", "914403001922O38216", ""],
+)
 def test_wrong_check_character_length_or_alphabet_fails(code):
     assert not is_valid_uscc(code)
 
@@ -83,8 +92,11 @@ def test_an_organisation_party_needs_a_valid_credit_code():
 def test_a_person_party_may_come_without_an_id_number_but_not_with_a_bad_one():
     open_case(command(party=Party(PartyKind.person, "刘某")), case_id="c", now=NOW)
     with pytest.raises(InvalidParty):
-        open_case(command(party=Party(PartyKind.person, "刘某", id_number="110105194912310021")),
-                  case_id="c", now=NOW)
+        open_case(
+            command(party=Party(PartyKind.person, "刘某", id_number="110105194912310021")),
+            case_id="c",
+            now=NOW,
+        )
 
 
 def test_location_outside_the_globe_is_refused():
