@@ -260,7 +260,7 @@ class Stack:
             for name in ("gateway", *SERVICES):
                 self.children[name].stop()
             self.kafka.stop()
-            self.s3.stop()
+            self.s3.stop(timeout=5)  # weed ignores SIGTERM for long; its writes are synced
             log("stopped")
         finally:
             for sig, handler in previous.items():
