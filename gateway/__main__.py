@@ -10,8 +10,14 @@ from services.chassis.logs import configure_logging
 def main() -> None:
     settings = Settings()
     configure_logging("gateway", settings.log_level, json=settings.log_json)
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False, proxy_headers=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 if __name__ == "__main__":

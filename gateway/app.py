@@ -43,8 +43,12 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = problem_response(413, "body-too-large", "Request body too large",
-                                        f"at most {self.max_body_bytes} bytes")
+            response = problem_response(
+                413,
+                "body-too-large",
+                "Request body too large",
+                f"at most {self.max_body_bytes} bytes",
+            )
             response.headers["X-Request-ID"] = request_id
             await response(scope, receive, send)
             return
@@ -56,8 +60,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"],
-                                      (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         with context.bound(request_id=request_id, trace_id=request_id):
@@ -68,25 +71,34 @@ class RequestContextMiddleware:
                 path = getattr(route, "path", "unmatched")
                 metrics.HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
                 metrics.HTTP_LATENCY.labels(scope["method"], path).observe(
-                    time.perf_counter() - started)
+                    time.perf_counter() - started
+                )
 
 
 def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> FastAPI:
     """Build the app; the database is migrated and channels opened in the lifespan."""
     database = Database.from_url(settings.database_url)
     tokens = TokenService(
-        settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience,
-        access_ttl_s=settings.access_token_ttl_s, refresh_ttl_s=settings.refresh_token_ttl_s,
+        settings.jwt_secret.get_secret_value(),
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        access_ttl_s=settings.access_token_ttl_s,
+        refresh_ttl_s=settings.refresh_token_ttl_s,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(database.engine, MIGRATIONS)
-        service_clients = clients or ServiceClients(settings.service_addrs(),
-                                                    settings.grpc_timeout_s)
-        app.state.gateway = GatewayState(settings=settings, db=database,
-                                         clients=service_clients, tokens=tokens,
-                                         refresh=RefreshTokens(database, tokens))
+        service_clients = clients or ServiceClients(
+            settings.service_addrs(), settings.grpc_timeout_s
+        )
+        app.state.gateway = GatewayState(
+            settings=settings,
+            db=database,
+            clients=service_clients,
+            tokens=tokens,
+            refresh=RefreshTokens(database, tokens),
+        )
         yield
         await service_clients.close()
         database.dispose()
@@ -111,7 +123,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         except Exception:
             return None  # the route answers 401 itself
 
-    app.add_middleware(IdempotencyMiddleware, database_getter=lambda: database,
-                       principal_resolver=principal_of)
+    app.add_middleware(
+        IdempotencyMiddleware, database_getter=lambda: database, principal_resolver=principal_of
+    )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

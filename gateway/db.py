@@ -1,9 +1,15 @@
-"""The gateway's own database: users, refresh tokens, device credentials, nonces and
-idempotency keys."""
+"""The gateway's own database: users, refresh tokens, device credentials, device nonces and
+idempotency keys. SQLAlchemy Core; portable types only (SQLite embedded, PostgreSQL in
+production). Every timestamp is UTC (SQLite hands them back naive: see `as_utc`).
+
+The schema is created by `gateway/migrations`; a change here needs a new migration there
+(tests/gateway/test_migrations.py compares the two).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,71 +21,76 @@ from gateway.security.principals import Principal, Role
 
 metadata = sa.MetaData()
 
-
-def _columns(name: str) -> list[Any]:
-    # Shared with migration 0001 to write the schema once; a later schema change gets its
-    # own migration and must not edit these definitions in place.
-    return {
-        "users": [
-            sa.Column("user_id", sa.String(64), primary_key=True),
-            sa.Column("username", sa.String(64), nullable=False, unique=True),
-            sa.Column("password_hash", sa.String(200), nullable=False),
-            sa.Column("display_name", sa.String(100), nullable=False),
-            sa.Column("roles", sa.JSON, nullable=False),
-            sa.Column("agency_id", sa.String(64), nullable=False),
-            sa.Column("town", sa.String(64), nullable=True),
-            sa.Column("certificate_no", sa.String(40), nullable=True),
-            sa.Column("active", sa.Boolean, nullable=False),
-            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        ],
-        "refresh_tokens": [
-            sa.Column("jti", sa.String(64), primary_key=True),
-            sa.Column("user_id", sa.String(64), nullable=False),
-            sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-            sa.Column("replaced_by", sa.String(64), nullable=True),
-        ],
-        "device_credentials": [
-            sa.Column("device_id", sa.String(64), primary_key=True),
-            sa.Column("kind", sa.String(40), nullable=False),
-            sa.Column("owner_id", sa.String(64), nullable=False),
-            sa.Column("secret", sa.String(200), nullable=False),
-            sa.Column("previous_secret", sa.String(200), nullable=True),
-            sa.Column("previous_valid_until", sa.DateTime(timezone=True), nullable=True),
-            sa.Column("status", sa.String(20), nullable=False),
-            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
-            sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        ],
-        "device_nonces": [
-            sa.Column("device_id", sa.String(64), primary_key=True),
-            sa.Column("nonce", sa.String(64), primary_key=True),
-            sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
-        ],
-        "idempotency_keys": [
-            sa.Column("principal", sa.String(64), primary_key=True),
-            sa.Column("key", sa.String(200), primary_key=True),
-            sa.Column("method", sa.String(10), nullable=False),
-            sa.Column("path", sa.String(500), nullable=False),
-            sa.Column("request_hash", sa.String(64), nullable=False),
-            sa.Column("status_code", sa.Integer, nullable=True),
-            sa.Column("content_type", sa.String(200), nullable=True),
-            sa.Column("location", sa.String(500), nullable=True),
-            sa.Column("body", sa.LargeBinary, nullable=True),
-            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        ],
-    }[name]
-
-
-TABLE_NAMES = ("users", "refresh_tokens", "device_credentials", "device_nonces",
-               "idempotency_keys")
-users, refresh_tokens, device_credentials, device_nonces, idempotency_keys = (
-    sa.Table(name, metadata, *_columns(name)) for name in TABLE_NAMES
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),  # list of Role values
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("town", sa.String(64), nullable=True),  # town/street; None = whole agency
+    sa.Column("certificate_no", sa.String(40), nullable=True),  # 执法证号
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
-sa.Index("ix_refresh_tokens_user_id", refresh_tokens.c.user_id)
-sa.Index("ix_device_nonces_seen_at", device_nonces.c.seen_at)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("replaced_by", sa.String(64), nullable=True),  # jti of its successor
+    sa.Index("ix_refresh_tokens_user_id", "user_id"),
+)
+
+device_credentials = sa.Table(
+    "device_credentials",
+    metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),  # gas-detector, shutoff-valve, ...
+    sa.Column("owner_id", sa.String(64), nullable=False),  # venue or weigh station
+    # Recoverable on purpose: HMAC verification needs the secret itself.
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("previous_secret", sa.String(200), nullable=True),
+    sa.Column("previous_valid_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),  # active | revoked
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+device_nonces = sa.Table(
+    "device_nonces",
+    metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_device_nonces_seen_at", "seen_at"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("principal", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("path", sa.String(500), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),  # SHA-256 of method/path/body
+    sa.Column("status_code", sa.Integer, nullable=True),  # NULL while in progress
+    sa.Column("content_type", sa.String(200), nullable=True),
+    sa.Column("location", sa.String(500), nullable=True),
+    sa.Column("body", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+TABLE_NAMES = ("users", "refresh_tokens", "device_credentials", "device_nonces", "idempotency_keys")
 
 
 def utcnow() -> datetime:
@@ -106,27 +117,68 @@ class User:
     active: bool
 
     def to_principal(self) -> Principal:
-        return Principal(user_id=self.user_id, username=self.username,
-                         roles=frozenset(Role(r) for r in self.roles),
-                         agency_id=self.agency_id, town=self.town,
-                         display_name=self.display_name, certificate_no=self.certificate_no)
+        return Principal(
+            user_id=self.user_id,
+            username=self.username,
+            roles=frozenset(Role(r) for r in self.roles),
+            agency_id=self.agency_id,
+            town=self.town,
+            display_name=self.display_name,
+            certificate_no=self.certificate_no,
+        )
 
 
 def _user(row: Any) -> User | None:
     if row is None:
         return None
-    return User(row.user_id, row.username, row.password_hash, row.display_name,
-                tuple(row.roles), row.agency_id, row.town, row.certificate_no, row.active)
+    return User(
+        user_id=row.user_id,
+        username=row.username,
+        password_hash=row.password_hash,
+        display_name=row.display_name,
+        roles=tuple(row.roles or ()),
+        agency_id=row.agency_id,
+        town=row.town,
+        certificate_no=row.certificate_no,
+        active=bool(row.active),
+    )
 
 
-def create_user(conn: sa.Connection, *, username: str, password: str, display_name: str,
-                roles: list[Role] | list[str], agency_id: str, town: str | None = None,
-                certificate_no: str | None = None, user_id: str | None = None) -> str:
+def create_user(
+    conn: sa.Connection,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: Iterable[Role | str],
+    agency_id: str,
+    town: str | None = None,
+    certificate_no: str | None = None,
+    user_id: str | None = None,
+) -> str:
+    """Insert a user with an argon2id hash of `password`; returns the user id.
+
+    Raises ValueError for an unknown role and sqlalchemy IntegrityError for a username (or
+    user id) that exists. The caller commits.
+    """
+    role_values = sorted({Role(r).value for r in roles})
+    if not role_values:
+        raise ValueError("a user needs at least one role")
     user_id = user_id or f"u-{uuid.uuid4().hex[:12]}"
-    conn.execute(users.insert().values(
-        user_id=user_id, username=username, password_hash=hash_password(password),
-        display_name=display_name, roles=[Role(r).value for r in roles], agency_id=agency_id,
-        town=town, certificate_no=certificate_no, active=True, created_at=utcnow()))
+    conn.execute(
+        users.insert().values(
+            user_id=user_id,
+            username=username,
+            password_hash=hash_password(password),
+            display_name=display_name,
+            roles=role_values,
+            agency_id=agency_id,
+            town=town,
+            certificate_no=certificate_no,
+            active=True,
+            created_at=utcnow(),
+        )
+    )
     return user_id
 
 
@@ -136,3 +188,10 @@ def get_user_by_username(conn: sa.Connection, username: str) -> User | None:
 
 def get_user(conn: sa.Connection, user_id: str) -> User | None:
     return _user(conn.execute(sa.select(users).where(users.c.user_id == user_id)).first())
+
+
+def set_password_hash(conn: sa.Connection, user_id: str, password_hash: str) -> None:
+    """Store a rehashed password (after `needs_rehash` at login). The caller commits."""
+    conn.execute(
+        users.update().where(users.c.user_id == user_id).values(password_hash=password_hash)
+    )

@@ -42,9 +42,13 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ProblemError(status=401, type="unauthenticated", title="Login required",
-                           detail="send an access token as 'Authorization: Bearer ...'",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise ProblemError(
+            status=401,
+            type="unauthenticated",
+            title="Login required",
+            detail="send an access token as 'Authorization: Bearer ...'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return state.tokens.decode_access(credentials.credentials)
 
 
@@ -57,8 +61,12 @@ def require_roles(*roles: Role):
     def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has_role(*roles):
             allowed = ", ".join(r.value for r in roles)
-            raise ProblemError(status=403, type="forbidden", title="Not allowed for your role",
-                               detail=f"this needs one of the roles: {allowed}")
+            raise ProblemError(
+                status=403,
+                type="forbidden",
+                title="Not allowed for your role",
+                detail=f"this needs one of the roles: {allowed}",
+            )
         return principal
 
     return check

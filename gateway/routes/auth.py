@@ -30,7 +30,7 @@ class RefreshRequest(BaseModel):
 
 class TokenPair(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth 2 token type, not a secret)
     expires_in: int = Field(description="seconds until the access token expires")
     refresh_token: str
 
@@ -62,19 +62,32 @@ async def _pair(state, principal: Principal) -> TokenPair:
     return TokenPair(access_token=access, expires_in=expires_in, refresh_token=refresh)
 
 
-@router.post("/login", operation_id="login", response_model=TokenPair,
-             responses=PROBLEM_RESPONSES, summary="Log in with username and password")
+@router.post(
+    "/login",
+    operation_id="login",
+    response_model=TokenPair,
+    responses=PROBLEM_RESPONSES,
+    summary="Log in with username and password",
+)
 async def login(body: LoginRequest, state: State) -> TokenPair:
     principal = await asyncio.to_thread(_check_login, state, body.username, body.password)
     if principal is None:
-        raise ProblemError(status=401, type="bad-credentials", title="Login failed",
-                           detail="unknown username or wrong password")
+        raise ProblemError(
+            status=401,
+            type="bad-credentials",
+            title="Login failed",
+            detail="unknown username or wrong password",
+        )
     return await _pair(state, principal)
 
 
-@router.post("/refresh", operation_id="refreshToken", response_model=TokenPair,
-             responses=PROBLEM_RESPONSES,
-             summary="Trade a refresh token for a new pair (the old one stops working)")
+@router.post(
+    "/refresh",
+    operation_id="refreshToken",
+    response_model=TokenPair,
+    responses=PROBLEM_RESPONSES,
+    summary="Trade a refresh token for a new pair (the old one stops working)",
+)
 async def refresh(body: RefreshRequest, state: State) -> TokenPair:
     principal, new_refresh, _expires_at = await asyncio.to_thread(
         state.refresh.rotate, body.refresh_token
@@ -83,12 +96,20 @@ async def refresh(body: RefreshRequest, state: State) -> TokenPair:
     return TokenPair(access_token=access, expires_in=expires_in, refresh_token=new_refresh)
 
 
-@router.get("/me", operation_id="me", response_model=Me, responses=PROBLEM_RESPONSES,
-            summary="Who the access token belongs to")
+@router.get(
+    "/me",
+    operation_id="me",
+    response_model=Me,
+    responses=PROBLEM_RESPONSES,
+    summary="Who the access token belongs to",
+)
 async def me(principal: CurrentPrincipal) -> Me:
     return Me(
-        user_id=principal.user_id, username=principal.username,
-        display_name=principal.display_name, roles=sorted(r.value for r in principal.roles),
-        agency_id=principal.agency_id, town=principal.town,
+        user_id=principal.user_id,
+        username=principal.username,
+        display_name=principal.display_name,
+        roles=sorted(r.value for r in principal.roles),
+        agency_id=principal.agency_id,
+        town=principal.town,
         certificate_no=principal.certificate_no,
     )

@@ -23,16 +23,24 @@ from gateway.security.principals import Principal, Role
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 DomainName = Literal[
-    "hazardous-chemicals", "gas", "road-transport", "construction", "fire", "mining",
-    "industry-trade", "special-equipment", "other",
+    "hazardous-chemicals",
+    "gas",
+    "road-transport",
+    "construction",
+    "fire",
+    "mining",
+    "industry-trade",
+    "special-equipment",
+    "other",
 ]
 
 
 class PartyIn(BaseModel):
     kind: Literal["organization", "person"]
     name: str = Field(min_length=1, max_length=200)
-    credit_code: str = Field(default="", max_length=18,
-                             description="统一社会信用代码; required for organizations")
+    credit_code: str = Field(
+        default="", max_length=18, description="统一社会信用代码; required for organizations"
+    )
     id_number: str = Field(default="", max_length=18, description="persons: resident ID number")
     legal_representative: str = Field(default="", max_length=100)
     address: str = Field(default="", max_length=300)
@@ -45,15 +53,20 @@ class GeoPointIn(BaseModel):
 
 
 class OpenCaseIn(BaseModel):
-    client_case_id: str = Field(min_length=8, max_length=100,
-                                description="made on the phone (e.g. a UUID); retries reuse it")
+    client_case_id: str = Field(
+        min_length=8,
+        max_length=100,
+        description="made on the phone (e.g. a UUID); retries reuse it",
+    )
     domain: DomainName
     title: str = Field(min_length=1, max_length=200)
-    town: str | None = Field(default=None, max_length=64,
-                             description="town/street; defaults to the officer's")
+    town: str | None = Field(
+        default=None, max_length=64, description="town/street; defaults to the officer's"
+    )
     party: PartyIn
     co_officer_ids: list[str] = Field(
-        min_length=1, max_length=10,
+        min_length=1,
+        max_length=10,
         description="the other certified officers present (on-site acts need two or more)",
     )
     device_time: datetime | None = Field(default=None, description="the phone's clock")
@@ -88,8 +101,10 @@ class CaseList(BaseModel):
     next_page_token: str | None
 
 
-_KIND_PB = {"organization": common_pb2.Party.KIND_ORGANIZATION,
-            "person": common_pb2.Party.KIND_PERSON}
+_KIND_PB = {
+    "organization": common_pb2.Party.KIND_ORGANIZATION,
+    "person": common_pb2.Party.KIND_PERSON,
+}
 _KIND_NAME = {v: k for k, v in _KIND_PB.items()}
 
 
@@ -101,22 +116,39 @@ def _ts(value: datetime) -> Timestamp:
 
 def case_out(case: records_pb2.Case) -> CaseOut:
     return CaseOut(
-        case_id=case.case_id, client_case_id=case.client_case_id, agency_id=case.agency_id,
-        town=case.town, domain=case.domain, title=case.title, stage=case.stage,
-        party=PartyIn(kind=_KIND_NAME[case.party.kind], name=case.party.name,
-                      credit_code=case.party.credit_code, id_number=case.party.id_number,
-                      legal_representative=case.party.legal_representative,
-                      address=case.party.address),
-        officers=[OfficerOut(officer_id=o.officer_id, name=o.name,
-                             certificate_no=o.certificate_no) for o in case.officers],
+        case_id=case.case_id,
+        client_case_id=case.client_case_id,
+        agency_id=case.agency_id,
+        town=case.town,
+        domain=case.domain,
+        title=case.title,
+        stage=case.stage,
+        party=PartyIn(
+            kind=_KIND_NAME[case.party.kind],
+            name=case.party.name,
+            credit_code=case.party.credit_code,
+            id_number=case.party.id_number,
+            legal_representative=case.party.legal_representative,
+            address=case.party.address,
+        ),
+        officers=[
+            OfficerOut(officer_id=o.officer_id, name=o.name, certificate_no=o.certificate_no)
+            for o in case.officers
+        ],
         opened_by=case.opened_by,
         opened_at=case.opened_at.ToDatetime(tzinfo=UTC),
-        device_time=(case.device_time.ToDatetime(tzinfo=UTC)
-                     if case.HasField("device_time") else None),
-        location=(GeoPointIn(latitude=case.location.latitude,
-                             longitude=case.location.longitude,
-                             accuracy_m=case.location.accuracy_m)
-                  if case.HasField("location") else None),
+        device_time=(
+            case.device_time.ToDatetime(tzinfo=UTC) if case.HasField("device_time") else None
+        ),
+        location=(
+            GeoPointIn(
+                latitude=case.location.latitude,
+                longitude=case.location.longitude,
+                accuracy_m=case.location.accuracy_m,
+            )
+            if case.HasField("location")
+            else None
+        ),
         version=case.version,
     )
 
@@ -124,48 +156,84 @@ def case_out(case: records_pb2.Case) -> CaseOut:
 def _case_officers(state, principal: Principal, co_officer_ids: list[str]):
     """The caller and the named colleagues, as certified officers of the caller's agency."""
     if not principal.certificate_no:
-        raise ProblemError(status=403, type="no-certificate", title="No enforcement certificate",
-                           detail="only officers holding an enforcement certificate (执法证) "
-                                  "may open a case")
-    officers = [common_pb2.Officer(officer_id=principal.user_id, name=principal.display_name,
-                                   certificate_no=principal.certificate_no)]
+        raise ProblemError(
+            status=403,
+            type="no-certificate",
+            title="No enforcement certificate",
+            detail="only officers holding an enforcement certificate (执法证) may open a case",
+        )
+    officers = [
+        common_pb2.Officer(
+            officer_id=principal.user_id,
+            name=principal.display_name,
+            certificate_no=principal.certificate_no,
+        )
+    ]
     with state.db.read() as conn:
         for officer_id in dict.fromkeys(co_officer_ids):
             if officer_id == principal.user_id:
                 continue
             user = gwdb.get_user(conn, officer_id)
             colleague = user.to_principal() if user is not None and user.active else None
-            if (colleague is None or colleague.agency_id != principal.agency_id
-                    or not colleague.has_role(Role.officer) or not colleague.certificate_no):
+            if (
+                colleague is None
+                or colleague.agency_id != principal.agency_id
+                or not colleague.has_role(Role.officer)
+                or not colleague.certificate_no
+            ):
                 raise ProblemError(
-                    status=422, type="invalid-request", title="Unknown co-officer",
+                    status=422,
+                    type="invalid-request",
+                    title="Unknown co-officer",
                     detail=f"{officer_id} is not a certified officer of agency "
-                           f"{principal.agency_id}")
-            officers.append(common_pb2.Officer(officer_id=colleague.user_id,
-                                               name=colleague.display_name,
-                                               certificate_no=colleague.certificate_no))
+                    f"{principal.agency_id}",
+                )
+            officers.append(
+                common_pb2.Officer(
+                    officer_id=colleague.user_id,
+                    name=colleague.display_name,
+                    certificate_no=colleague.certificate_no,
+                )
+            )
     return officers
 
 
-@router.post("", operation_id="openCase", status_code=201, response_model=CaseOut,
-             responses=PROBLEM_RESPONSES,
-             summary="Open an inspection case (idempotent on client_case_id)")
-async def open_case(body: OpenCaseIn, principal: Officer, state: State,
-                    response: Response) -> CaseOut:
+@router.post(
+    "",
+    operation_id="openCase",
+    status_code=201,
+    response_model=CaseOut,
+    responses=PROBLEM_RESPONSES,
+    summary="Open an inspection case (idempotent on client_case_id)",
+)
+async def open_case(
+    body: OpenCaseIn, principal: Officer, state: State, response: Response
+) -> CaseOut:
     officers = await asyncio.to_thread(_case_officers, state, principal, body.co_officer_ids)
     town = body.town or principal.town
     if not town:
-        raise ProblemError(status=422, type="invalid-request", title="Town required",
-                           detail="give the town/street of the case")
+        raise ProblemError(
+            status=422,
+            type="invalid-request",
+            title="Town required",
+            detail="give the town/street of the case",
+        )
     request = records_pb2.OpenCaseRequest(
-        client_case_id=body.client_case_id, agency_id=principal.agency_id, town=town,
-        domain=body.domain, title=body.title,
-        party=common_pb2.Party(kind=_KIND_PB[body.party.kind], name=body.party.name,
-                               credit_code=body.party.credit_code,
-                               id_number=body.party.id_number,
-                               legal_representative=body.party.legal_representative,
-                               address=body.party.address),
-        officers=officers, opened_by=principal.user_id,
+        client_case_id=body.client_case_id,
+        agency_id=principal.agency_id,
+        town=town,
+        domain=body.domain,
+        title=body.title,
+        party=common_pb2.Party(
+            kind=_KIND_PB[body.party.kind],
+            name=body.party.name,
+            credit_code=body.party.credit_code,
+            id_number=body.party.id_number,
+            legal_representative=body.party.legal_representative,
+            address=body.party.address,
+        ),
+        officers=officers,
+        opened_by=principal.user_id,
     )
     if body.device_time is not None:
         request.device_time.CopyFrom(_ts(body.device_time))
@@ -177,30 +245,46 @@ async def open_case(body: OpenCaseIn, principal: Officer, state: State,
         raise problem_from_rpc_error(exc, "records") from exc
     if reply.case.agency_id != principal.agency_id:
         # The client id was used by another agency: don't reveal its case.
-        raise ProblemError(status=409, type="already-exists", title="client_case_id in use",
-                           detail="choose a new client_case_id")
+        raise ProblemError(
+            status=409,
+            type="already-exists",
+            title="client_case_id in use",
+            detail="choose a new client_case_id",
+        )
     if not reply.created:
         response.status_code = 200
     response.headers["Location"] = f"/v1/cases/{reply.case.case_id}"
     return case_out(reply.case)
 
 
-@router.get("/{case_id}", operation_id="getCase", response_model=CaseOut,
-            responses=PROBLEM_RESPONSES, summary="Read one case of your agency")
-async def get_case(case_id: Annotated[str, PathParam(max_length=64)], principal: Officer,
-                   state: State) -> CaseOut:
+@router.get(
+    "/{case_id}",
+    operation_id="getCase",
+    response_model=CaseOut,
+    responses=PROBLEM_RESPONSES,
+    summary="Read one case of your agency",
+)
+async def get_case(
+    case_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
+) -> CaseOut:
     try:
         reply = await state.clients.records.GetCase(records_pb2.GetCaseRequest(case_id=case_id))
     except grpc.aio.AioRpcError as exc:
         raise problem_from_rpc_error(exc, "records") from exc
     if reply.case.agency_id != principal.agency_id:
-        raise ProblemError(status=404, type="not-found", title="Not found",
-                           detail=f"case {case_id} not found")
+        raise ProblemError(
+            status=404, type="not-found", title="Not found", detail=f"case {case_id} not found"
+        )
     return case_out(reply.case)
 
 
-@router.get("", operation_id="listCases", response_model=CaseList, responses=PROBLEM_RESPONSES,
-            summary="Cases of your agency, newest first")
+@router.get(
+    "",
+    operation_id="listCases",
+    response_model=CaseList,
+    responses=PROBLEM_RESPONSES,
+    summary="Cases of your agency, newest first",
+)
 async def list_cases(
     principal: Officer,
     state: State,
@@ -209,10 +293,16 @@ async def list_cases(
     page_token: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CaseList:
     try:
-        reply = await state.clients.records.ListCases(records_pb2.ListCasesRequest(
-            agency_id=principal.agency_id, town=town or "", page_size=page_size,
-            page_token=page_token or ""))
+        reply = await state.clients.records.ListCases(
+            records_pb2.ListCasesRequest(
+                agency_id=principal.agency_id,
+                town=town or "",
+                page_size=page_size,
+                page_token=page_token or "",
+            )
+        )
     except grpc.aio.AioRpcError as exc:
         raise problem_from_rpc_error(exc, "records") from exc
-    return CaseList(cases=[case_out(c) for c in reply.cases],
-                    next_page_token=reply.next_page_token or None)
+    return CaseList(
+        cases=[case_out(c) for c in reply.cases], next_page_token=reply.next_page_token or None
+    )

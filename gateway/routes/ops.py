@@ -44,8 +44,12 @@ async def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics of this process",
-            response_class=Response)
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics of this process",
+    response_class=Response,
+)
 async def metrics() -> Response:
     body, content_type = render_latest()
     return Response(body, media_type=content_type)

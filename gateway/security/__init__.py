@@ -1,0 +1,1 @@
+"""Who is calling and how they prove it: officers by JWT, devices by signed requests."""

@@ -1,24 +1,53 @@
-"""Device request signing: HMAC-SHA256 over the request, with a time window and nonces.
+r"""Device request signing: HMAC-SHA256 over the request, with a time window and nonces.
 
-Gas alarms, shut-off valves and weigh stations sign every request. Firmware sends:
+Gas detectors, shut-off valves and weigh stations do not log in: they sign every request
+with the secret issued when the device was provisioned. Firmware sends four headers:
 
     X-Device-Id:  the device id the platform issued
-    X-Timestamp:  Unix time in seconds (the device clock; at most 300 s off)
-    X-Nonce:      16-64 characters of [A-Za-z0-9_-], never reused within the window
-    X-Signature:  lower-case hex HMAC-SHA256(secret, canonical)
+    X-Timestamp:  Unix time in whole seconds, decimal digits only (the device's clock; at
+                  most 300 s before or after the server's clock)
+    X-Nonce:      16-64 characters of [A-Za-z0-9_-], never reused by that device
+    X-Signature:  lower-case hex of HMAC-SHA256(key = secret, message = canonical)
 
-    canonical = METHOD + "\\n" + PATH + "\\n" + X-Timestamp + "\\n" + X-Nonce + "\\n"
-                + lower-case hex SHA-256 of the raw body (of b"" when there is none)
+The canonical string, exactly (UTF-8; "\n" is one line feed, 0x0A; no trailing newline):
 
-METHOD is upper-case, PATH the request path without query string (e.g.
-`/v1/devices/events`). A request outside the window, with a nonce seen before, or with a
-wrong signature is refused with 401 and nothing is stored. Secrets are kept recoverable in
-the gateway database, because checking an HMAC needs the secret itself; a rotated secret
-stays valid for a grace period so devices in the field can pick up the new one.
+    canonical = METHOD + "\n" + PATH + "\n" + TIMESTAMP + "\n" + NONCE + "\n" + BODY_SHA256
+
+    METHOD       the HTTP method in upper case, e.g. "POST"
+    PATH         the request path, e.g. "/v1/devices/events": no scheme, host or query
+                 string (device paths are plain ASCII, so no percent-encoding applies)
+    TIMESTAMP    the X-Timestamp header value, byte for byte
+    NONCE        the X-Nonce header value, byte for byte
+    BODY_SHA256  lower-case hex SHA-256 of the raw request body bytes exactly as sent
+                 (of an empty body:
+                 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855)
+
+    The key is the secret string as issued (its UTF-8 bytes), not base64-decoded.
+
+Example (pinned in tests/gateway/test_device_signing.py): secret
+"s3cr3t-example-0123456789abcdefghijklmnopq", method POST, path /v1/devices/events,
+timestamp 1767225600, nonce "n0nce-0123456789ab", body `{"ok":true}` (11 bytes) give
+
+    canonical = "POST\n/v1/devices/events\n1767225600\nn0nce-0123456789ab\n" + sha256hex(body)
+    X-Signature: 21f2decfb7f7ded4da4347c764f18d6dc552934b1bdaa52c566b9b70ebda3566
+
+`sign()` below is the reference implementation.
+
+A request that is missing a header, outside the window, from an unknown or revoked device,
+with a wrong signature or with a nonce already seen is refused with 401 problem+json whose
+`type` ends in missing-signature-headers, stale-timestamp, unknown-device, revoked-device,
+bad-signature or replayed-nonce; nothing is stored. Nonces are remembered in the gateway
+database (`device_nonces`) for as long as a replay could still pass the time check.
+
+Secrets are stored *recoverably* in the gateway database (`device_credentials.secret`):
+checking an HMAC needs the secret itself, so it cannot be hashed like a password. Protect the
+gateway database accordingly. On rotation the previous secret stays valid for a grace period
+so devices in the field can pick up the new one; revoking refuses the device at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -26,6 +55,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import Request
@@ -35,103 +65,186 @@ from gateway.problems import ProblemError
 from services.chassis.db import Database
 
 DEFAULT_WINDOW_S = 300
+DEFAULT_GRACE_S = 24 * 3600
+HEADERS = ("X-Device-Id", "X-Timestamp", "X-Nonce", "X-Signature")
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+_SIGNATURE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    return "\n".join([method.upper(), path, timestamp, nonce,
-                      hashlib.sha256(body).hexdigest()]).encode()
+def canonical(method: str, path: str, timestamp: str | int, nonce: str, body: bytes) -> bytes:
+    """The exact bytes that are signed (see the module docstring)."""
+    return "\n".join(
+        [method.upper(), path, str(timestamp), nonce, hashlib.sha256(body).hexdigest()]
+    ).encode("utf-8")
 
 
-def sign(secret: str, method: str, path: str, timestamp: str | int, nonce: str,
-         body: bytes) -> str:
-    return hmac.new(secret.encode(), canonical(method, path, str(timestamp), nonce, body),
-                    hashlib.sha256).hexdigest()
+def sign(secret: str, method: str, path: str, timestamp: str | int, nonce: str, body: bytes) -> str:
+    """Lower-case hex HMAC-SHA256 of the canonical string under `secret`."""
+    return hmac.new(
+        secret.encode("utf-8"), canonical(method, path, timestamp, nonce, body), hashlib.sha256
+    ).hexdigest()
 
 
-def signed_headers(device_id: str, secret: str, method: str, path: str, body: bytes,
-                   now: float | None = None) -> dict[str, str]:
+def signed_headers(
+    device_id: str,
+    secret: str,
+    method: str,
+    path: str,
+    body: bytes,
+    now: float | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
     """The four headers a device sends (for simulators, tests and the load test)."""
     ts = str(int(now if now is not None else time.time()))
-    nonce = secrets.token_urlsafe(18)
-    return {"X-Device-Id": device_id, "X-Timestamp": ts, "X-Nonce": nonce,
-            "X-Signature": sign(secret, method, path, ts, nonce, body)}
+    nonce = nonce or secrets.token_urlsafe(18)
+    return {
+        "X-Device-Id": device_id,
+        "X-Timestamp": ts,
+        "X-Nonce": nonce,
+        "X-Signature": sign(secret, method, path, ts, nonce, body),
+    }
 
 
 def _refuse(slug: str, detail: str) -> ProblemError:
-    return ProblemError(status=401, type=slug, title="Device request refused", detail=detail)
+    return ProblemError(
+        status=401,
+        type=slug,
+        title="Device request refused",
+        detail=detail,
+        headers={"WWW-Authenticate": 'HMAC-SHA256 realm="devices"'},
+    )
 
 
 @dataclass(frozen=True)
 class DevicePrincipal:
+    """A device whose request signature checked out."""
+
     device_id: str
     kind: str
     owner_id: str
 
 
 class DeviceCredentials:
+    """Device secrets in the gateway database: provision, rotate, revoke, verify."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 
     def provision(self, device_id: str, kind: str, owner_id: str) -> str:
+        """Register a device; returns its new secret (shown once, to install on the device).
+
+        Raises ValueError for a malformed id and sqlalchemy IntegrityError for a known one.
+        """
         if not _DEVICE_ID.match(device_id):
             raise ValueError("device id must be 1-64 of [A-Za-z0-9._:-]")
         secret = secrets.token_urlsafe(32)
         with self._db.unit_of_work() as uow:
-            uow.conn.execute(db.device_credentials.insert().values(
-                device_id=device_id, kind=kind, owner_id=owner_id, secret=secret,
-                status="active", created_at=db.utcnow()))
+            uow.conn.execute(
+                db.device_credentials.insert().values(
+                    device_id=device_id,
+                    kind=kind,
+                    owner_id=owner_id,
+                    secret=secret,
+                    status="active",
+                    created_at=db.utcnow(),
+                )
+            )
             uow.commit()
         return secret
 
-    def rotate(self, device_id: str, grace_s: int = 86400) -> str:
+    def rotate(self, device_id: str, grace_s: int = DEFAULT_GRACE_S) -> str:
+        """Issue a new secret; the current one keeps working for `grace_s` seconds.
+
+        Raises KeyError when the device is unknown or revoked.
+        """
         secret = secrets.token_urlsafe(32)
         now = db.utcnow()
         with self._db.unit_of_work() as uow:
             row = self._row(uow.conn, device_id)
             if row is None or row.status != "active":
                 raise KeyError(device_id)
-            uow.conn.execute(db.device_credentials.update()
-                             .where(db.device_credentials.c.device_id == device_id)
-                             .values(secret=secret, previous_secret=row.secret,
-                                     previous_valid_until=now + timedelta(seconds=grace_s),
-                                     rotated_at=now))
+            uow.conn.execute(
+                db.device_credentials.update()
+                .where(db.device_credentials.c.device_id == device_id)
+                .values(
+                    secret=secret,
+                    previous_secret=row.secret,
+                    previous_valid_until=now + timedelta(seconds=grace_s),
+                    rotated_at=now,
+                )
+            )
             uow.commit()
         return secret
 
     def revoke(self, device_id: str) -> None:
+        """Refuse the device from now on (its secrets are dropped). KeyError if unknown."""
         with self._db.unit_of_work() as uow:
-            uow.conn.execute(db.device_credentials.update()
-                             .where(db.device_credentials.c.device_id == device_id)
-                             .values(status="revoked", revoked_at=db.utcnow()))
+            result = uow.conn.execute(
+                db.device_credentials.update()
+                .where(db.device_credentials.c.device_id == device_id)
+                .values(
+                    status="revoked",
+                    revoked_at=db.utcnow(),
+                    previous_secret=None,
+                    previous_valid_until=None,
+                )
+            )
+            if result.rowcount == 0:
+                raise KeyError(device_id)
             uow.commit()
 
-    def get(self, device_id: str):
+    def get(self, device_id: str) -> Any:
+        """The `device_credentials` row (device_id, kind, owner_id, status, ...) or None."""
         with self._db.read() as conn:
             return self._row(conn, device_id)
 
     @staticmethod
-    def _row(conn: sa.Connection, device_id: str):
-        return conn.execute(sa.select(db.device_credentials).where(
-            db.device_credentials.c.device_id == device_id)).first()
+    def _row(conn: sa.Connection, device_id: str) -> Any:
+        return conn.execute(
+            sa.select(db.device_credentials).where(db.device_credentials.c.device_id == device_id)
+        ).first()
 
-    def verify(self, *, method: str, path: str, headers: dict[str, str], body: bytes,
-               window_s: int = DEFAULT_WINDOW_S, now: float | None = None) -> DevicePrincipal:
-        """Check one signed request; remembers its nonce so it cannot be replayed."""
+    def verify(
+        self,
+        *,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        window_s: int = DEFAULT_WINDOW_S,
+        now: float | None = None,
+    ) -> DevicePrincipal:
+        """Check one signed request (`headers` with lower-case names); remembers its nonce
+        so it cannot be replayed. Raises ProblemError(401) when refused."""
         device_id = headers.get("x-device-id", "")
         ts = headers.get("x-timestamp", "")
         nonce = headers.get("x-nonce", "")
         signature = headers.get("x-signature", "")
         if not (device_id and ts and nonce and signature):
-            raise _refuse("missing-signature-headers",
-                          "send X-Device-Id, X-Timestamp, X-Nonce and X-Signature")
-        if not _DEVICE_ID.match(device_id) or not _NONCE.match(nonce) or not ts.isdigit():
-            raise _refuse("missing-signature-headers", "malformed signature headers")
+            raise _refuse(
+                "missing-signature-headers",
+                "send X-Device-Id, X-Timestamp, X-Nonce and X-Signature",
+            )
+        if not (
+            _DEVICE_ID.match(device_id)
+            and _NONCE.match(nonce)
+            and _TIMESTAMP.match(ts)
+            and _SIGNATURE.match(signature)
+        ):
+            raise _refuse(
+                "missing-signature-headers",
+                "malformed signature headers: X-Timestamp is Unix seconds, X-Nonce "
+                "16-64 of [A-Za-z0-9_-], X-Signature 64 hex digits",
+            )
         current = now if now is not None else time.time()
         if abs(current - int(ts)) > window_s:
-            raise _refuse("stale-timestamp",
-                          f"X-Timestamp is more than {window_s} s from the server clock")
+            raise _refuse(
+                "stale-timestamp",
+                f"X-Timestamp is more than {window_s} s from the server clock "
+                f"(server time {int(current)})",
+            )
         row = self.get(device_id)
         if row is None:
             raise _refuse("unknown-device", "unknown device")
@@ -141,31 +254,51 @@ class DeviceCredentials:
         grace_until = db.as_utc(row.previous_valid_until)
         if row.previous_secret and grace_until and grace_until.timestamp() > current:
             candidates.append(row.previous_secret)
-        if not any(hmac.compare_digest(sign(s, method, path, ts, nonce, body), signature.lower())
-                   for s in candidates):
+        given = signature.lower()
+        matched = False
+        for secret in candidates:  # check all, so timing does not tell which one matched
+            matched |= hmac.compare_digest(sign(secret, method, path, ts, nonce, body), given)
+        if not matched:
             raise _refuse("bad-signature", "the signature does not match the request")
         self._remember_nonce(device_id, nonce, current, window_s)
         return DevicePrincipal(device_id=device_id, kind=row.kind, owner_id=row.owner_id)
 
     def _remember_nonce(self, device_id: str, nonce: str, now: float, window_s: int) -> None:
+        # A nonce first seen at S came with a timestamp in [S - w, S + w], so a replay passes
+        # the time check until at most S + 2w: keep it that long, prune what is older.
         seen_at = datetime.fromtimestamp(now, UTC)
         try:
             with self._db.unit_of_work() as uow:
-                uow.conn.execute(db.device_nonces.delete().where(
-                    db.device_nonces.c.seen_at < seen_at - timedelta(seconds=2 * window_s)))
-                uow.conn.execute(db.device_nonces.insert().values(
-                    device_id=device_id, nonce=nonce, seen_at=seen_at))
+                uow.conn.execute(
+                    db.device_nonces.delete().where(
+                        db.device_nonces.c.seen_at < seen_at - timedelta(seconds=2 * window_s)
+                    )
+                )
+                uow.conn.execute(
+                    db.device_nonces.insert().values(
+                        device_id=device_id, nonce=nonce, seen_at=seen_at
+                    )
+                )
                 uow.commit()
         except sa.exc.IntegrityError as exc:
             raise _refuse("replayed-nonce", "this nonce was already used") from exc
 
 
-async def verify_device_request(request: Request, credentials: DeviceCredentials,
-                                window_s: int = DEFAULT_WINDOW_S) -> DevicePrincipal:
-    import asyncio  # noqa: PLC0415
+async def verify_device_request(
+    request: Request, db: Database | DeviceCredentials, window_s: int = DEFAULT_WINDOW_S
+) -> DevicePrincipal:
+    """Verify a signed device request (reads the raw body; the route can read it again).
 
+    The database work runs in a worker thread so the event loop is not blocked.
+    """
+    credentials = db if isinstance(db, DeviceCredentials) else DeviceCredentials(db)
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
-    return await asyncio.to_thread(credentials.verify, method=request.method,
-                                   path=request.url.path, headers=headers, body=body,
-                                   window_s=window_s)
+    return await asyncio.to_thread(
+        credentials.verify,
+        method=request.method,
+        path=request.url.path,
+        headers=headers,
+        body=body,
+        window_s=window_s,
+    )

@@ -15,13 +15,16 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
+    """A logged-in user as the access token describes them."""
+
     user_id: str
     username: str
     roles: frozenset[Role]
     agency_id: str
-    town: str | None
+    town: str | None  # town/street (乡镇/街道) of the user's jurisdiction; None = whole agency
     display_name: str
     certificate_no: str | None = None  # 执法证号, officers only
 
     def has_role(self, *roles: Role) -> bool:
+        """True when the user holds any of `roles`."""
         return bool(self.roles.intersection(roles))
