@@ -177,6 +177,22 @@ def test_each_process_exposes_its_metrics(http, stack, officer, colleague_id):
     assert 'http_requests_total{method="POST",route="/v1/cases",status="201"}' in gateway
 
 
+def test_a_seeded_device_signs_its_requests(http, stack):
+    import json
+
+    from gateway.security.device_signing import signed_headers
+
+    secret = json.loads((stack.var / "demo-devices.json").read_text())["gas-valve-0001"]["secret"]
+    headers = signed_headers("gas-valve-0001", secret, "GET", "/v1/devices/me", b"")
+    r = http.get("/v1/devices/me", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "shutoff_valve"
+    replay = http.get("/v1/devices/me", headers=headers)
+    assert replay.status_code == 401 and replay.json()["type"].endswith("replayed-nonce")
+    forged = signed_headers("gas-valve-0001", "not-the-secret", "GET", "/v1/devices/me", b"")
+    assert http.get("/v1/devices/me", headers=forged).status_code == 401
+
+
 def test_every_route_is_documented(http):
     spec = http.get("/openapi.json").json()
     paths = spec["paths"]
