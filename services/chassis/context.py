@@ -12,14 +12,17 @@ trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
 
 
 def new_request_id() -> str:
+    """A fresh request id: a uuid4 as 32 hex digits."""
     return uuid.uuid4().hex
 
 
 def current_request_id() -> str | None:
+    """The request id bound for the work in hand, or None outside a request."""
     return request_id_var.get()
 
 
 def current_trace_id() -> str | None:
+    """The trace id bound for the work in hand, or None outside a request."""
     return trace_id_var.get()
 
 

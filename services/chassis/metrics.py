@@ -1,6 +1,12 @@
-"""Prometheus metrics of one process, defined once here for every service and the gateway."""
+"""Prometheus metrics of one process, defined once here for every service and the gateway.
+
+Each service serves them with `start_metrics_server` (its `<SERVICE>_METRICS_PORT`); the
+gateway renders them on its own `/metrics` route with `render_latest`.
+"""
 
 from __future__ import annotations
+
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -31,11 +37,25 @@ CONSUMER_LATENCY = Histogram(
 )
 
 
+_servers: list[WSGIServer] = []
+
+
 def start_metrics_server(port: int, addr: str = "127.0.0.1") -> int:
-    """Serve /metrics on `port` (0 picks a free one); returns the bound port."""
+    """Serve /metrics on `port` (0 picks a free one) from a daemon thread; returns the port."""
+    # The pinned prometheus-client returns (server, thread); the server knows the bound port.
     server, _thread = start_http_server(port, addr=addr)
+    _servers.append(server)
     return server.server_address[1]
 
 
+def stop_metrics_servers() -> None:
+    """Close every server `start_metrics_server` opened in this process (tests, shutdown)."""
+    while _servers:
+        server = _servers.pop()
+        server.shutdown()
+        server.server_close()
+
+
 def render_latest() -> tuple[bytes, str]:
+    """The process's metrics in the Prometheus text format, and its content type."""
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
