@@ -69,7 +69,7 @@ def write_doc(rows: list[dict], args: argparse.Namespace) -> None:
         "",
         f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"Python {platform.python_version()}, {args.events} events per variant, "
-        f"{args.rounds} rounds (medians of the rounds below).",
+        f"{args.rounds} rounds (the upper median of the rounds below).",
         "",
         "## Outbox relay against direct publishing",
         "",
