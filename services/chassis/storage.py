@@ -1,7 +1,9 @@
-"""Object storage over the S3 API (minio SDK): buckets, presigned URLs, hash verification.
+"""Object storage over the S3 API (minio SDK): buckets, presigned URLs, multipart uploads and
+streaming SHA-256 verification.
 
-Evidence is addressed by its SHA-256: phones upload straight to S3 with a presigned URL and
-the service then streams the stored bytes to check them against the declared hash.
+Evidence is addressed by its SHA-256: phones upload straight to S3 through presigned URLs and
+the service then streams the stored bytes to check them against the hash the phone declared.
+No settings are read here: the caller builds an ObjectStore from its own Settings.
 """
 
 from __future__ import annotations
@@ -16,23 +18,27 @@ from minio import Minio
 from minio.datatypes import Part
 from minio.error import S3Error
 
-CHUNK = 1024 * 1024
-_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
+CHUNK = 1024 * 1024  # verification reads the object 1 MiB at a time
+_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"}
+
+VerificationReason = Literal["ok", "missing", "size-mismatch", "hash-mismatch"]
 
 
 @dataclass(frozen=True)
 class ObjectInfo:
     size: int
     etag: str
-    content_type: str | None
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
 class Verification:
+    """The outcome of checking a stored object against a declared SHA-256 (and size)."""
+
     ok: bool
-    reason: Literal["ok", "missing", "size-mismatch", "hash-mismatch"]
     actual_sha256: str | None
     size: int | None
+    reason: VerificationReason
 
 
 class ObjectStore:
@@ -41,16 +47,18 @@ class ObjectStore:
         endpoint: str,
         access_key: str,
         secret_key: str,
-        *,
         secure: bool = False,
         region: str = "us-east-1",
     ) -> None:
-        # A fixed region spares the SDK a location lookup before every presign.
+        # A fixed region spares the SDK a location lookup before each presign.
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
         )
 
+    # -- buckets --------------------------------------------------------------------------
+
     def ensure_bucket(self, name: str) -> None:
+        """Create the bucket unless it exists; safe to call concurrently and repeatedly."""
         if self.client.bucket_exists(name):
             return
         try:
@@ -59,20 +67,28 @@ class ObjectStore:
             if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                 raise
 
+    # -- presigned single uploads and downloads --------------------------------------------
+
     def presigned_put_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return self.client.presigned_put_object(bucket, key, expires=expires)
 
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return self.client.presigned_get_object(bucket, key, expires=expires)
 
-    # Multipart uploads for large videos. The SDK keeps create/complete/abort private; they
-    # are wrapped here only, so an SDK change touches one place.
-    def start_multipart(self, bucket: str, key: str, content_type: str) -> str:
+    # -- multipart uploads (large videos), parts PUT by the client through presigned URLs --
+    # The SDK keeps create/complete/abort of a multipart upload private (put_object drives
+    # them itself). They are called here and nowhere else, so an SDK change touches one place.
+
+    def start_multipart(
+        self, bucket: str, key: str, content_type: str = "application/octet-stream"
+    ) -> str:
+        """Open a multipart upload; returns its upload id."""
         return self.client._create_multipart_upload(bucket, key, {"Content-Type": content_type})
 
     def presigned_part_url(
         self, bucket: str, key: str, upload_id: str, part_number: int, expires: timedelta
     ) -> str:
+        """A URL to PUT part `part_number` (1..10000; all but the last at least 5 MiB)."""
         return self.client.get_presigned_url(
             "PUT",
             bucket,
@@ -84,12 +100,19 @@ class ObjectStore:
     def complete_multipart(
         self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> None:
+        """Join the parts, given as (part number, ETag returned by that part's PUT)."""
+        # The SDK adds the quotes itself; an ETag header as received carries them already.
         self.client._complete_multipart_upload(
-            bucket, key, upload_id, [Part(number, etag) for number, etag in sorted(parts)]
+            bucket,
+            key,
+            upload_id,
+            [Part(number, etag.strip('"')) for number, etag in sorted(parts)],
         )
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self.client._abort_multipart_upload(bucket, key, upload_id)
+
+    # -- objects ---------------------------------------------------------------------------
 
     def put_bytes(
         self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream"
@@ -97,13 +120,16 @@ class ObjectStore:
         self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
 
     def stat(self, bucket: str, key: str) -> ObjectInfo | None:
+        """Size and ETag of a stored object, or None if there is none."""
         try:
             obj = self.client.stat_object(bucket, key)
         except S3Error as exc:
             if exc.code in _MISSING:
                 return None
             raise
-        return ObjectInfo(size=obj.size or 0, etag=obj.etag or "", content_type=obj.content_type)
+        return ObjectInfo(
+            size=obj.size or 0, etag=(obj.etag or "").strip('"'), content_type=obj.content_type
+        )
 
     def delete(self, bucket: str, key: str) -> None:
         self.client.remove_object(bucket, key)
@@ -111,12 +137,15 @@ class ObjectStore:
     def verify_sha256(
         self, bucket: str, key: str, expected_hex: str, expected_size: int | None = None
     ) -> Verification:
-        """Stream the stored object through SHA-256 and compare with what was declared."""
+        """Stream the stored object through SHA-256 and compare it with what was declared.
+
+        Reads 1 MiB at a time, so a large video is never held in memory.
+        """
         try:
             response = self.client.get_object(bucket, key)
         except S3Error as exc:
             if exc.code in _MISSING:
-                return Verification(False, "missing", None, None)
+                return Verification(ok=False, actual_sha256=None, size=None, reason="missing")
             raise
         digest = hashlib.sha256()
         size = 0
@@ -129,7 +158,7 @@ class ObjectStore:
             response.release_conn()
         actual = digest.hexdigest()
         if expected_size is not None and size != expected_size:
-            return Verification(False, "size-mismatch", actual, size)
-        if actual != expected_hex.lower():
-            return Verification(False, "hash-mismatch", actual, size)
-        return Verification(True, "ok", actual, size)
+            return Verification(ok=False, actual_sha256=actual, size=size, reason="size-mismatch")
+        if actual != expected_hex.strip().lower():
+            return Verification(ok=False, actual_sha256=actual, size=size, reason="hash-mismatch")
+        return Verification(ok=True, actual_sha256=actual, size=size, reason="ok")

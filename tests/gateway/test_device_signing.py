@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 
 from gateway import db as gwdb
 from gateway.problems import PROBLEM_BASE, ProblemError, install_problem_handlers
@@ -15,6 +15,7 @@ from gateway.security.device_signing import (
     DeviceCredentials,
     DevicePrincipal,
     canonical,
+    device_principal,
     sign,
     signed_headers,
     verify_device_request,
@@ -233,3 +234,43 @@ async def test_verify_device_request_through_http(database, device):
         assert replay.json()["type"] == PROBLEM_BASE + "replayed-nonce"
         unsigned = await client.post(PATH, content=BODY)
         assert unsigned.json()["type"] == PROBLEM_BASE + "missing-signature-headers"
+
+
+async def test_device_principal_dependency(database, device):
+    device_id, secret = device
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    def get_db(request: Request):  # a dependency of its own, as the app's would be
+        return database
+
+    @app.post(PATH)
+    async def events(
+        request: Request, caller: DevicePrincipal = Depends(device_principal(get_db))
+    ) -> dict:
+        return {
+            "device": caller.device_id,
+            "kind": caller.kind,
+            "venue": caller.venue_or_station_id,
+            "bytes": len(await request.body()),
+        }
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        ok = await client.post(
+            PATH, content=BODY, headers=signed_headers(device_id, secret, "POST", PATH, BODY)
+        )
+        assert ok.status_code == 200, ok.text
+        assert ok.json() == {
+            "device": device_id,
+            "kind": "gas-detector",
+            "venue": "venue-7",
+            "bytes": len(BODY),
+        }
+        forged = signed_headers(device_id, secret, "POST", PATH, b"{}")
+        refused = await client.post(PATH, content=BODY, headers=forged)
+        assert refused.status_code == 401
+        assert refused.json()["type"] == PROBLEM_BASE + "bad-signature"
+        assert refused.headers["www-authenticate"].startswith("HMAC-SHA256")
+    # get_db's own arguments are resolved by FastAPI, not exposed as query parameters
+    assert app.openapi()["paths"][PATH]["post"].get("parameters", []) == []
