@@ -6,6 +6,11 @@ producing it.
 
 TOPICS: dict[str, int] = {
     "records.case-opened.v1": 6,
+    "records.case-advanced.v1": 6,
+    "records.penalty-proposed.v1": 6,
+    "records.penalty-decided.v1": 6,
+    "records.penalty-revoked.v1": 6,
+    "review.completed.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (

@@ -1,28 +1,97 @@
-"""Records use cases: take a command, apply the domain, commit with its events."""
+"""Records use cases: take a command, apply the domain, commit with its events.
+
+Every write appends one entry to the case's record in the same transaction as its effect and
+its events. Lock order is always the case row, then the log row, so concurrent writers on
+PostgreSQL queue instead of deadlocking; SQLite writers are serialised by BEGIN IMMEDIATE.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 import uuid_utils
 
 from enforcement.records.v1 import records_pb2
-from services.chassis.db import Database
-from services.chassis.events import build_event, utcnow
+from enforcement.review.v1 import review_pb2
+from services.chassis.db import Database, UnitOfWork
+from services.chassis.events import build_event, unpack, utcnow
 from services.records import db
-from services.records.domain.cases import Case, OpenCase, open_case
-from services.records.messages import case_to_pb
+from services.records.domain import log, merkle
+from services.records.domain.cases import Case, OpenCase, Stage, open_case
+from services.records.domain.entries import (
+    CLIENT_KINDS,
+    Entry,
+    EntryKind,
+    EvidenceRef,
+    InvalidEntry,
+    canonical_bytes,
+    seal,
+    validate_payload,
+)
+from services.records.domain.lifecycle import (
+    CaseFacts,
+    check_revocation,
+    check_transition,
+)
+from services.records.domain.meta import WriteMeta, validate_meta
+from services.records.domain.numbering import NumberKind, format_number
+from services.records.domain.penalties import Proposal, check_can_propose, validate_proposal
+from services.records.domain.recording import STEP_ACTS
+from services.records.messages import case_to_pb, proposal_to_pb, ts
+
+log_ = logging.getLogger(__name__)
 
 SERVICE = "records"
 TOPIC_CASE_OPENED = "records.case-opened.v1"
-TOPICS = {TOPIC_CASE_OPENED: 6}
+TOPIC_CASE_ADVANCED = "records.case-advanced.v1"
+TOPIC_PENALTY_PROPOSED = "records.penalty-proposed.v1"
+TOPIC_PENALTY_DECIDED = "records.penalty-decided.v1"
+TOPIC_PENALTY_REVOKED = "records.penalty-revoked.v1"
+TOPICS = {
+    TOPIC_CASE_OPENED: 6,
+    TOPIC_CASE_ADVANCED: 6,
+    TOPIC_PENALTY_PROPOSED: 6,
+    TOPIC_PENALTY_DECIDED: 6,
+    TOPIC_PENALTY_REVOKED: 6,
+}
+REVIEW_ACTOR = "review-service"
+CHINA_TZ = timezone(timedelta(hours=8))
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(ValueError):
+    """A client-made id reused for a different write."""
+
+
+class NotAllowed(PermissionError):
+    pass
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """How an agency's document numbers begin (e.g. 新北应急), from settings."""
+
+    prefixes: dict[str, str]
+
+    def prefix(self, agency_id: str) -> str:
+        return self.prefixes.get(agency_id, agency_id)
+
+
+# -- opening a case --------------------------------------------------------------------------
 
 
 def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]:
-    """Store a new case and its `records.case-opened.v1` event in one transaction.
+    """Store a new case, its first record entry and `records.case-opened.v1` together.
 
     Idempotent on the phone's client_case_id: a retry returns the first case, created=False.
     """
@@ -31,17 +100,41 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
     if existing is not None:
         return existing, False
     case = open_case(cmd, case_id=str(uuid_utils.uuid7()), now=utcnow())
+    location = (
+        {
+            "latitude": cmd.location.latitude,
+            "longitude": cmd.location.longitude,
+            "accuracy_m": cmd.location.accuracy_m,
+        }
+        if cmd.location is not None
+        else None
+    )
+    meta = WriteMeta(
+        client_entry_id=f"open:{cmd.client_case_id}"[:100],
+        actor_id=cmd.opened_by,
+        agency_id=cmd.agency_id,
+        device_time=cmd.device_time,
+        location=location,
+    )
     try:
         with database.unit_of_work() as uow:
             db.insert_case(uow.conn, case)
+            _append(
+                uow.conn,
+                case,
+                kind=EntryKind.opened,
+                meta=meta,
+                payload={
+                    "title": case.title,
+                    "domain": case.domain.value,
+                    "town": case.town,
+                    "party": {"kind": case.party.kind.value, "name": case.party.name},
+                    "officers": [o.officer_id for o in case.officers],
+                },
+                now=case.opened_at,
+            )
             uow.add_event(
-                build_event(
-                    topic=TOPIC_CASE_OPENED,
-                    aggregate_id=case.case_id,
-                    payload=records_pb2.CaseOpened(case=case_to_pb(case)),
-                    producer=SERVICE,
-                    occurred_at=case.opened_at,
-                )
+                _event(TOPIC_CASE_OPENED, case, records_pb2.CaseOpened(case=case_to_pb(case)))
             )
             uow.commit()
     except sa.exc.IntegrityError:
@@ -51,7 +144,7 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
         if existing is None:
             raise
         return existing, False
-    return case, True
+    return _reread(database, case.case_id), True
 
 
 def get_case(database: Database, case_id: str) -> Case | None:
@@ -73,11 +166,559 @@ def decode_page_token(token: str) -> tuple[datetime, str]:
 
 
 def list_cases(
-    database: Database, *, agency_id: str, town: str | None, page_size: int, page_token: str | None
+    database: Database,
+    *,
+    agency_id: str,
+    town: str | None,
+    page_size: int,
+    page_token: str | None,
+    officer_id: str | None = None,
+    stage: str | None = None,
 ) -> tuple[list[Case], str | None]:
     size = max(1, min(page_size or 50, 200))
     after = decode_page_token(page_token) if page_token else None
+    if stage is not None:
+        Stage(stage)  # ValueError names a bad stage
     with database.read() as conn:
-        found = db.list_cases(conn, agency_id=agency_id, town=town, limit=size + 1, after=after)
+        found = db.list_cases(
+            conn,
+            agency_id=agency_id,
+            town=town,
+            limit=size + 1,
+            after=after,
+            officer_id=officer_id,
+            stage=stage,
+        )
     page, more = found[:size], len(found) > size
     return page, encode_page_token(page[-1]) if more else None
+
+
+# -- the append path shared by every write ---------------------------------------------------
+
+
+def _event(topic: str, case: Case, payload) -> object:
+    return build_event(topic=topic, aggregate_id=case.case_id, payload=payload, producer=SERVICE)
+
+
+def _append(
+    conn: sa.Connection,
+    case: Case,
+    *,
+    kind: str,
+    meta: WriteMeta,
+    payload: dict,
+    now: datetime,
+    evidence: tuple[EvidenceRef, ...] = (),
+    corrects: str = "",
+) -> Entry:
+    """Append one entry to the case's chain and to the Merkle log; update the case head."""
+    size, peaks_text = db.lock_log(conn)
+    entry = seal(
+        Entry(
+            entry_id=str(uuid_utils.uuid7()),
+            case_id=case.case_id,
+            seq=case.entry_count + 1,
+            leaf_index=size,
+            kind=str(kind),
+            client_entry_id=meta.client_entry_id,
+            actor_id=meta.actor_id,
+            device_time=meta.device_time,
+            server_time=now,
+            location=meta.location,
+            payload=payload,
+            evidence=evidence,
+            corrects_entry_id=corrects,
+            prev_hash=case.head_hash,
+        )
+    )
+    leaf = merkle.leaf_hash(canonical_bytes(entry))
+    db.save_log(conn, size + 1, log.dumps(log.append(log.loads(peaks_text), leaf)))
+    db.insert_entry(conn, entry, leaf.hex())
+    db.update_case(
+        conn,
+        case.case_id,
+        entry_count=entry.seq,
+        head_hash=entry.entry_hash,
+        updated_at=now,
+    )
+    case.entry_count, case.head_hash, case.updated_at = entry.seq, entry.entry_hash, now
+    return entry
+
+
+def _reread(database: Database, case_id: str) -> Case:
+    with database.read() as conn:
+        case = db.get_case(conn, case_id)
+    assert case is not None
+    return case
+
+
+def _replayed(database: Database, meta: WriteMeta, case_id: str) -> Entry | None:
+    with database.read() as conn:
+        entry = db.get_entry_by_client_id(conn, meta.client_entry_id)
+    if entry is None:
+        return None
+    if entry.case_id != case_id or entry.actor_id != meta.actor_id:
+        raise Conflict("client_entry_id was already used for another write; make a new one")
+    return entry
+
+
+def _check_access(case: Case | None, meta: WriteMeta, *, system: bool = False) -> Case:
+    # Another agency's case is reported as missing, so ids reveal nothing.
+    if case is None or case.agency_id != meta.agency_id:
+        raise NotFound("case not found")
+    if not system and meta.actor_id not in case.officer_ids:
+        raise NotAllowed("only the case's own officers may write to its record")
+    return case
+
+
+Effect = Callable[[UnitOfWork, Case, datetime], Entry]
+
+
+def _write(
+    database: Database, case_id: str, meta: WriteMeta, effect: Effect
+) -> tuple[Case, Entry, bool]:
+    """Run one write idempotently: a replayed client_entry_id returns the original entry."""
+    now = utcnow()
+    validate_meta(meta, now=now)
+    prior = _replayed(database, meta, case_id)
+    if prior is not None:
+        return _reread(database, case_id), prior, False
+    try:
+        with database.unit_of_work() as uow:
+            case = _check_access(db.lock_case(uow.conn, case_id), meta)
+            entry = effect(uow, case, now)
+            uow.commit()
+    except sa.exc.IntegrityError:
+        prior = _replayed(database, meta, case_id)
+        if prior is None:
+            raise
+        return _reread(database, case_id), prior, False
+    return _reread(database, case_id), entry, True
+
+
+def _facts(conn: sa.Connection, case: Case) -> CaseFacts:
+    return CaseFacts(
+        stage=case.stage,
+        has_proposal=case.proposal_id is not None,
+        review_status=case.review_status,
+        decided=case.decision_no is not None,
+    )
+
+
+def _year(now: datetime) -> int:
+    # Document numbers follow the calendar year in China's time zone.
+    return now.astimezone(CHINA_TZ).year
+
+
+# -- stage transitions -----------------------------------------------------------------------
+
+
+def transition_case(
+    database: Database,
+    numbering: Numbering,
+    *,
+    case_id: str,
+    to_stage: str,
+    reason: str,
+    meta: WriteMeta,
+) -> tuple[Case, Entry, bool]:
+    try:
+        to = Stage(to_stage)
+    except ValueError as exc:
+        raise InvalidEntry(
+            f"unknown stage {to_stage!r}; one of: {', '.join(s.value for s in Stage)}"
+        ) from exc
+    if len(reason) > 2000:
+        raise InvalidEntry("reason is longer than 2000 characters")
+
+    def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
+        check_transition(_facts(uow.conn, case), to)
+        payload: dict = {"from": case.stage.value, "to": to.value, "reason": reason}
+        values: dict = {"stage": to.value}
+        if to is Stage.filing and case.case_no is None:
+            n = db.next_number(
+                uow.conn, agency_id=case.agency_id, kind=NumberKind.filing.name, year=_year(now)
+            )
+            values["case_no"] = payload["case_no"] = format_number(
+                numbering.prefix(case.agency_id), NumberKind.filing, _year(now), n
+            )
+        entry = _append(
+            uow.conn, case, kind=EntryKind.transition, meta=meta, payload=payload, now=now
+        )
+        db.update_case(uow.conn, case.case_id, **values)
+        from_stage = case.stage
+        case.stage = to
+        case.case_no = values.get("case_no", case.case_no)
+        uow.add_event(
+            _event(
+                TOPIC_CASE_ADVANCED,
+                case,
+                records_pb2.CaseAdvanced(
+                    case=case_to_pb(case), from_stage=from_stage.value, to_stage=to.value
+                ),
+            )
+        )
+        return entry
+
+    return _write(database, case_id, meta, effect)
+
+
+# -- free entries: notes, steps, documents, statements, corrections ---------------------------
+
+
+def append_entry(
+    database: Database,
+    *,
+    case_id: str,
+    kind: str,
+    payload: dict,
+    corrects_entry_id: str,
+    meta: WriteMeta,
+) -> tuple[Entry, bool]:
+    if kind not in {k.value for k in CLIENT_KINDS}:
+        allowed = ", ".join(sorted(k.value for k in CLIENT_KINDS))
+        raise InvalidEntry(f"kind {kind!r} cannot be appended directly; one of: {allowed}")
+    validate_payload(payload)
+    if kind == EntryKind.correction and not corrects_entry_id:
+        raise InvalidEntry("a correction names the entry it corrects (corrects_entry_id)")
+    if kind != EntryKind.correction and corrects_entry_id:
+        raise InvalidEntry("only a correction may name an entry it corrects")
+    if kind == EntryKind.step:
+        act = payload.get("act")
+        if act not in STEP_ACTS:
+            raise InvalidEntry(f"a step names its act, one of: {', '.join(sorted(STEP_ACTS))}")
+
+    def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
+        if corrects_entry_id:
+            target = db.get_entry(uow.conn, corrects_entry_id)
+            if target is None or target.case_id != case.case_id:
+                raise InvalidEntry("corrects_entry_id is not an entry of this case")
+        if case.stage is Stage.archived:
+            raise InvalidEntry("the case is archived; its record is closed")
+        return _append(
+            uow.conn,
+            case,
+            kind=kind,
+            meta=meta,
+            payload=payload,
+            now=now,
+            corrects=corrects_entry_id,
+        )
+
+    _, entry, created = _write(database, case_id, meta, effect)
+    return entry, created
+
+
+def timeline(database: Database, case_id: str, agency_id: str) -> tuple[Case, list[Entry]]:
+    with database.read() as conn:
+        case = db.get_case(conn, case_id)
+        if case is None or case.agency_id != agency_id:
+            raise NotFound("case not found")
+        return case, db.case_entries(conn, case_id)
+
+
+# -- penalty proposal, decision, revocation ---------------------------------------------------
+
+
+def propose_penalty(
+    database: Database, *, case_id: str, proposal: Proposal, meta: WriteMeta
+) -> tuple[Case, records_pb2.PenaltyProposal, bool]:
+    validate_proposal(proposal)
+
+    def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
+        check_can_propose(case.stage, case.review_status)
+        proposal_id = str(uuid_utils.uuid7())
+        round_ = db.proposal_rounds(uow.conn, case.case_id) + 1
+        body = _proposal_body(proposal)
+        db.insert_proposal(
+            uow.conn,
+            proposal_id=proposal_id,
+            case_id=case.case_id,
+            round=round_,
+            body=body,
+            review_status="pending",
+            proposed_by=meta.actor_id,
+            proposed_at=now,
+        )
+        entry = _append(
+            uow.conn,
+            case,
+            kind=EntryKind.proposal,
+            meta=meta,
+            payload={"proposal_id": proposal_id, "round": round_, **body},
+            now=now,
+        )
+        from_stage = case.stage
+        db.update_case(
+            uow.conn,
+            case.case_id,
+            stage=Stage.review.value,
+            proposal_id=proposal_id,
+            review_status="pending",
+        )
+        case.stage, case.proposal_id, case.review_status = Stage.review, proposal_id, "pending"
+        pb = proposal_to_pb(proposal_id, round_, body, meta.actor_id, now)
+        uow.add_event(
+            _event(
+                TOPIC_PENALTY_PROPOSED,
+                case,
+                records_pb2.PenaltyProposed(case=case_to_pb(case), proposal=pb),
+            )
+        )
+        if from_stage is not Stage.review:
+            uow.add_event(
+                _event(
+                    TOPIC_CASE_ADVANCED,
+                    case,
+                    records_pb2.CaseAdvanced(
+                        case=case_to_pb(case),
+                        from_stage=from_stage.value,
+                        to_stage=Stage.review.value,
+                    ),
+                )
+            )
+        return entry
+
+    case, entry, created = _write(database, case_id, meta, effect)
+    return case, _proposal_pb(database, entry.payload["proposal_id"]), created
+
+
+def _proposal_body(p: Proposal) -> dict:
+    return {
+        "kinds": list(p.kinds),
+        "fine_yuan": p.fine_yuan,
+        "confiscation_yuan": p.confiscation_yuan,
+        "legal_basis": list(p.legal_basis),
+        "facts": p.facts,
+        "discretion": {
+            "benchmark_id": p.benchmark_id,
+            "violation_type": p.violation_type,
+            "circumstance": p.circumstance,
+            "departs": p.departs,
+            "departure_reason": p.departure_reason,
+        },
+        "mitigated": p.mitigated,
+        "hearing_requested": p.hearing_requested,
+        "public_interest": p.public_interest,
+        "complex_case": p.complex_case,
+    }
+
+
+def _proposal_pb(database: Database, proposal_id: str) -> records_pb2.PenaltyProposal:
+    with database.read() as conn:
+        row = db.get_proposal(conn, proposal_id)
+    return proposal_to_pb(
+        row.proposal_id, row.round, row.body, row.proposed_by, db._utc(row.proposed_at)
+    )
+
+
+def decide_penalty(
+    database: Database, numbering: Numbering, *, case_id: str, decision_text: str, meta: WriteMeta
+) -> tuple[Case, Entry, bool]:
+    """处罚决定: refused until the legal review cleared the current proposal."""
+    if not decision_text.strip() or len(decision_text) > 20000:
+        raise InvalidEntry("decision_text is required (at most 20,000 characters)")
+
+    def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
+        check_transition(_facts(uow.conn, case), Stage.decision, by_command=True)
+        proposal = db.get_proposal(uow.conn, case.proposal_id)
+        year = _year(now)
+        n = db.next_number(
+            uow.conn, agency_id=case.agency_id, kind=NumberKind.decision.name, year=year
+        )
+        decision_no = format_number(numbering.prefix(case.agency_id), NumberKind.decision, year, n)
+        entry = _append(
+            uow.conn,
+            case,
+            kind=EntryKind.decision,
+            meta=meta,
+            payload={
+                "decision_no": decision_no,
+                "proposal_id": case.proposal_id,
+                "decision_text": decision_text,
+                "from": case.stage.value,
+                "to": Stage.decision.value,
+            },
+            now=now,
+        )
+        db.update_case(uow.conn, case.case_id, stage=Stage.decision.value, decision_no=decision_no)
+        case.stage, case.decision_no = Stage.decision, decision_no
+        uow.add_event(
+            _event(
+                TOPIC_PENALTY_DECIDED,
+                case,
+                records_pb2.PenaltyDecided(
+                    case=case_to_pb(case),
+                    proposal=proposal_to_pb(
+                        proposal.proposal_id,
+                        proposal.round,
+                        proposal.body,
+                        proposal.proposed_by,
+                        db._utc(proposal.proposed_at),
+                    ),
+                    decision_no=decision_no,
+                    decided_at=_ts(now),
+                    decision_text=decision_text,
+                    decided_by=meta.actor_id,
+                ),
+            )
+        )
+        return entry
+
+    return _write(database, case_id, meta, effect)
+
+
+REVOCATION_BASES = frozenset({"reconsideration", "litigation", "self-correction"})
+
+
+def revoke_penalty(
+    database: Database, *, case_id: str, reason: str, basis: str, meta: WriteMeta
+) -> tuple[Case, Entry, bool]:
+    """撤销: after reconsideration (复议), litigation (诉讼) or the agency's own correction."""
+    if basis not in REVOCATION_BASES:
+        raise InvalidEntry(f"basis must be one of: {', '.join(sorted(REVOCATION_BASES))}")
+    if not reason.strip() or len(reason) > 2000:
+        raise InvalidEntry("reason is required (at most 2000 characters)")
+
+    def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
+        check_revocation(_facts(uow.conn, case))
+        entry = _append(
+            uow.conn,
+            case,
+            kind=EntryKind.revocation,
+            meta=meta,
+            payload={
+                "decision_no": case.decision_no,
+                "reason": reason,
+                "basis": basis,
+                "from": case.stage.value,
+                "to": Stage.withdrawn.value,
+            },
+            now=now,
+        )
+        db.update_case(uow.conn, case.case_id, stage=Stage.withdrawn.value)
+        case.stage = Stage.withdrawn
+        uow.add_event(
+            _event(
+                TOPIC_PENALTY_REVOKED,
+                case,
+                records_pb2.PenaltyRevoked(
+                    case=case_to_pb(case),
+                    decision_no=case.decision_no or "",
+                    reason=reason,
+                    basis=basis,
+                    revoked_at=_ts(now),
+                ),
+            )
+        )
+        return entry
+
+    return _write(database, case_id, meta, effect)
+
+
+def _ts(value: datetime):
+    return ts(value)
+
+
+# -- legal review outcomes (review.completed.v1) ----------------------------------------------
+
+REVIEW_OUTCOMES = frozenset({"approved", "returned", "rejected", "not-required"})
+
+
+def record_review_outcome(uow: UnitOfWork, envelope) -> None:
+    """Store the review's outcome on its proposal and in the case's record."""
+    event = unpack(envelope, review_pb2.ReviewCompleted)
+    if event.outcome not in REVIEW_OUTCOMES:
+        raise ValueError(f"unknown review outcome {event.outcome!r}")
+    proposal = db.get_proposal(uow.conn, event.proposal_id)
+    if proposal is None or proposal.case_id != event.case_id:
+        log_.warning("review of unknown proposal %s ignored", event.proposal_id)
+        return
+    case = db.lock_case(uow.conn, event.case_id)
+    assert case is not None
+    review = {
+        "review_id": event.review_id,
+        "outcome": event.outcome,
+        "reasons": list(event.reasons),
+        "reviewer_id": event.reviewer_id,
+        "opinion": event.opinion,
+    }
+    db.set_review(uow.conn, proposal.proposal_id, event.outcome, review)
+    if case.proposal_id == proposal.proposal_id:
+        db.update_case(uow.conn, case.case_id, review_status=event.outcome)
+    completed = (
+        event.completed_at.ToDatetime(tzinfo=UTC) if event.HasField("completed_at") else None
+    )
+    _append(
+        uow.conn,
+        case,
+        kind=EntryKind.review_outcome,
+        meta=WriteMeta(
+            client_entry_id=f"review:{event.review_id or envelope.event_id}"[:100],
+            actor_id=event.reviewer_id or REVIEW_ACTOR,
+            agency_id=case.agency_id,
+            device_time=completed,
+        ),
+        payload={"proposal_id": proposal.proposal_id, **review},
+        now=utcnow(),
+    )
+
+
+# -- offline sync and timeliness --------------------------------------------------------------
+
+
+def sync_changes(
+    database: Database, *, officer_id: str, agency_id: str, cursor: int, limit: int
+) -> tuple[list[Case], list[Entry], int, bool]:
+    limit = max(1, min(limit or 200, 1000))
+    with database.read() as conn:
+        case_ids = db.case_ids_of_officer(conn, officer_id)
+        found = db.entries_since(conn, case_ids, cursor, limit + 1)
+        page, more = found[:limit], len(found) > limit
+        cases = {}
+        for entry in page:
+            if entry.case_id not in cases:
+                case = db.get_case(conn, entry.case_id)
+                if case is not None and case.agency_id == agency_id:
+                    cases[entry.case_id] = case
+    page = [e for e in page if e.case_id in cases]
+    next_cursor = found[:limit][-1].leaf_index if found else cursor
+    return list(cases.values()), page, next_cursor, more
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    officer_id: str
+    entries: int
+    in_time: int
+    p95_delay_s: float
+    max_delay_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.in_time / self.entries if self.entries else 1.0
+
+
+def _timeliness(officer_id: str, delays: list[float], allowed_s: float) -> Timeliness:
+    ordered = sorted(delays)
+    p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] if ordered else 0.0
+    return Timeliness(
+        officer_id=officer_id,
+        entries=len(ordered),
+        in_time=sum(1 for d in ordered if d <= allowed_s),
+        p95_delay_s=p95,
+        max_delay_s=ordered[-1] if ordered else 0.0,
+    )
+
+
+def timeliness(
+    database: Database, *, agency_id: str, since: datetime | None, allowed_s: float
+) -> tuple[list[Timeliness], Timeliness]:
+    """及时上网登记: how many of each officer's acts reached the server within `allowed_s`."""
+    with database.read() as conn:
+        rows = db.delays_by_actor(conn, db.agency_case_ids(agency_id), since)
+    by_officer: dict[str, list[float]] = {}
+    for actor, delay in rows:
+        by_officer.setdefault(actor, []).append(delay)
+    officers = [_timeliness(o, d, allowed_s) for o, d in sorted(by_officer.items())]
+    return officers, _timeliness("", [d for _, d in rows], allowed_s)

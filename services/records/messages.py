@@ -9,7 +9,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
 from services.records.domain.cases import Case, Domain, GeoPoint, Officer, OpenCase
+from services.records.domain.entries import Entry, canonical_json
+from services.records.domain.meta import WriteMeta
 from services.records.domain.parties import Party, PartyKind
+from services.records.domain.penalties import Proposal
+from services.records.domain.treehead import TreeHead
 
 _KIND_TO_PB = {
     PartyKind.organization: common_pb2.Party.KIND_ORGANIZATION,
@@ -60,7 +64,14 @@ def case_to_pb(case: Case) -> records_pb2.Case:
         opened_by=case.opened_by,
         opened_at=ts(case.opened_at),
         version=case.version,
+        case_no=case.case_no or "",
+        decision_no=case.decision_no or "",
+        entry_count=case.entry_count,
+        head_hash=case.head_hash,
+        review_status=case.review_status,
     )
+    if case.updated_at is not None:
+        msg.updated_at.CopyFrom(ts(case.updated_at))
     if case.device_time is not None:
         msg.device_time.CopyFrom(ts(case.device_time))
     if case.location is not None:
@@ -106,3 +117,105 @@ def open_case_from_pb(req: records_pb2.OpenCaseRequest) -> OpenCase:
             else None
         ),
     )
+
+
+def entry_to_pb(entry: Entry) -> records_pb2.Entry:
+    msg = records_pb2.Entry(
+        entry_id=entry.entry_id,
+        case_id=entry.case_id,
+        seq=entry.seq,
+        leaf_index=entry.leaf_index,
+        kind=entry.kind,
+        client_entry_id=entry.client_entry_id,
+        actor_id=entry.actor_id,
+        server_time=ts(entry.server_time),
+        delay_s=entry.delay_s,
+        payload_json=canonical_json(entry.payload),
+        evidence=[records_pb2.Evidence(**e.as_dict()) for e in entry.evidence],
+        corrects_entry_id=entry.corrects_entry_id,
+        prev_hash=entry.prev_hash,
+        entry_hash=entry.entry_hash,
+        has_location=entry.location is not None,
+    )
+    if entry.device_time is not None:
+        msg.device_time.CopyFrom(ts(entry.device_time))
+    if entry.location is not None:
+        msg.location.CopyFrom(common_pb2.GeoPoint(**entry.location))
+    return msg
+
+
+def meta_from_pb(meta: records_pb2.WriteMeta) -> WriteMeta:
+    return WriteMeta(
+        client_entry_id=meta.client_entry_id,
+        actor_id=meta.actor_id,
+        agency_id=meta.agency_id,
+        device_time=from_ts(meta.device_time, meta.HasField("device_time")),
+        location=(
+            {
+                "latitude": meta.location.latitude,
+                "longitude": meta.location.longitude,
+                "accuracy_m": meta.location.accuracy_m,
+            }
+            if meta.HasField("location")
+            else None
+        ),
+    )
+
+
+def proposal_to_pb(
+    proposal_id: str, round_: int, body: dict, proposed_by: str, proposed_at: datetime
+) -> records_pb2.PenaltyProposal:
+    d = body.get("discretion", {})
+    return records_pb2.PenaltyProposal(
+        proposal_id=proposal_id,
+        round=round_,
+        kinds=body["kinds"],
+        fine_yuan=body["fine_yuan"],
+        confiscation_yuan=body["confiscation_yuan"],
+        legal_basis=body["legal_basis"],
+        facts=body["facts"],
+        discretion=records_pb2.Discretion(
+            benchmark_id=d.get("benchmark_id", ""),
+            violation_type=d.get("violation_type", ""),
+            circumstance=d.get("circumstance", ""),
+            departs=d.get("departs", False),
+            departure_reason=d.get("departure_reason", ""),
+        ),
+        mitigated=body["mitigated"],
+        hearing_requested=body["hearing_requested"],
+        public_interest=body["public_interest"],
+        complex_case=body["complex_case"],
+        proposed_by=proposed_by,
+        proposed_at=ts(proposed_at),
+    )
+
+
+def proposal_from_pb(p: records_pb2.PenaltyProposal) -> Proposal:
+    return Proposal(
+        kinds=tuple(p.kinds),
+        fine_yuan=p.fine_yuan,
+        confiscation_yuan=p.confiscation_yuan,
+        legal_basis=tuple(p.legal_basis),
+        facts=p.facts,
+        benchmark_id=p.discretion.benchmark_id,
+        violation_type=p.discretion.violation_type,
+        circumstance=p.discretion.circumstance,
+        departs=p.discretion.departs,
+        departure_reason=p.discretion.departure_reason,
+        mitigated=p.mitigated,
+        hearing_requested=p.hearing_requested,
+        public_interest=p.public_interest,
+        complex_case=p.complex_case,
+    )
+
+
+def tree_head_to_pb(head: TreeHead, public_key_b64: str) -> records_pb2.TreeHead:
+    msg = records_pb2.TreeHead(
+        tree_size=head.tree_size,
+        root_hash=head.root_hash,
+        signature=head.signature,
+        key_id=head.key_id,
+        public_key=public_key_b64,
+    )
+    msg.timestamp.FromMilliseconds(head.timestamp_ms)
+    return msg

@@ -93,6 +93,13 @@ class Case:
     device_time: datetime | None = None
     location: GeoPoint | None = None
     version: int = 1
+    case_no: str | None = None  # 立案 number, given at filing
+    decision_no: str | None = None  # 处罚决定书 number, given at decision
+    entry_count: int = 0
+    head_hash: str = "0" * 64  # hash of the last entry of the case's chain
+    updated_at: datetime | None = None
+    proposal_id: str | None = None  # the current penalty proposal
+    review_status: str = ""  # its legal review: pending, approved, returned, ...
     officer_ids: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,34 @@
+"""Who, when and where of a write from a phone: the part every command shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+MAX_CLOCK_AHEAD = timedelta(minutes=10)  # a phone clock further ahead than this is wrong
+
+
+class InvalidMeta(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class WriteMeta:
+    client_entry_id: str  # made on the phone; a replay returns the original result
+    actor_id: str
+    agency_id: str
+    device_time: datetime | None = None
+    location: dict[str, float] | None = None
+
+
+def validate_meta(meta: WriteMeta, *, now: datetime) -> None:
+    if not (8 <= len(meta.client_entry_id.strip()) <= 100):
+        raise InvalidMeta("client_entry_id is required (8 to 100 characters)")
+    if not meta.actor_id or not meta.agency_id:
+        raise InvalidMeta("the acting officer and agency are required")
+    if meta.device_time is not None and meta.device_time > now + MAX_CLOCK_AHEAD:
+        raise InvalidMeta("device_time is in the future; check the phone's clock")
+    if meta.location is not None:
+        lat, lon = meta.location.get("latitude"), meta.location.get("longitude")
+        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise InvalidMeta("location is outside valid latitude/longitude ranges")

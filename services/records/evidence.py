@@ -1,0 +1,276 @@
+"""Evidence uploads: a presigned slot, the phone's PUT, then a verified attachment.
+
+Objects are keyed by case, slot and SHA-256, so a slot can only ever overwrite its own
+object; the hash the phone declared is checked against the stored bytes before the evidence
+joins the record, and a mismatch leaves the slot open for another try.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import uuid_utils
+
+from services.chassis.db import Database, UnitOfWork
+from services.chassis.events import utcnow
+from services.chassis.storage import ObjectStore
+from services.records import db
+from services.records.domain.cases import Case, Stage
+from services.records.domain.entries import Entry, EntryKind, EvidenceRef, InvalidEntry
+from services.records.domain.meta import WriteMeta
+from services.records.handlers import Conflict, NotAllowed, NotFound, _append, _write
+
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+MEDIA_TYPE = re.compile(r"^(image|video|audio)/[a-z0-9.+-]{1,60}$|^application/pdf$")
+MIN_PART = 5 * 1024 * 1024  # S3: every part but the last is at least 5 MiB
+MAX_PARTS = 10_000
+
+
+class EvidenceMismatch(ValueError):
+    """The stored object is not what the phone declared."""
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    bucket: str
+    url_ttl: timedelta
+    multipart_threshold: int
+    part_size: int
+    max_size: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    slot_id: str
+    status: str
+    object_key: str
+    expires_at: datetime | None
+    put_url: str = ""
+    parts: tuple[tuple[int, str, int], ...] = ()  # (number, url, size)
+    entry: Entry | None = None
+
+
+def _validate(sha256: str, size: int, media_type: str, filename: str, policy: UploadPolicy) -> None:
+    if not SHA256_HEX.match(sha256):
+        raise InvalidEntry("sha256 must be 64 lowercase hex digits")
+    if not 0 < size <= policy.max_size:
+        raise InvalidEntry(f"size must be between 1 byte and {policy.max_size} bytes")
+    if not MEDIA_TYPE.match(media_type):
+        raise InvalidEntry(
+            "media_type must be an image/, video/ or audio/ type, or application/pdf"
+        )
+    if len(filename) > 200:
+        raise InvalidEntry("filename is longer than 200 characters")
+
+
+def request_slot(
+    database: Database,
+    store: ObjectStore,
+    presigner: ObjectStore,
+    policy: UploadPolicy,
+    *,
+    case_id: str,
+    client_slot_id: str,
+    sha256: str,
+    size: int,
+    media_type: str,
+    filename: str,
+    actor_id: str,
+    agency_id: str,
+) -> Slot:
+    """A slot with presigned URLs; asking again for the same client_slot_id renews them."""
+    sha256 = sha256.lower()
+    if not 8 <= len(client_slot_id) <= 100:
+        raise InvalidEntry("client_slot_id is required (8 to 100 characters)")
+    _validate(sha256, size, media_type, filename, policy)
+    with database.read() as conn:
+        case = db.get_case(conn, case_id)
+        _own_case(case, actor_id, agency_id)
+        row = db.get_slot_by_client_id(conn, client_slot_id)
+    if row is not None:
+        if row.case_id != case_id or row.sha256 != sha256 or row.size != size:
+            raise_conflict()
+        if row.status == "attached":
+            with database.read() as conn:
+                entry = db.get_entry(conn, row.entry_id)
+            return Slot(row.slot_id, "attached", row.object_key, None, entry=entry)
+        return _presign(
+            database,
+            store,
+            presigner,
+            policy,
+            row.slot_id,
+            row.object_key,
+            size,
+            media_type,
+            row.upload_id,
+        )
+    slot_id = str(uuid_utils.uuid7())
+    object_key = f"{case_id}/{slot_id}/{sha256}"
+    try:
+        with database.unit_of_work() as uow:
+            db.insert_slot(
+                uow.conn,
+                slot_id=slot_id,
+                case_id=case_id,
+                client_slot_id=client_slot_id,
+                sha256=sha256,
+                size=size,
+                media_type=media_type,
+                filename=filename,
+                object_key=object_key,
+                status="pending",
+                created_by=actor_id,
+                created_at=utcnow(),
+            )
+            uow.commit()
+    except sa.exc.IntegrityError:
+        with database.read() as conn:
+            if db.get_slot_by_client_id(conn, client_slot_id) is None:
+                raise
+        return request_slot(
+            database,
+            store,
+            presigner,
+            policy,
+            case_id=case_id,
+            client_slot_id=client_slot_id,
+            sha256=sha256,
+            size=size,
+            media_type=media_type,
+            filename=filename,
+            actor_id=actor_id,
+            agency_id=agency_id,
+        )
+    return _presign(database, store, presigner, policy, slot_id, object_key, size, media_type, None)
+
+
+def raise_conflict() -> None:
+    raise Conflict("client_slot_id was already used for another file; make a new one")
+
+
+def _own_case(case: Case | None, actor_id: str, agency_id: str) -> Case:
+    if case is None or case.agency_id != agency_id:
+        raise NotFound("case not found")
+    if actor_id not in case.officer_ids:
+        raise NotAllowed("only the case's own officers may add evidence")
+    if case.stage is Stage.archived:
+        raise InvalidEntry("the case is archived; its record is closed")
+    return case
+
+
+def _presign(
+    database: Database,
+    store: ObjectStore,
+    presigner: ObjectStore,
+    policy: UploadPolicy,
+    slot_id: str,
+    object_key: str,
+    size: int,
+    media_type: str,
+    upload_id: str | None,
+) -> Slot:
+    expires_at = utcnow() + policy.url_ttl
+    if size <= policy.multipart_threshold:
+        url = presigner.presigned_put_url(policy.bucket, object_key, policy.url_ttl)
+        return Slot(slot_id, "pending", object_key, expires_at, put_url=url)
+    part_size = max(MIN_PART, policy.part_size, math.ceil(size / MAX_PARTS))
+    if upload_id is None:
+        upload_id = store.start_multipart(policy.bucket, object_key, media_type)
+        with database.unit_of_work() as uow:
+            db.update_slot(uow.conn, slot_id, upload_id=upload_id, part_size=part_size)
+            uow.commit()
+    count = math.ceil(size / part_size)
+    parts = tuple(
+        (
+            n,
+            presigner.presigned_part_url(policy.bucket, object_key, upload_id, n, policy.url_ttl),
+            min(part_size, size - (n - 1) * part_size),
+        )
+        for n in range(1, count + 1)
+    )
+    return Slot(slot_id, "pending", object_key, expires_at, parts=parts)
+
+
+def confirm_upload(
+    database: Database,
+    store: ObjectStore,
+    policy: UploadPolicy,
+    *,
+    slot_id: str,
+    case_id: str,
+    parts: list[tuple[int, str]],
+    caption: str,
+    relates_to_entry_id: str,
+    meta: WriteMeta,
+) -> tuple[Entry, bool]:
+    """Check the stored bytes against the declared SHA-256, then attach them to the record."""
+    if len(caption) > 500:
+        raise InvalidEntry("caption is longer than 500 characters")
+    with database.read() as conn:
+        row = db.get_slot(conn, slot_id)
+        if row is None or row.case_id != case_id:
+            raise NotFound("evidence slot not found")
+        _own_case(db.get_case(conn, case_id), meta.actor_id, meta.agency_id)
+        if relates_to_entry_id:
+            target = db.get_entry(conn, relates_to_entry_id)
+            if target is None or target.case_id != case_id:
+                raise InvalidEntry("relates_to_entry_id is not an entry of this case")
+    if row.status == "attached":
+        with database.read() as conn:
+            entry = db.get_entry(conn, row.entry_id)
+        assert entry is not None
+        return entry, False
+    if row.upload_id:
+        if not parts:
+            raise InvalidEntry("a multipart upload is confirmed with each part's ETag")
+        try:
+            store.complete_multipart(policy.bucket, row.object_key, row.upload_id, parts)
+        except Exception as exc:  # the S3 error says which part is missing or wrong
+            raise EvidenceMismatch(f"the parts could not be joined: {exc}") from exc
+    result = store.verify_sha256(policy.bucket, row.object_key, row.sha256, row.size)
+    if not result.ok:
+        problem = {
+            "missing": "nothing was uploaded to the slot yet",
+            "size-mismatch": f"the upload has {result.size} bytes, not the declared {row.size}",
+            "hash-mismatch": "the upload's SHA-256 is not the declared one",
+        }.get(result.reason, result.reason)
+        with database.unit_of_work() as uow:
+            # A multipart upload is spent once joined; a retry starts a new one.
+            db.update_slot(uow.conn, slot_id, problem=problem, upload_id=None)
+            uow.commit()
+        if result.reason != "missing":
+            store.delete(policy.bucket, row.object_key)
+        raise EvidenceMismatch(f"{problem}; upload the file again to the same slot")
+    ref = EvidenceRef(row.sha256, row.size, row.media_type, row.object_key, row.filename)
+    evidence_meta = WriteMeta(
+        client_entry_id=f"evidence:{slot_id}",
+        actor_id=meta.actor_id,
+        agency_id=meta.agency_id,
+        device_time=meta.device_time,
+        location=meta.location,
+    )
+
+    def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
+        entry = _append(
+            uow.conn,
+            case,
+            kind=EntryKind.evidence,
+            meta=evidence_meta,
+            payload={
+                "slot_id": slot_id,
+                "caption": caption,
+                "relates_to_entry_id": relates_to_entry_id,
+            },
+            now=now,
+            evidence=(ref,),
+        )
+        db.update_slot(uow.conn, slot_id, status="attached", entry_id=entry.entry_id, problem=None)
+        return entry
+
+    _, entry, created = _write(database, case_id, evidence_meta, effect)
+    return entry, created

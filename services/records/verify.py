@@ -1,0 +1,244 @@
+"""Verify the full-process record: hash chains, Merkle proofs, signed tree heads, evidence.
+
+Library: `verify(database, store, bucket, public_key_b64, case_ids=None)` returns a Report.
+Command: `python -m services.records.verify [--case ID ...] [--json]` reads RECORDS_ settings
+and exits 1 when anything does not match what was written.
+
+What is checked, per entry: its bytes against its own hash, its link to the entry before it
+in its case, its leaf against the leaf stored in the log, and its inclusion in the tree whose
+head the log key signed; per tree head kept: its signature and its consistency with the
+current one; per evidence object: its SHA-256 and size in object storage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+from services.chassis.db import Database
+from services.chassis.storage import ObjectStore
+from services.records import db
+from services.records.domain import merkle
+from services.records.domain.entries import Entry, canonical_bytes, check_chain
+from services.records.domain.treehead import TreeHead, verify_tree_head
+
+
+@dataclass(frozen=True)
+class Problem:
+    case_id: str
+    entry_id: str
+    seq: int
+    what: str
+
+
+@dataclass
+class Report:
+    tree_size: int = 0
+    cases: int = 0
+    entries: int = 0
+    evidence_objects: int = 0
+    tree_heads: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _subtree_roots(leaves: list[bytes]) -> dict[tuple[int, int], bytes]:
+    """Every node of the tree over `leaves`, keyed by (start, size): one pass for all proofs."""
+    nodes: dict[tuple[int, int], bytes] = {}
+
+    def build(lo: int, n: int) -> bytes:
+        if n == 1:
+            nodes[(lo, 1)] = leaves[lo]
+            return leaves[lo]
+        k = 1 << ((n - 1).bit_length() - 1)
+        node = merkle.node_hash(build(lo, k), build(lo + k, n - k))
+        nodes[(lo, n)] = node
+        return node
+
+    if leaves:
+        build(0, len(leaves))
+    return nodes
+
+
+def _path(nodes: dict[tuple[int, int], bytes], index: int, n: int) -> list[bytes]:
+    """RFC 6962 PATH(index, D[0:n]) read from precomputed nodes."""
+    path: list[bytes] = []
+    lo = 0
+    while n > 1:
+        k = 1 << ((n - 1).bit_length() - 1)
+        if index - lo < k:
+            path.append(nodes[(lo + k, n - k)])
+            n = k
+        else:
+            path.append(nodes[(lo, k)])
+            lo, n = lo + k, n - k
+    path.reverse()
+    return path
+
+
+def verify(
+    database: Database,
+    store: ObjectStore | None,
+    bucket: str,
+    public_key_b64: str,
+    case_ids: Iterable[str] | None = None,
+    head: TreeHead | None = None,
+) -> Report:
+    """Check the given cases (all when None) against the latest signed tree head."""
+    started = time.perf_counter()
+    report = Report()
+    with database.read() as conn:
+        head = head or db.latest_tree_head(conn)
+        heads = db.all_tree_heads(conn)
+        ids = list(case_ids) if case_ids is not None else db.all_case_ids(conn)
+        size = head.tree_size if head else 0
+        leaves = db.leaf_hashes(conn, size)
+        per_case = {cid: db.case_entries(conn, cid) for cid in ids}
+    report.tree_size, report.cases, report.tree_heads = size, len(ids), len(heads)
+    if head is None:
+        report.problems.append(Problem("", "", 0, "no signed tree head; the log was never signed"))
+    else:
+        _check_heads(report, head, heads, leaves, public_key_b64)
+    nodes = _subtree_roots(leaves)
+    root = bytes.fromhex(head.root_hash) if head else b""
+    for case_id, entries in per_case.items():
+        for brk in check_chain(entries):
+            report.problems.append(Problem(case_id, brk.entry_id, brk.seq, brk.problem))
+        for entry in entries:
+            report.entries += 1
+            _check_leaf(report, entry, leaves, nodes, size, root)
+            if store is not None:
+                _check_evidence(report, store, bucket, entry)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_heads(
+    report: Report,
+    head: TreeHead,
+    heads: list[TreeHead],
+    leaves: list[bytes],
+    public_key_b64: str,
+) -> None:
+    for h in heads:
+        if not verify_tree_head(h, public_key_b64):
+            report.problems.append(
+                Problem("", "", 0, f"tree head of size {h.tree_size} has a bad signature")
+            )
+    if merkle.root(leaves).hex() != head.root_hash:
+        report.problems.append(
+            Problem(
+                "",
+                "",
+                0,
+                f"the stored log does not hash to the signed root of size {head.tree_size}",
+            )
+        )
+    for h in heads:
+        if 0 < h.tree_size < head.tree_size:
+            proof = merkle.consistency_proof(h.tree_size, leaves[: head.tree_size])
+            if not merkle.verify_consistency(
+                h.tree_size,
+                head.tree_size,
+                bytes.fromhex(h.root_hash),
+                bytes.fromhex(head.root_hash),
+                proof,
+            ):
+                report.problems.append(
+                    Problem(
+                        "",
+                        "",
+                        0,
+                        f"tree of size {h.tree_size} is not a prefix of the tree of size "
+                        f"{head.tree_size}: history was rewritten",
+                    )
+                )
+
+
+def _check_leaf(
+    report: Report,
+    entry: Entry,
+    leaves: list[bytes],
+    nodes: dict[tuple[int, int], bytes],
+    size: int,
+    root: bytes,
+) -> None:
+    if entry.leaf_index >= size:
+        return  # appended after the signed head; the next head covers it
+    leaf = merkle.leaf_hash(canonical_bytes(entry))
+    if leaves[entry.leaf_index] != leaf:
+        report.problems.append(
+            Problem(entry.case_id, entry.entry_id, entry.seq, "entry differs from its log leaf")
+        )
+    path = _path(nodes, entry.leaf_index, size)
+    if not merkle.verify_inclusion(leaf, entry.leaf_index, size, path, root):
+        report.problems.append(
+            Problem(
+                entry.case_id,
+                entry.entry_id,
+                entry.seq,
+                f"entry is not included in the signed tree of size {size}",
+            )
+        )
+
+
+def _check_evidence(report: Report, store: ObjectStore, bucket: str, entry: Entry) -> None:
+    for ref in entry.evidence:
+        report.evidence_objects += 1
+        result = store.verify_sha256(bucket, ref.object_key, ref.sha256, ref.size)
+        if not result.ok:
+            report.problems.append(
+                Problem(
+                    entry.case_id,
+                    entry.entry_id,
+                    entry.seq,
+                    f"evidence {ref.object_key}: {result.reason}",
+                )
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from services.records.config import Settings
+    from services.records.domain.treehead import TreeHeadSigner
+    from services.records.grpc_api import make_stores
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", help="case id (repeatable); default all")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--no-evidence", action="store_true", help="skip object storage")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    database = Database.from_url(settings.database_url)
+    signer = TreeHeadSigner(settings.signing_seed_b64())
+    from services.records.transparency import current_tree_head
+
+    head = current_tree_head(database, signer)
+    store = None if args.no_evidence else make_stores(settings)[0]
+    report = verify(
+        database, store, settings.evidence_bucket, signer.public_key_b64, args.case, head
+    )
+    if args.json:
+        print(json.dumps({**asdict(report), "ok": report.ok}, ensure_ascii=False, indent=2))
+    else:
+        print(
+            f"tree size {report.tree_size}, {report.cases} cases, {report.entries} entries, "
+            f"{report.evidence_objects} evidence objects, {report.tree_heads} tree heads "
+            f"checked in {report.seconds:.2f} s"
+        )
+        for p in report.problems:
+            print(f"BROKEN case {p.case_id} entry {p.entry_id} (seq {p.seq}): {p.what}")
+        print("OK: the record is as it was written" if report.ok else "FAILED")
+    database.dispose()
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
