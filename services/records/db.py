@@ -393,7 +393,7 @@ def entries_since(conn: sa.Connection, case_ids: list[str], cursor: int, limit: 
         return []
     rows = conn.execute(
         sa.select(entries)
-        .where(entries.c.case_id.in_(case_ids), entries.c.leaf_index > cursor)
+        .where(entries.c.case_id.in_(case_ids), entries.c.leaf_index >= cursor)
         .order_by(entries.c.leaf_index)
         .limit(limit)
     )

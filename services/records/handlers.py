@@ -682,7 +682,7 @@ def sync_changes(
                 if case is not None and case.agency_id == agency_id:
                     cases[entry.case_id] = case
     page = [e for e in page if e.case_id in cases]
-    next_cursor = found[:limit][-1].leaf_index if found else cursor
+    next_cursor = found[:limit][-1].leaf_index + 1 if found else cursor
     return list(cases.values()), page, next_cursor, more
 
 

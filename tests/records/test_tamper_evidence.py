@@ -1,0 +1,274 @@
+"""Evidence uploads against the real S3 server, and tamper detection by the verifier.
+
+The tamper tests change stored bytes behind the service's back, as an insider with database
+or storage access could, and expect the verifier to name the entry that no longer holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import replace
+from datetime import timedelta
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from services.records import db, evidence, handlers, transparency
+from services.records.domain import merkle
+from services.records.domain.entries import canonical_bytes, seal
+from services.records.domain.treehead import TreeHeadSigner, verify_tree_head
+from services.records.verify import verify
+
+from .conftest import meta, open_case, uid
+
+pytestmark = pytest.mark.integration
+
+BUCKET = "records-evidence-tests"
+SIGNER = TreeHeadSigner(base64.b64encode(b"k" * 32).decode())
+POLICY = evidence.UploadPolicy(
+    bucket=BUCKET,
+    url_ttl=timedelta(minutes=5),
+    multipart_threshold=6 * 1024 * 1024,
+    part_size=5 * 1024 * 1024,
+    max_size=50 * 1024 * 1024,
+)
+
+
+@pytest.fixture
+def store(object_store):
+    object_store.ensure_bucket(BUCKET)
+    return object_store
+
+
+def upload(database, store, case, data: bytes, media_type="video/mp4", *, declared=None, slot=None):
+    """Ask for a slot, PUT the bytes as a phone would, confirm. Returns (slot, entry)."""
+    digest = declared or hashlib.sha256(data).hexdigest()
+    client_slot_id = slot or uid("slot")
+    s = evidence.request_slot(
+        database,
+        store,
+        store,
+        POLICY,
+        case_id=case.case_id,
+        client_slot_id=client_slot_id,
+        sha256=digest,
+        size=len(data),
+        media_type=media_type,
+        filename="clip.mp4",
+        actor_id="u-zhang",
+        agency_id=case.agency_id,
+    )
+    parts = []
+    if s.put_url:
+        assert httpx.put(s.put_url, content=data).status_code == 200
+    for number, url, size in s.parts:
+        start = (number - 1) * s.parts[0][2]
+        r = httpx.put(url, content=data[start : start + size])
+        assert r.status_code == 200
+        parts.append((number, r.headers["ETag"]))
+    entry, _ = evidence.confirm_upload(
+        database,
+        store,
+        POLICY,
+        slot_id=s.slot_id,
+        case_id=case.case_id,
+        parts=parts,
+        caption="现场视频",
+        relates_to_entry_id="",
+        meta=meta(),
+    )
+    return s, entry
+
+
+def signed_report(database, store, case_ids=None):
+    head = transparency.current_tree_head(database, SIGNER)
+    return verify(database, store, BUCKET, SIGNER.public_key_b64, case_ids, head)
+
+
+def test_an_uploaded_photo_is_verified_then_attached(records_db, store):
+    case = open_case(records_db)
+    data = os.urandom(200_000)
+    slot, entry = upload(records_db, store, case, data, "image/jpeg")
+    assert entry.kind == "evidence"
+    assert entry.evidence[0].sha256 == hashlib.sha256(data).hexdigest()
+    assert entry.evidence[0].object_key.startswith(f"{case.case_id}/{slot.slot_id}/")
+    # Asking again for the same slot returns the attached entry, not a new upload.
+    again = evidence.request_slot(
+        records_db, store, store, POLICY, case_id=case.case_id,
+        client_slot_id=_client_slot(records_db, slot.slot_id), sha256=entry.evidence[0].sha256,
+        size=len(data), media_type="image/jpeg", filename="", actor_id="u-zhang",
+        agency_id=case.agency_id,
+    )  # fmt: skip
+    assert again.status == "attached" and again.entry.entry_id == entry.entry_id
+
+
+def _client_slot(database, slot_id):
+    with database.read() as conn:
+        return db.get_slot(conn, slot_id).client_slot_id
+
+
+def test_a_large_video_uploads_in_parts(records_db, store):
+    case = open_case(records_db)
+    data = os.urandom(11 * 1024 * 1024 + 123)
+    slot, entry = upload(records_db, store, case, data)
+    assert len(slot.parts) == 3 and not slot.put_url
+    assert entry.evidence[0].size == len(data)
+
+
+def test_a_mismatch_is_refused_and_the_slot_can_be_retried(records_db, store):
+    case = open_case(records_db)
+    good = os.urandom(50_000)
+    digest = hashlib.sha256(good).hexdigest()
+    client_slot_id = uid("slot")
+    with pytest.raises(evidence.EvidenceMismatch, match="SHA-256"):
+        upload(records_db, store, case, os.urandom(50_000), declared=digest, slot=client_slot_id)
+    assert handlers.get_case(records_db, case.case_id).entry_count == 1
+    _, entry = upload(records_db, store, case, good, slot=client_slot_id)
+    assert entry.evidence[0].sha256 == digest
+
+
+def test_confirming_before_uploading_says_nothing_arrived(records_db, store):
+    case = open_case(records_db)
+    s = evidence.request_slot(
+        records_db, store, store, POLICY, case_id=case.case_id, client_slot_id=uid("slot"),
+        sha256="a" * 64, size=10, media_type="image/png", filename="", actor_id="u-zhang",
+        agency_id=case.agency_id,
+    )  # fmt: skip
+    with pytest.raises(evidence.EvidenceMismatch, match="nothing was uploaded"):
+        evidence.confirm_upload(
+            records_db, store, POLICY, slot_id=s.slot_id, case_id=case.case_id, parts=[],
+            caption="", relates_to_entry_id="", meta=meta(),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sha", "size", "media", "message"),
+    [
+        ("XYZ", 10, "image/png", "sha256"),
+        ("a" * 64, 0, "image/png", "size"),
+        ("a" * 64, 10, "text/html", "media_type"),
+    ],
+)
+def test_bad_slot_requests_are_refused(records_db, store, sha, size, media, message):
+    case = open_case(records_db)
+    with pytest.raises(Exception, match=message):
+        evidence.request_slot(
+            records_db, store, store, POLICY, case_id=case.case_id, client_slot_id=uid("slot"),
+            sha256=sha, size=size, media_type=media, filename="", actor_id="u-zhang",
+            agency_id=case.agency_id,
+        )  # fmt: skip
+
+
+def test_an_untouched_record_verifies(records_db, store):
+    case = open_case(records_db)
+    upload(records_db, store, case, os.urandom(1000), "image/jpeg")
+    handlers.append_entry(
+        records_db, case_id=case.case_id, kind="note", payload={"t": "x"},
+        corrects_entry_id="", meta=meta(),
+    )  # fmt: skip
+    report = signed_report(records_db, store)
+    assert report.ok, report.problems
+    assert report.entries == 3 and report.evidence_objects == 1
+
+
+def test_one_flipped_byte_in_the_database_is_found_with_its_entry(records_db, store):
+    case = open_case(records_db)
+    target, _ = handlers.append_entry(
+        records_db, case_id=case.case_id, kind="note", payload={"text": "罚款 5000 元"},
+        corrects_entry_id="", meta=meta(),
+    )  # fmt: skip
+    handlers.append_entry(
+        records_db, case_id=case.case_id, kind="note", payload={"text": "later"},
+        corrects_entry_id="", meta=meta(),
+    )  # fmt: skip
+    assert signed_report(records_db, store).ok
+    with records_db.unit_of_work() as uow:
+        stored = uow.conn.execute(
+            sa.select(db.entries.c.payload).where(db.entries.c.entry_id == target.entry_id)
+        ).scalar_one()
+        changed = stored.replace("5000", "500O")  # one byte
+        uow.conn.execute(
+            db.entries.update()
+            .where(db.entries.c.entry_id == target.entry_id)
+            .values(payload=changed)
+        )
+        uow.commit()
+    report = signed_report(records_db, store)
+    assert not report.ok
+    assert {p.entry_id for p in report.problems} == {target.entry_id}
+    assert any("does not match its hash" in p.what for p in report.problems)
+
+
+def test_rewriting_an_entry_with_its_hashes_is_caught_by_the_signed_log(records_db, store):
+    """An insider who recomputes the entry's hash and chain still cannot match the log."""
+    case = open_case(records_db)
+    target, _ = handlers.append_entry(
+        records_db, case_id=case.case_id, kind="note", payload={"text": "A"},
+        corrects_entry_id="", meta=meta(),
+    )  # fmt: skip
+    transparency.current_tree_head(records_db, SIGNER)
+    forged = seal(replace(target, payload={"text": "B"}))
+    with records_db.unit_of_work() as uow:
+        uow.conn.execute(
+            db.entries.update()
+            .where(db.entries.c.entry_id == target.entry_id)
+            .values(payload='{"text":"B"}', entry_hash=forged.entry_hash)
+        )
+        uow.conn.execute(
+            db.cases.update()
+            .where(db.cases.c.case_id == case.case_id)
+            .values(head_hash=forged.entry_hash)
+        )
+        uow.commit()
+    report = signed_report(records_db, store, [case.case_id])
+    assert not report.ok
+    assert target.entry_id in {p.entry_id for p in report.problems}
+    assert any("log leaf" in p.what or "included" in p.what for p in report.problems)
+
+
+def test_one_flipped_byte_in_an_evidence_object_is_found_with_its_entry(records_db, store):
+    case = open_case(records_db)
+    data = bytearray(os.urandom(100_000))
+    _, entry = upload(records_db, store, case, bytes(data), "image/jpeg")
+    data[5000] ^= 0x01
+    store.put_bytes(BUCKET, entry.evidence[0].object_key, bytes(data))
+    report = signed_report(records_db, store, [case.case_id])
+    assert [(p.entry_id, "hash-mismatch" in p.what) for p in report.problems] == [
+        (entry.entry_id, True)
+    ]
+
+
+def test_proofs_from_the_log_verify_against_its_signed_head(records_db):
+    case = open_case(records_db)
+    first_head = transparency.current_tree_head(records_db, SIGNER)
+    entry, _ = handlers.append_entry(
+        records_db, case_id=case.case_id, kind="note", payload={"n": 1},
+        corrects_entry_id="", meta=meta(),
+    )  # fmt: skip
+    proof = transparency.inclusion_proof(records_db, SIGNER, entry.entry_id, case.agency_id)
+    head = proof.tree_head
+    assert verify_tree_head(head, SIGNER.public_key_b64)
+    leaf = merkle.leaf_hash(canonical_bytes(entry))
+    assert proof.leaf_hash == leaf.hex()
+    assert merkle.verify_inclusion(
+        leaf,
+        entry.leaf_index,
+        head.tree_size,
+        [bytes.fromhex(p) for p in proof.audit_path],
+        bytes.fromhex(head.root_hash),
+    )
+    consistency, second = transparency.consistency_proof(
+        records_db, SIGNER, first_head.tree_size, head.tree_size
+    )
+    assert merkle.verify_consistency(
+        first_head.tree_size,
+        second.tree_size,
+        bytes.fromhex(first_head.root_hash),
+        bytes.fromhex(second.root_hash),
+        [bytes.fromhex(p) for p in consistency],
+    )
+    with pytest.raises(LookupError):
+        transparency.inclusion_proof(records_db, SIGNER, entry.entry_id, "other-agency")
