@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import records
 from bench.outbox import run_variant
 from deploy.embedded import SeaweedFS, Tansu
 
@@ -18,6 +20,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--appends", type=int, default=2000, help="notes per append round")
+    parser.add_argument("--threads", type=int, default=8, help="append client threads")
+    parser.add_argument("--verify-entries", type=int, default=10000)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -44,7 +49,10 @@ def main() -> None:
                         ),
                         flush=True,
                     )
-    write_doc(rows, args)
+        append_rows = records.bench_append(work, args.appends, args.threads, args.rounds)
+        verify_row = records.bench_verify(work, args.verify_entries)
+        print(json.dumps(verify_row), flush=True)
+    write_doc(rows, args, records.markdown(append_rows, verify_row, args.threads))
 
 
 def _best(rows: list[dict], name: str) -> dict:
@@ -59,7 +67,7 @@ def _best(rows: list[dict], name: str) -> dict:
     }
 
 
-def write_doc(rows: list[dict], args: argparse.Namespace) -> None:
+def write_doc(rows: list[dict], args: argparse.Namespace, more: list[str]) -> None:
     direct, outbox = _best(rows, "direct"), _best(rows, "outbox")
     lines = [
         "# Benchmarks",
@@ -103,6 +111,7 @@ def write_doc(rows: list[dict], args: argparse.Namespace) -> None:
             f"{r['commits_per_s']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
             f"{r['p99_ms']:.0f} |"
         )
+    lines += ["", *more]
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text("\n".join(lines) + "\n")
     print(f"wrote {DOC}")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 
@@ -21,6 +24,7 @@ from services.records.domain import merkle
 from services.records.domain.entries import canonical_bytes, seal
 from services.records.domain.treehead import TreeHeadSigner, verify_tree_head
 from services.records.verify import verify
+from tests.conftest import S3_KEYS
 
 from .conftest import meta, open_case, uid
 
@@ -272,3 +276,31 @@ def test_proofs_from_the_log_verify_against_its_signed_head(records_db):
     )
     with pytest.raises(LookupError):
         transparency.inclusion_proof(records_db, SIGNER, entry.entry_id, "other-agency")
+
+
+def test_the_verify_command_passes_an_intact_record_and_names_a_broken_entry(
+    records_db, store, seaweedfs, db_url
+):
+    case = open_case(records_db)
+    _, photo = upload(records_db, store, case, os.urandom(3000), "image/jpeg")
+    env = {
+        **os.environ,
+        "RECORDS_DATABASE_URL": db_url,
+        "RECORDS_LOG_SIGNING_KEY": base64.b64encode(b"k" * 32).decode(),
+        "RECORDS_S3_ENDPOINT": seaweedfs.endpoint,
+        "RECORDS_S3_ACCESS_KEY": S3_KEYS["access_key"],
+        "RECORDS_S3_SECRET_KEY": S3_KEYS["secret_key"],
+        "RECORDS_EVIDENCE_BUCKET": BUCKET,
+    }
+    command = [sys.executable, "-m", "services.records.verify", "--case", case.case_id]
+    ok = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "OK" in ok.stdout and "1 evidence objects" in ok.stdout
+    store.put_bytes(BUCKET, photo.evidence[0].object_key, b"not the photo")
+    broken = subprocess.run(
+        [*command, "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert broken.returncode == 1
+    report = json.loads(broken.stdout)
+    assert report["ok"] is False
+    assert [p["entry_id"] for p in report["problems"]] == [photo.entry_id]
