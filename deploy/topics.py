@@ -11,6 +11,8 @@ TOPICS: dict[str, int] = {
     "records.penalty-decided.v1": 6,
     "records.penalty-revoked.v1": 6,
     "review.completed.v1": 6,
+    "gas.alarm-raised.v1": 6,
+    "overload.violation-confirmed.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (

@@ -515,3 +515,55 @@ def all_tree_heads(conn: sa.Connection) -> list[TreeHead]:
 
 def all_case_ids(conn: sa.Connection) -> list[str]:
     return [r.case_id for r in conn.execute(sa.select(cases.c.case_id).order_by(cases.c.case_id))]
+
+
+# -- inspection tasks ------------------------------------------------------------------------
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("task_id", sa.String(36), primary_key=True),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("town", sa.String(64), nullable=False),
+    sa.Column("domain", sa.String(40), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("party", sa.JSON, nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("source_topic", sa.String(100), nullable=False),
+    sa.Column("source_ref", sa.String(100), nullable=False),
+    sa.Column("priority", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("case_id", sa.String(36), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("source_topic", "source_ref", name="uq_tasks_source"),
+    sa.Index("ix_tasks_agency_status", "agency_id", "status", "created_at"),
+)
+
+
+def get_task_by_source(conn: sa.Connection, topic: str, ref: str) -> Any:
+    return conn.execute(
+        sa.select(tasks).where(tasks.c.source_topic == topic, tasks.c.source_ref == ref)
+    ).first()
+
+
+def get_task(conn: sa.Connection, task_id: str, *, for_update: bool = False) -> Any:
+    query = sa.select(tasks).where(tasks.c.task_id == task_id)
+    return conn.execute(query.with_for_update() if for_update else query).first()
+
+
+def insert_task(conn: sa.Connection, **values: Any) -> None:
+    conn.execute(tasks.insert().values(**values))
+
+
+def update_task(conn: sa.Connection, task_id: str, **values: Any) -> None:
+    conn.execute(tasks.update().where(tasks.c.task_id == task_id).values(**values))
+
+
+def list_tasks(
+    conn: sa.Connection, *, agency_id: str, town: str | None, status: str, limit: int
+) -> list[Any]:
+    query = sa.select(tasks).where(tasks.c.agency_id == agency_id, tasks.c.status == status)
+    if town:
+        query = query.where(tasks.c.town == town)
+    return list(conn.execute(query.order_by(tasks.c.created_at.desc()).limit(limit)))

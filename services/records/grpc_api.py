@@ -30,6 +30,7 @@ from services.records.messages import (
     meta_from_pb,
     open_case_from_pb,
     proposal_from_pb,
+    task_to_pb,
     tree_head_to_pb,
     ts,
 )
@@ -319,6 +320,18 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             agency=_timeliness_pb(agency),
             allowed_delay_s=float(self._settings.timely_registration_s),
         )
+
+    async def ListTasks(self, request, context):
+        rows = await _call(
+            context,
+            handlers.list_tasks,
+            self._db,
+            agency_id=request.agency_id,
+            town=request.town or None,
+            status=request.status or "open",
+            page_size=request.page_size,
+        )
+        return records_pb2.ListTasksResponse(tasks=[task_to_pb(r) for r in rows])
 
 
 def _timeliness_pb(t: handlers.Timeliness) -> records_pb2.OfficerTimeliness:

@@ -118,6 +118,8 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
     )
     try:
         with database.unit_of_work() as uow:
+            if cmd.task_id:
+                _take_task(uow.conn, cmd.task_id, case)
             db.insert_case(uow.conn, case)
             _append(
                 uow.conn,
@@ -130,6 +132,7 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
                     "town": case.town,
                     "party": {"kind": case.party.kind.value, "name": case.party.name},
                     "officers": [o.officer_id for o in case.officers],
+                    **({"task_id": cmd.task_id} if cmd.task_id else {}),
                 },
                 now=case.opened_at,
             )
@@ -145,6 +148,30 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
             raise
         return existing, False
     return _reread(database, case.case_id), True
+
+
+def _take_task(conn: sa.Connection, task_id: str, case: Case) -> None:
+    task = db.get_task(conn, task_id, for_update=True)
+    if task is None or task.agency_id != case.agency_id:
+        raise NotFound("inspection task not found")
+    if task.status != "open":
+        raise Conflict(f"the inspection task was already taken up by case {task.case_id}")
+    db.update_task(conn, task_id, status="case-opened", case_id=case.case_id, updated_at=utcnow())
+
+
+def list_tasks(
+    database: Database, *, agency_id: str, town: str | None, status: str, page_size: int
+) -> list:
+    if status not in ("open", "case-opened"):
+        raise ValueError("status must be open or case-opened")
+    with database.read() as conn:
+        return db.list_tasks(
+            conn,
+            agency_id=agency_id,
+            town=town,
+            status=status,
+            limit=max(1, min(page_size or 100, 500)),
+        )
 
 
 def get_case(database: Database, case_id: str) -> Case | None:

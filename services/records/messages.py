@@ -116,6 +116,7 @@ def open_case_from_pb(req: records_pb2.OpenCaseRequest) -> OpenCase:
             if req.HasField("location")
             else None
         ),
+        task_id=req.task_id or None,
     )
 
 
@@ -219,3 +220,36 @@ def tree_head_to_pb(head: TreeHead, public_key_b64: str) -> records_pb2.TreeHead
     )
     msg.timestamp.FromMilliseconds(head.timestamp_ms)
     return msg
+
+
+def task_to_pb(row) -> records_pb2.InspectionTask:
+    party = row.party or {}
+    msg = records_pb2.InspectionTask(
+        task_id=row.task_id,
+        agency_id=row.agency_id,
+        town=row.town,
+        domain=row.domain,
+        title=row.title,
+        details_json=canonical_json(row.details),
+        source_topic=row.source_topic,
+        source_ref=row.source_ref,
+        priority=row.priority,
+        status=row.status,
+        case_id=row.case_id or "",
+        created_at=ts(_aware(row.created_at)),
+        updated_at=ts(_aware(row.updated_at)),
+    )
+    if party:
+        msg.party.CopyFrom(
+            common_pb2.Party(
+                kind=_KIND_TO_PB[PartyKind(party["kind"])],
+                name=party.get("name", ""),
+                credit_code=party.get("credit_code", ""),
+                id_number=party.get("id_number", ""),
+            )
+        )
+    return msg
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -75,6 +75,7 @@ class OpenCase:
     opened_by: str
     device_time: datetime | None = None
     location: GeoPoint | None = None
+    task_id: str | None = None  # the inspection task this case takes up
 
 
 @dataclass
