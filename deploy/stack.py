@@ -167,6 +167,7 @@ class Stack:
         )
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
+            env["RECORDS_S3_PUBLIC_ENDPOINT"] = self.s3.endpoint
         return env
 
     def _gateway_env(self) -> dict[str, str]:
@@ -178,7 +179,6 @@ class Stack:
                 "GATEWAY_HTTP_HOST": "127.0.0.1",
                 "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
                 "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
-                "GATEWAY_S3_PUBLIC_ENDPOINT": self.s3.endpoint,
             }
         )
         for name in SERVICES:

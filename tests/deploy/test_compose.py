@@ -265,12 +265,12 @@ def test_service_settings_are_complete_and_consistent(services: dict) -> None:
         gateway_addr = env_of(services["gateway"])[f"GATEWAY_{prefix}_ADDR"]
         assert gateway_addr == f"{name}:{port}"
     assert "RECORDS_LOG_SIGNING_KEY" in env_of(services["records"])
+    assert "RECORDS_S3_PUBLIC_ENDPOINT" in env_of(services["records"])
     gateway = env_of(services["gateway"])
     for key in (
         "GATEWAY_HTTP_HOST",
         "GATEWAY_HTTP_PORT",
         "GATEWAY_JWT_SECRET",
-        "GATEWAY_S3_PUBLIC_ENDPOINT",
     ):
         assert key in gateway
 
