@@ -110,11 +110,12 @@ def verify(
     nodes = _subtree_roots(leaves)
     root = bytes.fromhex(head.root_hash) if head else b""
     for case_id, entries in per_case.items():
-        for brk in check_chain(entries):
+        blobs = [canonical_bytes(e) for e in entries]
+        for brk in check_chain(entries, blobs):
             report.problems.append(Problem(case_id, brk.entry_id, brk.seq, brk.problem))
-        for entry in entries:
+        for entry, blob in zip(entries, blobs, strict=True):
             report.entries += 1
-            _check_leaf(report, entry, leaves, nodes, size, root)
+            _check_leaf(report, entry, blob, leaves, nodes, size, root)
             if store is not None:
                 _check_evidence(report, store, bucket, entry)
     report.seconds = time.perf_counter() - started
@@ -166,6 +167,7 @@ def _check_heads(
 def _check_leaf(
     report: Report,
     entry: Entry,
+    blob: bytes,
     leaves: list[bytes],
     nodes: dict[tuple[int, int], bytes],
     size: int,
@@ -173,7 +175,7 @@ def _check_leaf(
 ) -> None:
     if entry.leaf_index >= size:
         return  # appended after the signed head; the next head covers it
-    leaf = merkle.leaf_hash(canonical_bytes(entry))
+    leaf = merkle.leaf_hash(blob)
     if leaves[entry.leaf_index] != leaf:
         report.problems.append(
             Problem(entry.case_id, entry.entry_id, entry.seq, "entry differs from its log leaf")

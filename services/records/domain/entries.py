@@ -165,8 +165,11 @@ class ChainBreak:
     problem: str
 
 
-def check_chain(entries: list[Entry]) -> list[ChainBreak]:
-    """Every entry's hash, seq and link to the one before; [] when the chain is intact."""
+def check_chain(entries: list[Entry], blobs: list[bytes] | None = None) -> list[ChainBreak]:
+    """Every entry's hash, seq and link to the one before; [] when the chain is intact.
+
+    `blobs` are the entries' canonical bytes when the caller already has them.
+    """
     breaks: list[ChainBreak] = []
     prev = GENESIS
     for expected_seq, entry in enumerate(entries, start=1):
@@ -174,7 +177,8 @@ def check_chain(entries: list[Entry]) -> list[ChainBreak]:
             breaks.append(
                 ChainBreak(entry.entry_id, entry.seq, f"seq {entry.seq}, expected {expected_seq}")
             )
-        actual = entry_hash(entry)
+        blob = blobs[expected_seq - 1] if blobs is not None else canonical_bytes(entry)
+        actual = hashlib.sha256(blob).hexdigest()
         if actual != entry.entry_hash:
             breaks.append(
                 ChainBreak(
