@@ -1,0 +1,77 @@
+"""Review rules: what makes a decision major, and working-day deadlines."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.review.domain import workdays
+from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
+from services.review.domain.workdays import add_working_days, is_working_day, working_days_between
+
+pytestmark = pytest.mark.unit
+
+ORG = ProposalFacts(party_kind="organization", kinds=frozenset({"fine"}), fine_yuan=50_000)
+
+
+def test_an_ordinary_fine_on_an_organisation_is_not_major():
+    assert major_reasons(ORG) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"kinds": frozenset({"fine", "suspension"})}, "suspension"),
+        ({"kinds": frozenset({"closure"})}, "closure"),
+        ({"kinds": frozenset({"practice-restriction"})}, "restricting practice"),
+        ({"kinds": frozenset({"qualification-lowering"})}, "lowering a qualification"),
+        ({"kinds": frozenset({"licence-revocation"})}, "revoking a licence"),
+        ({"fine_yuan": 100_001}, "fine over 100,000 yuan for an organisation"),
+        (
+            {"kinds": frozenset({"confiscation"}), "fine_yuan": 0, "confiscation_yuan": 150_000},
+            "confiscation over 100,000",
+        ),
+        ({"party_kind": "person", "fine_yuan": 10_001}, "fine over 10,000 yuan for a person"),
+        ({"mitigated": True}, "mitigated"),
+        ({"departs_from_benchmark": True}, "discretion benchmark"),
+        ({"hearing_requested": True}, "hearing"),
+        ({"public_interest": True}, "public interest"),
+        ({"complex_case": True}, "complex case"),
+    ],
+)
+def test_each_default_major_rule_fires_on_its_own(changes, expected):
+    facts = ProposalFacts(**{**ORG.__dict__, **changes})
+    reasons = major_reasons(facts)
+    assert len(reasons) == 1 and expected in reasons[0], reasons
+
+
+@pytest.mark.parametrize(("kind", "amount"), [("person", 10_000), ("organization", 100_000)])
+def test_an_amount_at_the_threshold_is_not_over_it(kind, amount):
+    facts = ProposalFacts(party_kind=kind, kinds=frozenset({"fine"}), fine_yuan=amount)
+    assert major_reasons(facts) == []
+
+
+def test_rules_are_configurable():
+    facts = ProposalFacts(
+        party_kind="organization", kinds=frozenset({"fine"}), fine_yuan=60_000, mitigated=True
+    )
+    rules = MajorRules(organization_amount_over=50_000, mitigation=False)
+    assert major_reasons(facts, rules) == [
+        "a fine over 50,000 yuan for an organisation (较大数额罚款)"
+    ]
+
+
+def test_seven_working_days_from_30_september_2026_cross_national_day_and_its_make_up_saturday():
+    # 1-7 October are holidays; Saturday 10 October is a make-up working day (调休).
+    assert not is_working_day(date(2026, 10, 1))
+    assert is_working_day(date(2026, 10, 10))
+    assert add_working_days(date(2026, 9, 30), 7) == date(2026, 10, 15)
+    assert working_days_between(date(2026, 9, 30), date(2026, 10, 15)) == 7
+
+
+def test_a_year_the_calendar_does_not_know_falls_back_to_weekends(caplog, monkeypatch):
+    # 2027 is not in chinese-calendar 1.11: Fri 1, Mon 4 and Tue 5 January count.
+    monkeypatch.setattr(workdays, "_warned", set())
+    assert add_working_days(date(2026, 12, 31), 3) == date(2027, 1, 5)
+    assert "not known yet" in caplog.text
