@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from services.review.domain import workdays
+from services.review.domain.benchmarks import DEFAULT_BENCHMARKS, place
 from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
 from services.review.domain.workdays import add_working_days, is_working_day, working_days_between
 
@@ -75,3 +76,24 @@ def test_a_year_the_calendar_does_not_know_falls_back_to_weekends(caplog, monkey
     monkeypatch.setattr(workdays, "_warned", set())
     assert add_working_days(date(2026, 12, 31), 3) == date(2027, 1, 5)
     assert "not known yet" in caplog.text
+
+
+def _benchmark(violation_type: str):
+    return next(b for b in DEFAULT_BENCHMARKS if b.violation_type == violation_type)
+
+
+@pytest.mark.parametrize(
+    ("amount", "circumstance", "finding"),
+    [
+        (45_000, "ordinary", "within-band"),
+        (20_000, "ordinary", "departure"),
+        (90_000, "serious", "within-band"),
+        (100_001, "serious", "outside-legal-range"),
+        (45_000, "catastrophic", "no-band"),
+    ],
+)
+def test_the_review_shows_where_an_amount_sits_in_the_benchmark(amount, circumstance, finding):
+    placement = place(amount, circumstance, _benchmark("major-hazard-unregistered"))
+    assert placement.finding == finding
+    assert placement.is_error == (finding == "outside-legal-range")
+    assert placement.departs == (finding == "departure")
