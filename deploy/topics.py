@@ -11,6 +11,7 @@ TOPICS: dict[str, int] = {
     "records.penalty-decided.v1": 6,
     "records.penalty-revoked.v1": 6,
     "review.completed.v1": 6,
+    "review.overdue.v1": 6,
     "gas.alarm-raised.v1": 6,
     "overload.violation-confirmed.v1": 6,
 }

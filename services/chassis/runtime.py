@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +30,22 @@ ServicerFactory = Callable[[Database, Any], list[tuple[Callable[..., Any], Any]]
 
 
 @dataclass(frozen=True)
+class Periodic:
+    """A job run every `interval_s` seconds in its own thread, e.g. a deadline sweep."""
+
+    name: str
+    interval_s: float
+    run: Callable[[Database, Any], None]
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     name: str
     migrations: Path
     servicers: ServicerFactory
     grpc_service_names: list[str]
     consumers: Mapping[str, Handler] = field(default_factory=dict)
+    periodic: tuple[Periodic, ...] = ()
 
 
 class ServiceRuntime:
@@ -67,6 +78,15 @@ class ServiceRuntime:
         )
         self.grpc: GrpcServer | None = None
         self.port: int | None = None
+        self._stopping = threading.Event()
+        self._jobs: list[threading.Thread] = []
+
+    def _loop(self, job: Periodic) -> None:
+        while not self._stopping.wait(job.interval_s):
+            try:
+                job.run(self.db, self.settings)
+            except Exception:  # the next round tries again; a crash would stop the job
+                log.exception("periodic job %s failed", job.name)
 
     async def start(self) -> int:
         migrate(self.db.engine, self.spec.migrations)
@@ -82,10 +102,15 @@ class ServiceRuntime:
             self.spec.grpc_service_names,
         )
         self.port = await self.grpc.start()
+        for job in self.spec.periodic:
+            thread = threading.Thread(target=self._loop, args=(job,), name=job.name, daemon=True)
+            thread.start()
+            self._jobs.append(thread)
         log.info("%s serving gRPC on %s:%s", self.spec.name, self.settings.grpc_host, self.port)
         return self.port
 
     async def stop(self, grace: float = 10.0) -> None:
+        self._stopping.set()
         if self.grpc is not None:
             await self.grpc.stop(grace)
         # Stop taking events first, then let the relay send what the last requests wrote.

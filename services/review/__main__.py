@@ -2,17 +2,23 @@
 
 from pathlib import Path
 
-from services.chassis.runtime import ServiceSpec, run
+from services.chassis.runtime import Periodic, ServiceSpec, run
+from services.review import grpc_api, handlers
 from services.review.config import Settings
-from services.review.consumers import HANDLERS
+from services.review.consumers import make_handlers
 
-SPEC = ServiceSpec(
-    name="review",
-    migrations=Path(__file__).parent / "migrations",
-    servicers=lambda _db, _settings: [],  # RPCs arrive with the review issue; health only now
-    grpc_service_names=[],
-    consumers=HANDLERS,
-)
+
+def make_spec(settings: Settings) -> ServiceSpec:
+    return ServiceSpec(
+        name="review",
+        migrations=Path(__file__).parent / "migrations",
+        servicers=grpc_api.servicers,
+        grpc_service_names=["enforcement.review.v1.ReviewService"],
+        consumers=make_handlers(grpc_api.policy_of(settings)),
+        periodic=(Periodic("overdue-sweep", settings.overdue_sweep_s, handlers.sweep_overdue),),
+    )
+
 
 if __name__ == "__main__":
-    run(SPEC, Settings())
+    settings = Settings()
+    run(make_spec(settings), settings)

@@ -1,14 +1,63 @@
-"""Review use cases."""
+"""Review use cases: receive proposals, decide if they are major, assign, complete, sweep.
+
+Every outcome leaves on `review.completed.v1` through the outbox in the same transaction as
+the task's change, so records hears about each one exactly once in effect.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import uuid_utils
+from google.protobuf.json_format import MessageToDict
 
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from enforcement.records.v1 import records_pb2
-from services.chassis.db import UnitOfWork
-from services.chassis.events import unpack, utcnow
+from enforcement.review.v1 import review_pb2
+from services.chassis.db import Database, UnitOfWork
+from services.chassis.events import build_event, unpack, utcnow
 from services.review import db
+from services.review.domain.benchmarks import place
+from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
+from services.review.domain.tasks import (
+    OPEN,
+    CheckItem,
+    InvalidReview,
+    NotAllowed,
+    check_reviewer,
+    choose_reviewer,
+    validate_outcome,
+)
+from services.review.domain.workdays import add_working_days
+
+SERVICE = "review"
+TOPIC_COMPLETED = "review.completed.v1"
+TOPIC_OVERDUE = "review.overdue.v1"
+CHINA_TZ = timezone(timedelta(hours=8))
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: MajorRules = field(default_factory=MajorRules)
+    deadline_days: int = 7  # working days (local rule)
+    extension_days: int = 3  # once, with a reason
+
+
+def china_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(CHINA_TZ).date()
+
+
+def _party_keys(party: dict) -> list[str]:
+    return [party.get("credit_code", ""), party.get("name", "")]
+
+
+# -- events in ------------------------------------------------------------------------------
 
 
 def record_case_opened(uow: UnitOfWork, envelope: EventEnvelope) -> None:
@@ -24,4 +73,339 @@ def record_case_opened(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         officer_ids=[o.officer_id for o in case.officers],
         opened_at=case.opened_at.ToDatetime(tzinfo=UTC),
         received_at=utcnow(),
+    )
+
+
+def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -> None:
+    """records.penalty-proposed.v1 -> a review task, or an immediate 'not required'."""
+    event = unpack(envelope, records_pb2.PenaltyProposed)
+    case, proposal = event.case, event.proposal
+    if db.get_task_by_proposal(uow.conn, proposal.proposal_id) is not None:
+        return
+    placement = {"benchmark_id": "", "version": 0, "finding": "no-benchmark", "message": ""}
+    departs = proposal.discretion.departs
+    extra: list[str] = []
+    if proposal.fine_yuan > 0:
+        bench = db.benchmark(
+            uow.conn, proposal.discretion.benchmark_id, proposal.discretion.violation_type
+        )
+        if bench is None:
+            placement["message"] = "no discretion benchmark for this violation type"
+        else:
+            p = place(proposal.fine_yuan, proposal.discretion.circumstance, bench)
+            placement = {
+                "benchmark_id": bench.benchmark_id,
+                "version": bench.version,
+                "finding": p.finding,
+                "message": p.message,
+            }
+            departs = departs or p.departs
+            if p.is_error:
+                extra.append(f"the amount is outside the legal range: {p.message}")
+    party_kind = "person" if case.party.kind == case.party.KIND_PERSON else "organization"
+    facts = ProposalFacts(
+        party_kind=party_kind,
+        kinds=frozenset(proposal.kinds),
+        fine_yuan=proposal.fine_yuan,
+        confiscation_yuan=proposal.confiscation_yuan,
+        mitigated=proposal.mitigated,
+        departs_from_benchmark=departs,
+        hearing_requested=proposal.hearing_requested,
+        public_interest=proposal.public_interest,
+        complex_case=proposal.complex_case,
+    )
+    reasons = major_reasons(facts, policy.rules) + extra
+    now = utcnow()
+    party = {
+        "kind": party_kind,
+        "name": case.party.name,
+        "credit_code": case.party.credit_code,
+    }
+    officer_ids = [o.officer_id for o in case.officers]
+    values = dict(
+        review_id=str(uuid_utils.uuid7()),
+        case_id=case.case_id,
+        proposal_id=proposal.proposal_id,
+        round=proposal.round,
+        agency_id=case.agency_id,
+        town=case.town,
+        case_title=case.title,
+        party=party,
+        officer_ids=officer_ids,
+        proposal=MessageToDict(proposal, preserving_proto_field_name=True),
+        major=bool(reasons),
+        reasons=reasons,
+        placement=placement,
+        extended=False,
+        overdue_notified=False,
+        created_at=now,
+    )
+    if not reasons:
+        why = ["none of the major-decision rules applies"]
+        if placement["message"]:
+            why.append(placement["message"])
+        db.insert_task(
+            uow.conn,
+            **{**values, "reasons": why, "status": "not-required", "completed_at": now},
+        )
+        uow.add_event(
+            _completed(
+                values["review_id"],
+                case.case_id,
+                proposal.proposal_id,
+                "not-required",
+                why,
+                "",
+                "",
+                now,
+            )
+        )
+        return
+    proposed_at = (
+        proposal.proposed_at.ToDatetime(tzinfo=UTC) if proposal.HasField("proposed_at") else now
+    )
+    conflicted = db.conflicted_reviewers(uow.conn, _party_keys(party))
+    reviewer = choose_reviewer(db.reviewer_loads(uow.conn, case.agency_id), officer_ids, conflicted)
+    db.insert_task(
+        uow.conn,
+        **values,
+        status="assigned" if reviewer else "waiting",
+        reviewer_id=reviewer,
+        due_date=add_working_days(china_today(proposed_at), policy.deadline_days),
+    )
+
+
+def _completed(
+    review_id: str,
+    case_id: str,
+    proposal_id: str,
+    outcome: str,
+    reasons: list[str],
+    reviewer_id: str,
+    opinion: str,
+    at: datetime,
+):
+    msg = review_pb2.ReviewCompleted(
+        review_id=review_id,
+        case_id=case_id,
+        proposal_id=proposal_id,
+        outcome=outcome,
+        reasons=reasons,
+        reviewer_id=reviewer_id,
+        opinion=opinion,
+    )
+    msg.completed_at.FromDatetime(at)
+    return build_event(topic=TOPIC_COMPLETED, aggregate_id=case_id, payload=msg, producer=SERVICE)
+
+
+# -- reviewers -------------------------------------------------------------------------------
+
+
+def register_reviewer(database: Database, *, reviewer_id: str, agency_id: str, name: str) -> int:
+    """Register (or refresh) a reviewer; waiting tasks of the agency are assigned now."""
+    if not reviewer_id or not agency_id:
+        raise InvalidReview("reviewer_id and agency_id are required")
+    assigned = 0
+    with database.unit_of_work() as uow:
+        db.upsert_reviewer(uow.conn, reviewer_id, agency_id, name[:100])
+        for task in db.waiting_unassigned(uow.conn, agency_id):
+            conflicted = db.conflicted_reviewers(uow.conn, _party_keys(task.party))
+            chosen = choose_reviewer(
+                db.reviewer_loads(uow.conn, agency_id), task.officer_ids, conflicted
+            )
+            if chosen is not None:
+                db.update_task(uow.conn, task.review_id, reviewer_id=chosen, status="assigned")
+                assigned += chosen == reviewer_id
+        uow.commit()
+    return assigned
+
+
+def record_conflict(
+    database: Database, *, reviewer_id: str, agency_id: str, party_key: str, reason: str
+) -> None:
+    if not party_key.strip() or not reason.strip():
+        raise InvalidReview("a conflict names the party (credit code or name) and the reason")
+    with database.unit_of_work() as uow:
+        db.add_conflict(
+            uow.conn,
+            reviewer_id=reviewer_id,
+            party_key=party_key.strip()[:200],
+            agency_id=agency_id,
+            reason=reason[:500],
+        )
+        uow.commit()
+
+
+# -- working a task --------------------------------------------------------------------------
+
+
+def _own(task, agency_id: str):
+    if task is None or task.agency_id != agency_id:
+        raise NotFound("review task not found")
+    return task
+
+
+def complete_review(
+    database: Database,
+    *,
+    review_id: str,
+    agency_id: str,
+    reviewer_id: str,
+    outcome: str,
+    checklist: list[CheckItem],
+    opinion: str,
+) -> tuple[object, bool]:
+    validate_outcome(outcome, checklist, opinion)
+    with database.unit_of_work() as uow:
+        task = _own(db.get_task(uow.conn, review_id, for_update=True), agency_id)
+        if task.status not in OPEN:
+            if task.status == outcome and task.reviewer_id == reviewer_id:
+                return task, False  # a retried submission
+            raise InvalidReview(f"the review is already {task.status}")
+        if task.reviewer_id and task.reviewer_id != reviewer_id:
+            raise NotAllowed("the task is assigned to another reviewer")
+        conflicted = reviewer_id in db.conflicted_reviewers(uow.conn, _party_keys(task.party))
+        check_reviewer(reviewer_id, task.officer_ids, conflicted)
+        now = utcnow()
+        db.update_task(
+            uow.conn,
+            review_id,
+            status=outcome,
+            reviewer_id=reviewer_id,
+            checklist=[
+                {"item": i.item, "passed": i.passed, "comment": i.comment} for i in checklist
+            ],
+            opinion=opinion,
+            completed_at=now,
+        )
+        failed = [f"{i.item}: {i.comment}" for i in checklist if not i.passed]
+        uow.add_event(
+            _completed(
+                review_id,
+                task.case_id,
+                task.proposal_id,
+                outcome,
+                list(task.reasons) + failed,
+                reviewer_id,
+                opinion,
+                now,
+            )
+        )
+        uow.commit()
+    with database.read() as conn:
+        return db.get_task(conn, review_id), True
+
+
+def extend_deadline(
+    database: Database,
+    policy: Policy,
+    *,
+    review_id: str,
+    agency_id: str,
+    reviewer_id: str,
+    reason: str,
+):
+    if not reason.strip():
+        raise InvalidReview("an extension needs a reason")
+    with database.unit_of_work() as uow:
+        task = _own(db.get_task(uow.conn, review_id, for_update=True), agency_id)
+        if task.status not in OPEN:
+            raise InvalidReview(f"the review is already {task.status}")
+        if task.reviewer_id != reviewer_id:
+            raise NotAllowed("only the assigned reviewer may extend the deadline")
+        if task.extended:
+            raise InvalidReview("the deadline was already extended once")
+        db.update_task(
+            uow.conn,
+            review_id,
+            extended=True,
+            extension_reason=reason[:500],
+            due_date=add_working_days(task.due_date, policy.extension_days),
+        )
+        uow.commit()
+    with database.read() as conn:
+        return db.get_task(conn, review_id)
+
+
+def get_task(database: Database, review_id: str, agency_id: str):
+    with database.read() as conn:
+        task = _own(db.get_task(conn, review_id), agency_id)
+        previous = [t for t in db.tasks_of_case(conn, task.case_id) if t.round < task.round]
+    return task, previous
+
+
+def list_tasks(
+    database: Database,
+    *,
+    agency_id: str,
+    reviewer_id: str | None,
+    open_only: bool,
+    overdue_only: bool,
+    limit: int,
+) -> list:
+    with database.read() as conn:
+        return db.list_tasks(
+            conn,
+            agency_id=agency_id,
+            reviewer_id=reviewer_id,
+            open_only=open_only,
+            due_before=china_today() if overdue_only else None,
+            limit=max(1, min(limit or 100, 500)),
+        )
+
+
+def sweep_overdue(database: Database, _settings: object = None) -> int:
+    """Raise review.overdue.v1 once for each open task past its deadline."""
+    with database.unit_of_work() as uow:
+        rows = db.overdue_unnotified(uow.conn, china_today())
+        for task in rows:
+            db.update_task(uow.conn, task.review_id, overdue_notified=True)
+            uow.add_event(
+                build_event(
+                    topic=TOPIC_OVERDUE,
+                    aggregate_id=task.case_id,
+                    payload=review_pb2.ReviewOverdue(
+                        review_id=task.review_id,
+                        case_id=task.case_id,
+                        agency_id=task.agency_id,
+                        reviewer_id=task.reviewer_id or "",
+                        due_date=task.due_date.isoformat(),
+                    ),
+                    producer=SERVICE,
+                )
+            )
+        uow.commit()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    waiting: int
+    overdue: int
+    completed: int
+    not_required: int
+    approval_rate: float
+    return_reasons: list[tuple[str, int]]
+    returns_by_officer: list[tuple[str, int]]
+
+
+def statistics(database: Database, agency_id: str) -> Statistics:
+    today = china_today()
+    with database.read() as conn:
+        rows = db.all_tasks_of_agency(conn, agency_id)
+    open_rows = [r for r in rows if r.status in OPEN]
+    decided = [r for r in rows if r.status in ("approved", "returned", "rejected")]
+    sent_back = [r for r in decided if r.status != "approved"]
+    reasons = Counter(i["item"] for r in sent_back for i in (r.checklist or []) if not i["passed"])
+    officers = Counter(r.proposal.get("proposed_by", "") for r in sent_back)
+    return Statistics(
+        waiting=len(open_rows),
+        overdue=sum(1 for r in open_rows if r.due_date and r.due_date < today),
+        completed=len(decided),
+        not_required=sum(1 for r in rows if r.status == "not-required"),
+        approval_rate=(sum(r.status == "approved" for r in decided) / len(decided))
+        if decided
+        else 0.0,
+        return_reasons=reasons.most_common(),
+        returns_by_officer=officers.most_common(),
     )

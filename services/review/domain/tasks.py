@@ -1,0 +1,82 @@
+"""Review tasks: the checklist, who may review, and what an outcome needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# The legal review checklist (法制审核内容), in the order of the written opinion.
+CHECKLIST: tuple[tuple[str, str], ...] = (
+    ("subject", "执法主体合法, 执法人员具备资格 (主体, 资格)"),
+    ("powers", "未超越法定权限 (权限)"),
+    ("facts", "事实清楚"),
+    ("evidence", "证据确凿充分"),
+    ("procedure", "程序合法, 当事人权利得到保障"),
+    ("legal-basis", "适用依据正确"),
+    ("discretion", "裁量适当"),
+    ("documents", "文书规范"),
+    ("criminal-referral", "是否涉嫌犯罪需要移送司法机关"),
+)
+CHECKLIST_KEYS = tuple(k for k, _ in CHECKLIST)
+OUTCOMES = ("approved", "returned", "rejected")
+OPEN = ("waiting", "assigned")
+
+
+class InvalidReview(ValueError):
+    pass
+
+
+class NotAllowed(PermissionError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    item: str
+    passed: bool
+    comment: str = ""
+
+
+def validate_outcome(outcome: str, checklist: Iterable[CheckItem], opinion: str) -> None:
+    items = list(checklist)
+    if outcome not in OUTCOMES:
+        raise InvalidReview(f"outcome must be one of: {', '.join(OUTCOMES)}")
+    keys = [i.item for i in items]
+    missing = [k for k in CHECKLIST_KEYS if k not in keys]
+    unknown = sorted(set(keys) - set(CHECKLIST_KEYS))
+    if unknown:
+        raise InvalidReview(f"unknown checklist item {unknown[0]!r}")
+    if missing or len(keys) != len(set(keys)):
+        raise InvalidReview(
+            "fill every checklist item exactly once; missing: " + (", ".join(missing) or "none")
+        )
+    if not opinion.strip() or len(opinion) > 20_000:
+        raise InvalidReview(
+            "the written opinion (审核意见) is required (at most 20,000 characters)"
+        )
+    failed = [i for i in items if not i.passed]
+    if outcome == "approved" and failed:
+        raise InvalidReview(
+            f"a review with failed items cannot approve: {', '.join(i.item for i in failed)}"
+        )
+    if outcome != "approved" and not failed:
+        raise InvalidReview(f"{outcome} needs at least one failed checklist item saying why")
+    if any(not i.comment.strip() for i in failed):
+        raise InvalidReview("every failed checklist item needs a comment")
+
+
+def check_reviewer(reviewer_id: str, officer_ids: Iterable[str], conflicted: bool) -> None:
+    """A reviewer is never one of the case's officers and has no recorded conflict."""
+    if reviewer_id in set(officer_ids):
+        raise NotAllowed("a legal reviewer may not review a case they work on as an officer")
+    if conflicted:
+        raise NotAllowed("the reviewer has a recorded conflict of interest with the party")
+
+
+def choose_reviewer(
+    candidates: list[tuple[str, int]], officer_ids: Iterable[str], conflicted: set[str]
+) -> str | None:
+    """The eligible reviewer with the fewest open tasks (then by id, for a stable choice)."""
+    officers = set(officer_ids)
+    eligible = [(n, rid) for rid, n in candidates if rid not in officers and rid not in conflicted]
+    return min(eligible)[1] if eligible else None

@@ -1,0 +1,179 @@
+"""ReviewService over gRPC: proto <-> handlers, nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+import grpc
+
+from enforcement.review.v1 import review_pb2, review_pb2_grpc
+from services.chassis.db import Database
+from services.review import handlers
+from services.review.config import Settings
+from services.review.domain.tasks import CheckItem, InvalidReview, NotAllowed
+
+_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
+    (NotAllowed, grpc.StatusCode.PERMISSION_DENIED),
+    (InvalidReview, grpc.StatusCode.FAILED_PRECONDITION),
+    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+]
+
+
+async def _call(context, fn: Callable[..., Any], *args, **kwargs):
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except Exception as exc:
+        for types, code in _CODES:
+            if isinstance(exc, types):
+                await context.abort(code, str(exc))
+        raise
+
+
+def task_to_pb(row) -> review_pb2.ReviewTask:
+    today = handlers.china_today()
+    msg = review_pb2.ReviewTask(
+        review_id=row.review_id,
+        case_id=row.case_id,
+        proposal_id=row.proposal_id,
+        round=row.round,
+        agency_id=row.agency_id,
+        town=row.town,
+        case_title=row.case_title,
+        party_name=row.party.get("name", ""),
+        party_kind=row.party.get("kind", ""),
+        officer_ids=row.officer_ids,
+        proposal_json=_json(row.proposal),
+        major=row.major,
+        reasons=row.reasons,
+        placement=review_pb2.Placement(**row.placement),
+        status=row.status,
+        reviewer_id=row.reviewer_id or "",
+        checklist=[review_pb2.CheckItem(**i) for i in (row.checklist or [])],
+        opinion=row.opinion or "",
+        due_date=row.due_date.isoformat() if row.due_date else "",
+        extended=row.extended,
+        extension_reason=row.extension_reason or "",
+        overdue=bool(
+            row.status in ("waiting", "assigned") and row.due_date and row.due_date < today
+        ),
+    )
+    msg.created_at.FromDatetime(_aware(row.created_at))
+    if row.completed_at is not None:
+        msg.completed_at.FromDatetime(_aware(row.completed_at))
+    return msg
+
+
+def _aware(value):
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._db = database
+        self._policy = policy_of(settings)
+
+    async def RegisterReviewer(self, request, context):
+        n = await _call(
+            context,
+            handlers.register_reviewer,
+            self._db,
+            reviewer_id=request.reviewer_id,
+            agency_id=request.agency_id,
+            name=request.name,
+        )
+        return review_pb2.RegisterReviewerResponse(assigned=n)
+
+    async def RecordConflict(self, request, context):
+        await _call(
+            context,
+            handlers.record_conflict,
+            self._db,
+            reviewer_id=request.reviewer_id,
+            agency_id=request.agency_id,
+            party_key=request.party_key,
+            reason=request.reason,
+        )
+        return review_pb2.RecordConflictResponse()
+
+    async def ListTasks(self, request, context):
+        rows = await _call(
+            context,
+            handlers.list_tasks,
+            self._db,
+            agency_id=request.agency_id,
+            reviewer_id=request.reviewer_id or None,
+            open_only=request.open_only,
+            overdue_only=request.overdue_only,
+            limit=request.page_size,
+        )
+        return review_pb2.ListTasksResponse(tasks=[task_to_pb(r) for r in rows])
+
+    async def GetTask(self, request, context):
+        task, previous = await _call(
+            context, handlers.get_task, self._db, request.review_id, request.agency_id
+        )
+        return review_pb2.GetTaskResponse(
+            task=task_to_pb(task), previous_rounds=[task_to_pb(t) for t in previous]
+        )
+
+    async def CompleteReview(self, request, context):
+        task, created = await _call(
+            context,
+            handlers.complete_review,
+            self._db,
+            review_id=request.review_id,
+            agency_id=request.agency_id,
+            reviewer_id=request.reviewer_id,
+            outcome=request.outcome,
+            checklist=[CheckItem(i.item, i.passed, i.comment) for i in request.checklist],
+            opinion=request.opinion,
+        )
+        return review_pb2.CompleteReviewResponse(task=task_to_pb(task), created=created)
+
+    async def ExtendDeadline(self, request, context):
+        task = await _call(
+            context,
+            handlers.extend_deadline,
+            self._db,
+            self._policy,
+            review_id=request.review_id,
+            agency_id=request.agency_id,
+            reviewer_id=request.reviewer_id,
+            reason=request.reason,
+        )
+        return review_pb2.ExtendDeadlineResponse(task=task_to_pb(task))
+
+    async def GetStatistics(self, request, context):
+        s = await _call(context, handlers.statistics, self._db, request.agency_id)
+        return review_pb2.GetStatisticsResponse(
+            waiting=s.waiting,
+            overdue=s.overdue,
+            completed=s.completed,
+            not_required=s.not_required,
+            approval_rate=s.approval_rate,
+            return_reasons=[review_pb2.Count(key=k, count=n) for k, n in s.return_reasons],
+            returns_by_officer=[review_pb2.Count(key=k, count=n) for k, n in s.returns_by_officer],
+        )
+
+
+def policy_of(settings: Settings) -> handlers.Policy:
+    return handlers.Policy(
+        rules=settings.rules(),
+        deadline_days=settings.deadline_working_days,
+        extension_days=settings.extension_working_days,
+    )
+
+
+def servicers(database: Database, settings: Settings) -> list:
+    return [
+        (review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(database, settings))
+    ]
