@@ -196,6 +196,33 @@ def _presign(
     return Slot(slot_id, "pending", object_key, expires_at, parts=parts)
 
 
+def evidence_links(
+    database: Database,
+    presigner: ObjectStore,
+    policy: UploadPolicy,
+    *,
+    case_id: str,
+    agency_id: str,
+) -> list[tuple[Entry, EvidenceRef, str, datetime]]:
+    """Presigned GET links for every verified evidence object of a case."""
+    with database.read() as conn:
+        case = db.get_case(conn, case_id)
+        if case is None or case.agency_id != agency_id:
+            raise NotFound("case not found")
+        entries = db.case_entries(conn, case_id)
+    expires = utcnow() + policy.url_ttl
+    return [
+        (
+            entry,
+            ref,
+            presigner.presigned_get_url(policy.bucket, ref.object_key, policy.url_ttl),
+            expires,
+        )
+        for entry in entries
+        for ref in entry.evidence
+    ]
+
+
 def confirm_upload(
     database: Database,
     store: ObjectStore,

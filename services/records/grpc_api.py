@@ -333,6 +333,28 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         )
         return records_pb2.ListTasksResponse(tasks=[task_to_pb(r) for r in rows])
 
+    async def GetEvidenceLinks(self, request, context):
+        links = await _call(
+            context,
+            evidence.evidence_links,
+            self._db,
+            self._presigner,
+            self._policy,
+            case_id=request.case_id,
+            agency_id=request.agency_id,
+        )
+        return records_pb2.GetEvidenceLinksResponse(
+            links=[
+                records_pb2.EvidenceLink(
+                    entry_id=entry.entry_id,
+                    evidence=records_pb2.Evidence(**ref.as_dict()),
+                    url=url,
+                    expires_at=ts(expires),
+                )
+                for entry, ref, url, expires in links
+            ]
+        )
+
 
 def _timeliness_pb(t: handlers.Timeliness) -> records_pb2.OfficerTimeliness:
     return records_pb2.OfficerTimeliness(

@@ -686,7 +686,15 @@ def record_review_outcome(uow: UnitOfWork, envelope) -> None:
             agency_id=case.agency_id,
             device_time=completed,
         ),
-        payload={"proposal_id": proposal.proposal_id, **review},
+        payload={
+            "proposal_id": proposal.proposal_id,
+            **review,
+            **(
+                {"document": "重大行政执法决定法制审核意见书"}
+                if event.outcome != "not-required"
+                else {}
+            ),
+        },
         now=utcnow(),
     )
 

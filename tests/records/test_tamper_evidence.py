@@ -109,6 +109,19 @@ def test_an_uploaded_photo_is_verified_then_attached(records_db, store):
     assert again.status == "attached" and again.entry.entry_id == entry.entry_id
 
 
+def test_a_reviewer_gets_download_links_that_return_the_verified_bytes(records_db, store):
+    case = open_case(records_db)
+    data = os.urandom(20_000)
+    _, entry = upload(records_db, store, case, data, "image/jpeg")
+    [(linked, ref, url, _)] = evidence.evidence_links(
+        records_db, store, POLICY, case_id=case.case_id, agency_id=case.agency_id
+    )
+    assert linked.entry_id == entry.entry_id and ref.sha256 == hashlib.sha256(data).hexdigest()
+    assert httpx.get(url).content == data
+    with pytest.raises(handlers.NotFound):
+        evidence.evidence_links(records_db, store, POLICY, case_id=case.case_id, agency_id="x")
+
+
 def _client_slot(database, slot_id):
     with database.read() as conn:
         return db.get_slot(conn, slot_id).client_slot_id
