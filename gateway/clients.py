@@ -7,6 +7,7 @@ import asyncio
 import grpc
 
 from enforcement.records.v1 import records_pb2_grpc
+from enforcement.review.v1 import review_pb2_grpc
 from services.chassis.grpc_client import check_health, make_channel
 
 
@@ -17,6 +18,8 @@ class ServiceClients:
             name: make_channel(addr, default_timeout=timeout_s) for name, addr in addrs.items()
         }
         self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
+        review = self.channels.get("review")
+        self.review = review_pb2_grpc.ReviewServiceStub(review) if review else None
 
     async def health(self) -> dict[str, bool]:
         names = list(self.channels)

@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     gas_addr: str = "127.0.0.1:50054"
     overload_addr: str = "127.0.0.1:50055"
     grpc_timeout_s: float = Field(default=5.0, description="deadline of every gRPC call")
-    s3_public_endpoint: str = "127.0.0.1:8333"
+    evidence_confirm_timeout_s: float = Field(
+        default=120.0,
+        description="deadline of an evidence confirmation, which reads the whole file back",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = 1024 * 1024

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import grpc
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field
@@ -15,12 +15,32 @@ from pydantic import BaseModel, Field
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
 from gateway import db as gwdb
-from gateway.deps import Officer, State
+from gateway.deps import Officer, State, require_roles
 from gateway.grpc_errors import problem_from_rpc_error
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.security.principals import Principal, Role
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+# Who may read cases: the agency's officers, its supervisors (a supervisor with a town sees
+# that town's cases only) and its admins. Writes are for the case's own officers.
+CaseReader = Annotated[Principal, Depends(require_roles(Role.officer, Role.supervisor, Role.admin))]
+CaseId = Annotated[str, PathParam(max_length=64)]
+
+StageName = Literal[
+    "inspection",  # 启动, 检查
+    "filing",  # 立案
+    "investigation",  # 调查取证
+    "review",  # 审查, 法制审核
+    "notice",  # 告知, 陈述申辩, 听证
+    "decision",  # 决定
+    "service",  # 送达
+    "execution",  # 执行
+    "closing",  # 结案
+    "archived",  # 归档
+    "no_penalty",  # 不予处罚
+    "withdrawn",  # 撤销
+]
 
 DomainName = Literal[
     "hazardous-chemicals",
@@ -94,6 +114,14 @@ class CaseOut(BaseModel):
     device_time: datetime | None
     location: GeoPointIn | None
     version: int
+    case_no: str | None = Field(description="filing number (立案号), once filed")
+    decision_no: str | None = Field(description="decision number (决定书文号), once decided")
+    review_status: str | None = Field(
+        description="legal review of the current penalty proposal: pending, approved, ..."
+    )
+    entry_count: int = Field(description="entries in the case's record")
+    head_hash: str = Field(description="hex SHA-256 of the record's last entry")
+    updated_at: datetime | None
 
 
 class CaseList(BaseModel):
@@ -150,7 +178,29 @@ def case_out(case: records_pb2.Case) -> CaseOut:
             else None
         ),
         version=case.version,
+        case_no=case.case_no or None,
+        decision_no=case.decision_no or None,
+        review_status=case.review_status or None,
+        entry_count=case.entry_count,
+        head_hash=case.head_hash,
+        updated_at=case.updated_at.ToDatetime(tzinfo=UTC) if case.HasField("updated_at") else None,
     )
+
+
+def supervised_town(principal: Principal) -> str | None:
+    """The one town a supervisor is limited to; None for officers, admins, agency-wide roles."""
+    if principal.has_role(Role.officer, Role.admin) or not principal.has_role(Role.supervisor):
+        return None
+    return principal.town or None
+
+
+def check_visible(principal: Principal, case: records_pb2.Case) -> None:
+    """404 for a case of another agency, or outside a town-bound supervisor's town."""
+    town = supervised_town(principal)
+    if case.agency_id != principal.agency_id or (town is not None and case.town != town):
+        raise ProblemError(
+            status=404, type="not-found", title="Not found", detail=f"case {case.case_id} not found"
+        )
 
 
 def _case_officers(state, principal: Principal, co_officer_ids: list[str]):
@@ -264,17 +314,12 @@ async def open_case(
     responses=PROBLEM_RESPONSES,
     summary="Read one case of your agency",
 )
-async def get_case(
-    case_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
-) -> CaseOut:
+async def get_case(case_id: CaseId, principal: CaseReader, state: State) -> CaseOut:
     try:
         reply = await state.clients.records.GetCase(records_pb2.GetCaseRequest(case_id=case_id))
     except grpc.aio.AioRpcError as exc:
         raise problem_from_rpc_error(exc, "records") from exc
-    if reply.case.agency_id != principal.agency_id:
-        raise ProblemError(
-            status=404, type="not-found", title="Not found", detail=f"case {case_id} not found"
-        )
+    check_visible(principal, reply.case)
     return case_out(reply.case)
 
 
@@ -286,19 +331,31 @@ async def get_case(
     summary="Cases of your agency, newest first",
 )
 async def list_cases(
-    principal: Officer,
+    principal: CaseReader,
     state: State,
     town: Annotated[str | None, Query(max_length=64)] = None,
+    stage: Annotated[StageName | None, Query(description="only cases at this stage")] = None,
+    mine: Annotated[bool, Query(description="only cases you are an officer of")] = False,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CaseList:
+    supervised = supervised_town(principal)
+    if supervised is not None and town not in (None, supervised):
+        raise ProblemError(
+            status=403,
+            type="forbidden",
+            title="Outside your jurisdiction",
+            detail=f"you supervise the cases of {supervised} only",
+        )
     try:
         reply = await state.clients.records.ListCases(
             records_pb2.ListCasesRequest(
                 agency_id=principal.agency_id,
-                town=town or "",
+                town=supervised or town or "",
                 page_size=page_size,
                 page_token=page_token or "",
+                officer_id=principal.user_id if mine else "",
+                stage=stage or "",
             )
         )
     except grpc.aio.AioRpcError as exc:

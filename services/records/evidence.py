@@ -7,6 +7,7 @@ joins the record, and a mismatch leaves the slot open for another try.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -20,9 +21,17 @@ from services.chassis.events import utcnow
 from services.chassis.storage import ObjectStore
 from services.records import db
 from services.records.domain.cases import Case, Stage
-from services.records.domain.entries import Entry, EntryKind, EvidenceRef, InvalidEntry
+from services.records.domain.entries import (
+    Entry,
+    EntryKind,
+    EvidenceRef,
+    InvalidEntry,
+    RecordClosed,
+)
 from services.records.domain.meta import WriteMeta
 from services.records.handlers import Conflict, NotAllowed, NotFound, _append, _write
+
+log = logging.getLogger(__name__)
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MEDIA_TYPE = re.compile(r"^(image|video|audio)/[a-z0-9.+-]{1,60}$|^application/pdf$")
@@ -159,7 +168,7 @@ def _own_case(case: Case | None, actor_id: str, agency_id: str) -> Case:
     if actor_id not in case.officer_ids:
         raise NotAllowed("only the case's own officers may add evidence")
     if case.stage is Stage.archived:
-        raise InvalidEntry("the case is archived; its record is closed")
+        raise RecordClosed("the case is archived; its record is closed")
     return case
 
 
@@ -257,8 +266,21 @@ def confirm_upload(
             raise InvalidEntry("a multipart upload is confirmed with each part's ETag")
         try:
             store.complete_multipart(policy.bucket, row.object_key, row.upload_id, parts)
-        except Exception as exc:  # the S3 error says which part is missing or wrong
-            raise EvidenceMismatch(f"the parts could not be joined: {exc}") from exc
+        except Exception as exc:  # S3 names the bad part; the phone gets no storage details
+            log.warning("joining the parts of slot %s failed: %s", slot_id, exc)
+            try:
+                store.abort_multipart(policy.bucket, row.object_key, row.upload_id)
+            except Exception:  # already gone; the retry starts a new upload either way
+                log.info("multipart upload of slot %s was not there to abort", slot_id)
+            with database.unit_of_work() as uow:
+                db.update_slot(
+                    uow.conn, slot_id, problem="parts could not be joined", upload_id=None
+                )
+                uow.commit()
+            raise EvidenceMismatch(
+                "a part is missing or its ETag does not match; ask for the slot again and "
+                "upload every part"
+            ) from exc
     result = store.verify_sha256(policy.bucket, row.object_key, row.sha256, row.size)
     if not result.ok:
         problem = {

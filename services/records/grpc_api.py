@@ -16,7 +16,7 @@ from services.chassis.storage import ObjectStore
 from services.records import evidence, handlers, transparency
 from services.records.config import Settings
 from services.records.domain.cases import InvalidCase
-from services.records.domain.entries import InvalidEntry
+from services.records.domain.entries import InvalidEntry, RecordClosed
 from services.records.domain.lifecycle import IllegalTransition
 from services.records.domain.meta import InvalidMeta
 from services.records.domain.parties import InvalidParty
@@ -43,6 +43,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.Conflict, grpc.StatusCode.ALREADY_EXISTS),
     (IllegalTransition, grpc.StatusCode.FAILED_PRECONDITION),
     (evidence.EvidenceMismatch, grpc.StatusCode.FAILED_PRECONDITION),
+    (RecordClosed, grpc.StatusCode.FAILED_PRECONDITION),
     (
         (
             BadRequest,

@@ -31,6 +31,7 @@ from services.records.domain.entries import (
     EntryKind,
     EvidenceRef,
     InvalidEntry,
+    RecordClosed,
     canonical_bytes,
     seal,
     validate_payload,
@@ -307,6 +308,9 @@ def _write(
     """Run one write idempotently: a replayed client_entry_id returns the original entry."""
     now = utcnow()
     validate_meta(meta, now=now)
+    # Access first: a replayed id must not tell another agency that the entry exists.
+    with database.read() as conn:
+        _check_access(db.get_case(conn, case_id), meta)
     prior = _replayed(database, meta, case_id)
     if prior is not None:
         return _reread(database, case_id), prior, False
@@ -421,7 +425,7 @@ def append_entry(
             if target is None or target.case_id != case.case_id:
                 raise InvalidEntry("corrects_entry_id is not an entry of this case")
         if case.stage is Stage.archived:
-            raise InvalidEntry("the case is archived; its record is closed")
+            raise RecordClosed("the case is archived; its record is closed")
         return _append(
             uow.conn,
             case,

@@ -61,6 +61,10 @@ class InvalidEntry(ValueError):
     pass
 
 
+class RecordClosed(ValueError):
+    """The case is archived: its record takes no more entries."""
+
+
 @dataclass(frozen=True)
 class EvidenceRef:
     sha256: str

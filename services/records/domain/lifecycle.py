@@ -78,9 +78,16 @@ def check_transition(facts: CaseFacts, to: Stage, *, by_command: bool = False) -
     """
     allowed = allowed_from(facts.stage)
     if to not in allowed:
+        waiting = ""
+        if to in (Stage.notice, Stage.decision) and facts.has_proposal:
+            if facts.review_status not in REVIEW_CLEARED:
+                waiting = (
+                    "; the notice and the decision wait for the legal review (法制审核), "
+                    f"which is {facts.review_status or 'pending'}"
+                )
         raise IllegalTransition(
             f"a case at stage {facts.stage.value} cannot move to {to.value}; "
-            f"allowed: {_names(allowed)}",
+            f"allowed: {_names(allowed)}{waiting}",
             current=facts.stage,
             allowed=allowed,
         )

@@ -1,0 +1,808 @@
+"""The full-process record (执法全过程记录) for officers' phones: stage changes, entries,
+evidence uploads, penalties, offline sync, and the tamper-evident log.
+
+Every write names the acting officer and agency from the access token, never from the body,
+and carries a `client_entry_id` made on the phone: a retry answers 200 with what the first
+call made (201). The records service decides who may write to which case; its refusals come
+back as problem+json through `problem_from_rpc_error`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import grpc
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Path as PathParam
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from enforcement.common.v1 import common_pb2
+from enforcement.records.v1 import records_pb2
+from gateway.deps import CurrentPrincipal, Officer, State, require_roles
+from gateway.grpc_errors import problem_from_rpc_error
+from gateway.problems import PROBLEM_RESPONSES
+from gateway.routes.cases import (
+    CaseId,
+    CaseOut,
+    CaseReader,
+    GeoPointIn,
+    StageName,
+    _ts,
+    case_out,
+    check_visible,
+)
+from gateway.security.principals import Principal, Role
+
+router = APIRouter(tags=["records"])
+
+Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
+EntryId = Annotated[str, PathParam(max_length=64)]
+SlotId = Annotated[str, PathParam(max_length=64)]
+
+# Kinds a phone appends itself; opened, transition, evidence, proposal, review-outcome,
+# decision and revocation come from their own routes or services.
+ClientKind = Literal[
+    "note",
+    "step",  # an on-site act: inspection, sampling, seal-up, service, ...
+    "document",  # 文书
+    "signature",
+    "statement",  # 陈述申辩
+    "hearing-request",  # 听证申请
+    "correction",  # corrects an earlier entry, which stays as it was
+]
+PenaltyKind = Literal[
+    "warning",  # 警告
+    "fine",  # 罚款
+    "confiscation",  # 没收违法所得、非法财物
+    "suspension",  # 责令停产停业
+    "closure",  # 关闭
+    "practice-restriction",  # 限制从业
+    "qualification-lowering",  # 降低资质等级
+    "licence-revocation",  # 吊销许可证件
+]
+Circumstance = Literal["minor", "ordinary", "serious"]  # 裁量情节: 轻微, 一般, 严重
+RevocationBasis = Literal["reconsideration", "litigation", "self-correction"]  # 复议, 诉讼, 自纠
+
+ClientId = Annotated[
+    str,
+    Field(
+        min_length=8,
+        max_length=100,
+        pattern=r"^[\x21-\x7e]+$",
+        description="made on the phone (e.g. a UUID), printable ASCII; a retry reuses it",
+    ),
+]
+MAX_PAYLOAD_BYTES = 64 * 1024  # the records service's limit, checked here before the call
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+
+class WriteIn(BaseModel):
+    """What every write from the field carries besides its own content."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_entry_id: ClientId
+    device_time: AwareDatetime | None = Field(
+        default=None, description="the phone's clock when the act happened, with its UTC offset"
+    )
+    location: GeoPointIn | None = None
+
+
+class TransitionIn(WriteIn):
+    to: StageName
+    reason: str = Field(default="", max_length=2000)
+
+
+class EntryIn(WriteIn):
+    kind: ClientKind
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the act's content; a step names its `act` (e.g. sampling, seal-up)",
+    )
+    corrects_entry_id: str | None = Field(
+        default=None, max_length=64, description="a correction names the entry it corrects"
+    )
+
+    @field_validator("payload")
+    @classmethod
+    def _payload_size(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"payload is larger than {MAX_PAYLOAD_BYTES} bytes")
+        return value
+
+
+class EvidenceSlotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_slot_id: ClientId
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="hex SHA-256 of the file")
+    size: int = Field(ge=1, description="bytes")
+    media_type: str = Field(
+        pattern=r"^(image|video|audio)/[a-z0-9.+-]{1,60}$|^application/pdf$",
+        examples=["video/mp4", "image/jpeg"],
+    )
+    filename: str = Field(default="", max_length=200)
+
+
+class PartETagIn(BaseModel):
+    part_number: int = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=200, description="the ETag header of the part's PUT")
+
+
+class ConfirmEvidenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_entry_id: ClientId | None = Field(
+        default=None, description="optional: the slot itself makes a confirmation idempotent"
+    )
+    parts: list[PartETagIn] = Field(default_factory=list, max_length=10_000)
+    caption: str = Field(default="", max_length=500)
+    relates_to_entry_id: str = Field(
+        default="", max_length=64, description="the act (e.g. a step) this evidence records"
+    )
+    device_time: AwareDatetime | None = None
+    location: GeoPointIn | None = None
+
+
+class Discretion(BaseModel):
+    """Where the amount sits in the discretion benchmark (裁量基准)."""
+
+    benchmark_id: str = Field(default="", max_length=100)
+    violation_type: str = Field(default="", max_length=100)
+    circumstance: Circumstance | None = None
+    departs: bool = Field(default=False, description="the amount is outside the band")
+    departure_reason: str = Field(default="", max_length=2000)
+
+
+class ProposalIn(WriteIn):
+    kinds: list[PenaltyKind] = Field(min_length=1, max_length=8)
+    fine_yuan: int = Field(default=0, ge=0, le=10**10)
+    confiscation_yuan: int = Field(default=0, ge=0, le=10**10)
+    legal_basis: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        min_length=1, max_length=20, description="法律依据"
+    )
+    facts: str = Field(min_length=1, max_length=20_000)
+    discretion: Discretion = Field(default_factory=Discretion)
+    mitigated: bool = Field(default=False, description="减轻处罚")
+    hearing_requested: bool = False
+    public_interest: bool = Field(default=False, description="major public interest or impact")
+    complex_case: bool = False
+
+
+class DecisionIn(WriteIn):
+    decision_text: str = Field(min_length=1, max_length=20_000, description="处罚决定书 text")
+
+
+class RevocationIn(WriteIn):
+    reason: str = Field(min_length=1, max_length=2000)
+    basis: RevocationBasis
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+class EvidenceOut(BaseModel):
+    sha256: str
+    size: int
+    media_type: str
+    object_key: str
+    filename: str
+
+
+class EntryOut(BaseModel):
+    entry_id: str
+    case_id: str
+    seq: int = Field(description="1, 2, ... within the case")
+    leaf_index: int = Field(description="position in the agency-wide Merkle log")
+    kind: str
+    client_entry_id: str
+    actor_id: str
+    device_time: datetime | None
+    server_time: datetime
+    delay_s: float = Field(description="server_time - device_time: how late the act arrived")
+    location: GeoPointIn | None
+    payload: dict[str, Any]
+    evidence: list[EvidenceOut]
+    corrects_entry_id: str | None
+    prev_hash: str
+    entry_hash: str
+
+
+class EntryAnswer(BaseModel):
+    entry: EntryOut
+
+
+class CaseEntry(BaseModel):
+    case: CaseOut
+    entry: EntryOut
+
+
+class RecordingFlag(BaseModel):
+    entry_id: str
+    act: str
+    problem: str
+
+
+class Timeline(BaseModel):
+    case: CaseOut
+    entries: list[EntryOut]
+    recording_flags: list[RecordingFlag] = Field(
+        description="mandatory audio-video acts (全程音像记录) with no recording and no reason"
+    )
+
+
+class UploadPart(BaseModel):
+    part_number: int
+    url: str
+    size: int
+
+
+class EvidenceSlot(BaseModel):
+    slot_id: str
+    status: Literal["pending", "attached"]
+    put_url: str | None = Field(description="PUT the whole file here (files up to the threshold)")
+    parts: list[UploadPart] = Field(description="or PUT each part's bytes to its url (large files)")
+    expires_at: datetime | None
+    entry: EntryOut | None = Field(description="the evidence entry, once attached")
+
+
+class ProposalOut(BaseModel):
+    proposal_id: str
+    round: int
+    kinds: list[str]
+    fine_yuan: int
+    confiscation_yuan: int
+    legal_basis: list[str]
+    facts: str
+    discretion: Discretion
+    mitigated: bool
+    hearing_requested: bool
+    public_interest: bool
+    complex_case: bool
+    proposed_by: str
+    proposed_at: datetime
+
+
+class CaseProposal(BaseModel):
+    case: CaseOut
+    proposal: ProposalOut
+
+
+class SyncPage(BaseModel):
+    cases: list[CaseOut]
+    entries: list[EntryOut]
+    next_cursor: int = Field(description="send it as `cursor` next time")
+    more: bool = Field(description="true: ask again at once with next_cursor")
+
+
+class TreeHead(BaseModel):
+    tree_size: int
+    root_hash: str = Field(description="hex")
+    timestamp_ms: int
+    signature: str = Field(description="base64 Ed25519 over the canonical tree head")
+    key_id: str = Field(description="hex SHA-256 of the public key")
+    public_key: str = Field(description="base64 raw Ed25519 public key; pin it in the app")
+
+
+class InclusionProof(BaseModel):
+    entry: EntryOut
+    leaf_hash: str = Field(description="hex RFC 6962 leaf hash of the entry")
+    audit_path: list[str] = Field(description="hex, nearest sibling first")
+    tree_head: TreeHead
+
+
+class ConsistencyProof(BaseModel):
+    first: int
+    second: int
+    proof: list[str] = Field(description="hex, RFC 6962")
+    tree_head: TreeHead
+
+
+class OfficerTimeliness(BaseModel):
+    officer_id: str | None
+    entries: int
+    in_time: int
+    in_time_ratio: float
+    p95_delay_s: float
+    max_delay_s: float
+
+
+class Timeliness(BaseModel):
+    officers: list[OfficerTimeliness]
+    agency: OfficerTimeliness
+    allowed_delay_s: float
+
+
+# -- protobuf <-> JSON ------------------------------------------------------------------------
+
+
+def _time(value, present: bool) -> datetime | None:
+    return value.ToDatetime(tzinfo=UTC) if present else None
+
+
+def _geo(point: common_pb2.GeoPoint) -> GeoPointIn:
+    return GeoPointIn(
+        latitude=point.latitude, longitude=point.longitude, accuracy_m=point.accuracy_m
+    )
+
+
+def entry_out(e: records_pb2.Entry) -> EntryOut:
+    return EntryOut(
+        entry_id=e.entry_id,
+        case_id=e.case_id,
+        seq=e.seq,
+        leaf_index=e.leaf_index,
+        kind=e.kind,
+        client_entry_id=e.client_entry_id,
+        actor_id=e.actor_id,
+        device_time=_time(e.device_time, e.HasField("device_time")),
+        server_time=e.server_time.ToDatetime(tzinfo=UTC),
+        delay_s=e.delay_s,
+        location=_geo(e.location) if e.HasField("location") else None,
+        payload=json.loads(e.payload_json or "{}"),
+        evidence=[
+            EvidenceOut(
+                sha256=x.sha256,
+                size=x.size,
+                media_type=x.media_type,
+                object_key=x.object_key,
+                filename=x.filename,
+            )
+            for x in e.evidence
+        ],
+        corrects_entry_id=e.corrects_entry_id or None,
+        prev_hash=e.prev_hash,
+        entry_hash=e.entry_hash,
+    )
+
+
+def proposal_out(p: records_pb2.PenaltyProposal) -> ProposalOut:
+    d = p.discretion
+    return ProposalOut(
+        proposal_id=p.proposal_id,
+        round=p.round,
+        kinds=list(p.kinds),
+        fine_yuan=p.fine_yuan,
+        confiscation_yuan=p.confiscation_yuan,
+        legal_basis=list(p.legal_basis),
+        facts=p.facts,
+        discretion=Discretion(
+            benchmark_id=d.benchmark_id,
+            violation_type=d.violation_type,
+            circumstance=d.circumstance or None,
+            departs=d.departs,
+            departure_reason=d.departure_reason,
+        ),
+        mitigated=p.mitigated,
+        hearing_requested=p.hearing_requested,
+        public_interest=p.public_interest,
+        complex_case=p.complex_case,
+        proposed_by=p.proposed_by,
+        proposed_at=p.proposed_at.ToDatetime(tzinfo=UTC),
+    )
+
+
+def tree_head_out(h: records_pb2.TreeHead) -> TreeHead:
+    return TreeHead(
+        tree_size=h.tree_size,
+        root_hash=h.root_hash,
+        timestamp_ms=h.timestamp.ToMilliseconds(),
+        signature=h.signature,
+        key_id=h.key_id,
+        public_key=h.public_key,
+    )
+
+
+def timeliness_out(t: records_pb2.OfficerTimeliness) -> OfficerTimeliness:
+    return OfficerTimeliness(
+        officer_id=t.officer_id or None,
+        entries=t.entries,
+        in_time=t.in_time,
+        in_time_ratio=t.in_time_ratio,
+        p95_delay_s=t.p95_delay_s,
+        max_delay_s=t.max_delay_s,
+    )
+
+
+def write_meta(
+    principal: Principal,
+    client_entry_id: str | None,
+    device_time: datetime | None,
+    location: GeoPointIn | None,
+) -> records_pb2.WriteMeta:
+    """Who and where of a write: the officer and agency always from the token."""
+    meta = records_pb2.WriteMeta(
+        client_entry_id=client_entry_id or "",
+        actor_id=principal.user_id,
+        agency_id=principal.agency_id,
+    )
+    if device_time is not None:
+        meta.device_time.CopyFrom(_ts(device_time))
+    if location is not None:
+        meta.location.CopyFrom(common_pb2.GeoPoint(**location.model_dump()))
+    return meta
+
+
+def _meta(principal: Principal, body: WriteIn) -> records_pb2.WriteMeta:
+    return write_meta(principal, body.client_entry_id, body.device_time, body.location)
+
+
+async def _records(method, request, timeout: float | None = None):
+    """One call to the records service; its refusal becomes a problem answer."""
+    try:
+        return await method(request, timeout=timeout)
+    except grpc.aio.AioRpcError as exc:
+        raise problem_from_rpc_error(exc, "records") from exc
+
+
+# Writes answer 201, or 200 when the client id was seen before: the first call's result.
+WRITE_RESPONSES = {
+    **PROBLEM_RESPONSES,
+    200: {"description": "Nothing new was made (a replay of an earlier call); body as for 201"},
+}
+
+
+def _answered(response: Response, created: bool) -> None:
+    """201 for what this call made, 200 for a replay of an earlier call."""
+    response.status_code = 201 if created else 200
+
+
+# -- the case's record ------------------------------------------------------------------------
+
+CASE = "/v1/cases/{case_id}"
+
+
+@router.post(
+    f"{CASE}/transitions",
+    operation_id="transitionCase",
+    status_code=201,
+    response_model=CaseEntry,
+    responses=WRITE_RESPONSES,
+    summary="Move a case to another stage (409 names the stages allowed next)",
+)
+async def transition_case(
+    case_id: CaseId, body: TransitionIn, principal: Officer, state: State, response: Response
+) -> CaseEntry:
+    reply = await _records(
+        state.clients.records.TransitionCase,
+        records_pb2.TransitionCaseRequest(
+            case_id=case_id, to_stage=body.to, reason=body.reason, meta=_meta(principal, body)
+        ),
+    )
+    _answered(response, reply.created)
+    return CaseEntry(case=case_out(reply.case), entry=entry_out(reply.entry))
+
+
+@router.post(
+    f"{CASE}/entries",
+    operation_id="appendEntry",
+    status_code=201,
+    response_model=EntryAnswer,
+    responses=WRITE_RESPONSES,
+    summary="Add an act to the record: note, step, document, signature, statement, ...",
+)
+async def append_entry(
+    case_id: CaseId, body: EntryIn, principal: Officer, state: State, response: Response
+) -> EntryAnswer:
+    reply = await _records(
+        state.clients.records.AppendEntry,
+        records_pb2.AppendEntryRequest(
+            case_id=case_id,
+            kind=body.kind,
+            payload_json=json.dumps(body.payload, ensure_ascii=False),
+            corrects_entry_id=body.corrects_entry_id or "",
+            meta=_meta(principal, body),
+        ),
+    )
+    _answered(response, reply.created)
+    return EntryAnswer(entry=entry_out(reply.entry))
+
+
+@router.get(
+    f"{CASE}/timeline",
+    operation_id="getTimeline",
+    response_model=Timeline,
+    responses=PROBLEM_RESPONSES,
+    summary="The case's whole record, oldest entry first, with missing-recording flags",
+)
+async def get_timeline(case_id: CaseId, principal: CaseReader, state: State) -> Timeline:
+    reply = await _records(
+        state.clients.records.GetTimeline,
+        records_pb2.GetTimelineRequest(case_id=case_id, agency_id=principal.agency_id),
+    )
+    check_visible(principal, reply.case)
+    return Timeline(
+        case=case_out(reply.case),
+        entries=[entry_out(e) for e in reply.entries],
+        recording_flags=[
+            RecordingFlag(entry_id=f.entry_id, act=f.act, problem=f.problem)
+            for f in reply.recording_flags
+        ],
+    )
+
+
+# -- evidence ---------------------------------------------------------------------------------
+
+
+@router.post(
+    f"{CASE}/evidence-slots",
+    operation_id="requestEvidenceSlot",
+    status_code=201,
+    response_model=EvidenceSlot,
+    responses=WRITE_RESPONSES,
+    summary="Get presigned URLs to upload a file; asking again renews them",
+)
+async def request_evidence_slot(
+    case_id: CaseId, body: EvidenceSlotIn, principal: Officer, state: State, response: Response
+) -> EvidenceSlot:
+    reply = await _records(
+        state.clients.records.RequestEvidenceSlot,
+        records_pb2.RequestEvidenceSlotRequest(
+            case_id=case_id,
+            client_slot_id=body.client_slot_id,
+            sha256=body.sha256.lower(),
+            size=body.size,
+            media_type=body.media_type,
+            filename=body.filename,
+            actor_id=principal.user_id,
+            agency_id=principal.agency_id,
+        ),
+    )
+    _answered(response, reply.status != "attached")
+    return EvidenceSlot(
+        slot_id=reply.slot_id,
+        status=reply.status,
+        put_url=reply.put_url or None,
+        parts=[UploadPart(part_number=p.part_number, url=p.url, size=p.size) for p in reply.parts],
+        expires_at=_time(reply.expires_at, reply.HasField("expires_at")),
+        entry=entry_out(reply.entry) if reply.HasField("entry") else None,
+    )
+
+
+@router.post(
+    f"{CASE}/evidence-slots/{{slot_id}}/confirm",
+    operation_id="confirmEvidence",
+    status_code=201,
+    response_model=EntryAnswer,
+    responses=WRITE_RESPONSES,
+    summary="After the upload: check the stored file's SHA-256 and add it to the record",
+)
+async def confirm_evidence(
+    case_id: CaseId,
+    slot_id: SlotId,
+    body: ConfirmEvidenceIn,
+    principal: Officer,
+    state: State,
+    response: Response,
+) -> EntryAnswer:
+    reply = await _records(
+        state.clients.records.ConfirmEvidence,
+        records_pb2.ConfirmEvidenceRequest(
+            slot_id=slot_id,
+            case_id=case_id,
+            parts=[
+                records_pb2.PartETag(part_number=p.part_number, etag=p.etag) for p in body.parts
+            ],
+            caption=body.caption,
+            relates_to_entry_id=body.relates_to_entry_id,
+            meta=write_meta(principal, body.client_entry_id, body.device_time, body.location),
+        ),
+        # Reading a large video back through SHA-256 takes longer than the usual deadline.
+        timeout=state.settings.evidence_confirm_timeout_s,
+    )
+    _answered(response, reply.created)
+    return EntryAnswer(entry=entry_out(reply.entry))
+
+
+# -- penalty ----------------------------------------------------------------------------------
+
+
+@router.post(
+    f"{CASE}/penalty-proposals",
+    operation_id="proposePenalty",
+    status_code=201,
+    response_model=CaseProposal,
+    responses=WRITE_RESPONSES,
+    summary="Propose a penalty after investigation; the case goes to legal review",
+)
+async def propose_penalty(
+    case_id: CaseId, body: ProposalIn, principal: Officer, state: State, response: Response
+) -> CaseProposal:
+    d = body.discretion
+    reply = await _records(
+        state.clients.records.ProposePenalty,
+        records_pb2.ProposePenaltyRequest(
+            case_id=case_id,
+            proposal=records_pb2.PenaltyProposal(
+                kinds=body.kinds,
+                fine_yuan=body.fine_yuan,
+                confiscation_yuan=body.confiscation_yuan,
+                legal_basis=body.legal_basis,
+                facts=body.facts,
+                discretion=records_pb2.Discretion(
+                    benchmark_id=d.benchmark_id,
+                    violation_type=d.violation_type,
+                    circumstance=d.circumstance or "",
+                    departs=d.departs,
+                    departure_reason=d.departure_reason,
+                ),
+                mitigated=body.mitigated,
+                hearing_requested=body.hearing_requested,
+                public_interest=body.public_interest,
+                complex_case=body.complex_case,
+            ),
+            meta=_meta(principal, body),
+        ),
+    )
+    _answered(response, reply.created)
+    return CaseProposal(case=case_out(reply.case), proposal=proposal_out(reply.proposal))
+
+
+@router.post(
+    f"{CASE}/decision",
+    operation_id="decidePenalty",
+    status_code=201,
+    response_model=CaseEntry,
+    responses=WRITE_RESPONSES,
+    summary="Decide the penalty (处罚决定); 409 until the legal review cleared the proposal",
+)
+async def decide_penalty(
+    case_id: CaseId, body: DecisionIn, principal: Officer, state: State, response: Response
+) -> CaseEntry:
+    reply = await _records(
+        state.clients.records.DecidePenalty,
+        records_pb2.DecidePenaltyRequest(
+            case_id=case_id, decision_text=body.decision_text, meta=_meta(principal, body)
+        ),
+    )
+    _answered(response, reply.created)
+    return CaseEntry(case=case_out(reply.case), entry=entry_out(reply.entry))
+
+
+@router.post(
+    f"{CASE}/revocation",
+    operation_id="revokePenalty",
+    status_code=201,
+    response_model=CaseEntry,
+    responses=WRITE_RESPONSES,
+    summary="Revoke a decided penalty (撤销) after reconsideration, litigation or self-correction",
+)
+async def revoke_penalty(
+    case_id: CaseId, body: RevocationIn, principal: Officer, state: State, response: Response
+) -> CaseEntry:
+    reply = await _records(
+        state.clients.records.RevokePenalty,
+        records_pb2.RevokePenaltyRequest(
+            case_id=case_id, reason=body.reason, basis=body.basis, meta=_meta(principal, body)
+        ),
+    )
+    _answered(response, reply.created)
+    return CaseEntry(case=case_out(reply.case), entry=entry_out(reply.entry))
+
+
+# -- offline phones ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/v1/sync",
+    operation_id="syncChanges",
+    response_model=SyncPage,
+    responses=PROBLEM_RESPONSES,
+    summary="Entries of your cases written since a cursor (start at 0), oldest first",
+)
+async def sync_changes(
+    principal: Officer,
+    state: State,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> SyncPage:
+    reply = await _records(
+        state.clients.records.SyncChanges,
+        records_pb2.SyncChangesRequest(
+            officer_id=principal.user_id, agency_id=principal.agency_id, cursor=cursor, limit=limit
+        ),
+    )
+    return SyncPage(
+        cases=[case_out(c) for c in reply.cases],
+        entries=[entry_out(e) for e in reply.entries],
+        next_cursor=reply.next_cursor,
+        more=reply.more,
+    )
+
+
+# -- the tamper-evident log -------------------------------------------------------------------
+
+
+@router.get(
+    "/v1/log/tree-head",
+    operation_id="getTreeHead",
+    response_model=TreeHead,
+    responses=PROBLEM_RESPONSES,
+    summary="The log's current signed tree head",
+)
+async def get_tree_head(principal: CurrentPrincipal, state: State) -> TreeHead:
+    reply = await _records(state.clients.records.GetTreeHead, records_pb2.GetTreeHeadRequest())
+    return tree_head_out(reply.tree_head)
+
+
+@router.get(
+    "/v1/log/entries/{entry_id}/inclusion-proof",
+    operation_id="getInclusionProof",
+    response_model=InclusionProof,
+    responses=PROBLEM_RESPONSES,
+    summary="Proof that an entry of your agency is in the log under a signed tree head",
+)
+async def get_inclusion_proof(
+    entry_id: EntryId,
+    principal: CurrentPrincipal,
+    state: State,
+    tree_size: Annotated[int, Query(ge=0, description="0: the current tree head")] = 0,
+) -> InclusionProof:
+    reply = await _records(
+        state.clients.records.GetInclusionProof,
+        records_pb2.GetInclusionProofRequest(
+            entry_id=entry_id, tree_size=tree_size, agency_id=principal.agency_id
+        ),
+    )
+    return InclusionProof(
+        entry=entry_out(reply.entry),
+        leaf_hash=reply.leaf_hash,
+        audit_path=list(reply.audit_path),
+        tree_head=tree_head_out(reply.tree_head),
+    )
+
+
+@router.get(
+    "/v1/log/consistency-proof",
+    operation_id="getConsistencyProof",
+    response_model=ConsistencyProof,
+    responses=PROBLEM_RESPONSES,
+    summary="Proof that the log of size `second` extends the one of size `first`",
+)
+async def get_consistency_proof(
+    principal: CurrentPrincipal,
+    state: State,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int, Query(ge=0, description="0: the current tree head")] = 0,
+) -> ConsistencyProof:
+    reply = await _records(
+        state.clients.records.GetConsistencyProof,
+        records_pb2.GetConsistencyProofRequest(first=first, second=second),
+    )
+    return ConsistencyProof(
+        first=reply.first,
+        second=reply.second,
+        proof=list(reply.proof),
+        tree_head=tree_head_out(reply.tree_head),
+    )
+
+
+# -- supervision ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/v1/stats/timeliness",
+    operation_id="getTimeliness",
+    response_model=Timeliness,
+    responses=PROBLEM_RESPONSES,
+    summary="Registered online in time (及时上网登记): per officer and for the agency",
+)
+async def get_timeliness(
+    principal: Supervisor,
+    state: State,
+    since: Annotated[AwareDatetime | None, Query(description="count acts since then")] = None,
+) -> Timeliness:
+    request = records_pb2.GetTimelinessRequest(agency_id=principal.agency_id)
+    if since is not None:
+        request.since.CopyFrom(_ts(since))
+    reply = await _records(state.clients.records.GetTimeliness, request)
+    return Timeliness(
+        officers=[timeliness_out(t) for t in reply.officers],
+        agency=timeliness_out(reply.agency),
+        allowed_delay_s=reply.allowed_delay_s,
+    )

@@ -1,0 +1,376 @@
+"""Legal review (法制审核) for legal reviewers and supervisors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import grpc
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from google.protobuf.json_format import MessageToDict
+from pydantic import BaseModel, Field
+
+from enforcement.records.v1 import records_pb2
+from enforcement.review.v1 import review_pb2
+from gateway.deps import State, require_roles
+from gateway.grpc_errors import problem_from_rpc_error
+from gateway.problems import PROBLEM_RESPONSES
+from gateway.security.principals import Principal, Role
+
+router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
+
+Reviewer = Annotated[Principal, Depends(require_roles(Role.legal_reviewer))]
+Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
+ReviewId = Annotated[str, PathParam(max_length=64)]
+
+CheckItemKey = Literal[
+    "subject",
+    "powers",
+    "facts",
+    "evidence",
+    "procedure",
+    "legal-basis",
+    "discretion",
+    "documents",
+    "criminal-referral",
+]
+
+
+class CheckItem(BaseModel):
+    item: CheckItemKey
+    passed: bool
+    comment: str = Field(default="", max_length=2000)
+
+
+class Placement(BaseModel):
+    benchmark_id: str
+    version: int
+    finding: str
+    message: str
+
+
+class ReviewTask(BaseModel):
+    review_id: str
+    case_id: str
+    proposal_id: str
+    round: int
+    agency_id: str
+    town: str
+    case_title: str
+    party_name: str
+    party_kind: str
+    officer_ids: list[str]
+    proposal: dict[str, Any]
+    major: bool
+    reasons: list[str]
+    placement: Placement
+    status: str
+    reviewer_id: str | None
+    checklist: list[CheckItem]
+    opinion: str
+    due_date: str | None
+    extended: bool
+    extension_reason: str
+    overdue: bool
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class TaskList(BaseModel):
+    tasks: list[ReviewTask]
+
+
+class TimelineEntry(BaseModel):
+    entry_id: str
+    seq: int
+    kind: str
+    actor_id: str
+    server_time: datetime
+    payload: dict[str, Any]
+    evidence: list[dict[str, Any]]
+
+
+class EvidenceLink(BaseModel):
+    entry_id: str
+    sha256: str
+    media_type: str
+    size: int
+    filename: str
+    url: str = Field(description="presigned download, valid for a few minutes")
+
+
+class TaskDetail(BaseModel):
+    task: ReviewTask
+    previous_rounds: list[ReviewTask]
+    timeline: list[TimelineEntry]
+    evidence: list[EvidenceLink]
+
+
+class OutcomeIn(BaseModel):
+    outcome: Literal["approved", "returned", "rejected"]
+    checklist: list[CheckItem] = Field(min_length=1, max_length=20)
+    opinion: str = Field(min_length=1, max_length=20000, description="审核意见")
+
+
+class ExtensionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ConflictIn(BaseModel):
+    reviewer_id: str = Field(min_length=1, max_length=64)
+    party_key: str = Field(min_length=1, max_length=200, description="credit code or name")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Count(BaseModel):
+    key: str
+    count: int
+
+
+class Statistics(BaseModel):
+    waiting: int
+    overdue: int
+    completed: int
+    not_required: int
+    approval_rate: float
+    return_reasons: list[Count]
+    returns_by_officer: list[Count]
+
+
+def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
+    return ReviewTask(
+        review_id=t.review_id,
+        case_id=t.case_id,
+        proposal_id=t.proposal_id,
+        round=t.round,
+        agency_id=t.agency_id,
+        town=t.town,
+        case_title=t.case_title,
+        party_name=t.party_name,
+        party_kind=t.party_kind,
+        officer_ids=list(t.officer_ids),
+        proposal=json.loads(t.proposal_json or "{}"),
+        major=t.major,
+        reasons=list(t.reasons),
+        placement=Placement(
+            benchmark_id=t.placement.benchmark_id,
+            version=t.placement.version,
+            finding=t.placement.finding,
+            message=t.placement.message,
+        ),
+        status=t.status,
+        reviewer_id=t.reviewer_id or None,
+        checklist=[CheckItem(item=i.item, passed=i.passed, comment=i.comment) for i in t.checklist],
+        opinion=t.opinion,
+        due_date=t.due_date or None,
+        extended=t.extended,
+        extension_reason=t.extension_reason,
+        overdue=t.overdue,
+        created_at=t.created_at.ToDatetime(tzinfo=UTC),
+        completed_at=(
+            t.completed_at.ToDatetime(tzinfo=UTC) if t.HasField("completed_at") else None
+        ),
+    )
+
+
+async def _review(call, request, service: str = "review"):
+    try:
+        return await call(request)
+    except grpc.aio.AioRpcError as exc:
+        raise problem_from_rpc_error(exc, service) from exc
+
+
+async def _register(state, principal: Principal) -> None:
+    await _review(
+        state.clients.review.RegisterReviewer,
+        review_pb2.RegisterReviewerRequest(
+            reviewer_id=principal.user_id,
+            agency_id=principal.agency_id,
+            name=principal.display_name,
+        ),
+    )
+
+
+@router.get(
+    "/mine",
+    operation_id="listMyReviews",
+    response_model=TaskList,
+    responses=PROBLEM_RESPONSES,
+    summary="My review queue (open tasks first by deadline)",
+)
+async def my_reviews(
+    principal: Reviewer, state: State, open_only: Annotated[bool, Query()] = True
+) -> TaskList:
+    await _register(state, principal)
+    reply = await _review(
+        state.clients.review.ListTasks,
+        review_pb2.ListTasksRequest(
+            agency_id=principal.agency_id, reviewer_id=principal.user_id, open_only=open_only
+        ),
+    )
+    return TaskList(tasks=[task_out(t) for t in reply.tasks])
+
+
+@router.get(
+    "",
+    operation_id="listReviews",
+    response_model=TaskList,
+    responses=PROBLEM_RESPONSES,
+    summary="Every review task of the agency (supervisors), e.g. the overdue ones",
+)
+async def list_reviews(
+    principal: Supervisor,
+    state: State,
+    open_only: Annotated[bool, Query()] = False,
+    overdue: Annotated[bool, Query()] = False,
+) -> TaskList:
+    reply = await _review(
+        state.clients.review.ListTasks,
+        review_pb2.ListTasksRequest(
+            agency_id=principal.agency_id, open_only=open_only, overdue_only=overdue
+        ),
+    )
+    return TaskList(tasks=[task_out(t) for t in reply.tasks])
+
+
+@router.get(
+    "/stats",
+    operation_id="reviewStatistics",
+    response_model=Statistics,
+    responses=PROBLEM_RESPONSES,
+    summary="Queue statistics: waiting, overdue, approval rate, return reasons",
+)
+async def review_statistics(principal: Supervisor, state: State) -> Statistics:
+    s = await _review(
+        state.clients.review.GetStatistics,
+        review_pb2.GetStatisticsRequest(agency_id=principal.agency_id),
+    )
+    return Statistics(
+        waiting=s.waiting,
+        overdue=s.overdue,
+        completed=s.completed,
+        not_required=s.not_required,
+        approval_rate=s.approval_rate,
+        return_reasons=[Count(key=c.key, count=c.count) for c in s.return_reasons],
+        returns_by_officer=[Count(key=c.key, count=c.count) for c in s.returns_by_officer],
+    )
+
+
+@router.post(
+    "/conflicts",
+    operation_id="recordConflict",
+    status_code=204,
+    responses=PROBLEM_RESPONSES,
+    summary="Record a reviewer's conflict of interest with a party",
+)
+async def record_conflict(body: ConflictIn, principal: Supervisor, state: State) -> None:
+    await _review(
+        state.clients.review.RecordConflict,
+        review_pb2.RecordConflictRequest(
+            reviewer_id=body.reviewer_id,
+            agency_id=principal.agency_id,
+            party_key=body.party_key,
+            reason=body.reason,
+        ),
+    )
+
+
+@router.get(
+    "/{review_id}",
+    operation_id="getReview",
+    response_model=TaskDetail,
+    responses=PROBLEM_RESPONSES,
+    summary="A review task with its earlier rounds and the case's timeline",
+)
+async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> TaskDetail:
+    reply = await _review(
+        state.clients.review.GetTask,
+        review_pb2.GetTaskRequest(review_id=review_id, agency_id=principal.agency_id),
+    )
+    case = {"case_id": reply.task.case_id, "agency_id": principal.agency_id}
+    timeline = await _review(
+        state.clients.records.GetTimeline, records_pb2.GetTimelineRequest(**case), "records"
+    )
+    links = await _review(
+        state.clients.records.GetEvidenceLinks,
+        records_pb2.GetEvidenceLinksRequest(**case),
+        "records",
+    )
+    return TaskDetail(
+        task=task_out(reply.task),
+        previous_rounds=[task_out(t) for t in reply.previous_rounds],
+        timeline=[
+            TimelineEntry(
+                entry_id=e.entry_id,
+                seq=e.seq,
+                kind=e.kind,
+                actor_id=e.actor_id,
+                server_time=e.server_time.ToDatetime(tzinfo=UTC),
+                payload=json.loads(e.payload_json or "{}"),
+                evidence=[MessageToDict(x, preserving_proto_field_name=True) for x in e.evidence],
+            )
+            for e in timeline.entries
+        ],
+        evidence=[
+            EvidenceLink(
+                entry_id=link.entry_id,
+                sha256=link.evidence.sha256,
+                media_type=link.evidence.media_type,
+                size=link.evidence.size,
+                filename=link.evidence.filename,
+                url=link.url,
+            )
+            for link in links.links
+        ],
+    )
+
+
+@router.post(
+    "/{review_id}/outcome",
+    operation_id="completeReview",
+    response_model=ReviewTask,
+    responses=PROBLEM_RESPONSES,
+    summary="Fill the checklist and approve, return for correction, or reject",
+)
+async def complete_review(
+    review_id: ReviewId, body: OutcomeIn, principal: Reviewer, state: State
+) -> ReviewTask:
+    reply = await _review(
+        state.clients.review.CompleteReview,
+        review_pb2.CompleteReviewRequest(
+            review_id=review_id,
+            agency_id=principal.agency_id,
+            reviewer_id=principal.user_id,
+            outcome=body.outcome,
+            checklist=[
+                review_pb2.CheckItem(item=i.item, passed=i.passed, comment=i.comment)
+                for i in body.checklist
+            ],
+            opinion=body.opinion,
+        ),
+    )
+    return task_out(reply.task)
+
+
+@router.post(
+    "/{review_id}/extension",
+    operation_id="extendReview",
+    response_model=ReviewTask,
+    responses=PROBLEM_RESPONSES,
+    summary="Extend the deadline once by 3 working days, with a reason",
+)
+async def extend_review(
+    review_id: ReviewId, body: ExtensionIn, principal: Reviewer, state: State
+) -> ReviewTask:
+    reply = await _review(
+        state.clients.review.ExtendDeadline,
+        review_pb2.ExtendDeadlineRequest(
+            review_id=review_id,
+            agency_id=principal.agency_id,
+            reviewer_id=principal.user_id,
+            reason=body.reason,
+        ),
+    )
+    return task_out(reply.task)
