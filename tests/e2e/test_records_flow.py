@@ -1,0 +1,275 @@
+"""A case's whole record, end to end on the embedded stack: stages, evidence through the
+presigned URL, a major penalty through legal review (reviewer approves over HTTP, the answer
+reaches records over Kafka), the decision event, proofs, the verify command, and a records
+crash in the middle of an officer's work."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from deploy.stack import Stack, free_ports
+from enforcement.records.v1 import records_pb2
+from services.chassis.events import parse_envelope, unpack
+from services.records.domain import merkle
+from services.records.domain.treehead import TreeHead, verify_tree_head
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = Stack(tmp_path_factory.mktemp("records-stack") / "var", free_ports())
+    try:
+        s.start(ready_timeout=120)
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def http(stack):
+    with httpx.Client(base_url=stack.gateway_url, timeout=20) as client:
+        yield client
+
+
+def login(http, stack, username) -> tuple[dict, str]:
+    r = http.post(
+        "/v1/auth/login", json={"username": username, "password": stack.secrets["demo_password"]}
+    )
+    assert r.status_code == 200, r.text
+    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return headers, http.get("/v1/auth/me", headers=headers).json()["user_id"]
+
+
+def cid() -> str:
+    return str(uuid.uuid4())
+
+
+def post(http, path, headers, body, expect=201):
+    r = http.post(path, json=body, headers=headers)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def wait_for_review_task(http, reviewer: dict, case_id: str, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        r = http.get("/v1/reviews/mine", headers=reviewer)
+        assert r.status_code == 200, r.text
+        found = [t for t in r.json()["tasks"] if t["case_id"] == case_id]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, "the proposal never reached the reviewer"
+        time.sleep(0.5)
+
+
+def decided_events(stack: Stack, case_id: str, timeout_s: float = 60) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka.bootstrap, enable_auto_commit=False)
+    topic = "records.penalty-decided.v1"
+    consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+    consumer.seek_to_beginning()
+    found = []
+    deadline = time.monotonic() + timeout_s
+    while not found and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=500).values():
+            for m in batch:
+                event = unpack(parse_envelope(m.value), records_pb2.PenaltyDecided)
+                if event.case.case_id == case_id:
+                    found.append(event)
+    consumer.close()
+    return found
+
+
+def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http, stack):
+    officer, _ = login(http, stack, "officer1")
+    _, colleague = login(http, stack, "officer2")
+    case = post(
+        http,
+        "/v1/cases",
+        officer,
+        {
+            "client_case_id": cid(),
+            "domain": "hazardous-chemicals",
+            "title": "危化品仓库现场检查",
+            "party": {
+                "kind": "organization",
+                "name": "常州某化工有限公司",
+                "credit_code": "914403001922038216",
+            },
+            "co_officer_ids": [colleague],
+        },
+    )
+    path = f"/v1/cases/{case['case_id']}"
+    filed = post(http, f"{path}/transitions", officer, {"to": "filing", "client_entry_id": cid()})
+    assert "新北应急立〔" in filed["case"]["case_no"]
+    post(http, f"{path}/transitions", officer, {"to": "investigation", "client_entry_id": cid()})
+    step = post(
+        http,
+        f"{path}/entries",
+        officer,
+        {"client_entry_id": cid(), "kind": "step", "payload": {"act": "sampling"}},
+    )["entry"]
+    timeline = http.get(f"{path}/timeline", headers=officer).json()
+    assert [f["entry_id"] for f in timeline["recording_flags"]] == [step["entry_id"]]
+
+    # The phone uploads the sampling video straight to S3, then confirms.
+    video = os.urandom(300_000)
+    slot = post(
+        http,
+        f"{path}/evidence-slots",
+        officer,
+        {
+            "client_slot_id": cid(),
+            "sha256": hashlib.sha256(video).hexdigest(),
+            "size": len(video),
+            "media_type": "video/mp4",
+            "filename": "sampling.mp4",
+        },
+    )
+    assert httpx.put(slot["put_url"], content=video).status_code == 200
+    attached = post(
+        http,
+        f"{path}/evidence-slots/{slot['slot_id']}/confirm",
+        officer,
+        {
+            "client_entry_id": cid(),
+            "caption": "抽样全程录像",
+            "relates_to_entry_id": step["entry_id"],
+        },
+    )["entry"]
+    assert attached["evidence"][0]["sha256"] == hashlib.sha256(video).hexdigest()
+    assert http.get(f"{path}/timeline", headers=officer).json()["recording_flags"] == []
+
+    proposed = post(
+        http,
+        f"{path}/penalty-proposals",
+        officer,
+        {
+            "client_entry_id": cid(),
+            "kinds": ["fine"],
+            "fine_yuan": 200000,
+            "legal_basis": ["《中华人民共和国安全生产法》第九十九条"],
+            "facts": "燃气泄漏报警装置未按标准安装",
+            "discretion": {"benchmark_id": "aq-99-safety-equipment", "circumstance": "serious"},
+        },
+    )
+    assert proposed["case"]["review_status"] == "pending"
+    decision = {"client_entry_id": cid(), "decision_text": "罚款二十万元"}
+    refused = http.post(f"{path}/decision", json=decision, headers=officer)
+    assert refused.status_code == 409 and "legal review" in refused.json()["detail"]
+
+    # The legal reviewer finds the major proposal in the queue and approves it.
+    reviewer, _ = login(http, stack, "reviewer")
+    task = wait_for_review_task(http, reviewer, case["case_id"])
+    assert task["major"] and any("100,000" in r for r in task["reasons"])
+    assert task["placement"]["finding"] == "within-band"
+    detail = http.get(f"/v1/reviews/{task['review_id']}", headers=reviewer).json()
+    assert [e["kind"] for e in detail["timeline"]][-1] == "proposal"
+    checklist = [
+        {"item": k, "passed": True}
+        for k in (
+            "subject", "powers", "facts", "evidence", "procedure",
+            "legal-basis", "discretion", "documents", "criminal-referral",
+        )
+    ]  # fmt: skip
+    approved = post(
+        http,
+        f"/v1/reviews/{task['review_id']}/outcome",
+        reviewer,
+        {"outcome": "approved", "checklist": checklist, "opinion": "经审核, 同意处罚"},
+        expect=200,
+    )
+    assert approved["status"] == "approved"
+    deadline = time.monotonic() + 60
+    while http.get(path, headers=officer).json().get("review_status") != "approved":
+        assert time.monotonic() < deadline, "records never heard the review's answer"
+        time.sleep(0.5)
+    post(http, f"{path}/transitions", officer, {"to": "notice", "client_entry_id": cid()})
+    decided = post(http, f"{path}/decision", officer, decision)
+    assert "新北应急罚〔" in decided["case"]["decision_no"]
+    events = decided_events(stack, case["case_id"])
+    assert len(events) == 1 and events[0].proposal.fine_yuan == 200000
+    assert events[0].decision_no == decided["case"]["decision_no"]
+
+    # Anyone holding the log's public key can check an entry against a signed tree head.
+    proof = http.get(
+        f"/v1/log/entries/{attached['entry_id']}/inclusion-proof", headers=officer
+    ).json()
+    head = proof["tree_head"]
+    signed = TreeHead(
+        head["tree_size"],
+        head["root_hash"],
+        head["timestamp_ms"],
+        head["signature"],
+        head["key_id"],
+    )
+    assert verify_tree_head(signed, head["public_key"])
+    assert merkle.verify_inclusion(
+        bytes.fromhex(proof["leaf_hash"]),
+        proof["entry"]["leaf_index"],
+        head["tree_size"],
+        [bytes.fromhex(p) for p in proof["audit_path"]],
+        bytes.fromhex(head["root_hash"]),
+    )
+
+    # The verify command over the live service's database and object store.
+    env = {**stack._service_env("records")}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.records.verify", "--case", case["case_id"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 evidence objects" in done.stdout
+
+
+def test_a_write_during_a_records_crash_is_kept_once_after_the_retry(http, stack):
+    officer, _ = login(http, stack, "officer1")
+    _, colleague = login(http, stack, "officer2")
+    case = post(
+        http,
+        "/v1/cases",
+        officer,
+        {
+            "client_case_id": cid(),
+            "domain": "gas",
+            "title": "餐饮场所燃气检查",
+            "party": {"kind": "person", "name": "王五", "id_number": "11010519491231002X"},
+            "co_officer_ids": [colleague],
+        },
+    )
+    note = {"client_entry_id": cid(), "kind": "note", "payload": {"text": "燃气报警器未安装"}}
+    path = f"/v1/cases/{case['case_id']}/entries"
+    records = stack.children["records"].proc
+    os.kill(records.pid, signal.SIGKILL)
+    records.wait(10)
+    down = http.post(path, json=note, headers=officer)
+    assert down.status_code in (502, 503, 504)
+    assert down.headers["content-type"].startswith("application/problem+json")
+    stack.check_children(restart=True)
+    deadline = time.monotonic() + 60
+    while True:
+        r = http.post(path, json=note, headers=officer)
+        if r.status_code in (200, 201):
+            break
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.5)
+    again = http.post(path, json=note, headers=officer)
+    assert (
+        again.status_code == 200
+        and again.json()["entry"]["entry_id"] == r.json()["entry"]["entry_id"]
+    )
+    timeline = http.get(f"/v1/cases/{case['case_id']}/timeline", headers=officer).json()
+    assert [e["kind"] for e in timeline["entries"]] == ["opened", "note"]
