@@ -12,6 +12,8 @@ TOPICS: dict[str, int] = {
     "records.penalty-revoked.v1": 6,
     "review.completed.v1": 6,
     "review.overdue.v1": 6,
+    "disclosure.published.v1": 6,
+    "disclosure.withheld.v1": 6,
     "gas.alarm-raised.v1": 6,
     "overload.violation-confirmed.v1": 6,
 }

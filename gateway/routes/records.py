@@ -172,6 +172,9 @@ class ProposalIn(WriteIn):
     hearing_requested: bool = False
     public_interest: bool = Field(default=False, description="major public interest or impact")
     complex_case: bool = False
+    secret_related: bool = Field(
+        default=False, description="涉及国家秘密、商业秘密或个人隐私: never published"
+    )
 
 
 class DecisionIn(WriteIn):
@@ -264,6 +267,7 @@ class ProposalOut(BaseModel):
     hearing_requested: bool
     public_interest: bool
     complex_case: bool
+    secret_related: bool
     proposed_by: str
     proposed_at: datetime
 
@@ -382,6 +386,7 @@ def proposal_out(p: records_pb2.PenaltyProposal) -> ProposalOut:
         hearing_requested=p.hearing_requested,
         public_interest=p.public_interest,
         complex_case=p.complex_case,
+        secret_related=p.secret_related,
         proposed_by=p.proposed_by,
         proposed_at=p.proposed_at.ToDatetime(tzinfo=UTC),
     )
@@ -635,6 +640,7 @@ async def propose_penalty(
                 hearing_requested=body.hearing_requested,
                 public_interest=body.public_interest,
                 complex_case=body.complex_case,
+                secret_related=body.secret_related,
             ),
             meta=_meta(principal, body),
         ),

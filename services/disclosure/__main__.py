@@ -2,15 +2,23 @@
 
 from pathlib import Path
 
-from services.chassis.runtime import ServiceSpec, run
+from services.chassis.runtime import Periodic, ServiceSpec, run
+from services.disclosure import grpc_api, handlers
 from services.disclosure.config import Settings
+from services.disclosure.consumers import make_handlers
 
-SPEC = ServiceSpec(
-    name="disclosure",
-    migrations=Path(__file__).parent / "migrations",
-    servicers=lambda _db, _settings: [],  # RPCs arrive with the disclosure issue; health only now
-    grpc_service_names=[],
-)
+
+def make_spec(settings: Settings) -> ServiceSpec:
+    return ServiceSpec(
+        name="disclosure",
+        migrations=Path(__file__).parent / "migrations",
+        servicers=grpc_api.servicers,
+        grpc_service_names=["enforcement.disclosure.v1.DisclosureService"],
+        consumers=make_handlers(grpc_api.policy_of(settings)),
+        periodic=(Periodic("expiry-sweep", settings.expiry_sweep_s, handlers.expire),),
+    )
+
 
 if __name__ == "__main__":
-    run(SPEC, Settings())
+    settings = Settings()
+    run(make_spec(settings), settings)

@@ -532,6 +532,7 @@ def _proposal_body(p: Proposal) -> dict:
         "hearing_requested": p.hearing_requested,
         "public_interest": p.public_interest,
         "complex_case": p.complex_case,
+        "secret_related": p.secret_related,
     }
 
 

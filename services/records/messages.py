@@ -186,6 +186,7 @@ def proposal_to_pb(
         hearing_requested=body["hearing_requested"],
         public_interest=body["public_interest"],
         complex_case=body["complex_case"],
+        secret_related=body.get("secret_related", False),
         proposed_by=proposed_by,
         proposed_at=ts(proposed_at),
     )
@@ -207,6 +208,7 @@ def proposal_from_pb(p: records_pb2.PenaltyProposal) -> Proposal:
         hearing_requested=p.hearing_requested,
         public_interest=p.public_interest,
         complex_case=p.complex_case,
+        secret_related=p.secret_related,
     )
 
 

@@ -30,7 +30,7 @@ from services.review.domain.tasks import (
     choose_reviewer,
     validate_outcome,
 )
-from services.review.domain.workdays import add_working_days
+from services.chassis.workdays import add_working_days
 
 SERVICE = "review"
 TOPIC_COMPLETED = "review.completed.v1"

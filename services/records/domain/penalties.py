@@ -67,6 +67,7 @@ class Proposal:
     hearing_requested: bool = False
     public_interest: bool = False
     complex_case: bool = False
+    secret_related: bool = False  # 涉密: the decision is never published
     extra: dict = field(default_factory=dict)
 
 

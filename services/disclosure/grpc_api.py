@@ -1,0 +1,140 @@
+"""DisclosureService over gRPC: proto <-> handlers, nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+import grpc
+
+from enforcement.disclosure.v1 import disclosure_pb2, disclosure_pb2_grpc
+from services.chassis.db import Database
+from services.disclosure import handlers
+from services.disclosure.config import Settings
+from services.disclosure.domain.publication import Authority, JointRules, Period
+
+_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
+    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+]
+
+
+async def _call(context, fn: Callable[..., Any], *args, **kwargs):
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except Exception as exc:
+        for types, code in _CODES:
+            if isinstance(exc, types):
+                await context.abort(code, str(exc))
+        raise
+
+
+def _aware(value):
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def disclosure_to_pb(row) -> disclosure_pb2.Disclosure:
+    fields = {k: v for k, v in row.fields.items() if k != "min_end"}
+    msg = disclosure_pb2.Disclosure(
+        **fields,
+        disclosure_id=row.disclosure_id,
+        domain=row.domain,
+        status=row.status,
+        withdrawal_reason=row.withdrawal_reason or "",
+        agency_id=row.agency_id,
+    )
+    msg.published_at.FromDatetime(_aware(row.published_at))
+    if row.withdrawn_at is not None:
+        msg.withdrawn_at.FromDatetime(_aware(row.withdrawn_at))
+    return msg
+
+
+class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._db = database
+        self._settings = settings
+
+    async def SearchDisclosures(self, request, context):
+        rows, cursor = await _call(context, handlers.search, self._db, request)
+        return disclosure_pb2.SearchDisclosuresResponse(
+            disclosures=[disclosure_to_pb(r) for r in rows], next_cursor=cursor
+        )
+
+    async def GetDisclosure(self, request, context):
+        row = await _call(context, handlers.get, self._db, request.disclosure_id)
+        return disclosure_pb2.GetDisclosureResponse(disclosure=disclosure_to_pb(row))
+
+    async def RequestCreditRepair(self, request, context):
+        approved, decision = await _call(
+            context,
+            handlers.credit_repair,
+            self._db,
+            disclosure_id=request.disclosure_id,
+            credit_code=request.credit_code,
+            reason=request.reason,
+        )
+        return disclosure_pb2.RequestCreditRepairResponse(approved=approved, decision=decision)
+
+    async def CheckJointPunishment(self, request, context):
+        rows = await _call(context, handlers.joint_entries, self._db, request.credit_code)
+        return disclosure_pb2.CheckJointPunishmentResponse(
+            listed=bool(rows),
+            entries=[
+                disclosure_pb2.JointPunishmentEntry(
+                    credit_code=r.credit_code,
+                    party_name=r.party_name,
+                    reason=r.reason,
+                    listed_on=r.listed_on.isoformat(),
+                    listed_until=r.listed_until.isoformat(),
+                    decision_nos=[r.decision_no],
+                )
+                for r in rows
+            ],
+        )
+
+    async def ListLate(self, request, context):
+        rows = await _call(
+            context,
+            handlers.late,
+            self._db,
+            request.agency_id,
+            self._settings.deadline_working_days,
+        )
+        return disclosure_pb2.ListLateResponse(
+            late=[
+                disclosure_pb2.LateDisclosure(
+                    case_id=r.case_id,
+                    decision_no=r.decision_no,
+                    decision_date=r.decision_date.isoformat(),
+                    due_date=r.due_date.isoformat(),
+                    published_at=_aware(r.published_at).isoformat(),
+                    status=r.status,
+                )
+                for r in rows
+            ]
+        )
+
+
+def policy_of(settings: Settings) -> handlers.Policy:
+    period = Period(settings.min_publication_months, settings.max_publication_months)
+    return handlers.Policy(
+        authorities={k: Authority(*v) for k, v in settings.authorities.items()},
+        periods=dict.fromkeys(handlers.DEFAULT_PERIODS, period),
+        joint=JointRules(
+            repeat_count=settings.joint_repeat_count,
+            repeat_window_days=settings.joint_repeat_window_days,
+            period_months=settings.joint_period_months,
+        ),
+        deadline_days=settings.deadline_working_days,
+    )
+
+
+def servicers(database: Database, settings: Settings) -> list:
+    return [
+        (
+            disclosure_pb2_grpc.add_DisclosureServiceServicer_to_server,
+            DisclosureServicer(database, settings),
+        )
+    ]
