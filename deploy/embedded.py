@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -46,11 +47,36 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports: the sockets stay bound until all are picked."""
+    """`count` distinct free ports: the sockets stay bound until all are picked.
+
+    Ports come from below the kernel's ephemeral range where there is room: a port handed
+    out from that range can be taken by any outgoing connection (SeaweedFS opens many)
+    before the process meant to listen on it starts.
+    """
+    low = _ephemeral_low()
     with contextlib.ExitStack() as stack:
-        ports = []
-        for _ in range(count):
+        ports: list[int] = []
+        candidates = (
+            random.sample(range(10_000, low), min(low - 10_000, 400)) if low > 12_000 else []
+        )
+        for port in candidates:
+            if len(ports) == count:
+                break
+            s = stack.enter_context(socket.socket())
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            ports.append(port)
+        while len(ports) < count:
             s = stack.enter_context(socket.socket())
             s.bind((LOOPBACK, 0))
             ports.append(s.getsockname()[1])
