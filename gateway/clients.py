@@ -6,6 +6,7 @@ import asyncio
 
 import grpc
 
+from enforcement.disclosure.v1 import disclosure_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
 from services.chassis.grpc_client import check_health, make_channel
@@ -20,6 +21,10 @@ class ServiceClients:
         self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
         review = self.channels.get("review")
         self.review = review_pb2_grpc.ReviewServiceStub(review) if review else None
+        disclosure = self.channels.get("disclosure")
+        self.disclosure = (
+            disclosure_pb2_grpc.DisclosureServiceStub(disclosure) if disclosure else None
+        )
 
     async def health(self) -> dict[str, bool]:
         names = list(self.channels)
