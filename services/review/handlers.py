@@ -18,6 +18,7 @@ from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
+from services.chassis.workdays import add_working_days
 from services.review import db
 from services.review.domain.benchmarks import place
 from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
@@ -30,7 +31,6 @@ from services.review.domain.tasks import (
     choose_reviewer,
     validate_outcome,
 )
-from services.chassis.workdays import add_working_days
 
 SERVICE = "review"
 TOPIC_COMPLETED = "review.completed.v1"

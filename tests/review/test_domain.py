@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from services.chassis import workdays
+from services.chassis.workdays import add_working_days, is_working_day, working_days_between
 from services.review.domain.benchmarks import DEFAULT_BENCHMARKS, place
 from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
-from services.chassis.workdays import add_working_days, is_working_day, working_days_between
 
 pytestmark = pytest.mark.unit
 
