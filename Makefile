@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
-.PHONY: run test test-unit proto lint bench load faults clean install
+.PHONY: run test test-unit proto lint bench load faults clean install browser
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
@@ -30,8 +30,19 @@ proto: $(PROTO_STAMP)
 run: install
 	$(PY) -m deploy.stack run
 
+## Debian's Chromium and CJK fonts for the browser test of the public page.
+CHROMIUM := /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+browser:
+	@test -x $(CHROMIUM) && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	  echo "installing $(BROWSER_PACKAGES) from Debian for the browser test ..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null \
+	  || echo "could not install $(BROWSER_PACKAGES); the browser test will say so" >&2; }
+
 ## Every test tier: unit, integration (real SQLite/PostgreSQL, Tansu, SeaweedFS), e2e.
-test: install
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install

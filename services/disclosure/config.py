@@ -19,7 +19,7 @@ class Settings(ServiceSettings):
         default_factory=lambda: {
             "xinbei-yjj": [
                 "常州市新北区应急管理局",
-                "11320411MB1234567X",
+                "",  # its credit code: set DISCLOSURE_AUTHORITIES
                 "常州市新北区应急管理局",
             ]
         }

@@ -12,10 +12,12 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+from playwright.sync_api import sync_playwright
 
 from deploy.stack import Stack, free_ports
 from enforcement.records.v1 import records_pb2
@@ -24,6 +26,10 @@ from services.records.domain import merkle
 from services.records.domain.treehead import TreeHead, verify_tree_head
 
 pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+# Screenshots the browser check keeps, for a person to look at.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +77,41 @@ def wait_for_review_task(http, reviewer: dict, case_id: str, timeout_s: float = 
             return found[0]
         assert time.monotonic() < deadline, "the proposal never reached the reviewer"
         time.sleep(0.5)
+
+
+def wait_for_disclosure(http, decision_no: str, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        r = http.get("/v1/public/disclosures", params={"decision_no": decision_no})
+        assert r.status_code == 200, r.text
+        if r.json()["disclosures"]:
+            return r.json()["disclosures"][0]
+        assert time.monotonic() < deadline, "the decision was never published"
+        time.sleep(0.5)
+
+
+def look_at_the_public_page(stack: Stack, decision_no: str) -> None:
+    """Search and open the record as a citizen would, on a phone-sized Chromium."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's Chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(
+                viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+            )
+            page.goto(f"{stack.gateway_url}/public")
+            page.fill("input[name=q]", "化工")
+            page.click("button[type=submit]")
+            page.wait_for_selector(f"text={decision_no}")
+            page.screenshot(path=str(ARTIFACTS / "public-search.png"), full_page=True)
+            page.locator("article", has_text=decision_no).locator("a").first.click()
+            page.wait_for_selector("text=罚款金额(万元)")
+            assert decision_no in page.content()
+            page.screenshot(path=str(ARTIFACTS / "public-detail.png"), full_page=True)
+        finally:
+            browser.close()
 
 
 def decided_events(stack: Stack, case_id: str, timeout_s: float = 60) -> list:
@@ -200,6 +241,12 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
     events = decided_events(stack, case["case_id"])
     assert len(events) == 1 and events[0].proposal.fine_yuan == 200000
     assert events[0].decision_no == decided["case"]["decision_no"]
+
+    # The decision reaches the public disclosure within seconds, redacted, and shows on the
+    # public page in a real browser.
+    public = wait_for_disclosure(http, decided["case"]["decision_no"])
+    assert public["party_name"] == "常州某化工有限公司" and public["fine_10k_yuan"] == "20"
+    look_at_the_public_page(stack, decided["case"]["decision_no"])
 
     # Anyone holding the log's public key can check an entry against a signed tree head.
     proof = http.get(
