@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from bench.outbox import percentile
-from deploy.stack import Stack, free_ports
+from deploy.stack import Stack
 
 
 def _free_port() -> int:
@@ -85,17 +85,15 @@ def _wait_http(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def bench_append(work: Path, n: int, threads: int, rounds: int) -> list[dict]:
+def bench_append(stack: Stack, work: Path, n: int, threads: int, rounds: int) -> list[dict]:
+    """`stack` is started by the caller and stays up for the next benchmark."""
     rows: list[dict] = []
-    stack = Stack(work / "stack" / "var", free_ports())
     bare_port = _free_port()
     bare = subprocess.Popen(
         [sys.executable, "-m", "bench.bare_app", str(work / "bare.db"), str(bare_port)],
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
     try:
-        print("starting the embedded stack ...", flush=True)
-        stack.start(ready_timeout=120)
         _wait_http(f"http://127.0.0.1:{bare_port}/docs")
         with httpx.Client(base_url=stack.gateway_url, timeout=30) as http:
             password = stack.secrets["demo_password"]
@@ -144,7 +142,6 @@ def bench_append(work: Path, n: int, threads: int, rounds: int) -> list[dict]:
     finally:
         bare.terminate()
         bare.wait(10)
-        stack.stop()
     return rows
 
 

@@ -9,9 +9,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import records
+from bench import disclosure, records
 from bench.outbox import run_variant
 from deploy.embedded import SeaweedFS, Tansu
+from deploy.stack import Stack, free_ports
 
 DOC = Path("docs/benchmarks.md")
 
@@ -23,6 +24,7 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=2000, help="notes per append round")
     parser.add_argument("--threads", type=int, default=8, help="append client threads")
     parser.add_argument("--verify-entries", type=int, default=10000)
+    parser.add_argument("--disclosures", type=int, default=100_000)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,10 +51,25 @@ def main() -> None:
                         ),
                         flush=True,
                     )
-        append_rows = records.bench_append(work, args.appends, args.threads, args.rounds)
+        stack = Stack(work / "stack" / "var", free_ports())
+        print("starting the embedded stack ...", flush=True)
+        stack.start(ready_timeout=120)
+        try:
+            append_rows = records.bench_append(stack, work, args.appends, args.threads, args.rounds)
+            search_rows = disclosure.bench_search(stack, args.disclosures, args.rounds)
+        finally:
+            stack.stop()
         verify_row = records.bench_verify(work, args.verify_entries)
         print(json.dumps(verify_row), flush=True)
-    write_doc(rows, args, records.markdown(append_rows, verify_row, args.threads))
+    write_doc(
+        rows,
+        args,
+        [
+            *records.markdown(append_rows, verify_row, args.threads),
+            "",
+            *disclosure.markdown(search_rows, args.disclosures),
+        ],
+    )
 
 
 def _best(rows: list[dict], name: str) -> dict:
