@@ -206,3 +206,27 @@ def test_concurrent_filing_gives_gap_free_unique_numbers(records_db):
         size, _ = db.log_size(conn)
         indexes = [e.leaf_index for c in cases for e in db.case_entries(conn, c.case_id)]
     assert size == 16 and sorted(indexes) == list(range(16))
+
+
+def test_a_returned_review_or_the_partys_defence_sends_the_case_back_to_investigation(
+    records_db,
+):
+    case = open_case(records_db)
+    to_investigation(records_db, case.case_id)
+    c, _, _ = handlers.propose_penalty(
+        records_db, case_id=case.case_id, proposal=proposal(), meta=meta()
+    )
+    review_outcome(records_db, c, "returned")
+    advance(records_db, case.case_id, "investigation")  # review -> investigation
+    c, _, _ = handlers.propose_penalty(
+        records_db, case_id=case.case_id, proposal=proposal(), meta=meta()
+    )
+    review_outcome(records_db, c, "approved")
+    advance(records_db, case.case_id, "notice")
+    advance(records_db, case.case_id, "investigation")  # notice -> investigation (陈述申辩)
+    assert stage_of(records_db, case.case_id) == "investigation"
+    # The earlier approval does not carry over: a new proposal needs a new review.
+    c, p3, _ = handlers.propose_penalty(
+        records_db, case_id=case.case_id, proposal=proposal(), meta=meta()
+    )
+    assert p3.round == 3 and c.review_status == "pending"
