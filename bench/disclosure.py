@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -20,6 +21,9 @@ from bench.outbox import percentile
 from deploy.stack import Stack
 from services.chassis.db import Database, make_engine
 from services.disclosure import db
+from services.disclosure.domain.publication import Authority, Decided, public_record
+
+AUTHORITY = Authority("常州市新北区应急管理局", "", "常州市新北区应急管理局")
 
 NAMES = ("化工", "燃气", "餐饮", "运输", "建筑", "物流", "机械", "纺织", "食品", "商贸")
 DOMAINS = ("hazardous-chemicals", "gas", "road-transport", "construction", "fire", "other")
@@ -36,6 +40,28 @@ def fill(database: Database, n: int, seed: int = 7) -> list[str]:
             day = start + timedelta(days=rng.randrange(0, 3 * 365))
             name = f"常州{rng.choice(NAMES)}{i}号有限公司"
             code = rng.choice(codes)
+            record = public_record(
+                Decided(
+                    case_id="",
+                    agency_id="bench",
+                    domain="gas",
+                    party_kind="organization",
+                    party_name=name,
+                    credit_code=code,
+                    id_number="",
+                    legal_representative="",
+                    decision_no=f"基准罚〔{day.year}〕{i}号",
+                    decision_date=day,
+                    decision_text="罚款人民币贰万元整。",
+                    facts="未按规定安装可燃气体报警装置。",
+                    legal_basis=("《中华人民共和国安全生产法》第九十九条",),
+                    kinds=("fine",),
+                    fine_yuan=20_000,
+                    confiscation_yuan=0,
+                    violation_type="safety-equipment-missing",
+                ),
+                AUTHORITY,
+            )
             batch.append(
                 {
                     "disclosure_id": str(uuid.UUID(int=rng.getrandbits(128))),
@@ -46,7 +72,7 @@ def fill(database: Database, n: int, seed: int = 7) -> list[str]:
                     "decision_date": day,
                     "party_name": name,
                     "credit_code": code,
-                    "fields": {"party_name": name, "credit_code": code, "decision_no": str(i)},
+                    "fields": asdict(record),
                     "status": "published",
                     "decided_at": time_of(day),
                     "published_at": time_of(day),

@@ -3,13 +3,14 @@
 from pathlib import Path
 
 from services.chassis.runtime import ServiceSpec, run
+from services.overload import grpc_api
 from services.overload.config import Settings
 
 SPEC = ServiceSpec(
     name="overload",
     migrations=Path(__file__).parent / "migrations",
-    servicers=lambda _db, _settings: [],  # RPCs arrive with the overload issue; health only now
-    grpc_service_names=[],
+    servicers=grpc_api.servicers,
+    grpc_service_names=["enforcement.overload.v1.OverloadService"],
 )
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Overload tables."""
+"""Overload tables and queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -6,3 +11,133 @@ from services.chassis.messaging_tables import define_messaging_tables
 
 metadata = sa.MetaData()
 outbox, inbox, dead_letter = define_messaging_tables(metadata)
+
+inspections = sa.Table(
+    "inspections",
+    metadata,
+    sa.Column("inspection_id", sa.String(36), primary_key=True),
+    sa.Column("plate", sa.String(12), nullable=False),
+    sa.Column("station_id", sa.String(64), nullable=False),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("town", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("last_verdict", sa.JSON, nullable=False),
+    sa.Column("hundred_tonne_king", sa.Boolean, nullable=False),
+    sa.Column("parties", sa.JSON, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_inspections_plate_status", "plate", "status"),
+)
+
+weighings = sa.Table(
+    "weighings",
+    metadata,
+    sa.Column("weighing_id", sa.String(36), primary_key=True),
+    sa.Column("client_weighing_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("inspection_id", sa.String(36), nullable=True),
+    sa.Column("station_id", sa.String(64), nullable=False),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("plate", sa.String(12), nullable=False),
+    sa.Column("scale_kind", sa.String(8), nullable=False),
+    sa.Column("gross_t", sa.String(16), nullable=False),
+    sa.Column("verdict", sa.JSON, nullable=False),
+    sa.Column("over_limit", sa.Boolean, nullable=False),
+    sa.Column("hundred_tonne_king", sa.Boolean, nullable=False),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("weighed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Index("ix_weighings_agency_day", "agency_id", "day", "station_id"),
+)
+
+violations = sa.Table(
+    "violations",
+    metadata,
+    sa.Column("inspection_id", sa.String(36), primary_key=True),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("plate", sa.String(12), nullable=False),
+    sa.Column("carrier_code", sa.String(18), nullable=False),
+    sa.Column("carrier_name", sa.String(200), nullable=False),
+    sa.Column("source_code", sa.String(18), nullable=False),
+    sa.Column("source_name", sa.String(200), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_violations_plate", "plate", "confirmed_at"),
+)
+
+OPEN_STATUSES = ("suspected", "intercepted", "confirmed", "cleared", "unloaded", "reweighed")
+
+
+def weighing_by_client_id(conn: sa.Connection, client_weighing_id: str) -> Any:
+    return conn.execute(
+        sa.select(weighings).where(weighings.c.client_weighing_id == client_weighing_id)
+    ).first()
+
+
+def open_inspection(conn: sa.Connection, plate: str, agency_id: str) -> Any:
+    return conn.execute(
+        sa.select(inspections)
+        .where(
+            inspections.c.plate == plate,
+            inspections.c.agency_id == agency_id,
+            inspections.c.status.in_(OPEN_STATUSES),
+        )
+        .order_by(inspections.c.opened_at.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def get_inspection(conn: sa.Connection, inspection_id: str, *, for_update: bool = False) -> Any:
+    query = sa.select(inspections).where(inspections.c.inspection_id == inspection_id)
+    return conn.execute(query.with_for_update() if for_update else query).first()
+
+
+def insert(conn: sa.Connection, table: sa.Table, **values: Any) -> None:
+    conn.execute(table.insert().values(**values))
+
+
+def update_inspection(conn: sa.Connection, inspection_id: str, **values: Any) -> None:
+    conn.execute(
+        inspections.update().where(inspections.c.inspection_id == inspection_id).values(**values)
+    )
+
+
+def station_days(conn: sa.Connection, agency_id: str, day_from: date, day_to: date) -> list[Any]:
+    w = weighings
+    suspected = sa.func.sum(sa.case((sa.and_(w.c.scale_kind == "wim", w.c.over_limit), 1), else_=0))
+    confirmed = sa.func.sum(
+        sa.case((sa.and_(w.c.scale_kind == "static", w.c.over_limit), 1), else_=0)
+    )
+    kings = sa.func.sum(sa.case((w.c.hundred_tonne_king, 1), else_=0))
+    query = (
+        sa.select(
+            w.c.station_id,
+            w.c.day,
+            sa.func.count().label("weighed"),
+            suspected.label("suspected"),
+            confirmed.label("confirmed"),
+            kings.label("kings"),
+        )
+        .where(w.c.agency_id == agency_id, w.c.day >= day_from, w.c.day <= day_to)
+        .group_by(w.c.station_id, w.c.day)
+        .order_by(w.c.day, w.c.station_id)
+    )
+    return list(conn.execute(query))
+
+
+def top(
+    conn: sa.Connection,
+    agency_id: str,
+    code: sa.Column,
+    name: sa.Column,
+    since: datetime,
+    limit: int,
+) -> list[Any]:
+    query = (
+        sa.select(code.label("key"), sa.func.max(name).label("name"), sa.func.count().label("n"))
+        .where(violations.c.agency_id == agency_id, violations.c.confirmed_at >= since, code != "")
+        .group_by(code)
+        .order_by(sa.func.count().desc(), code)
+        .limit(limit)
+    )
+    return list(conn.execute(query))

@@ -1,0 +1,154 @@
+"""OverloadService over gRPC: proto <-> handlers, nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, date, timedelta
+from typing import Any
+
+import grpc
+
+from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
+from services.chassis.db import Database
+from services.chassis.events import utcnow
+from services.overload import handlers
+from services.overload.domain.inspection import IllegalStep
+from services.overload.domain.rules import InvalidWeighing
+
+_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
+    (IllegalStep, grpc.StatusCode.FAILED_PRECONDITION),
+    (InvalidWeighing, grpc.StatusCode.INVALID_ARGUMENT),
+    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+]
+
+
+async def _call(context, fn: Callable[..., Any], *args, **kwargs):
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except Exception as exc:
+        for types, code in _CODES:
+            if isinstance(exc, types):
+                await context.abort(code, str(exc))
+        raise
+
+
+def verdict_to_pb(v: dict) -> overload_pb2.Verdict:
+    return overload_pb2.Verdict(
+        rules_version=v["rules_version"],
+        limit_t=v["limit_t"],
+        limit_basis=v["limit_basis"],
+        adjustments=v["adjustments"],
+        measured_t=v["measured_t"],
+        tolerance_t=v["tolerance_t"],
+        over_t=v["over_t"],
+        over_limit=v["over_limit"],
+        suspicion_only=v["suspicion_only"],
+        fine_yuan=v["fine_yuan"],
+        fine_rule=v["fine_rule"],
+        overload_percent=v["overload_percent"] or "",
+        overload_fine_yuan=v["overload_fine_yuan"],
+        overload_rule=v["overload_rule"],
+        size_violations=v["size_violations"],
+        hundred_tonne_king=v["hundred_tonne_king"],
+        notes=v["notes"],
+    )
+
+
+def _aware(value):
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def inspection_to_pb(row) -> overload_pb2.Inspection:
+    msg = overload_pb2.Inspection(
+        inspection_id=row.inspection_id,
+        plate=row.plate,
+        station_id=row.station_id,
+        agency_id=row.agency_id,
+        status=row.status,
+        last_verdict=verdict_to_pb(row.last_verdict),
+        hundred_tonne_king=row.hundred_tonne_king,
+    )
+    msg.opened_at.FromDatetime(_aware(row.opened_at))
+    msg.updated_at.FromDatetime(_aware(row.updated_at))
+    return msg
+
+
+def _count(r) -> overload_pb2.Count:
+    return overload_pb2.Count(key=r.key, name=r.name or "", count=r.n)
+
+
+class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def RecordWeighing(self, request, context):
+        weighing_id, verdict, inspection, created = await _call(
+            context, handlers.record_weighing, self._db, request
+        )
+        reply = overload_pb2.RecordWeighingResponse(
+            weighing_id=weighing_id, verdict=verdict_to_pb(verdict), created=created
+        )
+        if inspection is not None:
+            reply.inspection.CopyFrom(inspection_to_pb(inspection))
+        return reply
+
+    async def AdvanceInspection(self, request, context):
+        row = await _call(
+            context,
+            handlers.advance,
+            self._db,
+            inspection_id=request.inspection_id,
+            agency_id=request.agency_id,
+            to_status=request.to_status,
+        )
+        return overload_pb2.AdvanceInspectionResponse(inspection=inspection_to_pb(row))
+
+    async def GetInspection(self, request, context):
+        row = await _call(context, handlers.get, self._db, request.inspection_id, request.agency_id)
+        return overload_pb2.GetInspectionResponse(inspection=inspection_to_pb(row))
+
+    async def GetStatistics(self, request, context):
+        today = utcnow().date()
+        try:
+            day_to = date.fromisoformat(request.date_to) if request.date_to else today
+            day_from = (
+                date.fromisoformat(request.date_from)
+                if request.date_from
+                else day_to - timedelta(days=30)
+            )
+        except ValueError:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "dates are YYYY-MM-DD")
+        days, carriers, sources = await _call(
+            context, handlers.statistics, self._db, request.agency_id, day_from, day_to
+        )
+        return overload_pb2.GetStatisticsResponse(
+            days=[
+                overload_pb2.StationDay(
+                    station_id=d.station_id,
+                    day=d.day.isoformat() if hasattr(d.day, "isoformat") else str(d.day),
+                    weighed=d.weighed,
+                    suspected=d.suspected or 0,
+                    confirmed=d.confirmed or 0,
+                    hundred_tonne_kings=d.kings or 0,
+                )
+                for d in days
+            ],
+            top_carriers=[_count(r) for r in carriers],
+            top_loading_sources=[_count(r) for r in sources],
+        )
+
+    async def ListRepeatOffenders(self, request, context):
+        vehicles, carriers, sources = await _call(
+            context, handlers.repeat_offenders, self._db, request.agency_id
+        )
+        return overload_pb2.ListRepeatOffendersResponse(
+            vehicles=[_count(r) for r in vehicles],
+            carriers=[_count(r) for r in carriers],
+            loading_sources=[_count(r) for r in sources],
+        )
+
+
+def servicers(database: Database, _settings: object) -> list:
+    return [(overload_pb2_grpc.add_OverloadServiceServicer_to_server, OverloadServicer(database))]

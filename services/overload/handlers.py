@@ -1,0 +1,269 @@
+"""Overload use cases: evaluate a weighing, move the truck's inspection, count, announce."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+import uuid_utils
+
+from enforcement.overload.v1 import overload_events_pb2, overload_pb2
+from services.chassis.db import Database
+from services.chassis.events import build_event, utcnow
+from services.overload import db
+from services.overload.domain.inspection import IllegalStep, Status, after_weighing, manual_step
+from services.overload.domain.rules import (
+    Configuration,
+    InvalidWeighing,
+    Scale,
+    ScaleKind,
+    VehicleKind,
+    evaluate,
+    validate_plate,
+)
+
+SERVICE = "overload"
+TOPIC_CONFIRMED = "overload.violation-confirmed.v1"
+CHINA_TZ = timezone(timedelta(hours=8))
+REPEAT_OVER = 3  # Art. 46: more than 3 violations in a year
+
+
+class NotFound(LookupError):
+    pass
+
+
+def _decimal(text: str, name: str, *, required: bool = False) -> Decimal | None:
+    if not text:
+        if required:
+            raise InvalidWeighing(f"{name} is required")
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise InvalidWeighing(f"{name} must be a decimal number, e.g. 49.35") from exc
+    if not value.is_finite() or value < 0:
+        raise InvalidWeighing(f"{name} must be a positive number")
+    return value
+
+
+def _verdict_dict(v) -> dict:
+    d = asdict(v)
+    return {
+        k: (str(x) if isinstance(x, Decimal) else list(x) if isinstance(x, tuple) else x)
+        for k, x in d.items()
+    }
+
+
+def verdict_of(req: overload_pb2.RecordWeighingRequest):
+    """The pure rules applied to a request: raises InvalidWeighing on impossible input."""
+    try:
+        kind = VehicleKind(req.vehicle.kind)
+        scale_kind = ScaleKind(req.scale.kind)
+    except ValueError as exc:
+        raise InvalidWeighing(
+            "vehicle kind is truck or combination; scale kind is static or wim"
+        ) from exc
+    cfg = Configuration(
+        kind,
+        req.vehicle.axles,
+        single_drive_axle=req.vehicle.single_drive_axle,
+        single_tyre_non_drive=req.vehicle.single_tyre_non_drive,
+        air_suspension_twin_drive=req.vehicle.air_suspension_twin_drive,
+    )
+    scale = Scale(scale_kind, req.scale.accuracy_class, req.scale.interval_kg or 20)
+    return evaluate(
+        cfg,
+        scale,
+        _decimal(req.gross_t, "gross_t", required=True),
+        rated_load_t=_decimal(req.rated_load_t, "rated_load_t"),
+        curb_mass_t=_decimal(req.curb_mass_t, "curb_mass_t"),
+        height_m=_decimal(req.height_m, "height_m"),
+        width_m=_decimal(req.width_m, "width_m"),
+        length_m=_decimal(req.length_m, "length_m"),
+    )
+
+
+def _party(p: overload_events_pb2.Party) -> dict:
+    return {"name": p.name, "credit_code": p.credit_code, "id_number": p.id_number}
+
+
+def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest):
+    """Store a weighing and its verdict: (weighing_id, verdict, inspection, created)."""
+    if not 8 <= len(req.client_weighing_id) <= 100:
+        raise InvalidWeighing("client_weighing_id is required (8 to 100 characters)")
+    if not req.station_id or not req.agency_id:
+        raise InvalidWeighing("station_id and agency_id are required")
+    plate = validate_plate(req.plate)
+    with database.read() as conn:
+        prior = db.weighing_by_client_id(conn, req.client_weighing_id)
+        if prior is not None:
+            inspection = (
+                db.get_inspection(conn, prior.inspection_id) if prior.inspection_id else None
+            )
+            return prior.weighing_id, prior.verdict, inspection, False
+    verdict = verdict_of(req)
+    v = _verdict_dict(verdict)
+    now = utcnow()
+    weighed_at = req.weighed_at.ToDatetime(tzinfo=UTC) if req.HasField("weighed_at") else now
+    static = req.scale.kind == ScaleKind.static
+    parties = {
+        "driver": _party(req.driver),
+        "carrier": _party(req.carrier),
+        "loading_source": _party(req.loading_source),
+        "cargo": req.cargo,
+    }
+    weighing_id = str(uuid_utils.uuid7())
+    try:
+        with database.unit_of_work() as uow:
+            current = db.open_inspection(uow.conn, plate, req.agency_id)
+            status = after_weighing(
+                Status(current.status) if current else None, static=static, over=verdict.over_limit
+            )
+            inspection_id = current.inspection_id if current else None
+            if status is not None and current is None:
+                inspection_id = str(uuid_utils.uuid7())
+                db.insert(
+                    uow.conn,
+                    db.inspections,
+                    inspection_id=inspection_id,
+                    plate=plate,
+                    station_id=req.station_id,
+                    agency_id=req.agency_id,
+                    town=req.town,
+                    status=status.value,
+                    last_verdict=v,
+                    hundred_tonne_king=verdict.hundred_tonne_king,
+                    parties=parties,
+                    opened_at=now,
+                    updated_at=now,
+                )
+            elif status is not None:
+                db.update_inspection(
+                    uow.conn,
+                    inspection_id,
+                    status=status.value,
+                    last_verdict=v,
+                    hundred_tonne_king=current.hundred_tonne_king or verdict.hundred_tonne_king,
+                    parties=parties if static else current.parties,
+                    updated_at=now,
+                )
+            newly_confirmed = status is Status.confirmed and (
+                current is None or current.confirmed_at is None
+            )
+            if newly_confirmed:
+                db.update_inspection(uow.conn, inspection_id, confirmed_at=now)
+                db.insert(
+                    uow.conn,
+                    db.violations,
+                    inspection_id=inspection_id,
+                    agency_id=req.agency_id,
+                    plate=plate,
+                    carrier_code=req.carrier.credit_code,
+                    carrier_name=req.carrier.name,
+                    source_code=req.loading_source.credit_code,
+                    source_name=req.loading_source.name,
+                    confirmed_at=now,
+                )
+                event = overload_events_pb2.ViolationConfirmed(
+                    weighing_id=weighing_id,
+                    station_id=req.station_id,
+                    agency_id=req.agency_id,
+                    town=req.town,
+                    plate=plate,
+                    gross_t=float(verdict.measured_t),
+                    limit_t=float(verdict.limit_t),
+                    over_t=float(verdict.over_t),
+                    driver=req.driver,
+                    carrier=req.carrier,
+                    loading_source=req.loading_source,
+                )
+                event.confirmed_at.FromDatetime(now)
+                uow.add_event(
+                    build_event(
+                        topic=TOPIC_CONFIRMED,
+                        aggregate_id=inspection_id,
+                        payload=event,
+                        producer=SERVICE,
+                    )
+                )
+            db.insert(
+                uow.conn,
+                db.weighings,
+                weighing_id=weighing_id,
+                client_weighing_id=req.client_weighing_id,
+                inspection_id=inspection_id,
+                station_id=req.station_id,
+                agency_id=req.agency_id,
+                plate=plate,
+                scale_kind=req.scale.kind,
+                gross_t=str(verdict.measured_t),
+                verdict=v,
+                over_limit=verdict.over_limit,
+                hundred_tonne_king=verdict.hundred_tonne_king,
+                recorded_by=req.recorded_by or req.station_id,
+                weighed_at=weighed_at,
+                day=weighed_at.astimezone(CHINA_TZ).date(),
+            )
+            uow.commit()
+    except sa.exc.IntegrityError:
+        with database.read() as conn:
+            prior = db.weighing_by_client_id(conn, req.client_weighing_id)
+        if prior is None:
+            raise
+        return record_weighing(database, req)
+    with database.read() as conn:
+        inspection = db.get_inspection(conn, inspection_id) if inspection_id else None
+    return weighing_id, v, inspection, True
+
+
+def advance(database: Database, *, inspection_id: str, agency_id: str, to_status: str):
+    try:
+        to = Status(to_status)
+    except ValueError as exc:
+        raise InvalidWeighing(f"unknown status {to_status!r}") from exc
+    with database.unit_of_work() as uow:
+        row = db.get_inspection(uow.conn, inspection_id, for_update=True)
+        if row is None or row.agency_id != agency_id:
+            raise NotFound("inspection not found")
+        manual_step(Status(row.status), to)
+        db.update_inspection(uow.conn, inspection_id, status=to.value, updated_at=utcnow())
+        uow.commit()
+    with database.read() as conn:
+        return db.get_inspection(conn, inspection_id)
+
+
+def get(database: Database, inspection_id: str, agency_id: str):
+    with database.read() as conn:
+        row = db.get_inspection(conn, inspection_id)
+    if row is None or row.agency_id != agency_id:
+        raise NotFound("inspection not found")
+    return row
+
+
+def statistics(database: Database, agency_id: str, day_from: date, day_to: date):
+    since = datetime.combine(day_from, datetime.min.time(), tzinfo=CHINA_TZ)
+    with database.read() as conn:
+        days = db.station_days(conn, agency_id, day_from, day_to)
+        v = db.violations
+        carriers = db.top(conn, agency_id, v.c.carrier_code, v.c.carrier_name, since, 10)
+        sources = db.top(conn, agency_id, v.c.source_code, v.c.source_name, since, 10)
+    return days, carriers, sources
+
+
+def repeat_offenders(database: Database, agency_id: str):
+    since = utcnow() - timedelta(days=365)
+    v = db.violations
+    with database.read() as conn:
+        vehicles = [
+            r
+            for r in db.top(conn, agency_id, v.c.plate, v.c.plate, since, 1000)
+            if r.n > REPEAT_OVER
+        ]
+        carriers = db.top(conn, agency_id, v.c.carrier_code, v.c.carrier_name, since, 50)
+        sources = db.top(conn, agency_id, v.c.source_code, v.c.source_name, since, 50)
+    return vehicles, carriers, sources
+
+
+__all__ = ["IllegalStep", "InvalidWeighing"]

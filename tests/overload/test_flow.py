@@ -1,0 +1,128 @@
+"""A truck's inspection on a real database: pre-check, static weighing, unloading, release."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from enforcement.overload.v1 import overload_events_pb2
+from services.chassis.events import parse_envelope, unpack
+from services.overload import db, handlers
+from services.overload.domain.inspection import IllegalStep
+from services.overload.domain.rules import InvalidWeighing
+
+from .conftest import AGENCY, weighing
+
+pytestmark = pytest.mark.integration
+
+
+def confirmed_events(database) -> list[overload_events_pb2.ViolationConfirmed]:
+    with database.read() as conn:
+        rows = conn.execute(
+            sa.select(db.outbox.c.payload).where(
+                db.outbox.c.topic == "overload.violation-confirmed.v1"
+            )
+        ).all()
+    return [unpack(parse_envelope(r.payload), overload_events_pb2.ViolationConfirmed) for r in rows]
+
+
+def test_a_hundred_tonne_king_from_pre_check_to_release(overload_db):
+    _, v, pre, _ = handlers.record_weighing(overload_db, weighing("102", scale="wim"))
+    assert v["suspicion_only"] and pre.status == "suspected" and confirmed_events(overload_db) == []
+    handlers.advance(
+        overload_db, inspection_id=pre.inspection_id, agency_id=AGENCY, to_status="intercepted"
+    )
+    req = weighing("102.34")
+    _, v, insp, created = handlers.record_weighing(overload_db, req)
+    assert created and insp.inspection_id == pre.inspection_id
+    assert insp.status == "confirmed" and insp.hundred_tonne_king
+    assert v["fine_yuan"] == 27000 and v["limit_t"] == "49"  # 53.28 t over: 54 x 500
+    [event] = confirmed_events(overload_db)
+    assert event.plate == "苏D12345" and event.carrier.credit_code == "914403001922038216"
+    assert event.loading_source.name == "某砂石场" and event.driver.name == "赵六"
+    # The station resends after a timeout: the same weighing, nothing new.
+    again = handlers.record_weighing(overload_db, req)
+    assert again[3] is False and len(confirmed_events(overload_db)) == 1
+    handlers.advance(
+        overload_db, inspection_id=insp.inspection_id, agency_id=AGENCY, to_status="unloaded"
+    )
+    _, _, still, _ = handlers.record_weighing(overload_db, weighing("55"))
+    assert still.status == "unloaded"  # still over: unload more
+    _, _, ok, _ = handlers.record_weighing(overload_db, weighing("48.9"))
+    assert ok.status == "reweighed"
+    with pytest.raises(IllegalStep, match="allowed: released"):
+        handlers.advance(
+            overload_db, inspection_id=ok.inspection_id, agency_id=AGENCY, to_status="unloaded"
+        )
+    done = handlers.advance(
+        overload_db, inspection_id=ok.inspection_id, agency_id=AGENCY, to_status="released"
+    )
+    assert done.status == "released" and len(confirmed_events(overload_db)) == 1
+
+
+def test_a_truck_within_the_limit_leaves_no_inspection(overload_db):
+    _, v, insp, _ = handlers.record_weighing(overload_db, weighing("30", scale="wim"))
+    assert not v["over_limit"] and insp is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"plate": "ABC123"}, "licence plate"),
+        ({"axles": 2}, "limit table"),
+        ({"gross_t": "heavy"}, "decimal"),
+        ({"gross_t": "-3"}, "positive"),
+    ],
+)
+def test_impossible_weighings_are_refused_and_store_nothing(overload_db, changes, message):
+    changes = dict(changes)  # the parameters are shared between the database backends
+    gross = changes.pop("gross_t", "40")
+    with pytest.raises(InvalidWeighing, match=message):
+        handlers.record_weighing(overload_db, weighing(gross, **changes))
+    with overload_db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(db.weighings)).scalar_one() == 0
+
+
+def test_repeat_offenders_and_statistics(overload_db):
+    for _ in range(4):
+        _, _, insp, _ = handlers.record_weighing(overload_db, weighing("60", plate="苏D88888"))
+        handlers.advance(
+            overload_db, inspection_id=insp.inspection_id, agency_id=AGENCY, to_status="unloaded"
+        )
+        _, _, insp, _ = handlers.record_weighing(overload_db, weighing("40", plate="苏D88888"))
+        handlers.advance(
+            overload_db, inspection_id=insp.inspection_id, agency_id=AGENCY, to_status="released"
+        )
+    for _ in range(3):
+        _, _, insp, _ = handlers.record_weighing(overload_db, weighing("60", plate="苏E77777"))
+        handlers.advance(
+            overload_db, inspection_id=insp.inspection_id, agency_id=AGENCY, to_status="unloaded"
+        )
+        _, _, insp, _ = handlers.record_weighing(overload_db, weighing("40", plate="苏E77777"))
+        handlers.advance(
+            overload_db, inspection_id=insp.inspection_id, agency_id=AGENCY, to_status="released"
+        )
+    vehicles, carriers, sources = handlers.repeat_offenders(overload_db, AGENCY)
+    assert [(v.key, v.n) for v in vehicles] == [("苏D88888", 4)]
+    assert carriers[0].key == "914403001922038216" and carriers[0].n == 7
+    assert sources[0].name == "某砂石场"
+    today = date.today()
+    days, _, _ = handlers.statistics(
+        overload_db, AGENCY, today - timedelta(days=2), today + timedelta(days=2)
+    )
+    assert sum(d.weighed for d in days) == 14 and sum(d.confirmed for d in days) == 7
+
+
+def test_another_agency_cannot_see_or_move_an_inspection(overload_db):
+    _, _, insp, _ = handlers.record_weighing(overload_db, weighing("60"))
+    with pytest.raises(handlers.NotFound):
+        handlers.get(overload_db, insp.inspection_id, "elsewhere")
+    with pytest.raises(handlers.NotFound):
+        handlers.advance(
+            overload_db,
+            inspection_id=insp.inspection_id,
+            agency_id="elsewhere",
+            to_status="unloaded",
+        )
