@@ -197,8 +197,9 @@ def markdown(rows: list[dict], n: int) -> list[str]:
         )
     lines += [
         "",
-        "`name` is a substring search (`LIKE '%…%'`), a scan of the name index; `credit_code`",
-        "uses its index; `domain+dates` walks the date index. A full-text index would be the",
-        "next step if name searches grow slow.",
+        "`name` is a substring search (`LIKE '%…%'`): it walks the date index newest first until",
+        "a page of names matches, so a rare name scans far more rows than these common ones;",
+        "`credit_code` uses its index; `domain+dates` walks the date index. A full-text index",
+        "would be the next step if rare-name searches grow slow.",
     ]
     return lines

@@ -8,10 +8,13 @@ so a second `make run` keeps the first run's data.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import grpc
 import sqlalchemy as sa
 
+from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
 from gateway import db as gwdb
 from gateway.security.device_signing import DeviceCredentials
 from services.chassis.db import Database
@@ -79,3 +82,32 @@ def seed_demo_district(gateway_db: Path, password: str) -> list[tuple[str, str]]
     lines = [(u, f"{n} ({', '.join(r)}{', ' + t if t else ''})") for u, _id, n, r, t, _c in USERS]
     lines.append(("devices", f"signing secrets in {secrets_file} ({count} users in all)"))
     return lines
+
+
+# The demo weigh station's register entry: a fixed station with a static class III scale.
+DEMO_STATION = {
+    "station_id": "station-g312-km45",
+    "name": "G312 K45 超限检测站",
+    "kind": "fixed",
+    "town": "罗溪镇",
+    "scale": {"kind": "static", "accuracy_class": "III", "interval_kg": 20},
+}
+
+
+def seed_overload_station(overload_addr: str) -> None:
+    """Register the demo station with the overload service (idempotent)."""
+    today = datetime.now(UTC).date()
+    station = overload_pb2.Station(
+        station_id=DEMO_STATION["station_id"],
+        name=DEMO_STATION["name"],
+        kind=DEMO_STATION["kind"],
+        agency_id=AGENCY,
+        town=DEMO_STATION["town"],
+        scale=overload_pb2.ScaleInfo(
+            **DEMO_STATION["scale"], verified_on=today.replace(month=1, day=5).isoformat()
+        ),
+    )
+    with grpc.insecure_channel(overload_addr) as channel:
+        overload_pb2_grpc.OverloadServiceStub(channel).UpsertStation(
+            overload_pb2.UpsertStationRequest(station=station), timeout=10
+        )

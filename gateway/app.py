@@ -16,7 +16,7 @@ from gateway.config import Settings
 from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import install_problem_handlers, problem_response
-from gateway.routes import auth, cases, devices, ops, public, records, reviews
+from gateway.routes import auth, cases, devices, ops, overload, public, records, reviews
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
 from services.chassis import context, metrics
@@ -116,6 +116,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(records.router)
     app.include_router(reviews.router)
     app.include_router(public.router)
+    app.include_router(overload.router)
     app.include_router(devices.router)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:

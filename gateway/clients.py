@@ -7,6 +7,7 @@ import asyncio
 import grpc
 
 from enforcement.disclosure.v1 import disclosure_pb2_grpc
+from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
 from services.chassis.grpc_client import check_health, make_channel
@@ -21,6 +22,8 @@ class ServiceClients:
         self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
         review = self.channels.get("review")
         self.review = review_pb2_grpc.ReviewServiceStub(review) if review else None
+        overload = self.channels.get("overload")
+        self.overload = overload_pb2_grpc.OverloadServiceStub(overload) if overload else None
         disclosure = self.channels.get("disclosure")
         self.disclosure = (
             disclosure_pb2_grpc.DisclosureServiceStub(disclosure) if disclosure else None

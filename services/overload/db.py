@@ -141,3 +141,30 @@ def top(
         .limit(limit)
     )
     return list(conn.execute(query))
+
+
+stations = sa.Table(
+    "stations",
+    metadata,
+    sa.Column("station_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("town", sa.String(64), nullable=False),
+    sa.Column("scale_kind", sa.String(8), nullable=False),
+    sa.Column("accuracy_class", sa.String(4), nullable=False),
+    sa.Column("interval_kg", sa.Integer, nullable=False),
+    sa.Column("verified_on", sa.Date, nullable=True),
+)
+
+
+def get_station(conn: sa.Connection, station_id: str) -> Any:
+    return conn.execute(sa.select(stations).where(stations.c.station_id == station_id)).first()
+
+
+def upsert_station(conn: sa.Connection, **values: Any) -> None:
+    updated = conn.execute(
+        stations.update().where(stations.c.station_id == values["station_id"]).values(**values)
+    )
+    if updated.rowcount == 0:
+        conn.execute(stations.insert().values(**values))

@@ -83,6 +83,10 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    async def UpsertStation(self, request, context):
+        station = await _call(context, handlers.upsert_station, self._db, request.station)
+        return overload_pb2.UpsertStationResponse(station=station)
+
     async def RecordWeighing(self, request, context):
         weighing_id, verdict, inspection, created = await _call(
             context, handlers.record_weighing, self._db, request

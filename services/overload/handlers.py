@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -93,8 +93,9 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
     """Store a weighing and its verdict: (weighing_id, verdict, inspection, created)."""
     if not 8 <= len(req.client_weighing_id) <= 100:
         raise InvalidWeighing("client_weighing_id is required (8 to 100 characters)")
-    if not req.station_id or not req.agency_id:
-        raise InvalidWeighing("station_id and agency_id are required")
+    if not req.station_id:
+        raise InvalidWeighing("station_id is required")
+    req, scale_expired = _with_station(database, req)
     plate = validate_plate(req.plate)
     with database.read() as conn:
         prior = db.weighing_by_client_id(conn, req.client_weighing_id)
@@ -104,10 +105,20 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
             )
             return prior.weighing_id, prior.verdict, inspection, False
     verdict = verdict_of(req)
+    if scale_expired and not verdict.suspicion_only:
+        # An unverified scale proves nothing: the reading sends the truck to another scale.
+        verdict = replace(
+            verdict,
+            suspicion_only=True,
+            fine_yuan=0,
+            overload_fine_yuan=0,
+            fine_rule="the scale's verification has expired: not a basis for a penalty",
+            notes=(*verdict.notes, "scale verification expired; weigh on a verified scale"),
+        )
+    static = req.scale.kind == ScaleKind.static and not scale_expired
     v = _verdict_dict(verdict)
     now = utcnow()
     weighed_at = req.weighed_at.ToDatetime(tzinfo=UTC) if req.HasField("weighed_at") else now
-    static = req.scale.kind == ScaleKind.static
     parties = {
         "driver": _party(req.driver),
         "carrier": _party(req.carrier),
@@ -216,6 +227,72 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
     with database.read() as conn:
         inspection = db.get_inspection(conn, inspection_id) if inspection_id else None
     return weighing_id, v, inspection, True
+
+
+VERIFICATION_VALID_DAYS = 365  # vehicle scales are verified yearly (JJG 539 / JJG 907)
+
+
+def _with_station(database: Database, req: overload_pb2.RecordWeighingRequest):
+    """The request with the registered station's agency, town and scale, and whether the
+    scale's verification has expired. Unregistered stations are mobile checks by officers."""
+    with database.read() as conn:
+        station = db.get_station(conn, req.station_id)
+    if station is None:
+        if not req.agency_id:
+            raise NotFound(f"station {req.station_id} is not registered")
+        return req, False
+    if req.agency_id and req.agency_id != station.agency_id:
+        raise NotFound(f"station {req.station_id} is not registered")
+    out = overload_pb2.RecordWeighingRequest()
+    out.CopyFrom(req)
+    out.agency_id, out.town = station.agency_id, station.town
+    out.scale.CopyFrom(
+        overload_pb2.ScaleInfo(
+            kind=station.scale_kind,
+            accuracy_class=station.accuracy_class,
+            interval_kg=station.interval_kg,
+            verified_on=station.verified_on.isoformat() if station.verified_on else "",
+        )
+    )
+    today = china_today()
+    expired = station.verified_on is None or (
+        (today - station.verified_on).days > VERIFICATION_VALID_DAYS
+    )
+    return out, expired
+
+
+def china_today() -> date:
+    return utcnow().astimezone(CHINA_TZ).date()
+
+
+def upsert_station(database: Database, station: overload_pb2.Station):
+    if not station.station_id or not station.agency_id or not station.name:
+        raise InvalidWeighing("a station needs an id, a name and an agency")
+    if station.kind not in ("fixed", "wim", "mobile"):
+        raise InvalidWeighing("station kind is fixed, wim or mobile")
+    # Checks the scale's class against its kind, as a weighing would.
+    Scale(ScaleKind(station.scale.kind), station.scale.accuracy_class).tolerance_t(Decimal(40))
+    try:
+        verified = (
+            date.fromisoformat(station.scale.verified_on) if station.scale.verified_on else None
+        )
+    except ValueError as exc:
+        raise InvalidWeighing("verified_on is a date YYYY-MM-DD") from exc
+    with database.unit_of_work() as uow:
+        db.upsert_station(
+            uow.conn,
+            station_id=station.station_id,
+            name=station.name,
+            kind=station.kind,
+            agency_id=station.agency_id,
+            town=station.town,
+            scale_kind=station.scale.kind,
+            accuracy_class=station.scale.accuracy_class,
+            interval_kg=station.scale.interval_kg or 20,
+            verified_on=verified,
+        )
+        uow.commit()
+    return station
 
 
 def advance(database: Database, *, inspection_id: str, agency_id: str, to_status: str):

@@ -1,0 +1,313 @@
+"""Truck overload checks (超限超载): weigh stations (signed) and road enforcement officers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import grpc
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
+from google.protobuf.json_format import MessageToDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from enforcement.overload.v1 import overload_events_pb2, overload_pb2
+from gateway.deps import Officer, State, require_roles
+from gateway.grpc_errors import problem_from_rpc_error
+from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.security.device_signing import DevicePrincipal, verify_device_request
+from gateway.security.principals import Principal, Role
+
+router = APIRouter(tags=["overload"])
+
+Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+Mass = Annotated[Decimal, Field(gt=0, lt=300, max_digits=7, decimal_places=3)]
+Metres = Annotated[Decimal, Field(gt=0, lt=40, max_digits=5, decimal_places=3)]
+
+
+async def signed_station(request: Request, state: State) -> DevicePrincipal:
+    device = await verify_device_request(
+        request, state.db, window_s=state.settings.device_signature_window_s
+    )
+    if device.kind != "weigh_station":
+        raise ProblemError(
+            status=403, type="forbidden", title="Not a weigh station",
+            detail="only weigh-station devices post weighings",
+        )  # fmt: skip
+    return device
+
+
+Station = Annotated[DevicePrincipal, Depends(signed_station)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VehicleIn(Strict):
+    kind: Literal["truck", "combination"]
+    axles: int = Field(ge=1, le=20)
+    single_drive_axle: bool = False
+    single_tyre_non_drive: bool = False
+    air_suspension_twin_drive: bool = False
+
+
+class PartyIn(Strict):
+    name: str = Field(default="", max_length=200)
+    credit_code: str = Field(default="", max_length=18)
+    id_number: str = Field(default="", max_length=18)
+
+
+class WeighingIn(Strict):
+    client_weighing_id: str = Field(min_length=8, max_length=100)
+    plate: str = Field(min_length=7, max_length=12)
+    vehicle: VehicleIn
+    gross_t: Mass
+    axle_loads_t: list[Mass] = Field(default_factory=list, max_length=20)
+    rated_load_t: Mass | None = None
+    curb_mass_t: Mass | None = None
+    height_m: Metres | None = None
+    width_m: Metres | None = None
+    length_m: Metres | None = None
+    cargo: str = Field(default="", max_length=100)
+    driver: PartyIn = Field(default_factory=PartyIn)
+    carrier: PartyIn = Field(default_factory=PartyIn)
+    loading_source: PartyIn = Field(default_factory=PartyIn, description="货运源头单位")
+    weighed_at: datetime | None = None
+
+
+class ScaleIn(Strict):
+    kind: Literal["static", "wim"]
+    accuracy_class: Literal["III", "2", "5", "10"]
+    interval_kg: int = Field(default=20, ge=1, le=1000)
+    verified_on: date | None = None
+
+
+class RoadsideWeighingIn(WeighingIn):
+    station_id: str = Field(
+        min_length=1, max_length=64, description="a registered station, or a mobile check's own id"
+    )
+    scale: ScaleIn | None = Field(
+        default=None, description="the mobile scale; registered stations use theirs"
+    )
+
+
+class StationIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["fixed", "wim", "mobile"]
+    town: str = Field(min_length=1, max_length=64)
+    scale: ScaleIn
+
+
+class StepIn(Strict):
+    to: Literal["intercepted", "unloaded", "released"]
+
+
+def _opt(value: Decimal | None) -> str:
+    return str(value) if value is not None else ""
+
+
+def _request(
+    body: WeighingIn, *, station_id: str, agency_id: str, town: str, by: str, scale: ScaleIn | None
+):
+    req = overload_pb2.RecordWeighingRequest(
+        client_weighing_id=body.client_weighing_id,
+        station_id=station_id,
+        agency_id=agency_id,
+        town=town,
+        recorded_by=by,
+        plate=body.plate,
+        vehicle=overload_pb2.Vehicle(**body.vehicle.model_dump()),
+        gross_t=str(body.gross_t),
+        axle_loads_t=[str(a) for a in body.axle_loads_t],
+        rated_load_t=_opt(body.rated_load_t),
+        curb_mass_t=_opt(body.curb_mass_t),
+        height_m=_opt(body.height_m),
+        width_m=_opt(body.width_m),
+        length_m=_opt(body.length_m),
+        cargo=body.cargo,
+        driver=overload_events_pb2.Party(**body.driver.model_dump()),
+        carrier=overload_events_pb2.Party(**body.carrier.model_dump()),
+        loading_source=overload_events_pb2.Party(**body.loading_source.model_dump()),
+    )
+    if scale is not None:
+        req.scale.CopyFrom(
+            overload_pb2.ScaleInfo(
+                kind=scale.kind,
+                accuracy_class=scale.accuracy_class,
+                interval_kg=scale.interval_kg,
+                verified_on=scale.verified_on.isoformat() if scale.verified_on else "",
+            )
+        )
+    if body.weighed_at is not None:
+        req.weighed_at.FromDatetime(body.weighed_at)
+    return req
+
+
+def _dict(msg) -> dict:
+    return MessageToDict(
+        msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+async def _overload(call, request):
+    try:
+        return await call(request)
+    except grpc.aio.AioRpcError as exc:
+        raise problem_from_rpc_error(exc, "overload") from exc
+
+
+class WeighingOut(BaseModel):
+    weighing_id: str
+    created: bool
+    verdict: dict = Field(description="limit, measured, tolerance, over, article, fines, notes")
+    inspection: dict | None
+
+
+def _weighing_out(reply, response: Response) -> WeighingOut:
+    if not reply.created:
+        response.status_code = 200
+    return WeighingOut(
+        weighing_id=reply.weighing_id,
+        created=reply.created,
+        verdict=_dict(reply.verdict),
+        inspection=_dict(reply.inspection) if reply.HasField("inspection") else None,
+    )
+
+
+@router.post(
+    "/v1/stations/weighings",
+    operation_id="postStationWeighing",
+    status_code=201,
+    response_model=WeighingOut,
+    responses=PROBLEM_RESPONSES,
+    summary="A weigh station posts a weighing (HMAC-signed; idempotent on client_weighing_id)",
+)
+async def station_weighing(
+    body: WeighingIn, station: Station, state: State, response: Response
+) -> WeighingOut:
+    req = _request(
+        body, station_id=station.owner_id, agency_id="", town="", by=station.device_id, scale=None
+    )
+    return _weighing_out(await _overload(state.clients.overload.RecordWeighing, req), response)
+
+
+@router.post(
+    "/v1/overload/weighings",
+    operation_id="postRoadsideWeighing",
+    status_code=201,
+    response_model=WeighingOut,
+    responses=PROBLEM_RESPONSES,
+    summary="An officer enters a roadside or station weighing (idempotent on client_weighing_id)",
+)
+async def roadside_weighing(
+    body: RoadsideWeighingIn, principal: Officer, state: State, response: Response
+) -> WeighingOut:
+    req = _request(
+        body,
+        station_id=body.station_id,
+        agency_id=principal.agency_id,
+        town=principal.town or "",
+        by=principal.user_id,
+        scale=body.scale,
+    )
+    return _weighing_out(await _overload(state.clients.overload.RecordWeighing, req), response)
+
+
+InspectionId = Annotated[str, PathParam(max_length=64)]
+
+
+@router.post(
+    "/v1/overload/inspections/{inspection_id}/steps",
+    operation_id="advanceInspection",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Intercept, unloaded, release: the officer's steps of a truck's inspection",
+)
+async def advance_inspection(
+    inspection_id: InspectionId, body: StepIn, principal: Officer, state: State
+) -> dict:
+    reply = await _overload(
+        state.clients.overload.AdvanceInspection,
+        overload_pb2.AdvanceInspectionRequest(
+            inspection_id=inspection_id,
+            agency_id=principal.agency_id,
+            to_status=body.to,
+            actor_id=principal.user_id,
+        ),
+    )
+    return _dict(reply.inspection)
+
+
+@router.get(
+    "/v1/overload/statistics",
+    operation_id="overloadStatistics",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Per station and day: weighed, suspected, confirmed, 百吨王; top carriers and sources",
+)
+async def overload_statistics(
+    principal: Supervisor, state: State, date_from: date | None = None, date_to: date | None = None
+) -> dict:
+    reply = await _overload(
+        state.clients.overload.GetStatistics,
+        overload_pb2.GetStatisticsRequest(
+            agency_id=principal.agency_id,
+            date_from=date_from.isoformat() if date_from else "",
+            date_to=date_to.isoformat() if date_to else "",
+        ),
+    )
+    return _dict(reply)
+
+
+@router.get(
+    "/v1/overload/repeat-offenders",
+    operation_id="overloadRepeatOffenders",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Vehicles with more than 3 violations in 12 months; carriers and loading sources",
+)
+async def repeat_offenders(principal: Supervisor, state: State) -> dict:
+    reply = await _overload(
+        state.clients.overload.ListRepeatOffenders,
+        overload_pb2.ListRepeatOffendersRequest(agency_id=principal.agency_id),
+    )
+    return _dict(reply)
+
+
+@router.put(
+    "/v1/overload/stations/{station_id}",
+    operation_id="putStation",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Register a station and its scale (admins)",
+)
+async def put_station(
+    station_id: Annotated[str, PathParam(max_length=64)],
+    body: StationIn,
+    principal: Admin,
+    state: State,
+) -> dict:
+    reply = await _overload(
+        state.clients.overload.UpsertStation,
+        overload_pb2.UpsertStationRequest(
+            station=overload_pb2.Station(
+                station_id=station_id,
+                name=body.name,
+                kind=body.kind,
+                agency_id=principal.agency_id,
+                town=body.town,
+                scale=overload_pb2.ScaleInfo(
+                    kind=body.scale.kind,
+                    accuracy_class=body.scale.accuracy_class,
+                    interval_kg=body.scale.interval_kg,
+                    verified_on=body.scale.verified_on.isoformat()
+                    if body.scale.verified_on
+                    else "",
+                ),
+            )
+        ),
+    )
+    return _dict(reply.station)

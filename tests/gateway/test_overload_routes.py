@@ -1,0 +1,207 @@
+"""Overload routes through the gateway, against the real overload service: a signed weigh
+station, road officers, supervisors and admins."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway import db as gwdb
+from gateway.app import create_app
+from gateway.config import Settings as GatewaySettings
+from gateway.security.device_signing import DeviceCredentials, signed_headers
+from gateway.security.principals import Role
+from gateway.security.tokens import TokenService
+from services.chassis.db import Database, make_engine, migrate
+from services.chassis.grpc_server import GrpcServer
+from services.overload.grpc_api import servicers
+from tests.gateway.conftest import SECRET
+from tests.overload.conftest import MIGRATIONS
+
+pytestmark = pytest.mark.integration
+
+GATEWAY_MIGRATIONS = Path(__file__).resolve().parents[2] / "gateway" / "migrations"
+STATION = "station-g312-km45"
+USERS = {
+    "officer": ((Role.officer,), "32041120001"),
+    "supervisor": ((Role.supervisor,), None),
+    "admin": ((Role.admin,), None),
+}
+
+
+@pytest.fixture
+async def api(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'overload.db'}")
+    migrate(engine, MIGRATIONS)
+    overload_db = Database(engine)
+    gw = Database(make_engine(f"sqlite:///{tmp_path / 'gateway.db'}"))
+    migrate(gw.engine, GATEWAY_MIGRATIONS)
+    tokens = TokenService(SECRET, "i", "a")
+    headers = {}
+    with gw.unit_of_work() as uow:
+        for name, (roles, cert) in USERS.items():
+            gwdb.create_user(
+                uow.conn, username=name, password="correct horse battery", display_name=name,
+                roles=roles, agency_id="xinbei-yjj", town="罗溪镇", certificate_no=cert,
+                user_id=f"u-{name}",
+            )  # fmt: skip
+        uow.commit()
+    with gw.read() as conn:
+        for name in USERS:
+            token, _ = tokens.issue_access(gwdb.get_user(conn, f"u-{name}").to_principal())
+            headers[name] = {"Authorization": f"Bearer {token}"}
+    secret = DeviceCredentials(gw).provision("wim-station-01", "weigh_station", STATION)
+    gas_secret = DeviceCredentials(gw).provision("gas-det-01", "gas_detector", "venue-1")
+    server = GrpcServer("127.0.0.1", 0, servicers(overload_db, None), [])
+    port = await server.start()
+    app = create_app(
+        GatewaySettings(
+            database_url=str(gw.engine.url), jwt_secret=SECRET, jwt_issuer="i", jwt_audience="a",
+            overload_addr=f"127.0.0.1:{port}",
+        )
+    )  # fmt: skip
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway", timeout=30
+            ) as http,
+        ):
+            yield http, headers, {"station": secret, "gas": gas_secret}
+    finally:
+        await server.stop(0)
+        overload_db.dispose()
+        gw.dispose()
+
+
+def weighing(gross: str, **changes) -> dict:
+    return {
+        "client_weighing_id": str(uuid.uuid4()),
+        "plate": "苏D12345",
+        "vehicle": {"kind": "combination", "axles": 6},
+        "gross_t": gross,
+        "rated_load_t": "35",
+        "curb_mass_t": "15",
+        "driver": {"name": "赵六"},
+        "carrier": {"name": "常州某运输有限公司", "credit_code": "914403001922038216"},
+        "loading_source": {"name": "某砂石场", "credit_code": "91110108551385082Q"},
+        **changes,
+    }
+
+
+async def post_signed(http, device_id: str, secret: str, path: str, body: dict):
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    headers = signed_headers(device_id, secret, "POST", path, raw)
+    return await http.post(
+        path, content=raw, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+async def register_station(http, headers, verified_on="2026-06-01"):
+    r = await http.put(
+        f"/v1/overload/stations/{STATION}",
+        json={
+            "name": "G312 K45 超限检测站",
+            "kind": "fixed",
+            "town": "罗溪镇",
+            "scale": {
+                "kind": "static",
+                "accuracy_class": "III",
+                "interval_kg": 20,
+                "verified_on": verified_on,
+            },
+        },
+        headers=headers["admin"],
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_a_signed_station_weighing_is_judged_and_resending_it_changes_nothing(api):
+    http, headers, secrets = api
+    await register_station(http, headers)
+    body = weighing("102.34")
+    first = await post_signed(
+        http, "wim-station-01", secrets["station"], "/v1/stations/weighings", body
+    )
+    assert first.status_code == 201, first.text
+    verdict = first.json()["verdict"]
+    assert verdict["over_limit"] and verdict["hundred_tonne_king"] and verdict["fine_yuan"] == 27000
+    assert verdict["limit_t"] == "49" and verdict["tolerance_t"] == "0.060"
+    assert first.json()["inspection"]["status"] == "confirmed"
+    again = await post_signed(
+        http, "wim-station-01", secrets["station"], "/v1/stations/weighings", body
+    )
+    assert again.status_code == 200 and again.json()["weighing_id"] == first.json()["weighing_id"]
+    stats = (await http.get("/v1/overload/statistics", headers=headers["supervisor"])).json()
+    assert stats["days"][0]["confirmed"] == "1" or stats["days"][0]["confirmed"] == 1
+
+
+async def test_only_signed_weigh_stations_post_and_bad_input_is_a_clear_422(api):
+    http, headers, secrets = api
+    await register_station(http, headers)
+    gas = await post_signed(
+        http, "gas-det-01", secrets["gas"], "/v1/stations/weighings", weighing("40")
+    )
+    assert gas.status_code == 403
+    unsigned = await http.post("/v1/stations/weighings", json=weighing("40"))
+    assert unsigned.status_code == 401
+    plate = await post_signed(
+        http,
+        "wim-station-01",
+        secrets["station"],
+        "/v1/stations/weighings",
+        weighing("40", plate="ABC1234"),
+    )
+    assert plate.status_code == 422 and "licence plate" in plate.json()["detail"]
+    axles = await post_signed(
+        http, "wim-station-01", secrets["station"], "/v1/stations/weighings",
+        weighing("40", vehicle={"kind": "combination", "axles": 2}),
+    )  # fmt: skip
+    assert axles.status_code == 422 and "limit table" in axles.json()["detail"]
+
+
+async def test_an_expired_scale_only_raises_a_suspicion(api):
+    http, headers, secrets = api
+    await register_station(http, headers, verified_on="2024-01-01")
+    r = await post_signed(
+        http, "wim-station-01", secrets["station"], "/v1/stations/weighings", weighing("60")
+    )
+    verdict = r.json()["verdict"]
+    assert (
+        verdict["suspicion_only"]
+        and verdict["fine_yuan"] == 0
+        and "expired" in verdict["fine_rule"]
+    )
+    assert r.json()["inspection"]["status"] == "suspected"
+
+
+async def test_an_officer_weighs_at_the_roadside_and_moves_the_truck_on(api):
+    http, headers, _ = api
+    body = weighing(
+        "60", station_id="mobile-u-officer", scale={"kind": "static", "accuracy_class": "III"}
+    )
+    r = await http.post("/v1/overload/weighings", json=body, headers=headers["officer"])
+    assert r.status_code == 201, r.text
+    inspection = r.json()["inspection"]
+    step = await http.post(
+        f"/v1/overload/inspections/{inspection['inspection_id']}/steps",
+        json={"to": "released"},
+        headers=headers["officer"],
+    )
+    assert step.status_code == 409 and "allowed: unloaded" in step.json()["detail"]
+    ok = await http.post(
+        f"/v1/overload/inspections/{inspection['inspection_id']}/steps",
+        json={"to": "unloaded"},
+        headers=headers["officer"],
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "unloaded"
+    assert (
+        await http.get("/v1/overload/repeat-offenders", headers=headers["officer"])
+    ).status_code == 403
+    assert (
+        await http.get("/v1/overload/repeat-offenders", headers=headers["supervisor"])
+    ).status_code == 200

@@ -1,0 +1,55 @@
+"""OverloadService through real gRPC stubs."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
+from services.chassis.grpc_client import make_channel
+from services.chassis.grpc_server import GrpcServer
+from services.overload.grpc_api import servicers
+
+from .conftest import AGENCY, weighing
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def stub(overload_db):
+    server = GrpcServer("127.0.0.1", 0, servicers(overload_db, None), [])
+    port = await server.start()
+    channel = make_channel(f"127.0.0.1:{port}", default_timeout=10)
+    yield overload_pb2_grpc.OverloadServiceStub(channel)
+    await channel.close()
+    await server.stop(0)
+
+
+async def test_a_station_weighs_and_an_officer_moves_the_inspection(stub):
+    reply = await stub.RecordWeighing(weighing("102", plate="苏D66666"))
+    assert reply.created and reply.verdict.hundred_tonne_king and reply.verdict.over_limit
+    assert reply.inspection.status == "confirmed" and reply.verdict.fine_rule
+    moved = await stub.AdvanceInspection(
+        overload_pb2.AdvanceInspectionRequest(
+            inspection_id=reply.inspection.inspection_id, agency_id=AGENCY, to_status="unloaded"
+        )
+    )
+    assert moved.inspection.status == "unloaded"
+    stats = await stub.GetStatistics(overload_pb2.GetStatisticsRequest(agency_id=AGENCY))
+    assert sum(d.hundred_tonne_kings for d in stats.days) == 1
+    assert stats.top_carriers[0].name == "常州某运输有限公司"
+
+
+async def test_refusals_have_clear_codes(stub):
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.RecordWeighing(weighing("40", plate="not a plate"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "licence plate" in err.value.details()
+    reply = await stub.RecordWeighing(weighing("60", plate="苏D55555"))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.AdvanceInspection(
+            overload_pb2.AdvanceInspectionRequest(
+                inspection_id=reply.inspection.inspection_id, agency_id=AGENCY, to_status="released"
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
