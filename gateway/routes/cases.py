@@ -91,6 +91,9 @@ class OpenCaseIn(BaseModel):
     )
     device_time: datetime | None = Field(default=None, description="the phone's clock")
     location: GeoPointIn | None = None
+    task_id: str | None = Field(
+        default=None, max_length=64, description="the inspection task (GET /v1/tasks) taken up"
+    )
 
 
 class OfficerOut(BaseModel):
@@ -284,6 +287,7 @@ async def open_case(
         ),
         officers=officers,
         opened_by=principal.user_id,
+        task_id=body.task_id or "",
     )
     if body.device_time is not None:
         request.device_time.CopyFrom(_ts(body.device_time))

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import grpc
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
+from google.protobuf.json_format import MessageToDict
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from enforcement.common.v1 import common_pb2
@@ -719,6 +720,72 @@ async def sync_changes(
         next_cursor=reply.next_cursor,
         more=reply.more,
     )
+
+
+# -- inspection tasks from other services' events ---------------------------------------------
+
+
+class TaskOut(BaseModel):
+    task_id: str
+    town: str
+    domain: str
+    title: str
+    party: dict[str, Any] | None
+    details: dict[str, Any]
+    source_topic: str
+    source_ref: str
+    priority: str
+    status: str
+    case_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskList(BaseModel):
+    tasks: list[TaskOut]
+
+
+@router.get(
+    "/v1/tasks",
+    operation_id="listTasks",
+    response_model=TaskList,
+    responses=PROBLEM_RESPONSES,
+    summary="Inspection tasks from gas alarms and overload violations, urgent first",
+)
+async def list_tasks(
+    principal: Officer,
+    state: State,
+    status: Literal["open", "case-opened"] = "open",
+    town: Annotated[str | None, Query(max_length=64)] = None,
+) -> TaskList:
+    reply = await _records(
+        state.clients.records.ListTasks,
+        records_pb2.ListTasksRequest(
+            agency_id=principal.agency_id, town=town or "", status=status, page_size=200
+        ),
+    )
+    tasks = [
+        TaskOut(
+            task_id=t.task_id,
+            town=t.town,
+            domain=t.domain,
+            title=t.title,
+            party=MessageToDict(t.party, preserving_proto_field_name=True)
+            if t.HasField("party")
+            else None,
+            details=json.loads(t.details_json or "{}"),
+            source_topic=t.source_topic,
+            source_ref=t.source_ref,
+            priority=t.priority,
+            status=t.status,
+            case_id=t.case_id or None,
+            created_at=t.created_at.ToDatetime(tzinfo=UTC),
+            updated_at=t.updated_at.ToDatetime(tzinfo=UTC),
+        )
+        for t in reply.tasks
+    ]
+    tasks.sort(key=lambda t: (t.priority != "urgent", -t.created_at.timestamp()))
+    return TaskList(tasks=tasks)
 
 
 # -- the tamper-evident log -------------------------------------------------------------------

@@ -6,6 +6,7 @@ crash in the middle of an officer's work."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from playwright.sync_api import sync_playwright
 
 from deploy.stack import Stack, free_ports
 from enforcement.records.v1 import records_pb2
+from gateway.security.device_signing import signed_headers
 from services.chassis.events import parse_envelope, unpack
 from services.records.domain import merkle
 from services.records.domain.treehead import TreeHead, verify_tree_head
@@ -320,3 +322,63 @@ def test_a_write_during_a_records_crash_is_kept_once_after_the_retry(http, stack
     )
     timeline = http.get(f"/v1/cases/{case['case_id']}/timeline", headers=officer).json()
     assert [e["kind"] for e in timeline["entries"]] == ["opened", "note"]
+
+
+def test_a_hundred_tonne_truck_at_the_station_becomes_yi_chao_si_fa_tasks(http, stack):
+    """Weigh station (signed) -> overload confirms -> Kafka -> records opens the four tasks."""
+    secret = json.loads((stack.var / "demo-devices.json").read_text())["wim-station-01"]["secret"]
+    body = {
+        "client_weighing_id": cid(),
+        "plate": "苏D9X123",
+        "vehicle": {"kind": "combination", "axles": 6},
+        "gross_t": "102",
+        "driver": {"name": "赵六", "id_number": "11010519491231002X"},
+        "carrier": {"name": "常州某运输有限公司", "credit_code": "914403001922038216"},
+        "loading_source": {"name": "某砂石场", "credit_code": "91110108551385082Q"},
+    }
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    headers = signed_headers("wim-station-01", secret, "POST", "/v1/stations/weighings", raw)
+    r = http.post(
+        "/v1/stations/weighings",
+        content=raw,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
+    assert (
+        r.json()["verdict"]["hundred_tonne_king"]
+        and r.json()["inspection"]["status"] == "confirmed"
+    )
+    officer, _ = login(http, stack, "officer1")
+    _, colleague = login(http, stack, "officer2")
+    deadline = time.monotonic() + 60
+    while True:
+        tasks = http.get("/v1/tasks", headers=officer).json()["tasks"]
+        mine = [t for t in tasks if t["details"].get("plate") == "苏D9X123"]
+        if len(mine) == 4:
+            break
+        assert time.monotonic() < deadline, f"tasks never arrived: {mine}"
+        time.sleep(0.5)
+    roles = sorted(t["details"]["role"] for t in mine)
+    assert roles == ["carrier", "driver", "loading-source", "supervision-notice"]
+    carrier = next(t for t in mine if t["details"]["role"] == "carrier")
+    case = post(
+        http,
+        "/v1/cases",
+        officer,
+        {
+            "client_case_id": cid(),
+            "domain": "road-transport",
+            "title": carrier["title"],
+            "party": {
+                "kind": "organization",
+                "name": carrier["party"]["name"],
+                "credit_code": carrier["party"]["credit_code"],
+            },
+            "co_officer_ids": [colleague],
+            "task_id": carrier["task_id"],
+        },
+    )
+    taken = http.get("/v1/tasks", headers=officer, params={"status": "case-opened"}).json()
+    assert carrier["task_id"] in {
+        t["task_id"] for t in taken["tasks"] if t["case_id"] == case["case_id"]
+    }
