@@ -9,7 +9,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import disclosure, records
+from bench import disclosure, overload, records
 from bench.outbox import run_variant
 from deploy.embedded import SeaweedFS, Tansu
 from deploy.stack import Stack, free_ports
@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="append client threads")
     parser.add_argument("--verify-entries", type=int, default=10000)
     parser.add_argument("--disclosures", type=int, default=100_000)
+    parser.add_argument("--weighings", type=int, default=1500)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,6 +58,7 @@ def main() -> None:
         try:
             append_rows = records.bench_append(stack, work, args.appends, args.threads, args.rounds)
             search_rows = disclosure.bench_search(stack, args.disclosures, args.rounds)
+            weighing_rows = overload.bench(stack, args.weighings, args.threads, args.rounds)
         finally:
             stack.stop()
         verify_row = records.bench_verify(work, args.verify_entries)
@@ -68,6 +70,8 @@ def main() -> None:
             *records.markdown(append_rows, verify_row, args.threads),
             "",
             *disclosure.markdown(search_rows, args.disclosures),
+            "",
+            *overload.markdown(weighing_rows, args.threads),
         ],
     )
 
