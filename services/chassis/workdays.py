@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import chinese_calendar
 
 log = logging.getLogger(__name__)
+
+# China Standard Time: deadlines, document years and statistics days are counted in it.
+CHINA_TZ = timezone(timedelta(hours=8))
+
+
+def china_date(moment: datetime | None = None) -> date:
+    """The calendar day in China at `moment` (now by default)."""
+    return (moment or datetime.now(UTC)).astimezone(CHINA_TZ).date()
+
+
 _warned: set[int] = set()
 
 

@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import uuid_utils
 
@@ -15,7 +15,7 @@ from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from enforcement.records.v1 import records_pb2
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
-from services.chassis.workdays import add_working_days, working_days_between
+from services.chassis.workdays import add_working_days, china_date, working_days_between
 from services.disclosure import db
 from services.disclosure.domain.publication import (
     DEFAULT_PERIODS,
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 SERVICE = "disclosure"
 TOPIC_PUBLISHED = "disclosure.published.v1"
 TOPIC_WITHHELD = "disclosure.withheld.v1"
-CHINA_TZ = timezone(timedelta(hours=8))
 
 
 class NotFound(LookupError):
@@ -53,7 +52,7 @@ class Policy:
 
 
 def china_day(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TZ).date()
+    return china_date(moment)
 
 
 def decided_from(event: records_pb2.PenaltyDecided) -> Decided:

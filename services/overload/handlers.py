@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ import uuid_utils
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
 from services.chassis.db import Database
 from services.chassis.events import build_event, utcnow
+from services.chassis.workdays import CHINA_TZ, china_date
 from services.overload import db
 from services.overload.domain.inspection import IllegalStep, Status, after_weighing, manual_step
 from services.overload.domain.rules import (
@@ -26,7 +27,6 @@ from services.overload.domain.rules import (
 
 SERVICE = "overload"
 TOPIC_CONFIRMED = "overload.violation-confirmed.v1"
-CHINA_TZ = timezone(timedelta(hours=8))
 REPEAT_OVER = 3  # Art. 46: more than 3 violations in a year
 
 
@@ -254,15 +254,11 @@ def _with_station(database: Database, req: overload_pb2.RecordWeighingRequest):
             verified_on=station.verified_on.isoformat() if station.verified_on else "",
         )
     )
-    today = china_today()
+    today = china_date(utcnow())
     expired = station.verified_on is None or (
         (today - station.verified_on).days > VERIFICATION_VALID_DAYS
     )
     return out, expired
-
-
-def china_today() -> date:
-    return utcnow().astimezone(CHINA_TZ).date()
 
 
 def upsert_station(database: Database, station: overload_pb2.Station):

@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import uuid_utils
@@ -22,6 +22,7 @@ from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
+from services.chassis.workdays import CHINA_TZ
 from services.records import db
 from services.records.domain import log, merkle
 from services.records.domain.cases import Case, OpenCase, Stage, open_case
@@ -63,7 +64,6 @@ TOPICS = {
     TOPIC_PENALTY_REVOKED: 6,
 }
 REVIEW_ACTOR = "review-service"
-CHINA_TZ = timezone(timedelta(hours=8))
 
 
 class NotFound(LookupError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import uuid_utils
 from google.protobuf.json_format import MessageToDict
@@ -18,7 +18,7 @@ from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
-from services.chassis.workdays import add_working_days
+from services.chassis.workdays import add_working_days, china_date
 from services.review import db
 from services.review.domain.benchmarks import place
 from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
@@ -35,7 +35,6 @@ from services.review.domain.tasks import (
 SERVICE = "review"
 TOPIC_COMPLETED = "review.completed.v1"
 TOPIC_OVERDUE = "review.overdue.v1"
-CHINA_TZ = timezone(timedelta(hours=8))
 
 
 class NotFound(LookupError):
@@ -50,7 +49,7 @@ class Policy:
 
 
 def china_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA_TZ).date()
+    return china_date(now or utcnow())
 
 
 def _party_keys(party: dict) -> list[str]:
