@@ -291,3 +291,23 @@ class GrpcServer:
             result = on_stop()
             if inspect.isawaitable(result):
                 await result
+
+
+# (exception types, status code): a domain refusal and the gRPC status it is answered with.
+ErrorCodes = list[tuple[type[BaseException] | tuple[type[BaseException], ...], grpc.StatusCode]]
+
+
+def blocking_caller(codes: ErrorCodes) -> Callable[..., Awaitable[Any]]:
+    """`await call(context, fn, *args)`: run a blocking use case off the event loop, and abort
+    with the first matching status when it refuses; the message is what the user reads."""
+
+    async def call(servicer_context: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except Exception as exc:
+            for types, code in codes:
+                if isinstance(exc, types):
+                    await servicer_context.abort(code, str(exc))
+            raise
+
+    return call

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from datetime import UTC
-from typing import Any
-
 import grpc
 
 from enforcement.disclosure.v1 import disclosure_pb2, disclosure_pb2_grpc
-from services.chassis.db import Database
+from services.chassis.db import Database, as_utc
+from services.chassis.grpc_server import blocking_caller
 from services.disclosure import handlers
 from services.disclosure.config import Settings
 from services.disclosure.domain.publication import Authority, JointRules, Period
@@ -21,18 +17,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
 ]
 
 
-async def _call(context, fn: Callable[..., Any], *args, **kwargs):
-    try:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    except Exception as exc:
-        for types, code in _CODES:
-            if isinstance(exc, types):
-                await context.abort(code, str(exc))
-        raise
-
-
-def _aware(value):
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+_call = blocking_caller(_CODES)
 
 
 def disclosure_to_pb(row) -> disclosure_pb2.Disclosure:
@@ -45,9 +30,9 @@ def disclosure_to_pb(row) -> disclosure_pb2.Disclosure:
         withdrawal_reason=row.withdrawal_reason or "",
         agency_id=row.agency_id,
     )
-    msg.published_at.FromDatetime(_aware(row.published_at))
+    msg.published_at.FromDatetime(as_utc(row.published_at))
     if row.withdrawn_at is not None:
-        msg.withdrawn_at.FromDatetime(_aware(row.withdrawn_at))
+        msg.withdrawn_at.FromDatetime(as_utc(row.withdrawn_at))
     return msg
 
 
@@ -109,7 +94,7 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
                     decision_no=r.decision_no,
                     decision_date=r.decision_date.isoformat(),
                     due_date=r.due_date.isoformat(),
-                    published_at=_aware(r.published_at).isoformat(),
+                    published_at=as_utc(r.published_at).isoformat(),
                     status=r.status,
                 )
                 for r in rows

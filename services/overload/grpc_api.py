@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from datetime import UTC, date, timedelta
-from typing import Any
+from datetime import date, timedelta
 
 import grpc
 
 from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
-from services.chassis.db import Database
+from services.chassis.db import Database, as_utc
 from services.chassis.events import utcnow
+from services.chassis.grpc_server import blocking_caller
 from services.overload import handlers
 from services.overload.domain.inspection import IllegalStep
 from services.overload.domain.rules import InvalidWeighing
@@ -24,14 +22,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
 ]
 
 
-async def _call(context, fn: Callable[..., Any], *args, **kwargs):
-    try:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    except Exception as exc:
-        for types, code in _CODES:
-            if isinstance(exc, types):
-                await context.abort(code, str(exc))
-        raise
+_call = blocking_caller(_CODES)
 
 
 def verdict_to_pb(v: dict) -> overload_pb2.Verdict:
@@ -56,10 +47,6 @@ def verdict_to_pb(v: dict) -> overload_pb2.Verdict:
     )
 
 
-def _aware(value):
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def inspection_to_pb(row) -> overload_pb2.Inspection:
     msg = overload_pb2.Inspection(
         inspection_id=row.inspection_id,
@@ -70,8 +57,8 @@ def inspection_to_pb(row) -> overload_pb2.Inspection:
         last_verdict=verdict_to_pb(row.last_verdict),
         hundred_tonne_king=row.hundred_tonne_king,
     )
-    msg.opened_at.FromDatetime(_aware(row.opened_at))
-    msg.updated_at.FromDatetime(_aware(row.updated_at))
+    msg.opened_at.FromDatetime(as_utc(row.opened_at))
+    msg.updated_at.FromDatetime(as_utc(row.updated_at))
     return msg
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.chassis.db import as_utc
 from services.chassis.messaging_tables import define_messaging_tables
 from services.records.domain.cases import Case, Domain, GeoPoint, Officer, Stage
 from services.records.domain.entries import GENESIS, Entry, EvidenceRef, canonical_json
@@ -171,15 +172,6 @@ def insert_case(conn: sa.Connection, case: Case) -> None:
     )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    from datetime import UTC
-
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _case_from_row(row: Any) -> Case:
     party = dict(row.party)
     return Case(
@@ -193,15 +185,15 @@ def _case_from_row(row: Any) -> Case:
         officers=tuple(Officer(**o) for o in row.officers),
         stage=Stage(row.stage),
         opened_by=row.opened_by,
-        opened_at=_utc(row.opened_at),
-        device_time=_utc(row.device_time),
+        opened_at=as_utc(row.opened_at),
+        device_time=as_utc(row.device_time),
         location=GeoPoint(**row.location) if row.location else None,
         version=row.version,
         case_no=row.case_no,
         decision_no=row.decision_no,
         entry_count=row.entry_count,
         head_hash=row.head_hash,
-        updated_at=_utc(row.updated_at),
+        updated_at=as_utc(row.updated_at),
         proposal_id=row.proposal_id,
         review_status=row.review_status,
     )
@@ -343,8 +335,8 @@ def _entry_from_row(row: Any) -> Entry:
         kind=row.kind,
         client_entry_id=row.client_entry_id,
         actor_id=row.actor_id,
-        device_time=_utc(row.device_time),
-        server_time=_utc(row.server_time),
+        device_time=as_utc(row.device_time),
+        server_time=as_utc(row.server_time),
         location=json.loads(row.location) if row.location is not None else None,
         payload=json.loads(row.payload),
         evidence=tuple(EvidenceRef(**e) for e in json.loads(row.evidence)),

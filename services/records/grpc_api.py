@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from datetime import UTC, timedelta
-from typing import Any
 
 import grpc
 
 from enforcement.records.v1 import records_pb2, records_pb2_grpc
 from services.chassis.db import Database
+from services.chassis.grpc_server import blocking_caller
 from services.chassis.storage import ObjectStore
 from services.records import evidence, handlers, transparency
 from services.records.config import Settings
@@ -59,14 +57,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
 ]
 
 
-async def _call(context, fn: Callable[..., Any], *args, **kwargs):
-    try:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    except Exception as exc:
-        for types, code in _CODES:
-            if isinstance(exc, types):
-                await context.abort(code, str(exc))
-        raise
+_call = blocking_caller(_CODES)
 
 
 class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):

@@ -20,7 +20,7 @@ import uuid_utils
 
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
-from services.chassis.db import Database, UnitOfWork
+from services.chassis.db import Database, UnitOfWork, as_utc
 from services.chassis.events import build_event, unpack, utcnow
 from services.chassis.workdays import CHINA_TZ
 from services.records import db
@@ -540,7 +540,7 @@ def _proposal_pb(database: Database, proposal_id: str) -> records_pb2.PenaltyPro
     with database.read() as conn:
         row = db.get_proposal(conn, proposal_id)
     return proposal_to_pb(
-        row.proposal_id, row.round, row.body, row.proposed_by, db._utc(row.proposed_at)
+        row.proposal_id, row.round, row.body, row.proposed_by, as_utc(row.proposed_at)
     )
 
 
@@ -586,7 +586,7 @@ def decide_penalty(
                         proposal.round,
                         proposal.body,
                         proposal.proposed_by,
-                        db._utc(proposal.proposed_at),
+                        as_utc(proposal.proposed_at),
                     ),
                     decision_no=decision_no,
                     decided_at=_ts(now),

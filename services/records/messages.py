@@ -8,6 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
+from services.chassis.db import as_utc
 from services.records.domain.cases import Case, Domain, GeoPoint, Officer, OpenCase
 from services.records.domain.entries import Entry, canonical_json
 from services.records.domain.meta import WriteMeta
@@ -238,8 +239,8 @@ def task_to_pb(row) -> records_pb2.InspectionTask:
         priority=row.priority,
         status=row.status,
         case_id=row.case_id or "",
-        created_at=ts(_aware(row.created_at)),
-        updated_at=ts(_aware(row.updated_at)),
+        created_at=ts(as_utc(row.created_at)),
+        updated_at=ts(as_utc(row.updated_at)),
     )
     if party:
         msg.party.CopyFrom(
@@ -251,7 +252,3 @@ def task_to_pb(row) -> records_pb2.InspectionTask:
             )
         )
     return msg
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

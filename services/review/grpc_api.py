@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
-from datetime import UTC
-from typing import Any
 
 import grpc
 
 from enforcement.review.v1 import review_pb2, review_pb2_grpc
-from services.chassis.db import Database
+from services.chassis.db import Database, as_utc
+from services.chassis.grpc_server import blocking_caller
 from services.review import handlers
 from services.review.config import Settings
 from services.review.domain.tasks import CheckItem, InvalidReview, NotAllowed
@@ -24,14 +21,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
 ]
 
 
-async def _call(context, fn: Callable[..., Any], *args, **kwargs):
-    try:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    except Exception as exc:
-        for types, code in _CODES:
-            if isinstance(exc, types):
-                await context.abort(code, str(exc))
-        raise
+_call = blocking_caller(_CODES)
 
 
 def task_to_pb(row) -> review_pb2.ReviewTask:
@@ -62,14 +52,10 @@ def task_to_pb(row) -> review_pb2.ReviewTask:
             row.status in ("waiting", "assigned") and row.due_date and row.due_date < today
         ),
     )
-    msg.created_at.FromDatetime(_aware(row.created_at))
+    msg.created_at.FromDatetime(as_utc(row.created_at))
     if row.completed_at is not None:
-        msg.completed_at.FromDatetime(_aware(row.completed_at))
+        msg.completed_at.FromDatetime(as_utc(row.completed_at))
     return msg
-
-
-def _aware(value):
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _json(value) -> str:

@@ -107,30 +107,6 @@ class PublicRecord:
     min_end: str = field(default="", compare=False)  # earliest removal by credit repair
 
 
-FIELD_ORDER = (
-    ("party_name", "行政相对人名称"),
-    ("party_category", "行政相对人类别"),
-    ("credit_code", "统一社会信用代码"),
-    ("legal_representative", "法定代表人"),
-    ("decision_no", "行政处罚决定书文号"),
-    ("violation_type", "违法行为类型"),
-    ("facts", "违法事实"),
-    ("legal_basis", "处罚依据"),
-    ("penalty_category", "处罚类别"),
-    ("penalty_content", "处罚内容"),
-    ("fine_10k_yuan", "罚款金额(万元)"),
-    ("confiscation_10k_yuan", "没收违法所得、没收非法财物的金额(万元)"),
-    ("licence", "暂扣或吊销证照名称及编号"),
-    ("decision_date", "处罚决定日期"),
-    ("valid_until", "处罚有效期"),
-    ("publication_end", "公示截止期"),
-    ("authority", "处罚机关"),
-    ("authority_credit_code", "处罚机关统一社会信用代码"),
-    ("data_source", "数据来源单位"),
-    ("remarks", "备注"),
-)
-
-
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
