@@ -21,3 +21,11 @@ def problem_from_rpc_error(exc: grpc.aio.AioRpcError, service: str) -> ProblemEr
     status, slug, title = _MAP.get(exc.code(), (502, "service-error", "A service failed"))
     detail = exc.details() if status < 500 else f"{service}: {exc.code().name}"
     return ProblemError(status=status, type=slug, title=title, detail=detail)
+
+
+async def call_service(service: str, method, request, **kwargs):
+    """One call to a service; its refusal becomes the matching problem answer."""
+    try:
+        return await method(request, **kwargs)
+    except grpc.aio.AioRpcError as exc:
+        raise problem_from_rpc_error(exc, service) from exc

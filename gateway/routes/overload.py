@@ -6,7 +6,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-import grpc
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 from google.protobuf.json_format import MessageToDict
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
 from gateway.deps import Officer, State, require_roles
-from gateway.grpc_errors import problem_from_rpc_error
+from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
@@ -153,10 +152,7 @@ def _dict(msg) -> dict:
 
 
 async def _overload(call, request):
-    try:
-        return await call(request)
-    except grpc.aio.AioRpcError as exc:
-        raise problem_from_rpc_error(exc, "overload") from exc
+    return await call_service("overload", call, request)
 
 
 class WeighingOut(BaseModel):

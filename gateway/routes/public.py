@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 from xml.sax.saxutils import escape
 
-import grpc
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
@@ -24,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from enforcement.disclosure.v1 import disclosure_pb2
 from gateway.deps import State
-from gateway.grpc_errors import problem_from_rpc_error
+from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(tags=["public"])
@@ -148,10 +147,7 @@ async def _search(state, f: Filters, page_size: int, cursor: str | None):
         page_size=page_size,
         cursor=cursor or "",
     )
-    try:
-        return await state.clients.disclosure.SearchDisclosures(request)
-    except grpc.aio.AioRpcError as exc:
-        raise problem_from_rpc_error(exc, "disclosure") from exc
+    return await call_service("disclosure", state.clients.disclosure.SearchDisclosures, request)
 
 
 Q = Annotated[str | None, Query(max_length=100, description="part of the party's name")]
@@ -194,12 +190,11 @@ async def search_disclosures(
 
 
 async def _one(state, disclosure_id: str) -> disclosure_pb2.Disclosure:
-    try:
-        reply = await state.clients.disclosure.GetDisclosure(
-            disclosure_pb2.GetDisclosureRequest(disclosure_id=disclosure_id)
-        )
-    except grpc.aio.AioRpcError as exc:
-        raise problem_from_rpc_error(exc, "disclosure") from exc
+    reply = await call_service(
+        "disclosure",
+        state.clients.disclosure.GetDisclosure,
+        disclosure_pb2.GetDisclosureRequest(disclosure_id=disclosure_id),
+    )
     return reply.disclosure
 
 

@@ -13,7 +13,6 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import grpc
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
 from google.protobuf.json_format import MessageToDict
@@ -22,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
 from gateway.deps import CurrentPrincipal, Officer, State, require_roles
-from gateway.grpc_errors import problem_from_rpc_error
+from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES
 from gateway.routes.cases import (
     CaseId,
@@ -440,10 +439,7 @@ def _meta(principal: Principal, body: WriteIn) -> records_pb2.WriteMeta:
 
 async def _records(method, request, timeout: float | None = None):
     """One call to the records service; its refusal becomes a problem answer."""
-    try:
-        return await method(request, timeout=timeout)
-    except grpc.aio.AioRpcError as exc:
-        raise problem_from_rpc_error(exc, "records") from exc
+    return await call_service("records", method, request, timeout=timeout)
 
 
 # Writes answer 201, or 200 when the client id was seen before: the first call's result.

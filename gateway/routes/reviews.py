@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import grpc
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from google.protobuf.json_format import MessageToDict
@@ -15,7 +14,7 @@ from pydantic import BaseModel, Field
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
 from gateway.deps import State, require_roles
-from gateway.grpc_errors import problem_from_rpc_error
+from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES
 from gateway.security.principals import Principal, Role
 
@@ -176,10 +175,7 @@ def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
 
 
 async def _review(call, request, service: str = "review"):
-    try:
-        return await call(request)
-    except grpc.aio.AioRpcError as exc:
-        raise problem_from_rpc_error(exc, service) from exc
+    return await call_service(service, call, request)
 
 
 async def _register(state, principal: Principal) -> None:
