@@ -307,3 +307,60 @@ async def put_station(
         ),
     )
     return _dict(reply.station)
+
+
+class PhotoSlotIn(Strict):
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    size: int = Field(gt=0, le=200 * 1024 * 1024)
+    media_type: str = Field(pattern=r"^(image|video)/[a-z0-9.+-]{1,60}$")
+
+
+class PhotoOut(BaseModel):
+    photo_id: str
+    status: str
+    put_url: str | None = None
+    object_key: str | None = None
+
+
+WeighingId = Annotated[str, PathParam(max_length=64)]
+
+
+@router.post(
+    "/v1/overload/weighings/{weighing_id}/photos",
+    operation_id="requestWeighingPhotoSlot",
+    status_code=201,
+    response_model=PhotoOut,
+    responses=PROBLEM_RESPONSES,
+    summary="A presigned upload for a photo of the truck or the scale reading",
+)
+async def photo_slot(
+    weighing_id: WeighingId, body: PhotoSlotIn, principal: Officer, state: State
+) -> PhotoOut:
+    reply = await _overload(
+        state.clients.overload.RequestPhotoSlot,
+        overload_pb2.RequestPhotoSlotRequest(
+            weighing_id=weighing_id,
+            agency_id=principal.agency_id,
+            sha256=body.sha256.lower(),
+            size=body.size,
+            media_type=body.media_type,
+        ),
+    )
+    return PhotoOut(photo_id=reply.photo_id, status=reply.status, put_url=reply.put_url)
+
+
+@router.post(
+    "/v1/overload/photos/{photo_id}/confirm",
+    operation_id="confirmWeighingPhoto",
+    response_model=PhotoOut,
+    responses=PROBLEM_RESPONSES,
+    summary="After the upload: the stored bytes are checked against the declared SHA-256",
+)
+async def confirm_photo(
+    photo_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
+) -> PhotoOut:
+    reply = await _overload(
+        state.clients.overload.ConfirmPhoto,
+        overload_pb2.ConfirmPhotoRequest(photo_id=photo_id, agency_id=principal.agency_id),
+    )
+    return PhotoOut(photo_id=reply.photo_id, status=reply.status, object_key=reply.object_key)

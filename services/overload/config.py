@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.chassis.settings import S3Settings, ServiceSettings
@@ -12,3 +13,8 @@ class Settings(ServiceSettings, S3Settings):
 
     database_url: str = "sqlite:///var/overload.db"
     grpc_port: int = 50055
+    evidence_bucket: str = "overload-evidence"
+    s3_public_endpoint: str = Field(
+        default="",
+        description="S3 host:port in the presigned URLs stations use; default s3_endpoint",
+    )

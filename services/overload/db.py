@@ -168,3 +168,27 @@ def upsert_station(conn: sa.Connection, **values: Any) -> None:
     )
     if updated.rowcount == 0:
         conn.execute(stations.insert().values(**values))
+
+
+photos = sa.Table(
+    "photos",
+    metadata,
+    sa.Column("photo_id", sa.String(36), primary_key=True),
+    sa.Column("weighing_id", sa.String(36), nullable=False),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("object_key", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_photos_weighing", "weighing_id"),
+)
+
+
+def get_weighing(conn: sa.Connection, weighing_id: str) -> Any:
+    return conn.execute(sa.select(weighings).where(weighings.c.weighing_id == weighing_id)).first()
+
+
+def get_photo(conn: sa.Connection, photo_id: str) -> Any:
+    return conn.execute(sa.select(photos).where(photos.c.photo_id == photo_id)).first()

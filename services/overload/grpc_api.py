@@ -10,12 +10,16 @@ from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
 from services.chassis.db import Database, as_utc
 from services.chassis.events import utcnow
 from services.chassis.grpc_server import blocking_caller
-from services.overload import handlers
+from services.chassis.storage import ObjectStore
+from services.overload import handlers, photos
+from services.overload.config import Settings
 from services.overload.domain.inspection import IllegalStep
 from services.overload.domain.rules import InvalidWeighing
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
+    (photos.NotFound, grpc.StatusCode.NOT_FOUND),
+    (photos.PhotoMismatch, grpc.StatusCode.FAILED_PRECONDITION),
     (IllegalStep, grpc.StatusCode.FAILED_PRECONDITION),
     (InvalidWeighing, grpc.StatusCode.INVALID_ARGUMENT),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
@@ -67,8 +71,52 @@ def _count(r) -> overload_pb2.Count:
 
 
 class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self,
+        database: Database,
+        store: ObjectStore | None = None,
+        presigner: ObjectStore | None = None,
+        bucket: str = "overload-evidence",
+    ) -> None:
         self._db = database
+        self._store = store
+        self._presigner = presigner or store
+        self._bucket = bucket
+
+    async def RequestPhotoSlot(self, request, context):
+        if self._presigner is None:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "object storage is not configured")
+        photo_id, url = await _call(
+            context,
+            photos.request_slot,
+            self._db,
+            self._presigner,
+            self._bucket,
+            weighing_id=request.weighing_id,
+            agency_id=request.agency_id,
+            sha256=request.sha256,
+            size=request.size,
+            media_type=request.media_type,
+        )
+        return overload_pb2.RequestPhotoSlotResponse(
+            photo_id=photo_id, put_url=url, status="pending"
+        )
+
+    async def ConfirmPhoto(self, request, context):
+        if self._store is None:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "object storage is not configured")
+        status, key = await _call(
+            context,
+            photos.confirm,
+            self._db,
+            self._store,
+            self._bucket,
+            photo_id=request.photo_id,
+            agency_id=request.agency_id,
+        )
+        return overload_pb2.ConfirmPhotoResponse(
+            photo_id=request.photo_id, status=status, object_key=key
+        )
 
     async def UpsertStation(self, request, context):
         station = await _call(context, handlers.upsert_station, self._db, request.station)
@@ -141,5 +189,30 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
         )
 
 
-def servicers(database: Database, _settings: object) -> list:
-    return [(overload_pb2_grpc.add_OverloadServiceServicer_to_server, OverloadServicer(database))]
+def servicers(database: Database, settings: Settings | None) -> list:
+    if settings is None:  # tests without object storage
+        return [
+            (overload_pb2_grpc.add_OverloadServiceServicer_to_server, OverloadServicer(database))
+        ]
+    store = ObjectStore(
+        settings.s3_endpoint,
+        settings.s3_access_key,
+        settings.s3_secret_key,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+    public = settings.s3_public_endpoint or settings.s3_endpoint
+    presigner = (
+        store
+        if public == settings.s3_endpoint
+        else ObjectStore(
+            public,
+            settings.s3_access_key,
+            settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+    )
+    store.ensure_bucket(settings.evidence_bucket)
+    servicer = OverloadServicer(database, store, presigner, settings.evidence_bucket)
+    return [(overload_pb2_grpc.add_OverloadServiceServicer_to_server, servicer)]

@@ -3,13 +3,16 @@ station, road officers, supervisors and admins."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
+from enforcement.overload.v1 import overload_pb2_grpc
 from gateway import db as gwdb
 from gateway.app import create_app
 from gateway.config import Settings as GatewaySettings
@@ -18,7 +21,7 @@ from gateway.security.principals import Role
 from gateway.security.tokens import TokenService
 from services.chassis.db import Database, make_engine, migrate
 from services.chassis.grpc_server import GrpcServer
-from services.overload.grpc_api import servicers
+from services.overload.grpc_api import OverloadServicer
 from tests.gateway.conftest import SECRET
 from tests.overload.conftest import MIGRATIONS
 
@@ -34,7 +37,7 @@ USERS = {
 
 
 @pytest.fixture
-async def api(tmp_path):
+async def api(tmp_path, object_store):
     engine = make_engine(f"sqlite:///{tmp_path / 'overload.db'}")
     migrate(engine, MIGRATIONS)
     overload_db = Database(engine)
@@ -56,7 +59,11 @@ async def api(tmp_path):
             headers[name] = {"Authorization": f"Bearer {token}"}
     secret = DeviceCredentials(gw).provision("wim-station-01", "weigh_station", STATION)
     gas_secret = DeviceCredentials(gw).provision("gas-det-01", "gas_detector", "venue-1")
-    server = GrpcServer("127.0.0.1", 0, servicers(overload_db, None), [])
+    object_store.ensure_bucket("overload-evidence-gw")
+    servicer = OverloadServicer(overload_db, object_store, object_store, "overload-evidence-gw")
+    server = GrpcServer(
+        "127.0.0.1", 0, [(overload_pb2_grpc.add_OverloadServiceServicer_to_server, servicer)], []
+    )
     port = await server.start()
     app = create_app(
         GatewaySettings(
@@ -205,3 +212,36 @@ async def test_an_officer_weighs_at_the_roadside_and_moves_the_truck_on(api):
     assert (
         await http.get("/v1/overload/repeat-offenders", headers=headers["supervisor"])
     ).status_code == 200
+
+
+async def test_an_officer_attaches_a_photo_checked_by_its_hash(api):
+    http, headers, _ = api
+    body = weighing(
+        "60", station_id="mobile-u-officer", scale={"kind": "static", "accuracy_class": "III"}
+    )
+    weighed = (
+        await http.post("/v1/overload/weighings", json=body, headers=headers["officer"])
+    ).json()
+    photo = os.urandom(20_000)
+    slot = await http.post(
+        f"/v1/overload/weighings/{weighed['weighing_id']}/photos",
+        json={
+            "sha256": hashlib.sha256(photo).hexdigest(),
+            "size": len(photo),
+            "media_type": "image/jpeg",
+        },
+        headers=headers["officer"],
+    )
+    assert slot.status_code == 201, slot.text
+    async with httpx.AsyncClient() as s3:
+        assert (await s3.put(slot.json()["put_url"], content=photo)).status_code == 200
+    done = await http.post(
+        f"/v1/overload/photos/{slot.json()['photo_id']}/confirm", headers=headers["officer"]
+    )
+    assert done.status_code == 200 and done.json()["status"] == "attached"
+    bad = await http.post(
+        f"/v1/overload/weighings/{weighed['weighing_id']}/photos",
+        json={"sha256": "xyz", "size": 10, "media_type": "image/jpeg"},
+        headers=headers["officer"],
+    )
+    assert bad.status_code == 422

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import grpc
+import httpx
 import pytest
 
 from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
 from services.chassis.grpc_client import make_channel
 from services.chassis.grpc_server import GrpcServer
-from services.overload.grpc_api import servicers
+from services.overload.grpc_api import OverloadServicer, servicers
 
 from .conftest import AGENCY, weighing
 
@@ -53,3 +57,46 @@ async def test_refusals_have_clear_codes(stub):
             )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_a_photo_of_a_weighing_is_kept_only_when_its_bytes_match(overload_db, object_store):
+    object_store.ensure_bucket("overload-evidence-tests")
+    servicer = OverloadServicer(overload_db, object_store, object_store, "overload-evidence-tests")
+    server = GrpcServer(
+        "127.0.0.1", 0, [(overload_pb2_grpc.add_OverloadServiceServicer_to_server, servicer)], []
+    )
+    port = await server.start()
+    channel = make_channel(f"127.0.0.1:{port}", default_timeout=10)
+    stub = overload_pb2_grpc.OverloadServiceStub(channel)
+    try:
+        weighed = await stub.RecordWeighing(weighing("60", plate="苏D44444"))
+        photo = os.urandom(30_000)
+        slot = await stub.RequestPhotoSlot(
+            overload_pb2.RequestPhotoSlotRequest(
+                weighing_id=weighed.weighing_id, agency_id=AGENCY,
+                sha256=hashlib.sha256(photo).hexdigest(), size=len(photo), media_type="image/jpeg",
+            )
+        )  # fmt: skip
+        confirm = overload_pb2.ConfirmPhotoRequest(photo_id=slot.photo_id, agency_id=AGENCY)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.ConfirmPhoto(confirm)
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        async with httpx.AsyncClient() as http:
+            assert (await http.put(slot.put_url, content=b"not the photo" * 10)).status_code == 200
+        with pytest.raises(grpc.aio.AioRpcError):
+            await stub.ConfirmPhoto(confirm)
+        async with httpx.AsyncClient() as http:
+            assert (await http.put(slot.put_url, content=photo)).status_code == 200
+        done = await stub.ConfirmPhoto(confirm)
+        assert done.status == "attached" and done.object_key.startswith(weighed.weighing_id)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.RequestPhotoSlot(
+                overload_pb2.RequestPhotoSlotRequest(
+                    weighing_id=weighed.weighing_id, agency_id="elsewhere",
+                    sha256="a" * 64, size=10, media_type="image/jpeg",
+                )
+            )  # fmt: skip
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        await channel.close()
+        await server.stop(0)
