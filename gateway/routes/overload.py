@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
@@ -364,3 +365,60 @@ async def confirm_photo(
         overload_pb2.ConfirmPhotoRequest(photo_id=photo_id, agency_id=principal.agency_id),
     )
     return PhotoOut(photo_id=reply.photo_id, status=reply.status, object_key=reply.object_key)
+
+
+def statistics_svg(days: list[dict], width: int = 720, height: int = 300) -> str:
+    """Bars per day: weighed, with the confirmed violations and 百吨王 over them."""
+    totals: dict[str, dict[str, int]] = {}
+    for d in days:
+        t = totals.setdefault(d["day"], {"weighed": 0, "confirmed": 0, "kings": 0})
+        t["weighed"] += int(d["weighed"])
+        t["confirmed"] += int(d["confirmed"])
+        t["kings"] += int(d["hundred_tonne_kings"])
+    ordered = sorted(totals.items())
+    top = max([t["weighed"] for _, t in ordered] + [1])
+    left, bottom, plot_h = 48, height - 40, height - 80
+    step = max(1, -(-len(ordered) // 10))  # at most ten day labels
+    slot = (width - left - 32) / max(len(ordered), 1)
+    bar = max(2.0, slot * 0.7)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<text x="{left}" y="20" font-size="15">超限检测 每日称重与超限确认</text>',
+        f'<line x1="{left}" y1="{bottom}" x2="{width - 16}" y2="{bottom}" stroke="#999"/>',
+        f'<text x="{left - 6}" y="{bottom - plot_h + 4}" text-anchor="end">{top}</text>',
+        f'<text x="{left - 6}" y="{bottom + 4}" text-anchor="end">0</text>',
+    ]
+    for i, (day, t) in enumerate(ordered):
+        x = left + i * slot + (slot - bar) / 2
+        for key, colour in (("weighed", "#cbd5e1"), ("confirmed", "#dc2626"), ("kings", "#111827")):
+            h = plot_h * t[key] / top
+            parts.append(
+                f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{escape(day)} {key}: {t[key]}</title></rect>'
+            )
+        if i % step == 0:
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{bottom + 16}" text-anchor="middle">'
+                f"{escape(day[5:])}</text>"
+            )
+    legend = (("#cbd5e1", "称重"), ("#dc2626", "超限确认"), ("#111827", "百吨王"))
+    for i, (colour, label) in enumerate(legend):
+        x = left + i * 110
+        parts.append(f'<rect x="{x}" y="{height - 16}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 14}" y="{height - 7}">{label}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@router.get(
+    "/v1/overload/statistics.svg",
+    operation_id="overloadStatisticsChart",
+    responses={200: {"content": {"image/svg+xml": {}}}, **PROBLEM_RESPONSES},
+    summary="The statistics as a chart: weighings, confirmed violations and 百吨王 per day",
+)
+async def overload_chart(
+    principal: Supervisor, state: State, date_from: date | None = None, date_to: date | None = None
+) -> Response:
+    stats = await overload_statistics(principal, state, date_from, date_to)
+    return Response(statistics_svg(stats.get("days", [])), media_type="image/svg+xml")
