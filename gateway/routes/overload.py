@@ -422,3 +422,37 @@ async def overload_chart(
 ) -> Response:
     stats = await overload_statistics(principal, state, date_from, date_to)
     return Response(statistics_svg(stats.get("days", [])), media_type="image/svg+xml")
+
+
+@router.get(
+    "/v1/overload/reports",
+    operation_id="listOverloadReports",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Art. 44 reports to the vehicle's home authority: due 7 working days after closing",
+)
+async def list_reports(principal: Officer, state: State, open_only: bool = True) -> dict:
+    reply = await _overload(
+        state.clients.overload.ListReports,
+        overload_pb2.ListReportsRequest(agency_id=principal.agency_id, open_only=open_only),
+    )
+    return _dict(reply)
+
+
+@router.post(
+    "/v1/overload/reports/{report_id}/sent",
+    operation_id="markOverloadReportSent",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Record that the Art. 44 report was sent",
+)
+async def mark_report_sent(
+    report_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
+) -> dict:
+    reply = await _overload(
+        state.clients.overload.MarkReportSent,
+        overload_pb2.MarkReportSentRequest(
+            report_id=report_id, agency_id=principal.agency_id, actor_id=principal.user_id
+        ),
+    )
+    return _dict(reply.report)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from services.chassis.runtime import ServiceSpec, run
-from services.overload import grpc_api
+from services.overload import grpc_api, reports
 from services.overload.config import Settings
 
 SPEC = ServiceSpec(
@@ -11,6 +11,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     servicers=grpc_api.servicers,
     grpc_service_names=["enforcement.overload.v1.OverloadService"],
+    consumers={"records.case-advanced.v1": reports.on_case_advanced},
 )
 
 if __name__ == "__main__":

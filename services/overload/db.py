@@ -192,3 +192,35 @@ def get_weighing(conn: sa.Connection, weighing_id: str) -> Any:
 
 def get_photo(conn: sa.Connection, photo_id: str) -> Any:
     return conn.execute(sa.select(photos).where(photos.c.photo_id == photo_id)).first()
+
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("report_id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("weighing_id", sa.String(36), nullable=False),
+    sa.Column("role", sa.String(24), nullable=False),
+    sa.Column("plate", sa.String(12), nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("sent_on", sa.Date, nullable=True),
+    sa.Column("sent_by", sa.String(64), nullable=True),
+    sa.Index("ix_reports_agency_due", "agency_id", "due_date"),
+)
+
+
+def report_of_case(conn: sa.Connection, case_id: str) -> Any:
+    return conn.execute(sa.select(reports).where(reports.c.case_id == case_id)).first()
+
+
+def get_report(conn: sa.Connection, report_id: str) -> Any:
+    return conn.execute(sa.select(reports).where(reports.c.report_id == report_id)).first()
+
+
+def list_reports(conn: sa.Connection, agency_id: str, open_only: bool) -> list[Any]:
+    query = sa.select(reports).where(reports.c.agency_id == agency_id)
+    if open_only:
+        query = query.where(reports.c.sent_on.is_(None))
+    return list(conn.execute(query.order_by(reports.c.due_date)))

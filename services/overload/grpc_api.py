@@ -11,7 +11,8 @@ from services.chassis.db import Database, as_utc
 from services.chassis.events import utcnow
 from services.chassis.grpc_server import blocking_caller
 from services.chassis.storage import ObjectStore
-from services.overload import handlers, photos
+from services.chassis.workdays import china_date
+from services.overload import handlers, photos, reports
 from services.overload.config import Settings
 from services.overload.domain.inspection import IllegalStep
 from services.overload.domain.rules import InvalidWeighing
@@ -19,6 +20,7 @@ from services.overload.domain.rules import InvalidWeighing
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
     (photos.NotFound, grpc.StatusCode.NOT_FOUND),
+    (reports.NotFound, grpc.StatusCode.NOT_FOUND),
     (photos.PhotoMismatch, grpc.StatusCode.FAILED_PRECONDITION),
     (IllegalStep, grpc.StatusCode.FAILED_PRECONDITION),
     (InvalidWeighing, grpc.StatusCode.INVALID_ARGUMENT),
@@ -66,6 +68,22 @@ def inspection_to_pb(row) -> overload_pb2.Inspection:
     return msg
 
 
+def report_to_pb(r) -> overload_pb2.Report:
+    today = china_date()
+    return overload_pb2.Report(
+        report_id=r.report_id,
+        case_id=r.case_id,
+        weighing_id=r.weighing_id,
+        role=r.role,
+        plate=r.plate,
+        closed_on=r.closed_on.isoformat(),
+        due_date=r.due_date.isoformat(),
+        overdue=r.sent_on is None and r.due_date < today,
+        sent_on=r.sent_on.isoformat() if r.sent_on else "",
+        sent_by=r.sent_by or "",
+    )
+
+
 def _count(r) -> overload_pb2.Count:
     return overload_pb2.Count(key=r.key, name=r.name or "", count=r.n)
 
@@ -82,6 +100,23 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
         self._store = store
         self._presigner = presigner or store
         self._bucket = bucket
+
+    async def ListReports(self, request, context):
+        rows = await _call(
+            context, reports.list_reports, self._db, request.agency_id, request.open_only
+        )
+        return overload_pb2.ListReportsResponse(reports=[report_to_pb(r) for r in rows])
+
+    async def MarkReportSent(self, request, context):
+        row = await _call(
+            context,
+            reports.mark_sent,
+            self._db,
+            report_id=request.report_id,
+            agency_id=request.agency_id,
+            actor_id=request.actor_id,
+        )
+        return overload_pb2.MarkReportSentResponse(report=report_to_pb(row))
 
     async def RequestPhotoSlot(self, request, context):
         if self._presigner is None:

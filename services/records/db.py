@@ -43,6 +43,8 @@ cases = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("proposal_id", sa.String(36), nullable=True),
     sa.Column("review_status", sa.String(20), nullable=False, server_default=""),
+    sa.Column("source_topic", sa.String(100), nullable=False, server_default=""),
+    sa.Column("source_ref", sa.String(100), nullable=False, server_default=""),
     sa.Index("ix_cases_agency_opened", "agency_id", "opened_at", "case_id"),
 )
 
@@ -164,6 +166,8 @@ def insert_case(conn: sa.Connection, case: Case) -> None:
             head_hash=GENESIS,
             updated_at=case.opened_at,
             review_status="",
+            source_topic=case.source_topic,
+            source_ref=case.source_ref,
         )
     )
     conn.execute(
@@ -196,6 +200,8 @@ def _case_from_row(row: Any) -> Case:
         updated_at=as_utc(row.updated_at),
         proposal_id=row.proposal_id,
         review_status=row.review_status,
+        source_topic=row.source_topic,
+        source_ref=row.source_ref,
     )
 
 

@@ -158,6 +158,7 @@ def _take_task(conn: sa.Connection, task_id: str, case: Case) -> None:
     if task.status != "open":
         raise Conflict(f"the inspection task was already taken up by case {task.case_id}")
     db.update_task(conn, task_id, status="case-opened", case_id=case.case_id, updated_at=utcnow())
+    case.source_topic, case.source_ref = task.source_topic, task.source_ref
 
 
 def list_tasks(

@@ -70,6 +70,8 @@ def case_to_pb(case: Case) -> records_pb2.Case:
         entry_count=case.entry_count,
         head_hash=case.head_hash,
         review_status=case.review_status,
+        source_topic=case.source_topic,
+        source_ref=case.source_ref,
     )
     if case.updated_at is not None:
         msg.updated_at.CopyFrom(ts(case.updated_at))

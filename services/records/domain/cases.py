@@ -101,6 +101,8 @@ class Case:
     updated_at: datetime | None = None
     proposal_id: str | None = None  # the current penalty proposal
     review_status: str = ""  # its legal review: pending, approved, returned, ...
+    source_topic: str = ""  # the event its inspection task came from, if any
+    source_ref: str = ""
     officer_ids: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
