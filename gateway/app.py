@@ -17,6 +17,7 @@ from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import install_problem_handlers, problem_response
 from gateway.routes import auth, cases, devices, ops, overload, public, records, reviews
+from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
 from services.chassis import context, metrics
@@ -98,6 +99,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             clients=service_clients,
             tokens=tokens,
             refresh=RefreshTokens(database, tokens),
+            login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
+            public_requests=SlidingWindow(settings.public_requests_per_min, 60),
         )
         yield
         await service_clients.close()

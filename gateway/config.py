@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = 1024 * 1024
+    login_failures_per_15_min: int = Field(
+        default=10, description="per username and per client address, then 429 until it ages"
+    )
+    public_requests_per_min: int = Field(
+        default=300, description="per client address on the public disclosure routes"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

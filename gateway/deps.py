@@ -12,6 +12,7 @@ from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.problems import ProblemError
 from gateway.security.principals import Principal, Role
+from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
 from services.chassis.db import Database
@@ -26,6 +27,8 @@ class GatewayState:
     clients: ServiceClients
     tokens: TokenService
     refresh: RefreshTokens
+    login_failures: SlidingWindow
+    public_requests: SlidingWindow
 
 
 def get_state(request: Request) -> GatewayState:
@@ -73,3 +76,27 @@ def require_roles(*roles: Role):
 
 
 Officer = Annotated[Principal, Depends(require_roles(Role.officer))]
+
+
+def client_address(request: Request) -> str:
+    # Behind a proxy, run uvicorn with --proxy-headers so this is the caller's address.
+    return request.client.host if request.client else "unknown"
+
+
+def too_many(retry_after: int, what: str) -> ProblemError:
+    return ProblemError(
+        status=429,
+        type="too-many-requests",
+        title="Too many requests",
+        detail=f"{what}; try again in {retry_after} s",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def public_rate_limit(request: Request, state: State) -> None:
+    """A dependency of the public routes: a fair share for every client address."""
+    key = client_address(request)
+    wait = state.public_requests.retry_after(key)
+    if wait:
+        raise too_many(wait, "too many requests from your address")
+    state.public_requests.hit(key)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from gateway import db as gwdb
-from gateway.deps import CurrentPrincipal, State
+from gateway.deps import CurrentPrincipal, State, client_address, too_many
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.security.passwords import hash_password, verify_password
 from gateway.security.principals import Principal
@@ -69,9 +69,17 @@ async def _pair(state, principal: Principal) -> TokenPair:
     responses=PROBLEM_RESPONSES,
     summary="Log in with username and password",
 )
-async def login(body: LoginRequest, state: State) -> TokenPair:
+async def login(body: LoginRequest, state: State, request: Request) -> TokenPair:
+    # Failed attempts are counted per username and per address; a correct password after
+    # the limit still waits, so guessing gains nothing.
+    keys = (f"user:{body.username.lower()}", f"addr:{client_address(request)}")
+    wait = max(state.login_failures.retry_after(k) for k in keys)
+    if wait:
+        raise too_many(wait, "too many failed logins")
     principal = await asyncio.to_thread(_check_login, state, body.username, body.password)
     if principal is None:
+        for k in keys:
+            state.login_failures.hit(k)
         raise ProblemError(
             status=401,
             type="bad-credentials",

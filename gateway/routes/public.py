@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Annotated, Literal
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from enforcement.disclosure.v1 import disclosure_pb2
-from gateway.deps import State
+from gateway.deps import State, public_rate_limit
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 
-router = APIRouter(tags=["public"])
+router = APIRouter(tags=["public"], dependencies=[Depends(public_rate_limit)])
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 
 # The national 双公示 field order, with the Chinese column names of the export.
