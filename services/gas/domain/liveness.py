@@ -1,0 +1,65 @@
+"""Device liveness and what leaves a venue unprotected.
+
+A device silent past its kind's timeout is offline (default: 3 missed 60 s heartbeats). A
+fault (sensor line open or shorted, power, battery) must surface within 100 s (GB 16808).
+A venue is protected only with at least one detector and one valve online and without
+faults; an offline or faulty device is itself an enforcement matter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class DeviceKind(StrEnum):
+    detector = "gas_detector"
+    valve = "shutoff_valve"
+    controller = "controller"
+
+
+HEARTBEAT = {k: timedelta(seconds=60) for k in DeviceKind}
+MISSED_BEFORE_OFFLINE = 3
+FAULT_SURFACE_WITHIN = timedelta(seconds=100)
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    device_id: str
+    kind: DeviceKind
+    last_seen: datetime | None
+    fault: str = ""  # empty when healthy
+
+
+def is_offline(d: DeviceStatus, now: datetime) -> bool:
+    if d.last_seen is None:
+        return True
+    return now - d.last_seen > HEARTBEAT[d.kind] * MISSED_BEFORE_OFFLINE
+
+
+def unprotected_reasons(devices: list[DeviceStatus], now: datetime) -> list[str]:
+    """Why a venue is not protected; [] when it is."""
+    reasons = []
+    for kind, label in (
+        (DeviceKind.detector, "gas detector"),
+        (DeviceKind.valve, "shut-off valve"),
+    ):
+        mine = [d for d in devices if d.kind is kind]
+        if not mine:
+            reasons.append(f"no {label} installed")
+            continue
+        working = [d for d in mine if not is_offline(d, now) and not d.fault]
+        if not working:
+            offline = [d.device_id for d in mine if is_offline(d, now)]
+            faulty = [f"{d.device_id} ({d.fault})" for d in mine if d.fault]
+            detail = "; ".join(
+                part
+                for part in (
+                    f"offline: {', '.join(offline)}" if offline else "",
+                    f"faulty: {', '.join(faulty)}" if faulty else "",
+                )
+                if part
+            )
+            reasons.append(f"no working {label}: {detail}")
+    return reasons
