@@ -1,0 +1,360 @@
+"""Gas use cases: the registry, device events in, alarms, close commands, escalation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+import uuid_utils
+
+from enforcement.gas.v1 import gas_events_pb2, gas_pb2
+from services.chassis.db import Database, UnitOfWork, as_utc
+from services.chassis.events import build_event, utcnow
+from services.gas import db
+from services.gas.domain.alarms import (
+    AlarmState,
+    Change,
+    Level,
+    Thresholds,
+    acknowledge,
+    on_device_alarm,
+    on_reading,
+)
+from services.gas.domain.liveness import DeviceKind
+from services.gas.domain.valves import (
+    CloseCommand,
+    CommandStatus,
+    ValvePolicy,
+    ValveState,
+    delivered,
+    due_for_delivery,
+    needs_escalation,
+    valve_report,
+)
+
+SERVICE = "gas"
+TOPIC_ALARM = "gas.alarm-raised.v1"
+EVENT_TYPES = ("heartbeat", "reading", "alarm", "fault", "valve", "tamper")
+FAULTS = ("", "line-open", "line-short", "power", "battery", "sensor")
+MAX_SKEW = timedelta(minutes=10)
+MAX_BATCH = 500
+
+
+class NotFound(LookupError):
+    pass
+
+
+class InvalidEvent(ValueError):
+    pass
+
+
+# -- registry --------------------------------------------------------------------------------
+
+
+def upsert_venue(database: Database, v: gas_pb2.Venue) -> gas_pb2.Venue:
+    if not v.venue_id or not v.name or not v.agency_id or not v.town:
+        raise InvalidEvent("a venue needs an id, a name, an agency and a town/street")
+    t = Thresholds(v.first_lel or 25.0, v.second_lel or 50.0, v.sustain or 2)
+    with database.unit_of_work() as uow:
+        db.upsert(
+            uow.conn, db.venues, "venue_id", venue_id=v.venue_id, name=v.name,
+            credit_code=v.credit_code, address=v.address, agency_id=v.agency_id, town=v.town,
+            contact=v.contact, first_lel=t.first_lel, second_lel=t.second_lel, sustain=t.sustain,
+        )  # fmt: skip
+        uow.commit()
+    return v
+
+
+def upsert_device(database: Database, d: gas_pb2.Device) -> gas_pb2.Device:
+    try:
+        DeviceKind(d.kind)
+    except ValueError as exc:
+        raise InvalidEvent("kind is gas_detector, shutoff_valve or controller") from exc
+    with database.unit_of_work() as uow:
+        if db.one(uow.conn, db.venues, "venue_id", d.venue_id) is None:
+            raise NotFound(f"venue {d.venue_id} is not registered")
+        existing = db.one(uow.conn, db.devices, "device_id", d.device_id)
+        db.upsert(
+            uow.conn, db.devices, "device_id", device_id=d.device_id, venue_id=d.venue_id,
+            kind=d.kind, model=d.model, serial=d.serial,
+            installed_on=_date(d.installed_on), last_inspected_on=_date(d.last_inspected_on),
+            last_seen=existing.last_seen if existing else None,
+            fault=existing.fault if existing else "",
+            valve_state=existing.valve_state if existing else "open",
+        )  # fmt: skip
+        uow.commit()
+    return d
+
+
+def _date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+# -- device events ---------------------------------------------------------------------------
+
+
+def _validate(events, now: datetime) -> None:
+    if not 1 <= len(events) <= MAX_BATCH:
+        raise InvalidEvent(f"a batch holds 1 to {MAX_BATCH} events")
+    seqs = [e.seq for e in events]
+    if len(set(seqs)) != len(seqs) or min(seqs) < 0:
+        raise InvalidEvent("each event has its own non-negative seq")
+    for e in events:
+        if e.type not in EVENT_TYPES:
+            raise InvalidEvent(f"unknown event type {e.type!r}; one of: {', '.join(EVENT_TYPES)}")
+        if e.HasField("device_time"):
+            skew = abs(e.device_time.ToDatetime(tzinfo=UTC) - now)
+            if skew > MAX_SKEW:
+                raise InvalidEvent("device_time is more than 10 minutes off; check the clock")
+        if e.type in ("reading", "alarm") and not 0 <= e.lel <= 100:
+            raise InvalidEvent("lel is a percentage of the lower explosive limit, 0 to 100")
+        if e.type == "alarm" and e.level not in (1, 2):
+            raise InvalidEvent("an alarm has level 1 or 2")
+        if e.type == "fault" and e.fault not in FAULTS:
+            raise InvalidEvent(f"fault is one of: {', '.join(f or '(cleared)' for f in FAULTS)}")
+        if e.type == "valve" and e.valve_state not in ("open", "closed"):
+            raise InvalidEvent("valve_state is open or closed")
+
+
+def _state_of(row) -> AlarmState:
+    if row is None:
+        return AlarmState()
+    s = dict(row.state)
+    s["level"] = Level(s["level"])
+    s["sources"] = tuple(s["sources"])
+    for k in ("raised_at", "updated_at"):
+        s[k] = datetime.fromisoformat(s[k]) if s[k] else None
+    return AlarmState(**s)
+
+
+def _state_json(state: AlarmState) -> dict:
+    d = asdict(state)
+    d["level"] = int(state.level)
+    d["sources"] = list(state.sources)
+    for k in ("raised_at", "updated_at"):
+        d[k] = d[k].isoformat() if d[k] else None
+    return d
+
+
+def ingest(
+    database: Database, device_id: str, events, policy: ValvePolicy | None = None
+) -> tuple[int, int, list]:
+    """Store a device's batch (durable before the answer) and apply the alarm rules."""
+    policy = policy or ValvePolicy()
+    now = utcnow()
+    _validate(events, now)
+    accepted = duplicates = 0
+    with database.unit_of_work() as uow:
+        device = db.one(uow.conn, db.devices, "device_id", device_id, lock=True)
+        if device is None:
+            raise NotFound(f"device {device_id} is not registered")
+        venue = db.one(uow.conn, db.venues, "venue_id", device.venue_id)
+        thresholds = Thresholds(venue.first_lel, venue.second_lel, venue.sustain)
+        alarm = db.active_alarm(uow.conn, venue.venue_id)
+        state = _state_of(alarm)
+        changes: list[Change] = []
+        fault, valve_state, last_seen = device.fault, device.valve_state, as_utc(device.last_seen)
+        for e in sorted(events, key=lambda x: x.seq):
+            if _seen(uow.conn, device_id, e.seq):
+                duplicates += 1
+                continue
+            at = e.device_time.ToDatetime(tzinfo=UTC) if e.HasField("device_time") else now
+            uow.conn.execute(
+                db.device_events.insert().values(
+                    device_id=device_id, seq=e.seq, type=e.type,
+                    body={"lel": e.lel, "level": e.level, "fault": e.fault,
+                          "valve_state": e.valve_state, "manual": e.manual,
+                          "command_id": e.command_id},
+                    device_time=at if e.HasField("device_time") else None, received_at=now,
+                )
+            )  # fmt: skip
+            accepted += 1
+            last_seen = max(filter(None, (last_seen, now)))
+            if e.type == "reading":
+                state, change = on_reading(state, e.lel, thresholds, device_id=device_id, at=now)
+                changes.append(change)
+            elif e.type == "alarm":
+                state, change = on_device_alarm(
+                    state, Level(e.level), device_id=device_id, at=now, lel=e.lel
+                )
+                changes.append(change)
+            elif e.type == "fault":
+                fault = e.fault
+            elif e.type == "tamper":
+                fault = "tamper"
+            elif e.type == "valve":
+                valve_state = valve_report(
+                    ValveState(valve_state), ValveState(e.valve_state), manual=e.manual
+                ).value
+                if valve_state == "closed":
+                    _acknowledge_commands(uow, device_id, e.command_id, now)
+        uow.conn.execute(
+            db.devices.update()
+            .where(db.devices.c.device_id == device_id)
+            .values(last_seen=last_seen, fault=fault, valve_state=valve_state)
+        )
+        _store_alarm(uow, venue, alarm, state, changes, now)
+        commands = _deliver(uow, device, policy, now)
+        uow.commit()
+    return accepted, duplicates, commands
+
+
+def _seen(conn: sa.Connection, device_id: str, seq: int) -> bool:
+    return (
+        conn.execute(
+            sa.select(db.device_events.c.seq).where(
+                db.device_events.c.device_id == device_id, db.device_events.c.seq == seq
+            )
+        ).first()
+        is not None
+    )
+
+
+def _acknowledge_commands(uow: UnitOfWork, valve_id: str, command_id: str, now: datetime) -> None:
+    query = db.commands.update().where(
+        db.commands.c.valve_id == valve_id, db.commands.c.status.in_(("pending", "delivered"))
+    )
+    if command_id:
+        query = query.where(db.commands.c.command_id == command_id)
+    uow.conn.execute(query.values(status=CommandStatus.acknowledged.value, acknowledged_at=now))
+
+
+def _store_alarm(uow: UnitOfWork, venue, alarm, state: AlarmState, changes, now: datetime) -> None:
+    if not changes or all(c is Change.unchanged for c in changes):
+        return
+    if alarm is None and not state.active:
+        return
+    alarm_id = alarm.alarm_id if alarm is not None else str(uuid_utils.uuid7())
+    values = dict(state=_state_json(state), active=state.active, updated_at=now)
+    if alarm is None:
+        uow.conn.execute(
+            db.alarms.insert().values(
+                alarm_id=alarm_id, venue_id=venue.venue_id, critical=False,
+                raised_at=state.raised_at or now, **values,
+            )
+        )  # fmt: skip
+    else:
+        uow.conn.execute(
+            db.alarms.update().where(db.alarms.c.alarm_id == alarm_id).values(**values)
+        )
+    if Change.raised in changes or Change.escalated in changes:
+        for valve in db.devices_of(uow.conn, venue.venue_id):
+            if valve.kind != DeviceKind.valve.value or db.open_commands(uow.conn, valve.device_id):
+                continue
+            uow.conn.execute(
+                db.commands.insert().values(
+                    command_id=str(uuid_utils.uuid7()), valve_id=valve.device_id,
+                    venue_id=venue.venue_id, alarm_id=alarm_id, issued_at=now,
+                    status=CommandStatus.pending.value, deliveries=0,
+                )
+            )  # fmt: skip
+        uow.add_event(
+            _alarm_event(
+                alarm_id, venue, state, "level-2" if state.level is Level.second else "level-1", now
+            )
+        )
+
+
+def _alarm_event(alarm_id: str, venue, state: AlarmState, level: str, now: datetime):
+    msg = gas_events_pb2.AlarmRaised(
+        alarm_id=alarm_id, venue_id=venue.venue_id, venue_name=venue.name,
+        venue_credit_code=venue.credit_code, agency_id=venue.agency_id, town=venue.town,
+        address=venue.address, level=level, max_lel_percent=state.peak_lel,
+    )  # fmt: skip
+    msg.raised_at.FromDatetime(now)
+    return build_event(
+        topic=TOPIC_ALARM, aggregate_id=venue.venue_id, payload=msg, producer=SERVICE
+    )
+
+
+def _deliver(uow: UnitOfWork, device, policy: ValvePolicy, now: datetime) -> list:
+    """The valve's commands to hand over now, marked delivered."""
+    if device.kind != DeviceKind.valve.value:
+        return []
+    out = []
+    for row in db.open_commands(uow.conn, device.device_id):
+        cmd = CloseCommand(
+            row.command_id, row.valve_id, as_utc(row.issued_at), CommandStatus(row.status),
+            as_utc(row.delivered_at), row.deliveries,
+        )  # fmt: skip
+        if not due_for_delivery(cmd, now, policy):
+            continue
+        cmd = delivered(cmd, now)
+        uow.conn.execute(
+            db.commands.update()
+            .where(db.commands.c.command_id == cmd.command_id)
+            .values(status=cmd.status.value, delivered_at=now, deliveries=cmd.deliveries)
+        )
+        out.append(cmd)
+    return out
+
+
+def escalate(
+    database: Database, _settings: object = None, policy: ValvePolicy | None = None
+) -> int:
+    """A valve that did not confirm closing in time makes its alarm critical (once)."""
+    policy = policy or ValvePolicy()
+    now = utcnow()
+    n = 0
+    with database.unit_of_work() as uow:
+        rows = uow.conn.execute(
+            sa.select(db.commands).where(db.commands.c.status.in_(("pending", "delivered")))
+        ).all()
+        for row in rows:
+            cmd = CloseCommand(
+                row.command_id, row.valve_id, as_utc(row.issued_at), CommandStatus(row.status)
+            )
+            if not needs_escalation(cmd, now, policy):
+                continue
+            alarm = db.one(uow.conn, db.alarms, "alarm_id", row.alarm_id, lock=True)
+            if alarm is None or alarm.critical:
+                continue
+            uow.conn.execute(
+                db.alarms.update()
+                .where(db.alarms.c.alarm_id == alarm.alarm_id)
+                .values(critical=True, updated_at=now)
+            )
+            venue = db.one(uow.conn, db.venues, "venue_id", alarm.venue_id)
+            uow.add_event(_alarm_event(alarm.alarm_id, venue, _state_of(alarm), "critical", now))
+            n += 1
+        uow.commit()
+    return n
+
+
+# -- alarms for people -----------------------------------------------------------------------
+
+
+def list_alarms(database: Database, *, agency_id: str, town: str | None, active_only: bool):
+    q = (
+        sa.select(db.alarms, db.venues.c.name, db.venues.c.town)
+        .join(db.venues, db.venues.c.venue_id == db.alarms.c.venue_id)
+        .where(db.venues.c.agency_id == agency_id)
+    )
+    if town:
+        q = q.where(db.venues.c.town == town)
+    if active_only:
+        q = q.where(db.alarms.c.active.is_(True))
+    with database.read() as conn:
+        return list(conn.execute(q.order_by(db.alarms.c.updated_at.desc()).limit(500)))
+
+
+def acknowledge_alarm(database: Database, *, alarm_id: str, agency_id: str, user_id: str):
+    with database.unit_of_work() as uow:
+        alarm = db.one(uow.conn, db.alarms, "alarm_id", alarm_id, lock=True)
+        venue = db.one(uow.conn, db.venues, "venue_id", alarm.venue_id) if alarm else None
+        if alarm is None or venue.agency_id != agency_id:
+            raise NotFound("alarm not found")
+        state = acknowledge(_state_of(alarm))
+        uow.conn.execute(
+            db.alarms.update()
+            .where(db.alarms.c.alarm_id == alarm_id)
+            .values(state=_state_json(state), acknowledged_by=user_id, updated_at=utcnow())
+        )
+        uow.commit()
+    rows = [
+        r
+        for r in list_alarms(database, agency_id=agency_id, town=None, active_only=False)
+        if r.alarm_id == alarm_id
+    ]
+    return rows[0]
