@@ -14,6 +14,7 @@ from pathlib import Path
 import grpc
 import sqlalchemy as sa
 
+from enforcement.gas.v1 import gas_pb2, gas_pb2_grpc
 from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
 from gateway import db as gwdb
 from gateway.security.device_signing import DeviceCredentials
@@ -111,3 +112,34 @@ def seed_overload_station(overload_addr: str) -> None:
         overload_pb2_grpc.OverloadServiceStub(channel).UpsertStation(
             overload_pb2.UpsertStationRequest(station=station), timeout=10
         )
+
+
+# The demo venues of the gas devices above, in the agency's towns.
+DEMO_VENUES = [
+    ("venue-xuejia-001", "老街面馆", "914403001922038216", "薛家镇"),
+    ("venue-longhutang-002", "龙虎塘小厨", "91110108551385082Q", "龙虎塘街道"),
+]
+
+
+def seed_gas_registry(gas_addr: str) -> None:
+    """Register the demo venues and their devices with the gas service (idempotent)."""
+    with grpc.insecure_channel(gas_addr) as channel:
+        stub = gas_pb2_grpc.GasServiceStub(channel)
+        for venue_id, name, code, town in DEMO_VENUES:
+            stub.UpsertVenue(
+                gas_pb2.UpsertVenueRequest(
+                    venue=gas_pb2.Venue(
+                        venue_id=venue_id, name=name, credit_code=code,
+                        agency_id=AGENCY, town=town, first_lel=20, second_lel=40,
+                    )
+                ),
+                timeout=10,
+            )  # fmt: skip
+        for device_id, kind, owner in DEVICES:
+            if kind in ("gas_detector", "shutoff_valve"):
+                stub.UpsertDevice(
+                    gas_pb2.UpsertDeviceRequest(
+                        device=gas_pb2.Device(device_id=device_id, venue_id=owner, kind=kind)
+                    ),
+                    timeout=10,
+                )

@@ -207,12 +207,13 @@ class Stack:
         for child in self.children.values():
             child.start()
         self.wait_ready(ready_timeout - (time.monotonic() - started))
-        from deploy.seed import seed_demo_district, seed_overload_station
+        from deploy.seed import seed_demo_district, seed_gas_registry, seed_overload_station
 
         self.demo_logins = seed_demo_district(
             self.var / "gateway.db", self.secrets["demo_password"]
         )
         seed_overload_station(f"127.0.0.1:{self.ports['overload']}")
+        seed_gas_registry(f"127.0.0.1:{self.ports['gas']}")
         log(f"ready in {time.monotonic() - started:.1f}s")
 
     def wait_ready(self, timeout: float) -> None:

@@ -16,7 +16,7 @@ from gateway.config import Settings
 from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import install_problem_handlers, problem_response
-from gateway.routes import auth, cases, devices, ops, overload, public, records, reviews
+from gateway.routes import auth, cases, devices, gas, ops, overload, public, records, reviews
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
@@ -120,6 +120,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(reviews.router)
     app.include_router(public.router)
     app.include_router(overload.router)
+    app.include_router(gas.router)
     app.include_router(devices.router)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:

@@ -7,6 +7,7 @@ import asyncio
 import grpc
 
 from enforcement.disclosure.v1 import disclosure_pb2_grpc
+from enforcement.gas.v1 import gas_pb2_grpc
 from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
@@ -22,6 +23,8 @@ class ServiceClients:
         self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
         review = self.channels.get("review")
         self.review = review_pb2_grpc.ReviewServiceStub(review) if review else None
+        gas = self.channels.get("gas")
+        self.gas = gas_pb2_grpc.GasServiceStub(gas) if gas else None
         overload = self.channels.get("overload")
         self.overload = overload_pb2_grpc.OverloadServiceStub(overload) if overload else None
         disclosure = self.channels.get("disclosure")

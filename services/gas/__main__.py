@@ -2,14 +2,16 @@
 
 from pathlib import Path
 
-from services.chassis.runtime import ServiceSpec, run
+from services.chassis.runtime import Periodic, ServiceSpec, run
+from services.gas import grpc_api, handlers
 from services.gas.config import Settings
 
 SPEC = ServiceSpec(
     name="gas",
     migrations=Path(__file__).parent / "migrations",
-    servicers=lambda _db, _settings: [],  # RPCs arrive with the gas issue; health only now
-    grpc_service_names=[],
+    servicers=grpc_api.servicers,
+    grpc_service_names=["enforcement.gas.v1.GasService"],
+    periodic=(Periodic("valve-escalation", 5.0, handlers.escalate),),
 )
 
 if __name__ == "__main__":

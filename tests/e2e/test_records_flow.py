@@ -382,3 +382,63 @@ def test_a_hundred_tonne_truck_at_the_station_becomes_yi_chao_si_fa_tasks(http, 
     assert carrier["task_id"] in {
         t["task_id"] for t in taken["tasks"] if t["case_id"] == case["case_id"]
     }
+
+
+def test_a_gas_leak_closes_the_valve_and_reaches_the_regulator(http, stack):
+    """Signed detector readings -> alarm -> close command to the valve -> acknowledged ->
+    an urgent inspection task in records; prints how long the command took to be ready."""
+    devices = json.loads((stack.var / "demo-devices.json").read_text())
+
+    def post(device_id: str, events: list[dict]):
+        raw = json.dumps({"events": events}).encode()
+        headers = signed_headers(
+            device_id, devices[device_id]["secret"], "POST", "/v1/gas/device-events", raw
+        )
+        r = http.post(
+            "/v1/gas/device-events", content=raw,
+            headers={**headers, "Content-Type": "application/json"},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    base = int(time.time() * 1000)
+    leak_at = time.monotonic()
+    post(
+        "gas-det-0001",
+        [
+            {"seq": base, "type": "reading", "lel": 24},
+            {"seq": base + 1, "type": "reading", "lel": 31},
+        ],
+    )
+    resent = post("gas-det-0001", [{"seq": base + 1, "type": "reading", "lel": 31}])
+    assert resent["duplicates"] == 1
+    commands = post("gas-valve-0001", [{"seq": base, "type": "heartbeat"}])["commands"]
+    ready_s = time.monotonic() - leak_at
+    assert [c["action"] for c in commands] == ["close"]
+    print(f"\nleak reading -> close command ready for the valve: {ready_s * 1000:.0f} ms")
+    post(
+        "gas-valve-0001",
+        [
+            {
+                "seq": base + 1,
+                "type": "valve",
+                "valve_state": "closed",
+                "command_id": commands[0]["command_id"],
+            }
+        ],
+    )
+    officer, _ = login(http, stack, "officer1")
+    alarms = http.get("/v1/gas/alarms", headers=officer).json()["alarms"]
+    mine = [a for a in alarms if a["venue_id"] == "venue-xuejia-001"]
+    assert mine and mine[0]["level"] == 1 and not mine[0].get("critical", False)
+    acked = http.post(f"/v1/gas/alarms/{mine[0]['alarm_id']}/acknowledge", headers=officer)
+    assert acked.status_code == 200 and acked.json()["acknowledged"]
+    deadline = time.monotonic() + 60
+    while True:
+        tasks = http.get("/v1/tasks", headers=officer).json()["tasks"]
+        urgent = [t for t in tasks if t["source_ref"] == mine[0]["alarm_id"]]
+        if urgent:
+            break
+        assert time.monotonic() < deadline, "the alarm never reached records"
+        time.sleep(0.5)
+    assert urgent[0]["priority"] == "urgent" and "老街面馆" in urgent[0]["title"]
