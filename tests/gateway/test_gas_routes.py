@@ -1,0 +1,118 @@
+"""Gas device routes through the gateway against the real gas service: what a device that
+is not who it says, or says it twice, gets."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from enforcement.gas.v1 import gas_pb2
+from gateway.app import create_app
+from gateway.config import Settings as GatewaySettings
+from gateway.security.device_signing import DeviceCredentials, signed_headers
+from services.chassis.db import Database, make_engine, migrate
+from services.chassis.grpc_server import GrpcServer
+from services.gas import db as gasdb
+from services.gas import handlers
+from services.gas.grpc_api import servicers
+from tests.gateway.conftest import SECRET
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+PATH = "/v1/gas/device-events"
+
+
+@pytest.fixture
+async def api(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'gas.db'}")
+    migrate(engine, ROOT / "services" / "gas" / "migrations")
+    gas_db = Database(engine)
+    handlers.upsert_venue(
+        gas_db, gas_pb2.Venue(venue_id="v1", name="面馆", agency_id="a", town="t")
+    )
+    handlers.upsert_device(
+        gas_db, gas_pb2.Device(device_id="det-1", venue_id="v1", kind="gas_detector")
+    )
+    gw = Database(make_engine(f"sqlite:///{tmp_path / 'gateway.db'}"))
+    migrate(gw.engine, ROOT / "gateway" / "migrations")
+    secrets = {
+        "det-1": DeviceCredentials(gw).provision("det-1", "gas_detector", "v1"),
+        "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1"),
+        "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1"),
+    }
+    server = GrpcServer("127.0.0.1", 0, servicers(gas_db, None), [])
+    port = await server.start()
+    app = create_app(
+        GatewaySettings(
+            database_url=str(gw.engine.url), jwt_secret=SECRET, gas_addr=f"127.0.0.1:{port}"
+        )
+    )
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http,
+        ):
+            yield http, secrets, gas_db
+    finally:
+        await server.stop(0)
+        gas_db.dispose()
+        gw.dispose()
+
+
+def stored(gas_db) -> int:
+    with gas_db.read() as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(gasdb.device_events)
+        ).scalar_one()
+
+
+def body(seq: int = 1) -> bytes:
+    return json.dumps({"events": [{"seq": seq, "type": "reading", "lel": 30}]}).encode()
+
+
+async def send(http, raw: bytes, headers: dict):
+    return await http.post(
+        PATH, content=raw, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+async def test_a_signed_batch_is_stored_once_and_every_refusal_stores_nothing(api):
+    http, secrets, gas_db = api
+    raw = body()
+    ok = await send(http, raw, signed_headers("det-1", secrets["det-1"], "POST", PATH, raw))
+    assert ok.status_code == 200 and ok.json()["accepted"] == 1
+    again = await send(http, raw, signed_headers("det-1", secrets["det-1"], "POST", PATH, raw))
+    assert again.json() == {"accepted": 0, "duplicates": 1, "commands": []}
+    assert stored(gas_db) == 1
+
+    raw2 = body(2)
+    headers = signed_headers("det-1", secrets["det-1"], "POST", PATH, raw2)
+    assert (await send(http, raw2, headers)).status_code == 200
+    replay = await send(http, raw2, headers)
+    assert replay.status_code == 401  # the same nonce again
+    forged = signed_headers("det-1", "not-the-secret", "POST", PATH, body(3))
+    assert (await send(http, body(3), forged)).status_code == 401
+    stale = signed_headers("det-1", secrets["det-1"], "POST", PATH, body(4), now=time.time() - 3600)
+    assert (await send(http, body(4), stale)).status_code == 401
+    unknown = signed_headers("nobody", "x" * 32, "POST", PATH, body(5))
+    assert (await send(http, body(5), unknown)).status_code == 401
+    # Signed by a real credential, but the gas registry does not know the device.
+    ghost = await send(
+        http, body(6), signed_headers("ghost", secrets["ghost"], "POST", PATH, body(6))
+    )
+    assert ghost.status_code == 404
+    station = await send(
+        http, body(7), signed_headers("wim", secrets["wim"], "POST", PATH, body(7))
+    )
+    assert station.status_code == 403
+    bad = json.dumps({"events": [{"seq": 8, "type": "reading", "lel": 150}]}).encode()
+    assert (
+        await send(http, bad, signed_headers("det-1", secrets["det-1"], "POST", PATH, bad))
+    ).status_code == 422
+    assert stored(gas_db) == 2
