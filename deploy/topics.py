@@ -15,6 +15,7 @@ TOPICS: dict[str, int] = {
     "disclosure.published.v1": 6,
     "disclosure.withheld.v1": 6,
     "gas.alarm-raised.v1": 6,
+    "gas.venue-unprotected.v1": 6,
     "overload.violation-confirmed.v1": 6,
 }
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from services.chassis.runtime import Periodic, ServiceSpec, run
-from services.gas import grpc_api, handlers
+from services.gas import grpc_api, handlers, protection
 from services.gas.config import Settings
 
 SPEC = ServiceSpec(
@@ -11,7 +11,10 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     servicers=grpc_api.servicers,
     grpc_service_names=["enforcement.gas.v1.GasService"],
-    periodic=(Periodic("valve-escalation", 5.0, handlers.escalate),),
+    periodic=(
+        Periodic("valve-escalation", 5.0, handlers.escalate),
+        Periodic("liveness-sweep", 30.0, protection.sweep),
+    ),
 )
 
 if __name__ == "__main__":

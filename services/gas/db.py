@@ -115,3 +115,14 @@ def open_commands(conn: sa.Connection, valve_id: str) -> list[Any]:
             .order_by(commands.c.issued_at)
         )
     )
+
+
+# A row exists while the venue is unprotected.
+protection = sa.Table(
+    "protection",
+    metadata,
+    sa.Column("venue_id", sa.String(64), primary_key=True),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("announced", sa.Boolean, nullable=False),
+)

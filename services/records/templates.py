@@ -73,6 +73,33 @@ def _gas_alarm(event: gas_events_pb2.AlarmRaised) -> list[TaskDraft]:
     ]
 
 
+def _gas_unprotected(event: gas_events_pb2.VenueUnprotected) -> list[TaskDraft]:
+    """A venue without working protection: an on-site check (燃气报警装置失效核查)."""
+    return [
+        TaskDraft(
+            source_ref=f"unprotected:{event.venue_id}:{event.since.seconds}",
+            agency_id=event.agency_id,
+            town=event.town,
+            domain=Domain.gas,
+            title=f"燃气报警与切断装置失效核查: {event.venue_name}",
+            party=(
+                {
+                    "kind": "organization",
+                    "name": event.venue_name,
+                    "credit_code": event.venue_credit_code,
+                }
+                if event.venue_credit_code
+                else None
+            ),
+            details={
+                "venue_id": event.venue_id,
+                "address": event.address,
+                "reasons": list(event.reasons),
+            },
+        )
+    ]
+
+
 def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[TaskDraft]:
     """一超四罚: the driver, the carrier, the loading source, and a supervision notice."""
     facts = {
@@ -125,6 +152,7 @@ TEMPLATES: dict[str, CaseTemplate] = {
     t.topic: t
     for t in (
         CaseTemplate("gas.alarm-raised.v1", gas_events_pb2.AlarmRaised, _gas_alarm),
+        CaseTemplate("gas.venue-unprotected.v1", gas_events_pb2.VenueUnprotected, _gas_unprotected),
         CaseTemplate(
             "overload.violation-confirmed.v1",
             overload_events_pb2.ViolationConfirmed,

@@ -135,3 +135,19 @@ def test_a_gas_alarm_on_the_broker_reaches_the_task_list(records_db, kafka_boots
     finally:
         consumer.stop()
     assert sum(t.source_ref == alarm_id for t in open_tasks(records_db)) == 1
+
+
+def test_an_unprotected_venue_makes_a_check_task(records_db):
+    event = gas_events_pb2.VenueUnprotected(
+        venue_id="v-bbq", venue_name="烧烤店", agency_id=AGENCY, town="薛家镇",
+        reasons=["no shut-off valve installed"],
+    )  # fmt: skip
+    event.since.FromSeconds(1_795_000_000)
+    envelope = build_event(
+        topic="gas.venue-unprotected.v1", aggregate_id="v-bbq", payload=event, producer="gas"
+    )
+    assert (
+        runner(records_db).handle("gas.venue-unprotected.v1", 0, 9, envelope.payload) == "applied"
+    )
+    [task] = [t for t in open_tasks(records_db) if t.source_ref.startswith("unprotected:v-bbq")]
+    assert task.details["reasons"] == ["no shut-off valve installed"] and task.priority == "normal"
