@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
 from google.protobuf.json_format import MessageToDict
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -208,3 +211,51 @@ async def put_device(
     )
     reply = await _gas(state.clients.gas.UpsertDevice, gas_pb2.UpsertDeviceRequest(device=device))
     return MessageToDict(reply.device, preserving_proto_field_name=True)
+
+
+@router.get(
+    "/v1/gas/alarms/stream",
+    operation_id="streamGasAlarms",
+    responses={200: {"content": {"text/event-stream": {}}}, **PROBLEM_RESPONSES},
+    summary="Server-Sent Events: each alarm of your town/street as it is raised or changes",
+)
+async def stream_alarms(
+    request: Request,
+    principal: Watcher,
+    state: State,
+    max_seconds: Annotated[float, Query(gt=0, le=3600)] = 600,
+) -> StreamingResponse:
+    """Checks the gas service every second; a browser's EventSource reconnects by itself
+    when the stream ends after `max_seconds`."""
+    list_request = gas_pb2.ListAlarmsRequest(
+        agency_id=principal.agency_id, town=principal.town or "", active_only=False
+    )
+
+    async def events():
+        seen: dict[str, str] = {}
+        started = asyncio.get_running_loop().time()
+        first = True
+        yield "retry: 2000\n\n"
+        while asyncio.get_running_loop().time() - started < max_seconds:
+            if await request.is_disconnected():
+                return
+            reply = await _gas(state.clients.gas.ListAlarms, list_request)
+            for alarm in reversed(reply.alarms):
+                stamp = alarm.updated_at.ToJsonString()
+                if seen.get(alarm.alarm_id) == stamp:
+                    continue
+                seen[alarm.alarm_id] = stamp
+                if first and not alarm.active:
+                    continue  # history is for the list route; the stream is for what happens
+                body = json.dumps(
+                    MessageToDict(alarm, preserving_proto_field_name=True), ensure_ascii=False
+                )
+                yield f"id: {alarm.alarm_id}:{stamp}\nevent: alarm\ndata: {body}\n\n"
+            first = False
+            await asyncio.sleep(1.0)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

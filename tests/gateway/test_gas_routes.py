@@ -3,6 +3,7 @@ is not who it says, or says it twice, gets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -12,9 +13,12 @@ import pytest
 import sqlalchemy as sa
 
 from enforcement.gas.v1 import gas_pb2
+from gateway import db as gwdb
 from gateway.app import create_app
 from gateway.config import Settings as GatewaySettings
 from gateway.security.device_signing import DeviceCredentials, signed_headers
+from gateway.security.principals import Role
+from gateway.security.tokens import TokenService
 from services.chassis.db import Database, make_engine, migrate
 from services.chassis.grpc_server import GrpcServer
 from services.gas import db as gasdb
@@ -46,11 +50,26 @@ async def api(tmp_path):
         "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1"),
         "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1"),
     }
+    with gw.unit_of_work() as uow:
+        gwdb.create_user(
+            uow.conn, username="officer", password="correct horse battery", display_name="O",
+            roles=(Role.officer,), agency_id="a", town="t", certificate_no="1", user_id="u-o",
+        )  # fmt: skip
+        uow.commit()
+    with gw.read() as conn:
+        token, _ = TokenService(SECRET, "i", "a").issue_access(
+            gwdb.get_user(conn, "u-o").to_principal()
+        )
+    secrets["officer"] = token
     server = GrpcServer("127.0.0.1", 0, servicers(gas_db, None), [])
     port = await server.start()
     app = create_app(
         GatewaySettings(
-            database_url=str(gw.engine.url), jwt_secret=SECRET, gas_addr=f"127.0.0.1:{port}"
+            database_url=str(gw.engine.url),
+            jwt_secret=SECRET,
+            jwt_issuer="i",
+            jwt_audience="a",
+            gas_addr=f"127.0.0.1:{port}",
         )
     )
     try:
@@ -116,3 +135,28 @@ async def test_a_signed_batch_is_stored_once_and_every_refusal_stores_nothing(ap
         await send(http, bad, signed_headers("det-1", secrets["det-1"], "POST", PATH, bad))
     ).status_code == 422
     assert stored(gas_db) == 2
+
+
+async def test_officers_see_a_new_alarm_on_the_event_stream(api):
+    http, secrets, _ = api
+
+    async def leak():
+        await asyncio.sleep(1.2)
+        raw = json.dumps({"events": [{"seq": 50, "type": "alarm", "level": 2, "lel": 55}]}).encode()
+        r = await send(http, raw, signed_headers("det-1", secrets["det-1"], "POST", PATH, raw))
+        assert r.status_code == 200
+
+    stream, _ = await asyncio.gather(
+        http.get(
+            "/v1/gas/alarms/stream",
+            params={"max_seconds": 3.5},
+            headers={"Authorization": f"Bearer {secrets['officer']}"},
+        ),
+        leak(),
+    )
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in stream.text.split("\n\n") if block.startswith("id:")]
+    assert len(events) == 1 and "event: alarm" in events[0]
+    data = json.loads(events[0].split("data: ", 1)[1])
+    assert data["venue_id"] == "v1" and data["level"] == 2 and data["active"]
