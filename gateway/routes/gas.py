@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from html import escape
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from google.protobuf.json_format import MessageToDict
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -213,11 +214,20 @@ async def put_device(
     return MessageToDict(reply.device, preserving_proto_field_name=True)
 
 
+def _stamp(ts) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+# A write that began before a newer one may commit after it: look back this far each poll
+# and let the seen-set drop what was already sent.
+LOOKBACK = timedelta(seconds=10)
+
+
 @router.get(
     "/v1/gas/alarms/stream",
     operation_id="streamGasAlarms",
     responses={200: {"content": {"text/event-stream": {}}}, **PROBLEM_RESPONSES},
-    summary="Server-Sent Events: each alarm of your town/street as it is raised or changes",
+    summary="Server-Sent Events: alarms and device status changes of your town/street, live",
 )
 async def stream_alarms(
     request: Request,
@@ -225,33 +235,47 @@ async def stream_alarms(
     state: State,
     max_seconds: Annotated[float, Query(gt=0, le=3600)] = 600,
 ) -> StreamingResponse:
-    """Checks the gas service every second; a browser's EventSource reconnects by itself
-    when the stream ends after `max_seconds`."""
-    list_request = gas_pb2.ListAlarmsRequest(
-        agency_id=principal.agency_id, town=principal.town or "", active_only=False
-    )
+    """`alarm` events when an alarm is raised, escalated, acknowledged or cleared; `device`
+    events when a detector or valve goes offline, reports a fault or comes back. Checks the gas
+    service every second; a browser's EventSource reconnects by itself after `max_seconds`."""
+    scope = {"agency_id": principal.agency_id, "town": principal.town or ""}
+    return _event_stream(request, state, scope, max_seconds)
+
+
+def _event_stream(request: Request, state: State, scope: dict, max_seconds: float):
+    gas = state.clients.gas
 
     async def events():
         seen: dict[str, str] = {}
+        cursor: datetime | None = None
         started = asyncio.get_running_loop().time()
-        first = True
         yield "retry: 2000\n\n"
         while asyncio.get_running_loop().time() - started < max_seconds:
             if await request.is_disconnected():
                 return
-            reply = await _gas(state.clients.gas.ListAlarms, list_request)
-            for alarm in reversed(reply.alarms):
-                stamp = alarm.updated_at.ToJsonString()
-                if seen.get(alarm.alarm_id) == stamp:
+            alarms_req = gas_pb2.ListAlarmsRequest(**scope)
+            changes_req = gas_pb2.ListDeviceChangesRequest(**scope)
+            if cursor is not None:
+                alarms_req.updated_after.FromDatetime(cursor - LOOKBACK)
+                changes_req.changed_after.FromDatetime(cursor - LOOKBACK)
+            alarms = await _gas(gas.ListAlarms, alarms_req)
+            changes = await _gas(gas.ListDeviceChanges, changes_req)
+            found = [("alarm", a.alarm_id, a.updated_at, a) for a in reversed(alarms.alarms)]
+            found += [("device", c.device_id, c.changed_at, c) for c in reversed(changes.changes)]
+            for kind, key, ts, msg in found:
+                stamp = ts.ToJsonString()
+                if seen.get(f"{kind}:{key}") == stamp:
                     continue
-                seen[alarm.alarm_id] = stamp
-                if first and not alarm.active:
-                    continue  # history is for the list route; the stream is for what happens
+                seen[f"{kind}:{key}"] = stamp
+                # On connecting, only active alarms are news; the rest is for the list routes.
+                if cursor is None and not (kind == "alarm" and msg.active):
+                    continue
                 body = json.dumps(
-                    MessageToDict(alarm, preserving_proto_field_name=True), ensure_ascii=False
+                    MessageToDict(msg, preserving_proto_field_name=True), ensure_ascii=False
                 )
-                yield f"id: {alarm.alarm_id}:{stamp}\nevent: alarm\ndata: {body}\n\n"
-            first = False
+                yield f"id: {key}:{stamp}\nevent: {kind}\ndata: {body}\n\n"
+            stamps = [_stamp(ts) for _, _, ts, _ in found]
+            cursor = max([cursor or datetime.now(UTC), *stamps])
             await asyncio.sleep(1.0)
 
     return StreamingResponse(
@@ -259,3 +283,133 @@ async def stream_alarms(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get(
+    "/v1/gas/commands",
+    operation_id="pollGasCommands",
+    response_model=BatchOut,
+    responses=PROBLEM_RESPONSES,
+    summary="A valve's long-poll (HMAC-signed): answers as soon as a close command is due",
+)
+async def poll_commands(
+    device: GasDevice,
+    state: State,
+    wait: Annotated[float, Query(ge=0, le=55, description="seconds to hold the request")] = 25,
+) -> BatchOut:
+    """Between posts a valve holds this request open; it returns at once with the commands
+    due, or empty after `wait` seconds, and the valve asks again."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    request = gas_pb2.PendingCommandsRequest(device_id=device.device_id)
+    while True:
+        reply = await _gas(state.clients.gas.PendingCommands, request)
+        if reply.commands or loop.time() >= deadline:
+            break
+        await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
+    return BatchOut(
+        accepted=0,
+        duplicates=0,
+        commands=[
+            CommandOut(command_id=c.command_id, action=c.action, issued_at=_stamp(c.issued_at))
+            for c in reply.commands
+        ],
+    )
+
+
+GAP_LABELS = {
+    "no-detector": "未安装报警器",
+    "no-valve": "未安装切断阀",
+    "detector-offline": "报警器离线",
+    "valve-offline": "切断阀离线",
+    "detector-fault": "报警器故障",
+    "valve-fault": "切断阀故障",
+}
+
+
+@router.get(
+    "/v1/gas/coverage",
+    operation_id="getGasCoverage",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Protected and unprotected venues per town/street and for the district, and why",
+)
+async def get_coverage(principal: Watcher, state: State) -> dict:
+    reply = await _gas(
+        state.clients.gas.GetCoverage,
+        gas_pb2.GetCoverageRequest(agency_id=principal.agency_id, town=principal.town or ""),
+    )
+    out = MessageToDict(
+        reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    out["gap_labels"] = GAP_LABELS
+    return out
+
+
+def coverage_svg(coverage: dict, width: int = 720) -> str:
+    """A bar per town/street: protected in green, unprotected split by the first gap."""
+    towns = coverage.get("towns", [])
+    row, top, left = 28, 40, 120
+    height = top + row * max(len(towns), 1) + 50
+    widest = max([int(t.get("registered", 0)) for t in towns] + [1])
+    scale = (width - left - 60) / widest
+    colours = {
+        "protected": "#16a34a",
+        "no-detector": "#7f1d1d",
+        "no-valve": "#b91c1c",
+        "detector-offline": "#f97316",
+        "valve-offline": "#fb923c",
+        "detector-fault": "#a855f7",
+        "valve-fault": "#c084fc",
+    }
+    d = coverage.get("district", {})
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<text x="8" y="20" font-size="15">燃气报警覆盖 全区 {int(d.get("registered", 0))} 家, '
+        f"已防护 {int(d.get('protected', 0))} 家, 未防护 {int(d.get('unprotected', 0))} 家</text>",
+    ]
+    for i, t in enumerate(towns):
+        y = top + i * row
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(t["town"])}</text>'
+        )
+        x = float(left)
+        # Gaps overlap (a venue can miss both); bars split the unprotected count by share.
+        gaps = {k: int(v) for k, v in t.get("gaps", {}).items()}
+        unprotected = int(t.get("unprotected", 0))
+        total_gaps = sum(gaps.values()) or 1
+        segments = [("protected", int(t.get("protected", 0)))] + [
+            (k, unprotected * v / total_gaps) for k, v in sorted(gaps.items())
+        ]
+        for key, count in segments:
+            w = count * scale
+            if w <= 0:
+                continue
+            label = "已防护" if key == "protected" else GAP_LABELS.get(key, key)
+            fill = colours.get(key, "#666")
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="20" fill="{fill}">'
+                f"<title>{escape(t['town'])} {label}: {count:g}</title></rect>"
+            )
+            x += w
+        share = f"{int(t.get('protected', 0))}/{int(t.get('registered', 0))}"
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 15}">{share}</text>')
+    y = height - 20
+    for i, (key, colour) in enumerate(colours.items()):
+        x = 8 + i * 100
+        label = "已防护" if key == "protected" else GAP_LABELS[key]
+        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 14}" y="{y + 9}">{label}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@router.get(
+    "/v1/gas/coverage.svg",
+    operation_id="gasCoverageChart",
+    responses={200: {"content": {"image/svg+xml": {}}}, **PROBLEM_RESPONSES},
+    summary="The coverage as a chart: protected and unprotected venues per town/street",
+)
+async def coverage_chart(principal: Watcher, state: State) -> Response:
+    return Response(coverage_svg(await get_coverage(principal, state)), media_type="image/svg+xml")

@@ -14,6 +14,7 @@ SPEC = ServiceSpec(
     periodic=(
         Periodic("valve-escalation", 5.0, handlers.escalate),
         Periodic("liveness-sweep", 30.0, protection.sweep),
+        Periodic("device-status", 10.0, protection.device_statuses),
     ),
 )
 

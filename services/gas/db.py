@@ -39,7 +39,11 @@ devices = sa.Table(
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True),
     sa.Column("fault", sa.String(40), nullable=False),
     sa.Column("valve_state", sa.String(8), nullable=False),
+    # What the status sweep last announced: "", online, offline or fault.
+    sa.Column("status", sa.String(12), nullable=False, server_default=""),
+    sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_devices_venue", "venue_id"),
+    sa.Index("ix_devices_status_changed", "status_changed_at"),
 )
 
 device_events = sa.Table(

@@ -325,7 +325,15 @@ def escalate(
 # -- alarms for people -----------------------------------------------------------------------
 
 
-def list_alarms(database: Database, *, agency_id: str, town: str | None, active_only: bool):
+def list_alarms(
+    database: Database,
+    *,
+    agency_id: str,
+    town: str | None,
+    active_only: bool,
+    venue_id: str | None = None,
+    updated_after: datetime | None = None,
+):
     q = (
         sa.select(db.alarms, db.venues.c.name, db.venues.c.town)
         .join(db.venues, db.venues.c.venue_id == db.alarms.c.venue_id)
@@ -333,6 +341,10 @@ def list_alarms(database: Database, *, agency_id: str, town: str | None, active_
     )
     if town:
         q = q.where(db.venues.c.town == town)
+    if venue_id:
+        q = q.where(db.alarms.c.venue_id == venue_id)
+    if updated_after is not None:
+        q = q.where(db.alarms.c.updated_at > updated_after)
     if active_only:
         q = q.where(db.alarms.c.active.is_(True))
     with database.read() as conn:
@@ -358,3 +370,17 @@ def acknowledge_alarm(database: Database, *, alarm_id: str, agency_id: str, user
         if r.alarm_id == alarm_id
     ]
     return rows[0]
+
+
+def pending_commands(database: Database, device_id: str, policy: ValvePolicy | None = None):
+    """A valve's long-poll: its due close commands, marked delivered like in a post's answer."""
+    with database.read() as conn:  # the common case, nothing due, takes no write lock
+        if db.one(conn, db.devices, "device_id", device_id) is None:
+            raise NotFound(f"device {device_id} is not registered")
+        if not db.open_commands(conn, device_id):
+            return []
+    with database.unit_of_work() as uow:
+        device = db.one(uow.conn, db.devices, "device_id", device_id, lock=True)
+        commands = _deliver(uow, device, policy or ValvePolicy(), utcnow())
+        uow.commit()
+    return commands

@@ -11,7 +11,12 @@ from enforcement.gas.v1 import gas_events_pb2
 from services.chassis.db import Database, as_utc
 from services.chassis.events import build_event, utcnow
 from services.gas import db
-from services.gas.domain.liveness import DeviceKind, DeviceStatus, unprotected_reasons
+from services.gas.domain.liveness import (
+    DeviceKind,
+    DeviceStatus,
+    device_status,
+    unprotected_reasons,
+)
 
 TOPIC = "gas.venue-unprotected.v1"
 GRACE = timedelta(minutes=10)
@@ -77,3 +82,70 @@ def sweep(database: Database, _settings: object = None, grace: timedelta = GRACE
             announced += 1
         uow.commit()
     return announced
+
+
+STATUS_TOPIC = "gas.device-status-changed.v1"
+
+
+def device_statuses(database: Database, _settings: object = None) -> int:
+    """Announce each device going offline, reporting a fault or coming back.
+
+    Runs every few seconds, so a fault a device reports reaches the regulators well within
+    the 100 s GB 16808 allows. A device never heard from is recorded silently: the liveness
+    sweep covers venues that were never protected.
+    """
+    now = utcnow()
+    changed = 0
+    with database.unit_of_work() as uow:
+        rows = uow.conn.execute(
+            sa.select(db.devices, db.venues.c.name, db.venues.c.agency_id, db.venues.c.town).join(
+                db.venues, db.venues.c.venue_id == db.devices.c.venue_id
+            )
+        ).all()
+        for d in rows:
+            status = device_status(
+                DeviceStatus(d.device_id, DeviceKind(d.kind), as_utc(d.last_seen), d.fault), now
+            )
+            if status == d.status:
+                continue
+            silent = not d.status and status != "fault"
+            uow.conn.execute(
+                db.devices.update()
+                .where(db.devices.c.device_id == d.device_id)
+                .values(status=status, status_changed_at=None if silent else now)
+            )
+            if silent:
+                continue
+            msg = gas_events_pb2.DeviceStatusChanged(
+                device_id=d.device_id, kind=d.kind, venue_id=d.venue_id, venue_name=d.name,
+                agency_id=d.agency_id, town=d.town, status=status, previous=d.status,
+                fault=d.fault,
+            )  # fmt: skip
+            msg.changed_at.FromDatetime(now)
+            uow.add_event(
+                build_event(
+                    topic=STATUS_TOPIC, aggregate_id=d.device_id, payload=msg, producer="gas"
+                )
+            )
+            changed += 1
+        uow.commit()
+    return changed
+
+
+def device_changes(
+    database: Database, *, agency_id: str, town: str | None, venue_id: str | None,
+    changed_after: datetime | None,
+) -> list:  # fmt: skip
+    q = (
+        sa.select(db.devices, db.venues.c.name, db.venues.c.town)
+        .join(db.venues, db.venues.c.venue_id == db.devices.c.venue_id)
+        .where(db.venues.c.agency_id == agency_id, db.devices.c.status_changed_at.is_not(None))
+    )
+    if town:
+        q = q.where(db.venues.c.town == town)
+    if venue_id:
+        q = q.where(db.devices.c.venue_id == venue_id)
+    if changed_after is not None:
+        q = q.where(db.devices.c.status_changed_at > changed_after)
+    with database.read() as conn:
+        return list(conn.execute(q.order_by(db.devices.c.status_changed_at.desc()).limit(500)))

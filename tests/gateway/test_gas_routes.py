@@ -43,11 +43,15 @@ async def api(tmp_path):
     handlers.upsert_device(
         gas_db, gas_pb2.Device(device_id="det-1", venue_id="v1", kind="gas_detector")
     )
+    handlers.upsert_device(
+        gas_db, gas_pb2.Device(device_id="valve-1", venue_id="v1", kind="shutoff_valve")
+    )
     gw = Database(make_engine(f"sqlite:///{tmp_path / 'gateway.db'}"))
     migrate(gw.engine, ROOT / "gateway" / "migrations")
     secrets = {
         "det-1": DeviceCredentials(gw).provision("det-1", "gas_detector", "v1"),
         "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1"),
+        "valve-1": DeviceCredentials(gw).provision("valve-1", "shutoff_valve", "v1"),
         "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1"),
     }
     with gw.unit_of_work() as uow:
@@ -160,3 +164,110 @@ async def test_officers_see_a_new_alarm_on_the_event_stream(api):
     assert len(events) == 1 and "event: alarm" in events[0]
     data = json.loads(events[0].split("data: ", 1)[1])
     assert data["venue_id"] == "v1" and data["level"] == 2 and data["active"]
+
+
+def bearer(secrets) -> dict:
+    return {"Authorization": f"Bearer {secrets['officer']}"}
+
+
+async def post_events(http, secrets, device: str, events: list[dict]):
+    raw = json.dumps({"events": events}).encode()
+    r = await send(http, raw, signed_headers(device, secrets[device], "POST", PATH, raw))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_a_valve_waiting_on_the_long_poll_gets_the_close_command_at_once(api):
+    http, secrets, _ = api
+    poll = "/v1/gas/commands"
+
+    async def wait_for_command():
+        query = "wait=10"
+        headers = signed_headers("valve-1", secrets["valve-1"], "GET", poll, b"")
+        started = time.monotonic()
+        r = await http.get(f"{poll}?{query}", headers=headers)
+        return r, time.monotonic() - started
+
+    async def leak():
+        await asyncio.sleep(0.5)
+        await post_events(http, secrets, "det-1", [{"seq": 1, "type": "alarm", "level": 2}])
+
+    (answer, waited), _ = await asyncio.gather(wait_for_command(), leak())
+    assert answer.status_code == 200, answer.text
+    [command] = answer.json()["commands"]
+    assert command["action"] == "close"
+    assert waited < 10  # answered when the command appeared, not at the end of the wait
+    # The valve confirms; the next poll holds nothing and ends empty after its wait.
+    await post_events(
+        http, secrets, "valve-1",
+        [{"seq": 1, "type": "valve", "valve_state": "closed", "command_id": command["command_id"]}],
+    )  # fmt: skip
+    empty = await http.get(
+        f"{poll}?wait=0.2", headers=signed_headers("valve-1", secrets["valve-1"], "GET", poll, b"")
+    )
+    assert empty.status_code == 200 and empty.json()["commands"] == []
+    detector = await http.get(
+        f"{poll}?wait=0", headers=signed_headers("det-1", secrets["det-1"], "GET", poll, b"")
+    )
+    assert detector.status_code == 200 and detector.json()["commands"] == []
+    unsigned = await http.get(f"{poll}?wait=0")
+    assert unsigned.status_code == 401
+
+
+async def test_a_device_fault_reaches_the_event_stream(api):
+    http, secrets, gas_db = api
+    from services.gas import protection
+
+    await post_events(http, secrets, "det-1", [{"seq": 1, "type": "heartbeat"}])
+    protection.device_statuses(gas_db)  # det-1 online, valve-1 never heard of: both silent
+
+    async def fault():
+        await asyncio.sleep(1.2)
+        await post_events(
+            http, secrets, "det-1", [{"seq": 2, "type": "fault", "fault": "line-open"}]
+        )
+        assert protection.device_statuses(gas_db) == 1
+
+    stream, _ = await asyncio.gather(
+        http.get("/v1/gas/alarms/stream", params={"max_seconds": 3.5}, headers=bearer(secrets)),
+        fault(),
+    )
+    blocks = [b for b in stream.text.split("\n\n") if "event: device" in b]
+    assert len(blocks) == 1
+    data = json.loads(blocks[0].split("data: ", 1)[1])
+    assert (data["device_id"], data["status"], data["fault"]) == ("det-1", "fault", "line-open")
+
+
+async def test_coverage_counts_protected_and_unprotected_venues_with_reasons(api):
+    http, secrets, gas_db = api
+    handlers.upsert_venue(
+        gas_db, gas_pb2.Venue(venue_id="v2", name="火锅", agency_id="a", town="t")
+    )
+    handlers.upsert_venue(
+        gas_db, gas_pb2.Venue(venue_id="v3", name="别处", agency_id="a", town="u")
+    )
+    handlers.upsert_venue(
+        gas_db, gas_pb2.Venue(venue_id="vx", name="外区", agency_id="b", town="t")
+    )
+    await post_events(http, secrets, "det-1", [{"seq": 1, "type": "heartbeat"}])
+    await post_events(http, secrets, "valve-1", [{"seq": 1, "type": "heartbeat"}])
+
+    r = await http.get("/v1/gas/coverage", headers=bearer(secrets))
+    assert r.status_code == 200, r.text
+    cov = r.json()
+    # The officer's jurisdiction is town t of agency a: v1 protected, v2 without devices.
+    assert [t["town"] for t in cov["towns"]] == ["t"]
+    assert cov["district"]["registered"] == 2
+    assert cov["district"]["protected"] == 1 and cov["district"]["unprotected"] == 1
+    assert cov["towns"][0]["gaps"] == {"no-detector": 1, "no-valve": 1}
+    assert [v["venue_id"] for v in cov["unprotected"]] == ["v2"]
+
+    await post_events(http, secrets, "det-1", [{"seq": 2, "type": "fault", "fault": "battery"}])
+    cov = (await http.get("/v1/gas/coverage", headers=bearer(secrets))).json()
+    assert cov["district"]["protected"] == 0
+    assert cov["towns"][0]["gaps"]["detector-fault"] == 1
+
+    chart = await http.get("/v1/gas/coverage.svg", headers=bearer(secrets))
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+    assert "<svg" in chart.text and "报警器故障" in chart.text
+    assert (await http.get("/v1/gas/coverage")).status_code == 401

@@ -63,3 +63,39 @@ def unprotected_reasons(devices: list[DeviceStatus], now: datetime) -> list[str]
             )
             reasons.append(f"no working {label}: {detail}")
     return reasons
+
+
+class Gap(StrEnum):
+    """Why a venue counts as unprotected, one code per missing safeguard."""
+
+    no_detector = "no-detector"
+    no_valve = "no-valve"
+    detector_offline = "detector-offline"
+    valve_offline = "valve-offline"
+    detector_fault = "detector-fault"
+    valve_fault = "valve-fault"
+
+
+def device_status(d: DeviceStatus, now: datetime) -> str:
+    """online, offline or fault; a fault wins because the device is talking but not guarding."""
+    if d.fault:
+        return "fault"
+    return "offline" if is_offline(d, now) else "online"
+
+
+def gaps(devices: list[DeviceStatus], now: datetime) -> list[Gap]:
+    """The coded form of `unprotected_reasons`; [] when the venue is protected."""
+    out: list[Gap] = []
+    for kind, missing, offline, fault in (
+        (DeviceKind.detector, Gap.no_detector, Gap.detector_offline, Gap.detector_fault),
+        (DeviceKind.valve, Gap.no_valve, Gap.valve_offline, Gap.valve_fault),
+    ):
+        mine = [device_status(d, now) for d in devices if d.kind is kind]
+        if not mine:
+            out.append(missing)
+        elif "online" not in mine:
+            if "offline" in mine:
+                out.append(offline)
+            if "fault" in mine:
+                out.append(fault)
+    return out
