@@ -32,6 +32,11 @@ USERS = [
     ("admin", "u-admin", "系统管理员", ["admin"], None, None),
 ]
 
+# Restaurant operators who follow their own venue's gas alarms: username, id, name, venue, town.
+OWNERS = [
+    ("owner1", "u-owner1", "老街面馆 店主", "venue-xuejia-001", "薛家镇"),
+]
+
 DEVICES = [
     # device id, kind, owner (venue or station)
     ("gas-det-0001", "gas_detector", "venue-xuejia-001"),
@@ -63,6 +68,13 @@ def seed_demo_district(gateway_db: Path, password: str) -> list[tuple[str, str]]
                         certificate_no=cert,
                         user_id=user_id,
                     )
+            for username, user_id, name, venue_id, town in OWNERS:
+                if gwdb.get_user_by_username(uow.conn, username) is None:
+                    gwdb.create_user(
+                        uow.conn, username=username, password=password, display_name=name,
+                        roles=["venue_owner"], agency_id=AGENCY, town=town, user_id=user_id,
+                        venue_id=venue_id,
+                    )  # fmt: skip
             uow.commit()
         credentials = DeviceCredentials(database)
         secrets_file = gateway_db.parent / "demo-devices.json"
@@ -81,6 +93,7 @@ def seed_demo_district(gateway_db: Path, password: str) -> list[tuple[str, str]]
     finally:
         database.dispose()
     lines = [(u, f"{n} ({', '.join(r)}{', ' + t if t else ''})") for u, _id, n, r, t, _c in USERS]
+    lines += [(u, f"{n} (venue_owner, {v})") for u, _id, n, v, _t in OWNERS]
     lines.append(("devices", f"signing secrets in {secrets_file} ({count} users in all)"))
     return lines
 

@@ -32,6 +32,7 @@ users = sa.Table(
     sa.Column("agency_id", sa.String(64), nullable=False),
     sa.Column("town", sa.String(64), nullable=True),  # town/street; None = whole agency
     sa.Column("certificate_no", sa.String(40), nullable=True),  # 执法证号
+    sa.Column("venue_id", sa.String(64), nullable=True),  # venue owners: their gas venue
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -115,6 +116,7 @@ class User:
     town: str | None
     certificate_no: str | None
     active: bool
+    venue_id: str | None = None
 
     def to_principal(self) -> Principal:
         return Principal(
@@ -125,6 +127,7 @@ class User:
             town=self.town,
             display_name=self.display_name,
             certificate_no=self.certificate_no,
+            venue_id=self.venue_id,
         )
 
 
@@ -141,6 +144,7 @@ def _user(row: Any) -> User | None:
         town=row.town,
         certificate_no=row.certificate_no,
         active=bool(row.active),
+        venue_id=row.venue_id,
     )
 
 
@@ -155,6 +159,7 @@ def create_user(
     town: str | None = None,
     certificate_no: str | None = None,
     user_id: str | None = None,
+    venue_id: str | None = None,
 ) -> str:
     """Insert a user with an argon2id hash of `password`; returns the user id.
 
@@ -175,6 +180,7 @@ def create_user(
             agency_id=agency_id,
             town=town,
             certificate_no=certificate_no,
+            venue_id=venue_id,
             active=True,
             created_at=utcnow(),
         )

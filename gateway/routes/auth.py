@@ -43,6 +43,7 @@ class Me(BaseModel):
     agency_id: str
     town: str | None
     certificate_no: str | None
+    venue_id: str | None = None
 
 
 def _check_login(state, username: str, password: str) -> Principal | None:
@@ -120,4 +121,5 @@ async def me(principal: CurrentPrincipal) -> Me:
         agency_id=principal.agency_id,
         town=principal.town,
         certificate_no=principal.certificate_no,
+        venue_id=principal.venue_id,
     )

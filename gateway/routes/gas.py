@@ -26,6 +26,22 @@ router = APIRouter(tags=["gas"])
 GAS_KINDS = ("gas_detector", "shutoff_valve", "controller")
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 Watcher = Annotated[Principal, Depends(require_roles(Role.officer, Role.supervisor, Role.admin))]
+AlarmReader = Annotated[
+    Principal,
+    Depends(require_roles(Role.officer, Role.supervisor, Role.admin, Role.venue_owner)),
+]
+
+
+def _scope(principal: Principal) -> dict:
+    """Regulators see their town/street (or the whole agency); an owner only their venue."""
+    if principal.has_role(Role.officer, Role.supervisor, Role.admin):
+        return {"agency_id": principal.agency_id, "town": principal.town or ""}
+    if not principal.venue_id:
+        raise ProblemError(
+            status=403, type="forbidden", title="No venue",
+            detail="this venue owner account is not bound to a venue",
+        )  # fmt: skip
+    return {"agency_id": principal.agency_id, "venue_id": principal.venue_id}
 
 
 async def signed_gas_device(request: Request, state: State) -> DevicePrincipal:
@@ -119,14 +135,12 @@ async def post_events(body: BatchIn, device: GasDevice, state: State) -> BatchOu
     operation_id="listGasAlarms",
     response_model=dict,
     responses=PROBLEM_RESPONSES,
-    summary="Gas alarms of your agency (your town/street by default), newest first",
+    summary="Gas alarms of your town/street (regulators) or your venue (owners), newest first",
 )
-async def list_alarms(principal: Watcher, state: State, active_only: bool = True) -> dict:
+async def list_alarms(principal: AlarmReader, state: State, active_only: bool = True) -> dict:
     reply = await _gas(
         state.clients.gas.ListAlarms,
-        gas_pb2.ListAlarmsRequest(
-            agency_id=principal.agency_id, town=principal.town or "", active_only=active_only
-        ),
+        gas_pb2.ListAlarmsRequest(active_only=active_only, **_scope(principal)),
     )
     return MessageToDict(reply, preserving_proto_field_name=True)
 
@@ -227,19 +241,18 @@ LOOKBACK = timedelta(seconds=10)
     "/v1/gas/alarms/stream",
     operation_id="streamGasAlarms",
     responses={200: {"content": {"text/event-stream": {}}}, **PROBLEM_RESPONSES},
-    summary="Server-Sent Events: alarms and device status changes of your town/street, live",
+    summary="Server-Sent Events: alarms and device changes of your town/street or venue, live",
 )
 async def stream_alarms(
     request: Request,
-    principal: Watcher,
+    principal: AlarmReader,
     state: State,
     max_seconds: Annotated[float, Query(gt=0, le=3600)] = 600,
 ) -> StreamingResponse:
     """`alarm` events when an alarm is raised, escalated, acknowledged or cleared; `device`
     events when a detector or valve goes offline, reports a fault or comes back. Checks the gas
     service every second; a browser's EventSource reconnects by itself after `max_seconds`."""
-    scope = {"agency_id": principal.agency_id, "town": principal.town or ""}
-    return _event_stream(request, state, scope, max_seconds)
+    return _event_stream(request, state, _scope(principal), max_seconds)
 
 
 def _event_stream(request: Request, state: State, scope: dict, max_seconds: float):

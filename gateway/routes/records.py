@@ -75,6 +75,7 @@ ClientId = Annotated[
     ),
 ]
 MAX_PAYLOAD_BYTES = 64 * 1024  # the records service's limit, checked here before the call
+INT64_MAX = 2**63 - 1  # protobuf int64: a larger number must be a 422, not a failed call
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -121,7 +122,7 @@ class EvidenceSlotIn(BaseModel):
 
     client_slot_id: ClientId
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="hex SHA-256 of the file")
-    size: int = Field(ge=1, description="bytes")
+    size: int = Field(ge=1, le=INT64_MAX, description="bytes")
     media_type: str = Field(
         pattern=r"^(image|video|audio)/[a-z0-9.+-]{1,60}$|^application/pdf$",
         examples=["video/mp4", "image/jpeg"],
@@ -701,7 +702,7 @@ async def revoke_penalty(
 async def sync_changes(
     principal: Officer,
     state: State,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> SyncPage:
     reply = await _records(
@@ -787,6 +788,13 @@ async def list_tasks(
 # -- the tamper-evident log -------------------------------------------------------------------
 
 
+# The entry in a proof carries its payload: agency staff only, never a venue owner.
+Staff = Annotated[
+    Principal,
+    Depends(require_roles(Role.officer, Role.legal_reviewer, Role.supervisor, Role.admin)),
+]
+
+
 @router.get(
     "/v1/log/tree-head",
     operation_id="getTreeHead",
@@ -808,9 +816,11 @@ async def get_tree_head(principal: CurrentPrincipal, state: State) -> TreeHead:
 )
 async def get_inclusion_proof(
     entry_id: EntryId,
-    principal: CurrentPrincipal,
+    principal: Staff,
     state: State,
-    tree_size: Annotated[int, Query(ge=0, description="0: the current tree head")] = 0,
+    tree_size: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="0: the current tree head")
+    ] = 0,
 ) -> InclusionProof:
     reply = await _records(
         state.clients.records.GetInclusionProof,
@@ -836,8 +846,8 @@ async def get_inclusion_proof(
 async def get_consistency_proof(
     principal: CurrentPrincipal,
     state: State,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=0, description="0: the current tree head")] = 0,
+    first: Annotated[int, Query(ge=1, le=INT64_MAX)],
+    second: Annotated[int, Query(ge=0, le=INT64_MAX, description="0: the current tree head")] = 0,
 ) -> ConsistencyProof:
     reply = await _records(
         state.clients.records.GetConsistencyProof,

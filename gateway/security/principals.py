@@ -11,6 +11,7 @@ class Role(StrEnum):
     legal_reviewer = "legal_reviewer"  # 法制审核人员
     supervisor = "supervisor"
     admin = "admin"
+    venue_owner = "venue_owner"  # a restaurant's operator: sees their own venue's gas alarms
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Principal:
     town: str | None  # town/street (乡镇/街道) of the user's jurisdiction; None = whole agency
     display_name: str
     certificate_no: str | None = None  # 执法证号, officers only
+    venue_id: str | None = None  # venue owners only
 
     def has_role(self, *roles: Role) -> bool:
         """True when the user holds any of `roles`."""

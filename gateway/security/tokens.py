@@ -91,6 +91,7 @@ class TokenService:
                 "town": principal.town,
                 "name": principal.display_name,
                 "cert": principal.certificate_no,
+                "venue": principal.venue_id,
             },
         )
         return token, self.access_ttl_s
@@ -144,6 +145,7 @@ class TokenService:
                 town=claims.get("town"),
                 display_name=claims.get("name") or "",
                 certificate_no=claims.get("cert"),
+                venue_id=claims.get("venue"),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise invalid_token("the token lacks required claims") from exc

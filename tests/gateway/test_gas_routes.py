@@ -46,12 +46,19 @@ async def api(tmp_path):
     handlers.upsert_device(
         gas_db, gas_pb2.Device(device_id="valve-1", venue_id="v1", kind="shutoff_valve")
     )
+    handlers.upsert_venue(
+        gas_db, gas_pb2.Venue(venue_id="v2", name="烤鸭店", agency_id="a", town="t")
+    )
+    handlers.upsert_device(
+        gas_db, gas_pb2.Device(device_id="det-2", venue_id="v2", kind="gas_detector")
+    )
     gw = Database(make_engine(f"sqlite:///{tmp_path / 'gateway.db'}"))
     migrate(gw.engine, ROOT / "gateway" / "migrations")
     secrets = {
         "det-1": DeviceCredentials(gw).provision("det-1", "gas_detector", "v1"),
         "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1"),
         "valve-1": DeviceCredentials(gw).provision("valve-1", "shutoff_valve", "v1"),
+        "det-2": DeviceCredentials(gw).provision("det-2", "gas_detector", "v2"),
         "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1"),
     }
     with gw.unit_of_work() as uow:
@@ -59,12 +66,15 @@ async def api(tmp_path):
             uow.conn, username="officer", password="correct horse battery", display_name="O",
             roles=(Role.officer,), agency_id="a", town="t", certificate_no="1", user_id="u-o",
         )  # fmt: skip
+        gwdb.create_user(
+            uow.conn, username="owner", password="correct horse battery", display_name="店主",
+            roles=(Role.venue_owner,), agency_id="a", town="t", user_id="u-own", venue_id="v2",
+        )  # fmt: skip
         uow.commit()
     with gw.read() as conn:
-        token, _ = TokenService(SECRET, "i", "a").issue_access(
-            gwdb.get_user(conn, "u-o").to_principal()
-        )
-    secrets["officer"] = token
+        tokens = TokenService(SECRET, "i", "a")
+        secrets["officer"], _ = tokens.issue_access(gwdb.get_user(conn, "u-o").to_principal())
+        secrets["owner"], _ = tokens.issue_access(gwdb.get_user(conn, "u-own").to_principal())
     server = GrpcServer("127.0.0.1", 0, servicers(gas_db, None), [])
     port = await server.start()
     app = create_app(
@@ -255,11 +265,12 @@ async def test_coverage_counts_protected_and_unprotected_venues_with_reasons(api
     r = await http.get("/v1/gas/coverage", headers=bearer(secrets))
     assert r.status_code == 200, r.text
     cov = r.json()
-    # The officer's jurisdiction is town t of agency a: v1 protected, v2 without devices.
+    # The officer's jurisdiction is town t of agency a: v1 protected; v2's only device, a
+    # detector, was never heard from and it has no valve.
     assert [t["town"] for t in cov["towns"]] == ["t"]
     assert cov["district"]["registered"] == 2
     assert cov["district"]["protected"] == 1 and cov["district"]["unprotected"] == 1
-    assert cov["towns"][0]["gaps"] == {"no-detector": 1, "no-valve": 1}
+    assert cov["towns"][0]["gaps"] == {"detector-offline": 1, "no-valve": 1}
     assert [v["venue_id"] for v in cov["unprotected"]] == ["v2"]
 
     await post_events(http, secrets, "det-1", [{"seq": 2, "type": "fault", "fault": "battery"}])
@@ -271,3 +282,33 @@ async def test_coverage_counts_protected_and_unprotected_venues_with_reasons(api
     assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
     assert "<svg" in chart.text and "报警器故障" in chart.text
     assert (await http.get("/v1/gas/coverage")).status_code == 401
+
+
+async def test_a_venue_owner_follows_only_their_own_venue(api):
+    http, secrets, _ = api
+    owner = {"Authorization": f"Bearer {secrets['owner']}"}
+    await post_events(http, secrets, "det-1", [{"seq": 1, "type": "alarm", "level": 1}])
+
+    async def leak_at_the_owners_venue():
+        await asyncio.sleep(1.2)
+        await post_events(http, secrets, "det-2", [{"seq": 1, "type": "alarm", "level": 2}])
+
+    stream, _ = await asyncio.gather(
+        http.get("/v1/gas/alarms/stream", params={"max_seconds": 3}, headers=owner),
+        leak_at_the_owners_venue(),
+    )
+    alarms = [
+        json.loads(b.split("data: ", 1)[1]) for b in stream.text.split("\n\n") if "data: " in b
+    ]
+    assert [a["venue_id"] for a in alarms] == ["v2"]  # the neighbour's alarm is not theirs
+    listed = (await http.get("/v1/gas/alarms", headers=owner)).json()["alarms"]
+    assert [a["venue_id"] for a in listed] == ["v2"]
+    officer_sees = (await http.get("/v1/gas/alarms", headers=bearer(secrets))).json()["alarms"]
+    assert {a["venue_id"] for a in officer_sees} == {"v1", "v2"}
+    # Owners follow; they do not acknowledge for the regulator nor see the district.
+    alarm_id = listed[0]["alarm_id"]
+    assert (
+        await http.post(f"/v1/gas/alarms/{alarm_id}/acknowledge", headers=owner)
+    ).status_code == 403
+    assert (await http.get("/v1/gas/coverage", headers=owner)).status_code == 403
+    assert (await http.get("/v1/cases", headers=owner)).status_code == 403
