@@ -82,7 +82,7 @@ def seed_demo_district(gateway_db: Path, password: str) -> list[tuple[str, str]]
         for device_id, kind, owner in DEVICES:
             if credentials.get(device_id) is None:
                 known[device_id] = {
-                    "secret": credentials.provision(device_id, kind, owner),
+                    "secret": credentials.provision(device_id, kind, owner, AGENCY),
                     "kind": kind,
                     "owner": owner,
                 }

@@ -55,6 +55,7 @@ device_credentials = sa.Table(
     sa.Column("device_id", sa.String(64), primary_key=True),
     sa.Column("kind", sa.String(40), nullable=False),  # gas-detector, shutoff-valve, ...
     sa.Column("owner_id", sa.String(64), nullable=False),  # venue or weigh station
+    sa.Column("agency_id", sa.String(64), nullable=True),  # whose admins manage it
     # Recoverable on purpose: HMAC verification needs the secret itself.
     sa.Column("secret", sa.String(200), nullable=False),
     sa.Column("previous_secret", sa.String(200), nullable=True),

@@ -139,7 +139,9 @@ class DeviceCredentials:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def provision(self, device_id: str, kind: str, owner_id: str) -> str:
+    def provision(
+        self, device_id: str, kind: str, owner_id: str, agency_id: str | None = None
+    ) -> str:
         """Register a device; returns its new secret (shown once, to install on the device).
 
         Raises ValueError for a malformed id and sqlalchemy IntegrityError for a known one.
@@ -153,6 +155,7 @@ class DeviceCredentials:
                     device_id=device_id,
                     kind=kind,
                     owner_id=owner_id,
+                    agency_id=agency_id,
                     secret=secret,
                     status="active",
                     created_at=db.utcnow(),
