@@ -9,7 +9,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import disclosure, overload, records
+from bench import disclosure, gas, overload, records
 from bench.outbox import run_variant
 from deploy.embedded import SeaweedFS, Tansu
 from deploy.stack import Stack, free_ports
@@ -26,7 +26,16 @@ def main() -> None:
     parser.add_argument("--verify-entries", type=int, default=10000)
     parser.add_argument("--disclosures", type=int, default=100_000)
     parser.add_argument("--weighings", type=int, default=1500)
+    gas.add_arguments(parser)
+    parser.add_argument(
+        "--only",
+        choices=["gas"],
+        help="run this part alone and replace only its section of the page",
+    )
     args = parser.parse_args()
+    if args.only == "gas":
+        replace_section(gas.markdown_from_args(gas.run_alone(args), args))
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -59,6 +68,7 @@ def main() -> None:
             append_rows = records.bench_append(stack, work, args.appends, args.threads, args.rounds)
             search_rows = disclosure.bench_search(stack, args.disclosures, args.rounds)
             weighing_rows = overload.bench(stack, args.weighings, args.threads, args.rounds)
+            gas_rows = gas.bench_from_args(stack, work, args)
         finally:
             stack.stop()
         verify_row = records.bench_verify(work, args.verify_entries)
@@ -72,6 +82,8 @@ def main() -> None:
             *disclosure.markdown(search_rows, args.disclosures),
             "",
             *overload.markdown(weighing_rows, args.threads),
+            "",
+            *gas.markdown_from_args(gas_rows, args),
         ],
     )
 
@@ -136,6 +148,23 @@ def write_doc(rows: list[dict], args: argparse.Namespace, more: list[str]) -> No
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text("\n".join(lines) + "\n")
     print(f"wrote {DOC}")
+
+
+def replace_section(section: list[str]) -> None:
+    """Put `section` (starting with its `## ` heading) in place of the same section of the
+    page, or at its end; the other sections keep their figures."""
+    lines = DOC.read_text().splitlines() if DOC.exists() else ["# Benchmarks"]
+    heading = section[0]
+    if heading in lines:
+        start = lines.index(heading)
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        lines[start:end] = [*section, ""] if end < len(lines) else section
+    else:
+        lines += ["", *section]
+    DOC.write_text("\n".join(lines) + "\n")
+    print(f"wrote {heading!r} into {DOC}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
@@ -144,33 +146,23 @@ def ingest(
     policy = policy or ValvePolicy()
     now = utcnow()
     _validate(events, now)
-    accepted = duplicates = 0
-    with database.unit_of_work() as uow:
+    with _one_writer(database), database.unit_of_work() as uow:
         device = db.one(uow.conn, db.devices, "device_id", device_id, lock=True)
         if device is None:
             raise NotFound(f"device {device_id} is not registered")
+        seen = _seen(uow.conn, device_id, [e.seq for e in events])
+        fresh = sorted((e for e in events if e.seq not in seen), key=lambda x: x.seq)
+        if fresh:
+            _insert_events(uow.conn, device_id, fresh, now)
         venue = db.one(uow.conn, db.venues, "venue_id", device.venue_id)
         thresholds = Thresholds(venue.first_lel, venue.second_lel, venue.sustain)
         alarm = db.active_alarm(uow.conn, venue.venue_id)
         state = _state_of(alarm)
+        if alarm is None and _may_raise(fresh, thresholds):
+            state = _recent_streaks(uow.conn, venue.venue_id, thresholds, before=now)
         changes: list[Change] = []
-        fault, valve_state, last_seen = device.fault, device.valve_state, as_utc(device.last_seen)
-        for e in sorted(events, key=lambda x: x.seq):
-            if _seen(uow.conn, device_id, e.seq):
-                duplicates += 1
-                continue
-            at = e.device_time.ToDatetime(tzinfo=UTC) if e.HasField("device_time") else now
-            uow.conn.execute(
-                db.device_events.insert().values(
-                    device_id=device_id, seq=e.seq, type=e.type,
-                    body={"lel": e.lel, "level": e.level, "fault": e.fault,
-                          "valve_state": e.valve_state, "manual": e.manual,
-                          "command_id": e.command_id},
-                    device_time=at if e.HasField("device_time") else None, received_at=now,
-                )
-            )  # fmt: skip
-            accepted += 1
-            last_seen = max(filter(None, (last_seen, now)))
+        fault, valve_state = device.fault, device.valve_state
+        for e in fresh:
             if e.type == "reading":
                 state, change = on_reading(state, e.lel, thresholds, device_id=device_id, at=now)
                 changes.append(change)
@@ -189,26 +181,82 @@ def ingest(
                 ).value
                 if valve_state == "closed":
                     _acknowledge_commands(uow, device_id, e.command_id, now)
-        uow.conn.execute(
-            db.devices.update()
-            .where(db.devices.c.device_id == device_id)
-            .values(last_seen=last_seen, fault=fault, valve_state=valve_state)
-        )
+        if fresh:
+            last_seen = max(filter(None, (as_utc(device.last_seen), now)))
+            uow.conn.execute(
+                db.devices.update()
+                .where(db.devices.c.device_id == device_id)
+                .values(last_seen=last_seen, fault=fault, valve_state=valve_state)
+            )
         _store_alarm(uow, venue, alarm, state, changes, now)
         commands = _deliver(uow, device, policy, now)
         uow.commit()
-    return accepted, duplicates, commands
+    return len(fresh), len(events) - len(fresh), commands
 
 
-def _seen(conn: sa.Connection, device_id: str, seq: int) -> bool:
-    return (
-        conn.execute(
-            sa.select(db.device_events.c.seq).where(
-                db.device_events.c.device_id == device_id, db.device_events.c.seq == seq
-            )
-        ).first()
-        is not None
-    )
+# SQLite's busy handler sleeps up to 100 ms between tries, so batches queueing on BEGIN
+# IMMEDIATE left the write lock idle most of the time; a lock queues them and wakes the next
+# one at once. PostgreSQL locks the device row instead.
+_SQLITE_INGEST = threading.Lock()
+
+
+def _one_writer(database: Database) -> contextlib.AbstractContextManager:
+    if database.engine.dialect.name == "sqlite":
+        return _SQLITE_INGEST
+    return contextlib.nullcontext()
+
+
+def _seen(conn: sa.Connection, device_id: str, seqs: list[int]) -> set[int]:
+    """The seqs of this batch already stored (a resent batch), in one query."""
+    c = db.device_events.c
+    query = sa.select(c.seq).where(c.device_id == device_id, c.seq.in_(seqs))
+    return set(conn.execute(query).scalars())
+
+
+def _insert_events(conn: sa.Connection, device_id: str, events, now: datetime) -> None:
+    rows = [
+        {
+            "device_id": device_id, "seq": e.seq, "type": e.type,
+            "body": {"lel": e.lel, "level": e.level, "fault": e.fault,
+                     "valve_state": e.valve_state, "manual": e.manual,
+                     "command_id": e.command_id},
+            "device_time": (
+                e.device_time.ToDatetime(tzinfo=UTC) if e.HasField("device_time") else None
+            ),
+            "received_at": now,
+        }
+        for e in events
+    ]  # fmt: skip
+    conn.execute(db.device_events.insert(), rows)  # one executemany
+
+
+def _may_raise(events, t: Thresholds) -> bool:
+    return t.sustain > 1 and any(e.type == "reading" and e.lel >= t.first_lel for e in events)
+
+
+def _recent_streaks(
+    conn: sa.Connection, venue_id: str, t: Thresholds, *, before: datetime
+) -> AlarmState:
+    """Without an active alarm no state is stored, yet a leak reported one reading per post
+    must still count: rebuild the streaks from the venue's last `sustain - 1` readings."""
+    keep = t.sustain - 1
+    c = db.device_events.c
+    recent = []
+    for d in db.devices_of(conn, venue_id):
+        if d.kind == DeviceKind.valve.value:
+            continue
+        rows = conn.execute(
+            sa.select(c.received_at, c.seq, c.body)
+            .where(c.device_id == d.device_id, c.type == "reading", c.received_at < before)
+            .order_by(c.seq.desc())
+            .limit(keep)
+        ).all()
+        recent += [(as_utc(r.received_at), r.seq, float(r.body["lel"])) for r in rows]
+    recent.sort(reverse=True)
+    state = AlarmState()
+    for at, _, lel in reversed(recent[:keep]):  # fewer than `sustain`: nothing is raised here
+        state, _ = on_reading(state, lel, t, device_id="", at=at)
+    return state
 
 
 def _acknowledge_commands(uow: UnitOfWork, valve_id: str, command_id: str, now: datetime) -> None:

@@ -1,0 +1,352 @@
+"""Signed gas device events per second through the gateway, beside a bare endpoint that only
+checks the signature, and how long a leak takes to become a close command under that load.
+
+`gateway`: the simulator's venues (`services/gas/simulator.py`) on the embedded stack post
+batches: detectors a heartbeat and readings, valves a heartbeat, from several devices at
+once; meanwhile gas leaks in one venue after another (a ramp of single readings, then the
+valve learns of the close command and acknowledges it, then the venue is ventilated).
+`bare` (the baseline): the same batches to `bench/bare_app.py`, which only checks the
+signature (secret lookup, HMAC, nonce stored in SQLite) and counts the events.
+
+`python -m bench.run --only gas` runs this part alone on its own stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from bench.outbox import percentile
+from bench.records import _free_port, _wait_http
+from deploy.stack import Stack, free_ports
+from services.chassis.db import Database, make_engine
+from services.gas.simulator import Leak, Simulator, SimVenue, gateway_db_provisioner
+
+LEAK_MODES = ("post", "long-poll")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+async def _drive(
+    sim: Simulator,
+    venues: list[SimVenue],
+    events: int,
+    batch: int,
+    devices: int,
+    leak_workers: int,
+    servers: dict[str, int],
+) -> tuple[dict, list[tuple[str, Leak]]]:
+    """Post about `events` events in batches of `batch` from `devices` devices at a time, with
+    `leak_workers` venues leaking at a time; returns the wall time, the events accepted in it
+    and the CPU time of `servers` (name -> pid) and of this process, and the leaks."""
+    idle: asyncio.Queue[SimVenue] = asyncio.Queue()
+    for v in venues:
+        idle.put_nowait(v)
+    budget = {"left": events, "leaks": 0}
+    leaks: list[tuple[str, Leak]] = []
+
+    async def device_worker() -> None:
+        turn = 0
+        while budget["left"] > 0:
+            venue = await idle.get()
+            try:
+                turn += 1
+                if turn % 5 == 0:  # valves check in too, less often and with fewer events
+                    events_ = sim.valve_batch(venue)
+                    reply = await sim.post(venue.valve, events_)
+                else:
+                    events_ = sim.detector_batch(venue, readings=batch - 1)
+                    reply = await sim.post(venue.detector, events_)
+                if not reply.ok:
+                    raise RuntimeError(f"{reply.status}: {reply.problem}")
+                budget["left"] -= len(events_)
+            finally:
+                idle.put_nowait(venue)
+
+    async def leak_worker() -> None:
+        while budget["left"] > 0:
+            venue = await idle.get()  # no background readings from a venue while it leaks
+            try:
+                mode = LEAK_MODES[budget["leaks"] % len(LEAK_MODES)]  # alternate
+                budget["leaks"] += 1
+                leaks.append((mode, await sim.leak(venue, valve=mode)))
+                await sim.ventilate(venue)
+            finally:
+                idle.put_nowait(venue)
+
+    cpu = {name: _cpu_s(pid) for name, pid in servers.items()} | {"client": time.process_time()}
+    started = time.perf_counter()
+    leaking = [asyncio.create_task(leak_worker()) for _ in range(leak_workers)]
+    await asyncio.gather(*(device_worker() for _ in range(devices)))
+    wall = time.perf_counter() - started
+    cpu = {name: _cpu_s(pid) - cpu[name] for name, pid in servers.items()} | {
+        "client": time.process_time() - cpu["client"]
+    }
+    accepted = sim.totals.accepted
+    await asyncio.gather(*leaking)  # the leaks under way finish, outside the timed part
+    return {"wall_s": wall, "events": accepted, "cpu": cpu}, leaks
+
+
+def _run(
+    url: str,
+    venues: list[SimVenue],
+    events: int,
+    batch: int,
+    devices: int,
+    leak_workers: int,
+    servers: dict[str, int],
+) -> dict:
+    """One variant; `servers` names the server processes whose CPU time is counted."""
+
+    async def go() -> dict:
+        limits = httpx.Limits(max_connections=devices + 2 * leak_workers + 4)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+            sim = Simulator(http)
+            sim.venues.update((v.venue_id, v) for v in venues)
+            timed, leaks = await _drive(sim, venues, events, batch, devices, leak_workers, servers)
+        t = sim.totals
+        wall = timed["wall_s"]
+        row = {
+            "posts": t.requests,
+            "events": timed["events"],
+            "errors": t.errors,
+            "wall_s": wall,
+            "per_s": timed["events"] / wall,
+            "req_p50_ms": percentile(t.latencies, 0.5) * 1000,
+            "req_p99_ms": percentile(t.latencies, 0.99) * 1000,
+            # CPU per process as a share of the wall time (2.0 = both cores of this machine)
+            **{f"cpu_{name}": used / wall for name, used in timed["cpu"].items()},
+        }
+        for mode in LEAK_MODES:
+            mine = [leak for m, leak in leaks if m == mode]
+            row[f"leak_{mode}_ms"] = [leak.command_ready_s * 1000 for leak in mine]
+            row[f"missed_{mode}"] = sum(1 for leak in mine if not leak.acknowledged)
+        return row
+
+    return asyncio.run(go())
+
+
+async def _register(stack: Stack, count: int) -> list[SimVenue]:
+    provision, close = gateway_db_provisioner(f"sqlite:///{stack.var / 'gateway.db'}")
+    try:
+        async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as http:
+            sim = Simulator(http)
+            admin = await sim.login("admin", stack.secrets["demo_password"])
+            return await sim.register(admin, count, provision, prefix="bench")
+    finally:
+        close()
+
+
+def _provision_bare(db_path: Path, venues: list[SimVenue]) -> list[SimVenue]:
+    """The same devices in the bare app's database, each with its own secret there."""
+    from bench.bare_app import create_tables
+    from gateway.security.device_signing import DeviceCredentials
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    create_tables(engine)
+    database = Database(engine)
+    credentials = DeviceCredentials(database)
+    try:
+        return [
+            replace(
+                v,
+                detector=replace(
+                    v.detector,
+                    secret=credentials.provision(v.detector.device_id, v.detector.kind, v.venue_id),
+                ),
+                valve=replace(
+                    v.valve,
+                    secret=credentials.provision(v.valve.device_id, v.valve.kind, v.venue_id),
+                ),
+            )
+            for v in venues
+        ]
+    finally:
+        database.dispose()
+
+
+def bench(
+    stack: Stack,
+    work: Path,
+    *,
+    events: int,
+    batch: int,
+    devices: int,
+    venues: int,
+    leak_workers: int,
+    rounds: int,
+) -> list[dict]:
+    """`stack` is started by the caller and stays up for the next benchmark."""
+    print(f"registering {venues} gas venues ...", flush=True)
+    gateway_venues = asyncio.run(_register(stack, venues))
+    bare_db = work / "bare-gas.db"
+    bare_venues = _provision_bare(bare_db, gateway_venues)
+    port = _free_port()
+    bare = subprocess.Popen(
+        [sys.executable, "-m", "bench.bare_app", str(bare_db), str(port)],
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    rows = []
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/docs")
+        for r in range(rounds):
+            for name in ("bare", "gateway") if r % 2 == 0 else ("gateway", "bare"):
+                print(f"round {r + 1}/{rounds}: gas events via {name} ({events}) ...", flush=True)
+                if name == "gateway":
+                    servers = {n: stack.children[n].proc.pid for n in ("gateway", "gas")}
+                    row = _run(
+                        stack.gateway_url, gateway_venues, events, batch, devices, leak_workers,
+                        servers,
+                    )  # fmt: skip
+                else:
+                    row = _run(
+                        f"http://127.0.0.1:{port}", bare_venues, events, batch, devices, 0,
+                        {"gateway": bare.pid},
+                    )  # fmt: skip
+                row = {"variant": name, **row}
+                shown = {k: v for k, v in row.items() if not isinstance(v, list)}
+                for mode in LEAK_MODES:
+                    if row[f"leak_{mode}_ms"]:
+                        shown[f"leak_{mode}_p99_ms"] = percentile(row[f"leak_{mode}_ms"], 0.99)
+                print(
+                    "  "
+                    + json.dumps(
+                        {k: round(v, 2) if isinstance(v, float) else v for k, v in shown.items()}
+                    ),
+                    flush=True,
+                )
+                rows.append(row)
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    return rows
+
+
+def markdown(
+    rows: list[dict], *, batch: int, devices: int, venues: int, leak_workers: int
+) -> list[str]:
+    def median(variant: str, key: str) -> float:
+        values = sorted(r[key] for r in rows if r["variant"] == variant and key in r)
+        return values[len(values) // 2] if values else float("nan")
+
+    def total(variant: str, key: str) -> int:
+        return sum(r[key] for r in rows if r["variant"] == variant)
+
+    g, b = median("gateway", "per_s"), median("bare", "per_s")
+    lines = [
+        "## Gas: signed device events",
+        "",
+        f"{venues} simulated venues (`services/gas/simulator.py`), a detector and a valve each.",
+        f"{devices} devices post at once: detectors a heartbeat and {batch - 1} readings per",
+        "batch, valves (every fifth post) a heartbeat. `gateway`: `POST /v1/gas/device-events`",
+        "on the embedded stack (signature and nonce, schema, gRPC, the batch stored once with",
+        f"the alarm rules in one SQLite transaction). Meanwhile gas leaks in {leak_workers} venues",
+        "at a time, one after another: the detector posts a ramp of single readings; the valve",
+        "gets the close command in the answer to the post it makes as soon as the alarm-raising",
+        "reading was answered (`post`), or through the long-poll `GET /v1/gas/commands` it holds",
+        "open (`long-poll`), and acknowledges it; then the venue is ventilated. `bare` (the",
+        "baseline): the same batches to a FastAPI endpoint that only checks the signature (secret",
+        "lookup, HMAC, nonce stored in SQLite) and counts the events. CPU: cores used by each",
+        "process over the run (this machine has 2; `client` is the simulator).",
+        "",
+        "| variant | events/s | requests | p50 | p99 | CPU server | CPU gas | CPU client "
+        "| errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in ("bare", "gateway"):
+        gas_cpu = f"{median(name, 'cpu_gas'):.2f}" if name == "gateway" else "–"
+        lines.append(
+            f"| {name} | {median(name, 'per_s'):.0f} | {total(name, 'posts')} | "
+            f"{median(name, 'req_p50_ms'):.1f} ms | {median(name, 'req_p99_ms'):.1f} ms | "
+            f"{median(name, 'cpu_gateway'):.2f} | {gas_cpu} | {median(name, 'cpu_client'):.2f} | "
+            f"{total(name, 'errors')} |"
+        )
+    lines += [
+        "",
+        f"Ratio gateway / bare: throughput {g / b:.2f}×.",
+        "",
+        "Leak → close command ready for the valve, from sending the alarm-raising reading to the",
+        "valve holding the command, under the load above (all rounds together):",
+        "",
+        "| valve learns by | leaks | p50 | p99 | max | not acknowledged |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for mode in LEAK_MODES:
+        ms = [x for r in rows if r["variant"] == "gateway" for x in r.get(f"leak_{mode}_ms", [])]
+        if not ms:
+            continue
+        lines.append(
+            f"| {mode} | {len(ms)} | {percentile(ms, 0.5):.0f} ms | {percentile(ms, 0.99):.0f} ms"
+            f" | {max(ms):.0f} ms | {total('gateway', f'missed_{mode}')} |"
+        )
+    lines += [
+        "",
+        "| round variant | events | events/s | p50 ms | p99 ms | leaks | leak p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        ms = [x for mode in LEAK_MODES for x in r.get(f"leak_{mode}_ms", [])]
+        leak = f"{len(ms)} | {percentile(ms, 0.99):.0f}" if ms else "– | –"
+        lines.append(
+            f"| {r['variant']} | {r['events']} | {r['per_s']:.0f} | {r['req_p50_ms']:.1f} | "
+            f"{r['req_p99_ms']:.1f} | {leak} |"
+        )
+    return lines
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gas-events", type=int, default=50_000, help="events per gas round")
+    parser.add_argument("--gas-batch", type=int, default=20, help="events per detector post")
+    parser.add_argument("--gas-devices", type=int, default=16, help="devices posting at once")
+    parser.add_argument("--gas-venues", type=int, default=200)
+    parser.add_argument("--gas-leaks", type=int, default=4, help="venues leaking at a time")
+
+
+def run_alone(args: argparse.Namespace) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        stack = Stack(work / "stack" / "var", free_ports())
+        print("starting the embedded stack ...", flush=True)
+        stack.start(ready_timeout=120)
+        try:
+            return bench_from_args(stack, work, args)
+        finally:
+            stack.stop()
+
+
+def bench_from_args(stack: Stack, work: Path, args: argparse.Namespace) -> list[dict]:
+    return bench(
+        stack,
+        work,
+        events=args.gas_events,
+        batch=args.gas_batch,
+        devices=args.gas_devices,
+        venues=args.gas_venues,
+        leak_workers=args.gas_leaks,
+        rounds=args.rounds,
+    )
+
+
+def markdown_from_args(rows: list[dict], args: argparse.Namespace) -> list[str]:
+    return markdown(
+        rows,
+        batch=args.gas_batch,
+        devices=args.gas_devices,
+        venues=args.gas_venues,
+        leak_workers=args.gas_leaks,
+    )
