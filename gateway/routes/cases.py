@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
-from gateway import db as gwdb
 from gateway.deps import Officer, State, require_roles
 from gateway.grpc_errors import problem_from_rpc_error
+from gateway.officers import certified_officers
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.security.principals import Principal, Role
 
@@ -125,6 +125,10 @@ class CaseOut(BaseModel):
     entry_count: int = Field(description="entries in the case's record")
     head_hash: str = Field(description="hex SHA-256 of the record's last entry")
     updated_at: datetime | None
+    source_topic: str = Field(
+        default="", description="the event the case came from, e.g. a confirmed overload"
+    )
+    source_ref: str = Field(default="", description="what in that event: weighing id and role")
 
 
 class CaseList(BaseModel):
@@ -187,6 +191,8 @@ def case_out(case: records_pb2.Case) -> CaseOut:
         entry_count=case.entry_count,
         head_hash=case.head_hash,
         updated_at=case.updated_at.ToDatetime(tzinfo=UTC) if case.HasField("updated_at") else None,
+        source_topic=case.source_topic,
+        source_ref=case.source_ref,
     )
 
 
@@ -206,51 +212,6 @@ def check_visible(principal: Principal, case: records_pb2.Case) -> None:
         )
 
 
-def _case_officers(state, principal: Principal, co_officer_ids: list[str]):
-    """The caller and the named colleagues, as certified officers of the caller's agency."""
-    if not principal.certificate_no:
-        raise ProblemError(
-            status=403,
-            type="no-certificate",
-            title="No enforcement certificate",
-            detail="only officers holding an enforcement certificate (执法证) may open a case",
-        )
-    officers = [
-        common_pb2.Officer(
-            officer_id=principal.user_id,
-            name=principal.display_name,
-            certificate_no=principal.certificate_no,
-        )
-    ]
-    with state.db.read() as conn:
-        for officer_id in dict.fromkeys(co_officer_ids):
-            if officer_id == principal.user_id:
-                continue
-            user = gwdb.get_user(conn, officer_id)
-            colleague = user.to_principal() if user is not None and user.active else None
-            if (
-                colleague is None
-                or colleague.agency_id != principal.agency_id
-                or not colleague.has_role(Role.officer)
-                or not colleague.certificate_no
-            ):
-                raise ProblemError(
-                    status=422,
-                    type="invalid-request",
-                    title="Unknown co-officer",
-                    detail=f"{officer_id} is not a certified officer of agency "
-                    f"{principal.agency_id}",
-                )
-            officers.append(
-                common_pb2.Officer(
-                    officer_id=colleague.user_id,
-                    name=colleague.display_name,
-                    certificate_no=colleague.certificate_no,
-                )
-            )
-    return officers
-
-
 @router.post(
     "",
     operation_id="openCase",
@@ -262,7 +223,7 @@ def _case_officers(state, principal: Principal, co_officer_ids: list[str]):
 async def open_case(
     body: OpenCaseIn, principal: Officer, state: State, response: Response
 ) -> CaseOut:
-    officers = await asyncio.to_thread(_case_officers, state, principal, body.co_officer_ids)
+    officers = await asyncio.to_thread(certified_officers, state, principal, body.co_officer_ids)
     town = body.town or principal.town
     if not town:
         raise ProblemError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
 from gateway.deps import Officer, State, require_roles
 from gateway.grpc_errors import call_service
+from gateway.officers import certified_officers
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
@@ -85,6 +87,17 @@ class ScaleIn(Strict):
     verified_on: date | None = None
 
 
+CoOfficers = Annotated[
+    list[Annotated[str, Field(max_length=64)]],
+    Field(
+        default_factory=list,
+        max_length=10,
+        description="the other certified officers on site (执法证): confirming a static "
+        "reading over the limit takes two or more",
+    ),
+]
+
+
 class RoadsideWeighingIn(WeighingIn):
     station_id: str = Field(
         min_length=1, max_length=64, description="a registered station, or a mobile check's own id"
@@ -92,6 +105,7 @@ class RoadsideWeighingIn(WeighingIn):
     scale: ScaleIn | None = Field(
         default=None, description="the mobile scale; registered stations use theirs"
     )
+    co_officer_ids: CoOfficers
 
 
 class StationIn(Strict):
@@ -102,7 +116,8 @@ class StationIn(Strict):
 
 
 class StepIn(Strict):
-    to: Literal["intercepted", "unloaded", "released"]
+    to: Literal["intercepted", "confirmed", "unloaded", "released"]
+    co_officer_ids: CoOfficers
 
 
 def _opt(value: Decimal | None) -> str:
@@ -210,6 +225,10 @@ async def roadside_weighing(
         by=principal.user_id,
         scale=body.scale,
     )
+    if body.co_officer_ids:
+        req.officers.extend(
+            await asyncio.to_thread(certified_officers, state, principal, body.co_officer_ids)
+        )
     return _weighing_out(await _overload(state.clients.overload.RecordWeighing, req), response)
 
 
@@ -221,11 +240,16 @@ InspectionId = Annotated[str, PathParam(max_length=64)]
     operation_id="advanceInspection",
     response_model=dict,
     responses=PROBLEM_RESPONSES,
-    summary="Intercept, unloaded, release: the officer's steps of a truck's inspection",
+    summary="Intercept, confirm (two officers on site), unloaded, release: the officers' steps",
 )
 async def advance_inspection(
     inspection_id: InspectionId, body: StepIn, principal: Officer, state: State
 ) -> dict:
+    officers = (
+        await asyncio.to_thread(certified_officers, state, principal, body.co_officer_ids)
+        if body.to == "confirmed"
+        else []
+    )
     reply = await _overload(
         state.clients.overload.AdvanceInspection,
         overload_pb2.AdvanceInspectionRequest(
@@ -233,6 +257,7 @@ async def advance_inspection(
             agency_id=principal.agency_id,
             to_status=body.to,
             actor_id=principal.user_id,
+            officers=officers,
         ),
     )
     return _dict(reply.inspection)

@@ -27,6 +27,9 @@ inspections = sa.Table(
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    # The static weighing a confirmation rests on, and the officers who confirmed it.
+    sa.Column("static_weighing_id", sa.String(36), nullable=True),
+    sa.Column("confirmed_by", sa.JSON, nullable=True),
     sa.Index("ix_inspections_plate_status", "plate", "status"),
 )
 
@@ -64,7 +67,15 @@ violations = sa.Table(
     sa.Index("ix_violations_plate", "plate", "confirmed_at"),
 )
 
-OPEN_STATUSES = ("suspected", "intercepted", "confirmed", "cleared", "unloaded", "reweighed")
+OPEN_STATUSES = (
+    "suspected",
+    "intercepted",
+    "weighed",
+    "confirmed",
+    "cleared",
+    "unloaded",
+    "reweighed",
+)
 
 
 def weighing_by_client_id(conn: sa.Connection, client_weighing_id: str) -> Any:

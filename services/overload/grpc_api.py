@@ -14,7 +14,7 @@ from services.chassis.storage import ObjectStore
 from services.chassis.workdays import china_date
 from services.overload import handlers, photos, reports
 from services.overload.config import Settings
-from services.overload.domain.inspection import IllegalStep
+from services.overload.domain.inspection import IllegalStep, OfficersMissing
 from services.overload.domain.rules import InvalidWeighing
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
@@ -24,6 +24,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (photos.PhotoMismatch, grpc.StatusCode.FAILED_PRECONDITION),
     (IllegalStep, grpc.StatusCode.FAILED_PRECONDITION),
     (InvalidWeighing, grpc.StatusCode.INVALID_ARGUMENT),
+    (OfficersMissing, grpc.StatusCode.INVALID_ARGUMENT),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
 ]
 
@@ -176,6 +177,8 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             inspection_id=request.inspection_id,
             agency_id=request.agency_id,
             to_status=request.to_status,
+            officers=list(request.officers),
+            actor_id=request.actor_id,
         )
         return overload_pb2.AdvanceInspectionResponse(inspection=inspection_to_pb(row))
 

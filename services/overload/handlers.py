@@ -9,12 +9,20 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 import uuid_utils
 
+from enforcement.common.v1 import common_pb2
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
 from services.chassis.db import Database
 from services.chassis.events import build_event, utcnow
 from services.chassis.workdays import CHINA_TZ, china_date
 from services.overload import db
-from services.overload.domain.inspection import IllegalStep, Status, after_weighing, manual_step
+from services.overload.domain.inspection import (
+    IllegalStep,
+    OfficersMissing,
+    Status,
+    after_weighing,
+    check_confirming_officers,
+    manual_step,
+)
 from services.overload.domain.rules import (
     Configuration,
     InvalidWeighing,
@@ -89,6 +97,18 @@ def _party(p: overload_events_pb2.Party) -> dict:
     return {"name": p.name, "credit_code": p.credit_code, "id_number": p.id_number}
 
 
+def _officers(officers, actor_id: str = "") -> list[dict]:
+    """The confirming officers as stored; refuses fewer than two certified ones."""
+    found = [
+        {"officer_id": o.officer_id, "name": o.name, "certificate_no": o.certificate_no}
+        for o in officers
+    ]
+    check_confirming_officers((o["officer_id"], o["certificate_no"]) for o in found)
+    if actor_id and actor_id not in {o["officer_id"] for o in found}:
+        raise OfficersMissing("the officer confirming must be one of the confirming officers")
+    return found
+
+
 def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest):
     """Store a weighing and its verdict: (weighing_id, verdict, inspection, created)."""
     if not 8 <= len(req.client_weighing_id) <= 100:
@@ -116,6 +136,7 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
             notes=(*verdict.notes, "scale verification expired; weigh on a verified scale"),
         )
     static = req.scale.kind == ScaleKind.static and not scale_expired
+    officers = _officers(req.officers, req.recorded_by) if req.officers else []
     v = _verdict_dict(verdict)
     now = utcnow()
     weighed_at = req.weighed_at.ToDatetime(tzinfo=UTC) if req.HasField("weighed_at") else now
@@ -124,15 +145,26 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
         "carrier": _party(req.carrier),
         "loading_source": _party(req.loading_source),
         "cargo": req.cargo,
+        "rated_load_t": req.rated_load_t,
+        "curb_mass_t": req.curb_mass_t,
     }
     weighing_id = str(uuid_utils.uuid7())
     try:
         with database.unit_of_work() as uow:
             current = db.open_inspection(uow.conn, plate, req.agency_id)
             status = after_weighing(
-                Status(current.status) if current else None, static=static, over=verdict.over_limit
+                Status(current.status) if current else None,
+                static=static,
+                over=verdict.over_limit,
+                officers_present=bool(officers),
             )
             inspection_id = current.inspection_id if current else None
+            # The static reading a confirmation rests on, now or when the officers sign it.
+            rests_on = (
+                {"static_weighing_id": weighing_id}
+                if status in (Status.weighed, Status.confirmed) and static and verdict.over_limit
+                else {}
+            )
             if status is not None and current is None:
                 inspection_id = str(uuid_utils.uuid7())
                 db.insert(
@@ -149,6 +181,7 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
                     parties=parties,
                     opened_at=now,
                     updated_at=now,
+                    **rests_on,
                 )
             elif status is not None:
                 db.update_inspection(
@@ -159,45 +192,7 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
                     hundred_tonne_king=current.hundred_tonne_king or verdict.hundred_tonne_king,
                     parties=parties if static else current.parties,
                     updated_at=now,
-                )
-            newly_confirmed = status is Status.confirmed and (
-                current is None or current.confirmed_at is None
-            )
-            if newly_confirmed:
-                db.update_inspection(uow.conn, inspection_id, confirmed_at=now)
-                db.insert(
-                    uow.conn,
-                    db.violations,
-                    inspection_id=inspection_id,
-                    agency_id=req.agency_id,
-                    plate=plate,
-                    carrier_code=req.carrier.credit_code,
-                    carrier_name=req.carrier.name,
-                    source_code=req.loading_source.credit_code,
-                    source_name=req.loading_source.name,
-                    confirmed_at=now,
-                )
-                event = overload_events_pb2.ViolationConfirmed(
-                    weighing_id=weighing_id,
-                    station_id=req.station_id,
-                    agency_id=req.agency_id,
-                    town=req.town,
-                    plate=plate,
-                    gross_t=float(verdict.measured_t),
-                    limit_t=float(verdict.limit_t),
-                    over_t=float(verdict.over_t),
-                    driver=req.driver,
-                    carrier=req.carrier,
-                    loading_source=req.loading_source,
-                )
-                event.confirmed_at.FromDatetime(now)
-                uow.add_event(
-                    build_event(
-                        topic=TOPIC_CONFIRMED,
-                        aggregate_id=inspection_id,
-                        payload=event,
-                        producer=SERVICE,
-                    )
+                    **({} if current.confirmed_at else rests_on),
                 )
             db.insert(
                 uow.conn,
@@ -217,6 +212,8 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
                 weighed_at=weighed_at,
                 day=weighed_at.astimezone(CHINA_TZ).date(),
             )
+            if status is Status.confirmed and (current is None or current.confirmed_at is None):
+                _confirm(uow, inspection_id, officers, now)
             uow.commit()
     except sa.exc.IntegrityError:
         with database.read() as conn:
@@ -227,6 +224,73 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
     with database.read() as conn:
         inspection = db.get_inspection(conn, inspection_id) if inspection_id else None
     return weighing_id, v, inspection, True
+
+
+def _event_party(p: dict) -> overload_events_pb2.Party:
+    return overload_events_pb2.Party(
+        name=p.get("name", ""),
+        credit_code=p.get("credit_code", ""),
+        id_number=p.get("id_number", ""),
+    )
+
+
+def _confirm(uow, inspection_id: str, officers: list[dict], now: datetime) -> None:
+    """The officers confirm the static reading: the violation is counted and announced once."""
+    inspection = db.get_inspection(uow.conn, inspection_id)
+    weighing = db.get_weighing(uow.conn, inspection.static_weighing_id)
+    v, parties = weighing.verdict, inspection.parties
+    db.update_inspection(
+        uow.conn,
+        inspection_id,
+        status=Status.confirmed.value,
+        confirmed_at=now,
+        confirmed_by=officers,
+        updated_at=now,
+    )
+    db.insert(
+        uow.conn,
+        db.violations,
+        inspection_id=inspection_id,
+        agency_id=inspection.agency_id,
+        plate=inspection.plate,
+        carrier_code=parties["carrier"]["credit_code"],
+        carrier_name=parties["carrier"]["name"],
+        source_code=parties["loading_source"]["credit_code"],
+        source_name=parties["loading_source"]["name"],
+        confirmed_at=now,
+    )
+    event = overload_events_pb2.ViolationConfirmed(
+        weighing_id=weighing.weighing_id,
+        station_id=weighing.station_id,
+        agency_id=inspection.agency_id,
+        town=inspection.town,
+        plate=inspection.plate,
+        gross_t=float(v["measured_t"]),
+        limit_t=float(v["limit_t"]),
+        over_t=float(v["over_t"]),
+        driver=_event_party(parties["driver"]),
+        carrier=_event_party(parties["carrier"]),
+        loading_source=_event_party(parties["loading_source"]),
+        officers=[common_pb2.Officer(**o) for o in officers],
+        inspection_id=inspection_id,
+        tolerance_t=float(v["tolerance_t"]),
+        fine_yuan=v["fine_yuan"],
+        fine_rule=v["fine_rule"],
+        rated_load_t=parties.get("rated_load_t", ""),
+        curb_mass_t=parties.get("curb_mass_t", ""),
+        overload_percent=v["overload_percent"] or "",
+        overload_fine_yuan=v["overload_fine_yuan"],
+        overload_rule=v["overload_rule"],
+        hundred_tonne_king=v["hundred_tonne_king"],
+        rules_version=v["rules_version"],
+        cargo=parties.get("cargo", ""),
+    )
+    event.confirmed_at.FromDatetime(now)
+    uow.add_event(
+        build_event(
+            topic=TOPIC_CONFIRMED, aggregate_id=inspection_id, payload=event, producer=SERVICE
+        )
+    )
 
 
 VERIFICATION_VALID_DAYS = 365  # vehicle scales are verified yearly (JJG 539 / JJG 907)
@@ -291,17 +355,31 @@ def upsert_station(database: Database, station: overload_pb2.Station):
     return station
 
 
-def advance(database: Database, *, inspection_id: str, agency_id: str, to_status: str):
+def advance(
+    database: Database,
+    *,
+    inspection_id: str,
+    agency_id: str,
+    to_status: str,
+    officers=(),
+    actor_id: str = "",
+):
+    """An officer's step; `confirmed` is the on-site act of two or more certified officers."""
     try:
         to = Status(to_status)
     except ValueError as exc:
         raise InvalidWeighing(f"unknown status {to_status!r}") from exc
+    confirming = _officers(officers, actor_id) if to is Status.confirmed else []
     with database.unit_of_work() as uow:
         row = db.get_inspection(uow.conn, inspection_id, for_update=True)
         if row is None or row.agency_id != agency_id:
             raise NotFound("inspection not found")
         manual_step(Status(row.status), to)
-        db.update_inspection(uow.conn, inspection_id, status=to.value, updated_at=utcnow())
+        now = utcnow()
+        if to is Status.confirmed:
+            _confirm(uow, inspection_id, confirming, now)
+        else:
+            db.update_inspection(uow.conn, inspection_id, status=to.value, updated_at=now)
         uow.commit()
     with database.read() as conn:
         return db.get_inspection(conn, inspection_id)
@@ -339,4 +417,4 @@ def repeat_offenders(database: Database, agency_id: str):
     return vehicles, carriers, sources
 
 
-__all__ = ["IllegalStep", "InvalidWeighing"]
+__all__ = ["IllegalStep", "InvalidWeighing", "OfficersMissing"]

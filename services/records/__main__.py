@@ -3,17 +3,21 @@
 from pathlib import Path
 
 from services.chassis.runtime import ServiceSpec, run
-from services.records import grpc_api
+from services.records import grpc_api, handlers
 from services.records.config import Settings
-from services.records.consumers import HANDLERS
+from services.records.consumers import make_handlers
 
-SPEC = ServiceSpec(
-    name="records",
-    migrations=Path(__file__).parent / "migrations",
-    servicers=grpc_api.servicers,
-    grpc_service_names=["enforcement.records.v1.RecordsService"],
-    consumers=HANDLERS,
-)
+
+def make_spec(settings: Settings) -> ServiceSpec:
+    return ServiceSpec(
+        name="records",
+        migrations=Path(__file__).parent / "migrations",
+        servicers=grpc_api.servicers,
+        grpc_service_names=["enforcement.records.v1.RecordsService"],
+        consumers=make_handlers(handlers.Numbering(dict(settings.number_prefixes))),
+    )
+
 
 if __name__ == "__main__":
-    run(SPEC, Settings())
+    settings = Settings()
+    run(make_spec(settings), settings)

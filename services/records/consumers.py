@@ -1,8 +1,15 @@
 """Kafka topic -> records handler."""
 
+from __future__ import annotations
+
 from services.records import handlers, templates
 
-HANDLERS = {
-    "review.completed.v1": handlers.record_review_outcome,
-    **{topic: templates.task_handler(t) for topic, t in templates.TEMPLATES.items()},
-}
+
+def make_handlers(numbering: handlers.Numbering) -> dict:
+    return {
+        "review.completed.v1": handlers.record_review_outcome,
+        **{
+            topic: templates.template_handler(t, numbering)
+            for topic, t in templates.TEMPLATES.items()
+        },
+    }

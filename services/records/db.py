@@ -46,6 +46,7 @@ cases = sa.Table(
     sa.Column("source_topic", sa.String(100), nullable=False, server_default=""),
     sa.Column("source_ref", sa.String(100), nullable=False, server_default=""),
     sa.Index("ix_cases_agency_opened", "agency_id", "opened_at", "case_id"),
+    sa.Index("ix_cases_source", "source_topic", "source_ref"),
 )
 
 case_officers = sa.Table(
@@ -212,6 +213,15 @@ def get_case(conn: sa.Connection, case_id: str) -> Case | None:
 
 def get_case_by_client_id(conn: sa.Connection, client_case_id: str) -> Case | None:
     row = conn.execute(sa.select(cases).where(cases.c.client_case_id == client_case_id)).first()
+    return _case_from_row(row) if row else None
+
+
+def get_case_by_source(conn: sa.Connection, source_topic: str, source_ref: str) -> Case | None:
+    row = conn.execute(
+        sa.select(cases).where(
+            cases.c.source_topic == source_topic, cases.c.source_ref == source_ref
+        )
+    ).first()
     return _case_from_row(row) if row else None
 
 

@@ -8,6 +8,7 @@ PostgreSQL queue instead of deadlocking; SQLite writers are serialised by BEGIN 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import math
@@ -121,25 +122,7 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
         with database.unit_of_work() as uow:
             if cmd.task_id:
                 _take_task(uow.conn, cmd.task_id, case)
-            db.insert_case(uow.conn, case)
-            _append(
-                uow.conn,
-                case,
-                kind=EntryKind.opened,
-                meta=meta,
-                payload={
-                    "title": case.title,
-                    "domain": case.domain.value,
-                    "town": case.town,
-                    "party": {"kind": case.party.kind.value, "name": case.party.name},
-                    "officers": [o.officer_id for o in case.officers],
-                    **({"task_id": cmd.task_id} if cmd.task_id else {}),
-                },
-                now=case.opened_at,
-            )
-            uow.add_event(
-                _event(TOPIC_CASE_OPENED, case, records_pb2.CaseOpened(case=case_to_pb(case)))
-            )
+            _store_opened(uow, case, meta, task_id=cmd.task_id)
             uow.commit()
     except sa.exc.IntegrityError:
         # A concurrent retry of the same phone request won the insert.
@@ -151,6 +134,34 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
     return _reread(database, case.case_id), True
 
 
+def _store_opened(
+    uow: UnitOfWork, case: Case, meta: WriteMeta, *, task_id: str | None = None
+) -> None:
+    """Insert the case with its first entry and `records.case-opened.v1`."""
+    db.insert_case(uow.conn, case)
+    _append(
+        uow.conn,
+        case,
+        kind=EntryKind.opened,
+        meta=meta,
+        payload={
+            "title": case.title,
+            "domain": case.domain.value,
+            "town": case.town,
+            "party": {"kind": case.party.kind.value, "name": case.party.name},
+            "officers": [o.officer_id for o in case.officers],
+            **({"task_id": task_id} if task_id else {}),
+            **(
+                {"source": {"topic": case.source_topic, "ref": case.source_ref}}
+                if case.source_topic and not task_id
+                else {}
+            ),
+        },
+        now=case.opened_at,
+    )
+    uow.add_event(_event(TOPIC_CASE_OPENED, case, records_pb2.CaseOpened(case=case_to_pb(case))))
+
+
 def _take_task(conn: sa.Connection, task_id: str, case: Case) -> None:
     task = db.get_task(conn, task_id, for_update=True)
     if task is None or task.agency_id != case.agency_id:
@@ -159,6 +170,62 @@ def _take_task(conn: sa.Connection, task_id: str, case: Case) -> None:
         raise Conflict(f"the inspection task was already taken up by case {task.case_id}")
     db.update_task(conn, task_id, status="case-opened", case_id=case.case_id, updated_at=utcnow())
     case.source_topic, case.source_ref = task.source_topic, task.source_ref
+
+
+@dataclass(frozen=True)
+class EventCase:
+    """A case that another service's event starts: the on-site act was already done by the
+    officers the event names, so records opens, files and (with a proposal) proposes at once.
+    """
+
+    source_topic: str
+    source_ref: str
+    cmd: OpenCase
+    reason: str  # why it was opened and filed, e.g. the confirmed violation
+    facts: tuple[tuple[str, dict], ...] = ()  # (entry kind, payload), appended after filing
+    proposal: Proposal | None = None
+
+
+def event_client_case_id(source_topic: str, source_ref: str) -> str:
+    """The case's client id, made from its source so that a redelivery finds the first one."""
+    text = f"{source_topic}:{source_ref}"
+    return text if len(text) <= 100 else "event:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def open_case_from_event(uow: UnitOfWork, numbering: Numbering, draft: EventCase) -> Case | None:
+    """Open and file a case in the consumer's transaction; None when its source has one.
+
+    Everything is checked before anything is written (InvalidCase, InvalidParty,
+    InvalidProposal, InvalidEntry), so a refused draft leaves the transaction clean.
+    """
+    if db.get_case_by_source(uow.conn, draft.source_topic, draft.source_ref) is not None:
+        return None
+    for kind, payload in draft.facts:
+        if kind not in {k.value for k in CLIENT_KINDS}:
+            raise InvalidEntry(f"a fact cannot be a {kind!r} entry")
+        validate_payload(payload)
+    if draft.proposal is not None:
+        validate_proposal(draft.proposal)
+    now = utcnow()
+    case = open_case(draft.cmd, case_id=str(uuid_utils.uuid7()), now=now)
+    case.source_topic, case.source_ref = draft.source_topic, draft.source_ref
+
+    def meta(step: str) -> WriteMeta:
+        return WriteMeta(
+            client_entry_id=f"{case.case_id}:{step}",
+            actor_id=draft.cmd.opened_by,
+            agency_id=case.agency_id,
+            device_time=draft.cmd.device_time,
+        )
+
+    _store_opened(uow, case, meta("open"))
+    _move(uow, numbering, case, Stage.filing, draft.reason, meta("filing"), now)
+    _move(uow, numbering, case, Stage.investigation, draft.reason, meta("investigation"), now)
+    for i, (kind, payload) in enumerate(draft.facts):
+        _append(uow.conn, case, kind=kind, meta=meta(f"fact-{i}"), payload=payload, now=now)
+    if draft.proposal is not None:
+        _propose(uow, case, draft.proposal, meta("proposal"), now)
+    return case
 
 
 def list_tasks(
@@ -364,35 +431,46 @@ def transition_case(
         raise InvalidEntry("reason is longer than 2000 characters")
 
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
-        check_transition(_facts(uow.conn, case), to)
-        payload: dict = {"from": case.stage.value, "to": to.value, "reason": reason}
-        values: dict = {"stage": to.value}
-        if to is Stage.filing and case.case_no is None:
-            n = db.next_number(
-                uow.conn, agency_id=case.agency_id, kind=NumberKind.filing.name, year=_year(now)
-            )
-            values["case_no"] = payload["case_no"] = format_number(
-                numbering.prefix(case.agency_id), NumberKind.filing, _year(now), n
-            )
-        entry = _append(
-            uow.conn, case, kind=EntryKind.transition, meta=meta, payload=payload, now=now
-        )
-        db.update_case(uow.conn, case.case_id, **values)
-        from_stage = case.stage
-        case.stage = to
-        case.case_no = values.get("case_no", case.case_no)
-        uow.add_event(
-            _event(
-                TOPIC_CASE_ADVANCED,
-                case,
-                records_pb2.CaseAdvanced(
-                    case=case_to_pb(case), from_stage=from_stage.value, to_stage=to.value
-                ),
-            )
-        )
-        return entry
+        return _move(uow, numbering, case, to, reason, meta, now)
 
     return _write(database, case_id, meta, effect)
+
+
+def _move(
+    uow: UnitOfWork,
+    numbering: Numbering,
+    case: Case,
+    to: Stage,
+    reason: str,
+    meta: WriteMeta,
+    now: datetime,
+) -> Entry:
+    """One stage move of a locked case: its entry, a filing number, `case-advanced`."""
+    check_transition(_facts(uow.conn, case), to)
+    payload: dict = {"from": case.stage.value, "to": to.value, "reason": reason}
+    values: dict = {"stage": to.value}
+    if to is Stage.filing and case.case_no is None:
+        n = db.next_number(
+            uow.conn, agency_id=case.agency_id, kind=NumberKind.filing.name, year=_year(now)
+        )
+        values["case_no"] = payload["case_no"] = format_number(
+            numbering.prefix(case.agency_id), NumberKind.filing, _year(now), n
+        )
+    entry = _append(uow.conn, case, kind=EntryKind.transition, meta=meta, payload=payload, now=now)
+    db.update_case(uow.conn, case.case_id, **values)
+    from_stage = case.stage
+    case.stage = to
+    case.case_no = values.get("case_no", case.case_no)
+    uow.add_event(
+        _event(
+            TOPIC_CASE_ADVANCED,
+            case,
+            records_pb2.CaseAdvanced(
+                case=case_to_pb(case), from_stage=from_stage.value, to_stage=to.value
+            ),
+        )
+    )
+    return entry
 
 
 # -- free entries: notes, steps, documents, statements, corrections ---------------------------
@@ -458,61 +536,68 @@ def propose_penalty(
     validate_proposal(proposal)
 
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
-        check_can_propose(case.stage, case.review_status)
-        proposal_id = str(uuid_utils.uuid7())
-        round_ = db.proposal_rounds(uow.conn, case.case_id) + 1
-        body = _proposal_body(proposal)
-        db.insert_proposal(
-            uow.conn,
-            proposal_id=proposal_id,
-            case_id=case.case_id,
-            round=round_,
-            body=body,
-            review_status="pending",
-            proposed_by=meta.actor_id,
-            proposed_at=now,
-        )
-        entry = _append(
-            uow.conn,
-            case,
-            kind=EntryKind.proposal,
-            meta=meta,
-            payload={"proposal_id": proposal_id, "round": round_, **body},
-            now=now,
-        )
-        from_stage = case.stage
-        db.update_case(
-            uow.conn,
-            case.case_id,
-            stage=Stage.review.value,
-            proposal_id=proposal_id,
-            review_status="pending",
-        )
-        case.stage, case.proposal_id, case.review_status = Stage.review, proposal_id, "pending"
-        pb = proposal_to_pb(proposal_id, round_, body, meta.actor_id, now)
-        uow.add_event(
-            _event(
-                TOPIC_PENALTY_PROPOSED,
-                case,
-                records_pb2.PenaltyProposed(case=case_to_pb(case), proposal=pb),
-            )
-        )
-        if from_stage is not Stage.review:
-            uow.add_event(
-                _event(
-                    TOPIC_CASE_ADVANCED,
-                    case,
-                    records_pb2.CaseAdvanced(
-                        case=case_to_pb(case),
-                        from_stage=from_stage.value,
-                        to_stage=Stage.review.value,
-                    ),
-                )
-            )
-        return entry
+        return _propose(uow, case, proposal, meta, now)
 
     case, entry, created = _write(database, case_id, meta, effect)
     return case, _proposal_pb(database, entry.payload["proposal_id"]), created
+
+
+def _propose(
+    uow: UnitOfWork, case: Case, proposal: Proposal, meta: WriteMeta, now: datetime
+) -> Entry:
+    """File a proposal on a locked case: its entry, the move to review, `penalty-proposed`."""
+    check_can_propose(case.stage, case.review_status)
+    proposal_id = str(uuid_utils.uuid7())
+    round_ = db.proposal_rounds(uow.conn, case.case_id) + 1
+    body = _proposal_body(proposal)
+    db.insert_proposal(
+        uow.conn,
+        proposal_id=proposal_id,
+        case_id=case.case_id,
+        round=round_,
+        body=body,
+        review_status="pending",
+        proposed_by=meta.actor_id,
+        proposed_at=now,
+    )
+    entry = _append(
+        uow.conn,
+        case,
+        kind=EntryKind.proposal,
+        meta=meta,
+        payload={"proposal_id": proposal_id, "round": round_, **body},
+        now=now,
+    )
+    from_stage = case.stage
+    db.update_case(
+        uow.conn,
+        case.case_id,
+        stage=Stage.review.value,
+        proposal_id=proposal_id,
+        review_status="pending",
+    )
+    case.stage, case.proposal_id, case.review_status = Stage.review, proposal_id, "pending"
+    pb = proposal_to_pb(proposal_id, round_, body, meta.actor_id, now)
+    uow.add_event(
+        _event(
+            TOPIC_PENALTY_PROPOSED,
+            case,
+            records_pb2.PenaltyProposed(case=case_to_pb(case), proposal=pb),
+        )
+    )
+    if from_stage is not Stage.review:
+        uow.add_event(
+            _event(
+                TOPIC_CASE_ADVANCED,
+                case,
+                records_pb2.CaseAdvanced(
+                    case=case_to_pb(case),
+                    from_stage=from_stage.value,
+                    to_stage=Stage.review.value,
+                ),
+            )
+        )
+    return entry
 
 
 def _proposal_body(p: Proposal) -> dict:

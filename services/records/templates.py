@@ -1,16 +1,25 @@
-"""Inspection tasks from other services' events: an event type maps to a task template.
+"""Tasks and cases from other services' events: an event type maps to a case template.
 
-A template turns one event into zero or more task drafts. The consumer stores each draft as
-an open inspection task of the agency; officers take one up by opening a case with its id.
-A later event about the same thing (same source_ref) updates the open task instead of making
-a second one.
+A template turns one event into zero or more drafts. A task draft becomes an open inspection
+task of the agency; officers take one up by opening a case with its id. A case draft is for
+an event whose on-site act the officers already did (an overload confirmed at the station by
+two certified officers): the consumer opens, files and numbers the case with those officers,
+appends the facts, and files the penalty proposal the template worked out, which goes to
+legal review like any other. A case draft that cannot be a lawful case (fewer than two
+certified officers, a party without a valid code, ...) is stored as a task instead, with the
+reason, so that nothing an event reports is lost.
+
+A later event about the same thing (same source_topic and source_ref) updates the open task,
+or finds the case already opened, instead of making a second one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 import uuid_utils
 from google.protobuf.message import Message
@@ -20,8 +29,18 @@ from enforcement.gas.v1 import gas_events_pb2
 from enforcement.overload.v1 import overload_events_pb2
 from services.chassis.db import UnitOfWork
 from services.chassis.events import unpack, utcnow
-from services.records import db
-from services.records.domain.cases import Domain
+from services.records import db, handlers
+from services.records.domain.cases import Domain, InvalidCase, Officer, OpenCase
+from services.records.domain.entries import InvalidEntry
+from services.records.domain.overload import (
+    ConfirmedOverload,
+    driver_proposal,
+    instigation_proposal,
+)
+from services.records.domain.parties import InvalidParty, Party, PartyKind
+from services.records.domain.penalties import InvalidProposal, Proposal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,10 +56,21 @@ class TaskDraft:
 
 
 @dataclass(frozen=True)
+class CaseDraft(TaskDraft):
+    """A case the event opens at once; stored as a task when it cannot be a lawful case."""
+
+    officers: tuple[Officer, ...] = ()  # who did the on-site act; the first opens the case
+    acted_at: datetime | None = None  # when they did it: the entries' device time
+    reason: str = ""  # why the case was opened and filed
+    facts: tuple[tuple[str, dict], ...] = ()  # (entry kind, payload), appended after filing
+    proposal: Proposal | None = None
+
+
+@dataclass(frozen=True)
 class CaseTemplate:
     topic: str
     message_type: type[Message]
-    drafts: Callable[[Message], list[TaskDraft]]
+    drafts: Callable[[Message], list[TaskDraft]]  # TaskDraft or CaseDraft
 
 
 def _gas_alarm(event: gas_events_pb2.AlarmRaised) -> list[TaskDraft]:
@@ -100,39 +130,105 @@ def _gas_unprotected(event: gas_events_pb2.VenueUnprotected) -> list[TaskDraft]:
     ]
 
 
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text) if text else None
+    except InvalidOperation:
+        return None
+
+
 def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[TaskDraft]:
-    """一超四罚: the driver, the carrier, the loading source, and a supervision notice."""
+    """一超四罚: cases against the driver, the carrier and the loading source, each with its
+    penalty proposal, and a supervision notice (抄告) task for the authorities."""
+    confirmed = ConfirmedOverload(
+        plate=event.plate,
+        gross_t=Decimal(str(event.gross_t)),
+        limit_t=Decimal(str(event.limit_t)),
+        over_t=Decimal(str(event.over_t)),
+        fine_yuan=event.fine_yuan,
+        fine_rule=event.fine_rule,
+        overload_percent=_decimal(event.overload_percent),
+        overload_fine_yuan=event.overload_fine_yuan,
+        overload_rule=event.overload_rule,
+        hundred_tonne_king=event.hundred_tonne_king,
+        cargo=event.cargo,
+    )
     facts = {
         "weighing_id": event.weighing_id,
+        "inspection_id": event.inspection_id,
         "station_id": event.station_id,
         "plate": event.plate,
         "gross_t": event.gross_t,
         "limit_t": event.limit_t,
+        "tolerance_t": event.tolerance_t,
         "over_t": event.over_t,
+        "fine_yuan": event.fine_yuan,
+        "fine_rule": event.fine_rule,
+        "rated_load_t": event.rated_load_t,
+        "curb_mass_t": event.curb_mass_t,
+        "overload_percent": event.overload_percent,
+        "overload_fine_yuan": event.overload_fine_yuan,
+        "overload_rule": event.overload_rule,
+        "hundred_tonne_king": event.hundred_tonne_king,
+        "cargo": event.cargo,
+        "rules_version": event.rules_version,
     }
+    officers = tuple(Officer(o.officer_id, o.name, o.certificate_no) for o in event.officers)
+    acted_at = event.confirmed_at.ToDatetime(tzinfo=UTC) if event.HasField("confirmed_at") else None
+    entries = (
+        ("document", {"document": "车辆超限检测单", **facts}),
+        (
+            "step",
+            {
+                "act": "inspection",  # 现场检查: needs its audio-video record (执法记录仪)
+                "what": "超限检测站静态复检, 现场确认超限",
+                "station_id": event.station_id,
+                "officers": [o.officer_id for o in officers],
+                "confirmed_at": acted_at.isoformat() if acted_at else None,
+            },
+        ),
+    )
+    king = " (百吨王)" if event.hundred_tonne_king else ""
     roles = [
-        ("driver", "驾驶人", event.driver, "person"),
-        ("carrier", "道路运输企业", event.carrier, "organization"),
-        ("loading-source", "货运源头单位", event.loading_source, "organization"),
+        ("driver", "驾驶人", event.driver, PartyKind.person, driver_proposal(confirmed)),
+        (
+            "carrier",
+            "道路运输企业",
+            event.carrier,
+            PartyKind.organization,
+            instigation_proposal(confirmed, "道路运输企业"),
+        ),
+        (
+            "loading-source",
+            "货运源头单位",
+            event.loading_source,
+            PartyKind.organization,
+            instigation_proposal(confirmed, "货运源头单位"),
+        ),
     ]
-    drafts = []
-    for role, label, party, kind in roles:
+    drafts: list[TaskDraft] = []
+    for role, label, party, kind, proposal in roles:
         if not party.name:
             continue
         drafts.append(
-            TaskDraft(
+            CaseDraft(
                 source_ref=f"{event.weighing_id}:{role}",
                 agency_id=event.agency_id,
                 town=event.town,
                 domain=Domain.road_transport,
-                title=f"超限超载 {event.plate}: 处罚{label} {party.name}",
+                title=f"超限超载 {event.plate}{king}: 处罚{label} {party.name}",
                 party={
-                    "kind": kind,
+                    "kind": kind.value,
                     "name": party.name,
                     "credit_code": party.credit_code,
                     "id_number": party.id_number,
                 },
                 details={**facts, "role": role},
+                officers=officers,
+                acted_at=acted_at,
+                reason=f"一超四罚: {confirmed.describe()}",
+                facts=entries,
+                proposal=proposal,
             )
         )
     drafts.append(
@@ -141,7 +237,7 @@ def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[T
             agency_id=event.agency_id,
             town=event.town,
             domain=Domain.road_transport,
-            title=f"超限超载 {event.plate}: 抄告车籍地和企业主管部门",
+            title=f"超限超载 {event.plate}{king}: 抄告车籍地和企业主管部门",
             details={**facts, "role": "supervision-notice"},
         )
     )
@@ -162,7 +258,9 @@ TEMPLATES: dict[str, CaseTemplate] = {
 }
 
 
-def store_drafts(uow: UnitOfWork, topic: str, drafts: list[TaskDraft]) -> None:
+def store_drafts(
+    uow: UnitOfWork, topic: str, drafts: list[TaskDraft], numbering: handlers.Numbering
+) -> None:
     now = utcnow()
     for d in drafts:
         existing = db.get_task_by_source(uow.conn, topic, d.source_ref)
@@ -170,6 +268,23 @@ def store_drafts(uow: UnitOfWork, topic: str, drafts: list[TaskDraft]) -> None:
             if existing.status == "open":
                 db.update_task(uow.conn, existing.task_id, details=d.details, updated_at=now)
             continue
+        if isinstance(d, CaseDraft):
+            try:
+                handlers.open_case_from_event(uow, numbering, _event_case(topic, d))
+                continue
+            except (InvalidCase, InvalidParty, InvalidProposal, InvalidEntry) as exc:
+                # Checked before any write: the draft becomes a task for officers to take up.
+                log.warning("%s %s opens a task, not a case: %s", topic, d.source_ref, exc)
+                d = TaskDraft(
+                    source_ref=d.source_ref,
+                    agency_id=d.agency_id,
+                    town=d.town,
+                    domain=d.domain,
+                    title=d.title,
+                    party=d.party,
+                    details={**d.details, "case_not_opened": str(exc)},
+                    priority=d.priority,
+                )
         db.insert_task(
             uow.conn,
             task_id=str(uuid_utils.uuid7()),
@@ -188,9 +303,38 @@ def store_drafts(uow: UnitOfWork, topic: str, drafts: list[TaskDraft]) -> None:
         )
 
 
-def task_handler(template: CaseTemplate) -> Callable[[UnitOfWork, EventEnvelope], None]:
+def _event_case(topic: str, d: CaseDraft) -> handlers.EventCase:
+    party = d.party or {}
+    return handlers.EventCase(
+        source_topic=topic,
+        source_ref=d.source_ref,
+        cmd=OpenCase(
+            client_case_id=handlers.event_client_case_id(topic, d.source_ref),
+            agency_id=d.agency_id,
+            town=d.town,
+            domain=d.domain,
+            title=d.title[:200],
+            party=Party(
+                kind=PartyKind(party.get("kind", "organization")),
+                name=party.get("name", ""),
+                credit_code=party.get("credit_code", "").upper(),
+                id_number=party.get("id_number", "").upper(),
+            ),
+            officers=d.officers,
+            opened_by=d.officers[0].officer_id if d.officers else "",
+            device_time=d.acted_at,
+        ),
+        reason=d.reason[:2000],
+        facts=d.facts,
+        proposal=d.proposal,
+    )
+
+
+def template_handler(
+    template: CaseTemplate, numbering: handlers.Numbering
+) -> Callable[[UnitOfWork, EventEnvelope], None]:
     def handle(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         event = unpack(envelope, template.message_type)
-        store_drafts(uow, template.topic, template.drafts(event))
+        store_drafts(uow, template.topic, template.drafts(event), numbering)
 
     return handle

@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, TopicPartition
 from playwright.sync_api import sync_playwright
 
 from deploy.stack import Stack, free_ports
+from enforcement.overload.v1 import overload_events_pb2
 from enforcement.records.v1 import records_pb2
 from gateway.security.device_signing import signed_headers
 from services.chassis.events import parse_envelope, unpack
@@ -324,19 +325,72 @@ def test_a_write_during_a_records_crash_is_kept_once_after_the_retry(http, stack
     assert [e["kind"] for e in timeline["entries"]] == ["opened", "note"]
 
 
-def test_a_hundred_tonne_truck_at_the_station_becomes_yi_chao_si_fa_tasks(http, stack):
-    """Weigh station (signed) -> overload confirms -> Kafka -> records opens the four tasks."""
-    secret = json.loads((stack.var / "demo-devices.json").read_text())["wim-station-01"]["secret"]
-    body = {
-        "client_weighing_id": cid(),
-        "plate": "苏D9X123",
-        "vehicle": {"kind": "combination", "axles": 6},
-        "gross_t": "102",
+def events_of(stack: Stack, topic: str, message, keep, timeout_s: float = 60, want: int = 1):
+    """Events of `topic` (read from the start) that `keep` selects, once `want` arrived."""
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka.bootstrap, enable_auto_commit=False)
+    consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+    consumer.seek_to_beginning()
+    found = []
+    deadline = time.monotonic() + timeout_s
+    while len(found) < want and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=500).values():
+            for m in batch:
+                event = unpack(parse_envelope(m.value), message)
+                if keep(event):
+                    found.append(event)
+    consumer.close()
+    return found
+
+
+def test_a_hundred_tonne_truck_becomes_the_four_cases_of_yi_chao_si_fa(http, stack):
+    """Pre-check -> intercepted -> the station's static scale -> two officers confirm ->
+    Kafka -> records opens three filed cases with proposals and a supervision task ->
+    Kafka -> review: the driver's fine is major (a task for the reviewer), the carrier's and
+    the loading source's are answered "not required" with where they sit in the benchmark."""
+    officer, officer_id = login(http, stack, "officer1")
+    _, colleague = login(http, stack, "officer2")
+    admin, _ = login(http, stack, "admin")
+    reviewer, _ = login(http, stack, "reviewer")
+    plate = "苏D9X123"
+    parties = {
+        "rated_load_t": "35",
+        "curb_mass_t": "15",
+        "cargo": "砂石",
         "driver": {"name": "赵六", "id_number": "11010519491231002X"},
         "carrier": {"name": "常州某运输有限公司", "credit_code": "914403001922038216"},
         "loading_source": {"name": "某砂石场", "credit_code": "91110108551385082Q"},
     }
-    raw = json.dumps(body, ensure_ascii=False).encode()
+    vehicle = {"kind": "combination", "axles": 6}
+    # A weigh-in-motion pre-check point ahead of the station (不停车预检).
+    r = http.put(
+        "/v1/overload/stations/precheck-g312-km40",
+        json={
+            "name": "G312 K40 不停车预检点",
+            "kind": "wim",
+            "town": "罗溪镇",
+            "scale": {"kind": "wim", "accuracy_class": "5", "verified_on": time.strftime("%F")},
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    pre = post(
+        http,
+        "/v1/overload/weighings",
+        officer,
+        {"client_weighing_id": cid(), "station_id": "precheck-g312-km40", "plate": plate,
+         "vehicle": vehicle, "gross_t": "101.2", **parties},
+    )  # fmt: skip
+    assert pre["verdict"]["suspicion_only"] and pre["inspection"]["status"] == "suspected"
+    steps = f"/v1/overload/inspections/{pre['inspection']['inspection_id']}/steps"
+    assert post(http, steps, officer, {"to": "intercepted"}, 200)["status"] == "intercepted"
+
+    # The station's static scale posts the reading, signed.
+    secret = json.loads((stack.var / "demo-devices.json").read_text())["wim-station-01"]["secret"]
+    raw = json.dumps(
+        {"client_weighing_id": cid(), "plate": plate, "vehicle": vehicle, "gross_t": "102",
+         **parties},
+        ensure_ascii=False,
+    ).encode()  # fmt: skip
     headers = signed_headers("wim-station-01", secret, "POST", "/v1/stations/weighings", raw)
     r = http.post(
         "/v1/stations/weighings",
@@ -344,44 +398,81 @@ def test_a_hundred_tonne_truck_at_the_station_becomes_yi_chao_si_fa_tasks(http, 
         headers={**headers, "Content-Type": "application/json"},
     )
     assert r.status_code == 201, r.text
-    assert (
-        r.json()["verdict"]["hundred_tonne_king"]
-        and r.json()["inspection"]["status"] == "confirmed"
+    static = r.json()
+    assert static["verdict"]["hundred_tonne_king"] and static["verdict"]["fine_yuan"] == 26500
+    assert static["inspection"]["inspection_id"] == pre["inspection"]["inspection_id"]
+    assert static["inspection"]["status"] == "weighed"  # waits for the officers on site
+    confirmed = post(http, steps, officer, {"to": "confirmed", "co_officer_ids": [colleague]}, 200)
+    assert confirmed["status"] == "confirmed" and confirmed["hundred_tonne_king"]
+
+    [announced] = events_of(
+        stack,
+        "overload.violation-confirmed.v1",
+        overload_events_pb2.ViolationConfirmed,
+        lambda e: e.weighing_id == static["weighing_id"],
     )
-    officer, _ = login(http, stack, "officer1")
-    _, colleague = login(http, stack, "officer2")
+    assert [o.officer_id for o in announced.officers] == [officer_id, colleague]
+    assert announced.fine_yuan == 26500 and announced.overload_percent == "148.57"
+
     deadline = time.monotonic() + 60
     while True:
-        tasks = http.get("/v1/tasks", headers=officer).json()["tasks"]
-        mine = [t for t in tasks if t["details"].get("plate") == "苏D9X123"]
-        if len(mine) == 4:
+        listed = http.get("/v1/cases", headers=officer, params={"mine": "true"}).json()["cases"]
+        cases = {
+            c["source_ref"].rpartition(":")[2]: c
+            for c in listed
+            if c["source_ref"].startswith(static["weighing_id"])
+        }
+        if len(cases) == 3:
             break
-        assert time.monotonic() < deadline, f"tasks never arrived: {mine}"
+        assert time.monotonic() < deadline, f"the cases never arrived: {cases}"
         time.sleep(0.5)
-    roles = sorted(t["details"]["role"] for t in mine)
-    assert roles == ["carrier", "driver", "loading-source", "supervision-notice"]
-    carrier = next(t for t in mine if t["details"]["role"] == "carrier")
-    case = post(
-        http,
-        "/v1/cases",
-        officer,
-        {
-            "client_case_id": cid(),
-            "domain": "road-transport",
-            "title": carrier["title"],
-            "party": {
-                "kind": "organization",
-                "name": carrier["party"]["name"],
-                "credit_code": carrier["party"]["credit_code"],
-            },
-            "co_officer_ids": [colleague],
-            "task_id": carrier["task_id"],
-        },
+    assert sorted(cases) == ["carrier", "driver", "loading-source"]
+    for case in cases.values():
+        assert case["stage"] == "review" and case["domain"] == "road-transport"
+        assert case["case_no"].startswith("新北应急立〔") and "百吨王" in case["title"]
+        assert case["source_topic"] == "overload.violation-confirmed.v1"
+        assert [o["officer_id"] for o in case["officers"]] == [officer_id, colleague]
+        assert all(o["certificate_no"] for o in case["officers"])
+    assert cases["driver"]["party"]["kind"] == "person"
+    timeline = http.get(f"/v1/cases/{cases['driver']['case_id']}/timeline", headers=officer)
+    kinds = [e["kind"] for e in timeline.json()["entries"]]
+    assert kinds == ["opened", "transition", "transition", "document", "step", "proposal"]
+    proposal = timeline.json()["entries"][-1]["payload"]
+    assert proposal["fine_yuan"] == 26500
+    assert proposal["discretion"]["benchmark_id"] == "jt62-43-overlimit"
+
+    # The supervision notice (抄告) stays a task, without a penalty.
+    tasks = http.get("/v1/tasks", headers=officer).json()["tasks"]
+    [notice] = [t for t in tasks if t["details"].get("weighing_id") == static["weighing_id"]]
+    assert notice["details"]["role"] == "supervision-notice"
+
+    proposed = events_of(
+        stack,
+        "records.penalty-proposed.v1",
+        records_pb2.PenaltyProposed,
+        lambda e: e.case.source_ref.startswith(static["weighing_id"]),
+        want=3,
     )
-    taken = http.get("/v1/tasks", headers=officer, params={"status": "case-opened"}).json()
-    assert carrier["task_id"] in {
-        t["task_id"] for t in taken["tasks"] if t["case_id"] == case["case_id"]
-    }
+    assert sorted(p.proposal.fine_yuan for p in proposed) == [25000, 25000, 26500]
+
+    # Review: 26,500 yuan for a person is major (over 10,000) and waits for the reviewer.
+    task = wait_for_review_task(http, reviewer, cases["driver"]["case_id"])
+    assert task["major"] and task["status"] == "assigned"
+    assert any("fine over 10,000 yuan for a person" in r for r in task["reasons"])
+    assert task["placement"]["finding"] == "within-band"
+    # 25,000 yuan for an organisation is not major: answered at once, with its placement.
+    for role in ("carrier", "loading-source"):
+        case_id = cases[role]["case_id"]
+        deadline = time.monotonic() + 60
+        while True:
+            case = http.get(f"/v1/cases/{case_id}", headers=officer).json()
+            if case["review_status"] == "not-required":
+                break
+            assert time.monotonic() < deadline, f"no review answer for the {role}: {case}"
+            time.sleep(0.5)
+        entries = http.get(f"/v1/cases/{case_id}/timeline", headers=officer).json()["entries"]
+        [answer] = [e["payload"] for e in entries if e["kind"] == "review-outcome"]
+        assert any("within the serious band 20,001-30,000" in r for r in answer["reasons"])
 
 
 def test_a_gas_leak_closes_the_valve_and_reaches_the_regulator(http, stack):

@@ -31,6 +31,8 @@ GATEWAY_MIGRATIONS = Path(__file__).resolve().parents[2] / "gateway" / "migratio
 STATION = "station-g312-km45"
 USERS = {
     "officer": ((Role.officer,), "32041120001"),
+    "colleague": ((Role.officer,), "32041120002"),
+    "trainee": ((Role.officer,), None),
     "supervisor": ((Role.supervisor,), None),
     "admin": ((Role.admin,), None),
 }
@@ -138,11 +140,31 @@ async def test_a_signed_station_weighing_is_judged_and_resending_it_changes_noth
     verdict = first.json()["verdict"]
     assert verdict["over_limit"] and verdict["hundred_tonne_king"] and verdict["fine_yuan"] == 27000
     assert verdict["limit_t"] == "49" and verdict["tolerance_t"] == "0.060"
-    assert first.json()["inspection"]["status"] == "confirmed"
+    # The scale's reading waits for the officers on site to confirm it.
+    inspection = first.json()["inspection"]
+    assert inspection["status"] == "weighed"
     again = await post_signed(
         http, "wim-station-01", secrets["station"], "/v1/stations/weighings", body
     )
     assert again.status_code == 200 and again.json()["weighing_id"] == first.json()["weighing_id"]
+    steps = f"/v1/overload/inspections/{inspection['inspection_id']}/steps"
+    alone = await http.post(steps, json={"to": "confirmed"}, headers=headers["officer"])
+    assert alone.status_code == 422 and "at least 2 officers" in alone.json()["detail"]
+    uncertified = await http.post(
+        steps, json={"to": "confirmed", "co_officer_ids": ["u-officer"]}, headers=headers["trainee"]
+    )
+    assert uncertified.status_code == 403
+    stranger = await http.post(
+        steps, json={"to": "confirmed", "co_officer_ids": ["u-nobody"]}, headers=headers["officer"]
+    )
+    assert stranger.status_code == 422 and "u-nobody" in stranger.json()["detail"]
+    confirmed = await http.post(
+        steps,
+        json={"to": "confirmed", "co_officer_ids": ["u-colleague"]},
+        headers=headers["officer"],
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "confirmed"
     stats = (await http.get("/v1/overload/statistics", headers=headers["supervisor"])).json()
     assert stats["days"][0]["confirmed"] == "1" or stats["days"][0]["confirmed"] == 1
 
@@ -189,11 +211,15 @@ async def test_an_expired_scale_only_raises_a_suspicion(api):
 async def test_an_officer_weighs_at_the_roadside_and_moves_the_truck_on(api):
     http, headers, _ = api
     body = weighing(
-        "60", station_id="mobile-u-officer", scale={"kind": "static", "accuracy_class": "III"}
+        "60",
+        station_id="mobile-u-officer",
+        scale={"kind": "static", "accuracy_class": "III"},
+        co_officer_ids=["u-colleague"],
     )
     r = await http.post("/v1/overload/weighings", json=body, headers=headers["officer"])
     assert r.status_code == 201, r.text
     inspection = r.json()["inspection"]
+    assert inspection["status"] == "confirmed"  # two officers signed the reading on site
     step = await http.post(
         f"/v1/overload/inspections/{inspection['inspection_id']}/steps",
         json={"to": "released"},

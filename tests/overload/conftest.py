@@ -7,11 +7,17 @@ from pathlib import Path
 import pytest
 import uuid_utils
 
+from enforcement.common.v1 import common_pb2
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
 from services.chassis.db import Database, make_engine, migrate
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "overload" / "migrations"
 AGENCY = "xinbei-yjj"
+# The two certified officers at the station who confirm a static reading on site.
+OFFICERS = (
+    common_pb2.Officer(officer_id="u-zhang", name="张伟", certificate_no="32041120001"),
+    common_pb2.Officer(officer_id="u-li", name="李娜", certificate_no="32041120002"),
+)
 
 
 @pytest.fixture
@@ -31,15 +37,18 @@ def weighing(
     axles: int = 6,
     kind: str = "combination",
     station: str = "s-luoxi",
+    officers=OFFICERS,
     **changes,
 ) -> overload_pb2.RecordWeighingRequest:
+    """A weighing entered by the officers on site (`officers=()`: as a station device posts)."""
     party = overload_events_pb2.Party
     base = dict(
         client_weighing_id=f"w-{uuid_utils.uuid7()}",
         station_id=station,
         agency_id=AGENCY,
         town="罗溪镇",
-        recorded_by=station,
+        recorded_by=officers[0].officer_id if officers else station,
+        officers=officers,
         plate=plate,
         vehicle=overload_pb2.Vehicle(kind=kind, axles=axles),
         scale=(

@@ -7,13 +7,14 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from enforcement.common.v1 import common_pb2
 from enforcement.overload.v1 import overload_events_pb2
 from services.chassis.events import parse_envelope, unpack
 from services.overload import db, handlers
-from services.overload.domain.inspection import IllegalStep
+from services.overload.domain.inspection import IllegalStep, OfficersMissing
 from services.overload.domain.rules import InvalidWeighing
 
-from .conftest import AGENCY, weighing
+from .conftest import AGENCY, OFFICERS, weighing
 
 pytestmark = pytest.mark.integration
 
@@ -34,14 +35,34 @@ def test_a_hundred_tonne_king_from_pre_check_to_release(overload_db):
     handlers.advance(
         overload_db, inspection_id=pre.inspection_id, agency_id=AGENCY, to_status="intercepted"
     )
-    req = weighing("102.34")
-    _, v, insp, created = handlers.record_weighing(overload_db, req)
+    # The station's scale posts the static reading; the officers have not confirmed it yet.
+    req = weighing("102.34", officers=())
+    static_id, v, insp, created = handlers.record_weighing(overload_db, req)
     assert created and insp.inspection_id == pre.inspection_id
-    assert insp.status == "confirmed" and insp.hundred_tonne_king
+    assert insp.status == "weighed" and insp.hundred_tonne_king
     assert v["fine_yuan"] == 27000 and v["limit_t"] == "49"  # 53.28 t over: 54 x 500
+    assert confirmed_events(overload_db) == []
+    confirmed = handlers.advance(
+        overload_db,
+        inspection_id=insp.inspection_id,
+        agency_id=AGENCY,
+        to_status="confirmed",
+        officers=OFFICERS,
+        actor_id="u-zhang",
+    )
+    assert confirmed.status == "confirmed" and confirmed.static_weighing_id == static_id
     [event] = confirmed_events(overload_db)
+    assert event.weighing_id == static_id and event.inspection_id == insp.inspection_id
     assert event.plate == "苏D12345" and event.carrier.credit_code == "914403001922038216"
     assert event.loading_source.name == "某砂石场" and event.driver.name == "赵六"
+    assert [(o.officer_id, o.certificate_no) for o in event.officers] == [
+        ("u-zhang", "32041120001"),
+        ("u-li", "32041120002"),
+    ]
+    assert event.fine_yuan == 27000 and event.hundred_tonne_king and event.gross_t == 102.34
+    # 102.34 - 15 t curb = 87.34 t carried on a rated 35 t: 149.54 % over, the 2,000 tier.
+    assert event.overload_percent == "149.54" and event.overload_fine_yuan == 2000
+    assert event.rated_load_t == "35" and event.curb_mass_t == "15" and event.cargo == "砂石"
     # The station resends after a timeout: the same weighing, nothing new.
     again = handlers.record_weighing(overload_db, req)
     assert again[3] is False and len(confirmed_events(overload_db)) == 1
@@ -60,6 +81,58 @@ def test_a_hundred_tonne_king_from_pre_check_to_release(overload_db):
         overload_db, inspection_id=ok.inspection_id, agency_id=AGENCY, to_status="released"
     )
     assert done.status == "released" and len(confirmed_events(overload_db)) == 1
+
+
+def test_officers_signing_the_static_weighing_confirm_it_at_once(overload_db):
+    weighing_id, _, insp, _ = handlers.record_weighing(
+        overload_db, weighing("60", plate="苏D22222")
+    )
+    assert insp.status == "confirmed"
+    [event] = confirmed_events(overload_db)
+    assert event.weighing_id == weighing_id and len(event.officers) == 2
+
+
+@pytest.mark.parametrize(
+    "officers",
+    [
+        (),
+        (OFFICERS[0],),
+        (OFFICERS[0], OFFICERS[0]),
+        (OFFICERS[0], common_pb2.Officer(officer_id="u-wu", name="吴", certificate_no="")),
+    ],
+)
+def test_a_confirmation_needs_two_certified_officers(overload_db, officers):
+    _, _, insp, _ = handlers.record_weighing(
+        overload_db, weighing("60", plate="苏D11111", officers=())
+    )
+    assert insp.status == "weighed"
+    with pytest.raises(OfficersMissing, match="at least 2 officers"):
+        handlers.advance(
+            overload_db,
+            inspection_id=insp.inspection_id,
+            agency_id=AGENCY,
+            to_status="confirmed",
+            officers=officers,
+        )
+    with pytest.raises(OfficersMissing):
+        handlers.record_weighing(
+            overload_db, weighing("60", plate="苏D11111", officers=(OFFICERS[0],))
+        )
+    with pytest.raises(IllegalStep, match="allowed: confirmed"):
+        handlers.advance(
+            overload_db, inspection_id=insp.inspection_id, agency_id=AGENCY, to_status="unloaded"
+        )
+    with pytest.raises(OfficersMissing, match="one of the confirming officers"):
+        handlers.advance(
+            overload_db,
+            inspection_id=insp.inspection_id,
+            agency_id=AGENCY,
+            to_status="confirmed",
+            officers=OFFICERS,
+            actor_id="u-somebody-else",
+        )
+    assert handlers.get(overload_db, insp.inspection_id, AGENCY).status == "weighed"
+    assert confirmed_events(overload_db) == []
 
 
 def test_a_truck_within_the_limit_leaves_no_inspection(overload_db):

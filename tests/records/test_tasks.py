@@ -13,9 +13,9 @@ from services.chassis.consumer import ConsumerRunner
 from services.chassis.events import build_event
 from services.chassis.kafka_admin import ensure_topics
 from services.records import handlers
-from services.records.consumers import HANDLERS
+from services.records.consumers import make_handlers
 
-from .conftest import AGENCY, open_case, uid
+from .conftest import AGENCY, NUMBERING, open_case, uid
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +59,9 @@ def violation(weighing_id: str):
     )
 
 
+HANDLERS = make_handlers(NUMBERING)
+
+
 def runner(database) -> ConsumerRunner:
     return ConsumerRunner(name="records", bootstrap="unused:1", db=database, handlers=HANDLERS)
 
@@ -80,7 +83,8 @@ def test_a_gas_alarm_makes_one_urgent_task_that_later_events_update(records_db):
     assert tasks[0].party["credit_code"] == "914403001922038216"
 
 
-def test_an_overload_violation_makes_the_four_tasks_of_yi_chao_si_fa(records_db):
+def test_an_overload_violation_without_confirming_officers_makes_four_tasks(records_db):
+    """An event from before confirmations named their officers: no lawful case, four tasks."""
     weighing = uid("w")
     assert (
         runner(records_db).handle(

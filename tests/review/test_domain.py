@@ -97,3 +97,28 @@ def test_the_review_shows_where_an_amount_sits_in_the_benchmark(amount, circumst
     assert placement.finding == finding
     assert placement.is_error == (finding == "outside-legal-range")
     assert placement.departs == (finding == "departure")
+
+
+@pytest.mark.parametrize(
+    ("violation_type", "amount", "circumstance", "finding"),
+    [
+        # 62号令 Art. 43: the amount follows from the tonnes over; only the range is checked.
+        ("overlimit-transport", 27_000, "ordinary", "within-band"),
+        ("overlimit-transport", 30_000, "serious", "within-band"),
+        ("overlimit-transport", 30_500, "serious", "outside-legal-range"),
+        # 道路交通安全法 Art. 92: up to 30 % over 200-500, the typical tiers above.
+        ("overload-rated-load", 200, "minor", "within-band"),
+        ("overload-rated-load", 1_000, "minor", "departure"),
+        ("overload-rated-load", 2_000, "serious", "within-band"),
+        ("overload-rated-load", 100, "minor", "outside-legal-range"),
+        # 指使、强令: up to 30,000, the district's thirds.
+        ("overload-instigation", 15_000, "ordinary", "within-band"),
+        ("overload-instigation", 25_000, "serious", "within-band"),
+        ("overload-instigation", 25_000, "ordinary", "departure"),
+        ("overload-instigation", 30_001, "serious", "outside-legal-range"),
+    ],
+)
+def test_overload_amounts_are_placed_in_their_benchmarks(
+    violation_type, amount, circumstance, finding
+):
+    assert place(amount, circumstance, _benchmark(violation_type)).finding == finding

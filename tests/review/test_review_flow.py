@@ -189,3 +189,31 @@ def test_a_redelivered_proposal_makes_no_second_task(review_db):
     assert deliver(review_db, event) == "duplicate"
     with review_db.read() as conn:
         assert len(db.tasks_of_case(conn, event_case(event))) == 1
+
+
+def test_yi_chao_si_fa_proposals_are_placed_in_the_overload_benchmarks(review_db):
+    driver = proposed(
+        person=True, fine_yuan=27_000,
+        legal_basis=["《超限运输车辆行驶公路管理规定》(交通运输部令2016年第62号)第四十三条"],
+        discretion=records_pb2.Discretion(
+            benchmark_id="jt62-43-overlimit", violation_type="overlimit-transport",
+            circumstance="serious",
+        ),
+    )  # fmt: skip
+    deliver(review_db, driver)
+    proposal = unpack(parse_envelope(driver.payload), records_pb2.PenaltyProposed).proposal
+    task = task_of(review_db, proposal.proposal_id)
+    assert task.major and any("fine over 10,000 yuan for a person" in r for r in task.reasons)
+    assert task.placement["finding"] == "within-band"
+    assert task.placement["benchmark_id"] == "jt62-43-overlimit"
+    carrier = proposed(
+        fine_yuan=25_000,
+        discretion=records_pb2.Discretion(
+            benchmark_id="gl-68-instigation", violation_type="overload-instigation",
+            circumstance="serious",
+        ),
+    )  # fmt: skip
+    deliver(review_db, carrier)
+    [answer] = outcomes(review_db, event_case(carrier))
+    assert answer.outcome == "not-required"
+    assert any("within the serious band 20,001-30,000" in r for r in answer.reasons)

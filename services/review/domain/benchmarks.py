@@ -84,6 +84,7 @@ def _bands(*triples: tuple[str, int, int]) -> tuple[Band, ...]:
 
 
 # Version 1 of the district's table; a new version is a new row, old proposals keep theirs.
+# Review migration 0002 seeded the four 安全生产法 rows, 0003 the three overload rows.
 DEFAULT_BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "aq-101-major-hazard",
@@ -130,5 +131,46 @@ DEFAULT_BENCHMARKS: tuple[Benchmark, ...] = (
         _bands(
             ("minor", 5_000, 20_000), ("ordinary", 20_001, 50_000), ("serious", 50_001, 100_000)
         ),
+    ),
+    # 违法超限运输 (62号令 Art. 43(1)(2)): a warning up to 1 t over, then 500 yuan per tonne
+    # over, at most 30,000. The amount follows from the tonnes, so no circumstance narrows
+    # it: every band is the whole fine range and the placement checks the legal range.
+    Benchmark(
+        "jt62-43-overlimit",
+        1,
+        "overlimit-transport",
+        "车货总质量超过限定标准 (违法超限运输)",
+        "《公路安全保护条例》第六十四条；"
+        "《超限运输车辆行驶公路管理规定》(交通运输部令2016年第62号)第四十三条第一款第(二)项",
+        0,
+        30_000,
+        _bands(("minor", 500, 30_000), ("ordinary", 500, 30_000), ("serious", 500, 30_000)),
+    ),
+    # 超载 against the rated load (道路交通安全法 Art. 92 para. 2): 200-500 yuan up to 30 %
+    # over, 500-2,000 beyond; the ordinary and serious bands follow DOMAIN's typical tiering
+    # (1,000 from 50 % to under 100 %, 2,000 from 100 %).
+    Benchmark(
+        "rtsl-92-overload",
+        1,
+        "overload-rated-load",
+        "货运机动车超过核定载质量 (超载)",
+        "《中华人民共和国道路交通安全法》第九十二条第二款",
+        200,
+        2_000,
+        _bands(("minor", 200, 500), ("ordinary", 500, 1_000), ("serious", 1_000, 2_000)),
+    ),
+    # 指使、强令车辆驾驶人超限运输货物: the national fine against a carrier (道路运输企业) or
+    # a loading source (货运源头单位), up to 30,000. The bands are this district's (local)
+    # choice, the legal range in thirds.
+    Benchmark(
+        "gl-68-instigation",
+        1,
+        "overload-instigation",
+        "指使、强令车辆驾驶人超限运输货物 (道路运输企业、货运源头单位)",
+        "《公路安全保护条例》第六十八条；"
+        "《超限运输车辆行驶公路管理规定》(交通运输部令2016年第62号)第五十四条",
+        0,
+        30_000,
+        _bands(("minor", 0, 10_000), ("ordinary", 10_001, 20_000), ("serious", 20_001, 30_000)),
     ),
 )

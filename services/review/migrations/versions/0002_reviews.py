@@ -8,6 +8,9 @@ from alembic import op
 
 from services.review.domain.benchmarks import DEFAULT_BENCHMARKS
 
+# The rows this revision seeded; later rows come with their own revisions.
+SEEDED = ("aq-101-major-hazard", "aq-102-hidden-danger", "aq-99-safety-equipment", "aq-97-training")
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -54,6 +57,7 @@ def upgrade() -> None:
                 "bands": [[x.circumstance, x.low_yuan, x.high_yuan] for x in b.bands],
             }
             for b in DEFAULT_BENCHMARKS
+            if b.benchmark_id in SEEDED
         ],
     )
     op.create_table(
