@@ -3,9 +3,8 @@
 The pure pieces need nothing but the standard library: the signer (the firmware's side of
 `gateway/security/device_signing.py`, written from its documented canonical string), event
 builders and the leak ramp. `Simulator` drives them over HTTP with httpx: it registers venues
-and devices through the gateway's admin routes, provisions device secrets in the gateway
-database (as `deploy/seed.py` does; there is no route for that), posts signed batches,
-acknowledges the close commands valves receive, and lets devices go silent.
+and devices and has their secrets issued through the gateway's admin routes, posts signed
+batches, acknowledges the close commands valves receive, and lets devices go silent.
 
 Against a running `make run`: `python -m services.gas.simulator --help`.
 """
@@ -21,7 +20,7 @@ import json
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,27 +189,7 @@ class Totals:
     latencies: list[float] = field(default_factory=list)
 
 
-Provision = Callable[[str, str, str], str]  # (device_id, kind, venue_id) -> secret
-
-
-def gateway_db_provisioner(gateway_db_url: str) -> tuple[Provision, Callable[[], None]]:
-    """Provision secrets in the gateway database, as deploy/seed.py does; a device that is
-    already known gets a fresh secret (rotated with no grace), so reruns work.
-    Returns the provisioner and a function that closes the database."""
-    # Imported here: only this helper needs the gateway's code, never the gas service.
-    from gateway.security.device_signing import DeviceCredentials
-    from services.chassis.db import Database
-
-    database = Database.from_url(gateway_db_url)
-    credentials = DeviceCredentials(database)
-
-    def provision(device_id: str, kind: str, venue_id: str) -> str:
-        known = credentials.get(device_id)
-        if known is not None and known.owner_id == venue_id and known.kind == kind:
-            return credentials.rotate(device_id, grace_s=0)
-        return credentials.provision(device_id, kind, venue_id)
-
-    return provision, database.dispose
+Provision = Callable[[str, str, str], Awaitable[str]]  # (device_id, kind, venue_id) -> secret
 
 
 class Simulator:
@@ -247,11 +226,26 @@ class Simulator:
         r.raise_for_status()
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
+    def admin_provisioner(self, admin: dict[str, str]) -> Provision:
+        """Secrets issued by `POST /v1/devices/{id}/credentials`; a device that already has
+        some (a rerun) gets a new one by rotation."""
+
+        async def provision(device_id: str, kind: str, venue_id: str) -> str:
+            path = f"/v1/devices/{device_id}/credentials"
+            r = await self.http.post(path, json={"kind": kind, "owner_id": venue_id}, headers=admin)
+            if r.status_code == 409:
+                r = await self.http.post(f"{path}/rotate", headers=admin)
+            if r.status_code not in (200, 201):
+                raise RuntimeError(f"POST {path}: {r.status_code} {r.text[:300]}")
+            return r.json()["secret"]
+
+        return provision
+
     async def register(
         self,
         admin: dict[str, str],
         count: int,
-        provision: Provision,
+        provision: Provision | None = None,
         *,
         prefix: str = "sim",
         towns: Sequence[str] = TOWNS,
@@ -260,13 +254,14 @@ class Simulator:
         sustain: int = 2,
         concurrency: int = 8,
     ) -> list[SimVenue]:
-        """Register `count` venues with a detector and a valve each, provision the devices'
-        secrets and return the venues (town by town, round robin)."""
+        """Register `count` venues with a detector and a valve each as the admin `admin`
+        (headers), have the devices' secrets issued (by the admin routes unless `provision`
+        says otherwise) and return the venues, town by town in turn."""
+        provision = provision or self.admin_provisioner(admin)
         gate = asyncio.Semaphore(concurrency)
 
         async def put(path: str, body: dict) -> None:
-            async with gate:
-                r = await self.http.put(path, json=body, headers=admin)
+            r = await self.http.put(path, json=body, headers=admin)
             if r.status_code != 200:
                 raise RuntimeError(f"PUT {path}: {r.status_code} {r.text[:300]}")
 
@@ -274,21 +269,20 @@ class Simulator:
             venue_id = f"{prefix}-venue-{i:04d}"
             town = towns[i % len(towns)]
             name = f"模拟餐馆 {i:04d}"
-            await put(
-                f"/v1/gas/venues/{venue_id}",
-                {
-                    "name": name, "town": town, "address": f"{town}模拟路 {i} 号",
-                    "first_lel": first_lel, "second_lel": second_lel, "sustain": sustain,
-                },
-            )  # fmt: skip
-            devices = []
-            for kind, suffix in ((DETECTOR, "det"), (VALVE, "valve")):
-                device_id = f"{venue_id}-{suffix}"
-                await put(f"/v1/gas/devices/{device_id}", {"venue_id": venue_id, "kind": kind})
-                # The gateway's database is SQLite: provision one at a time, off the loop.
-                async with gate:
-                    secret = await asyncio.to_thread(provision, device_id, kind, venue_id)
-                devices.append(SimDevice(device_id, kind, venue_id, secret))
+            async with gate:
+                await put(
+                    f"/v1/gas/venues/{venue_id}",
+                    {
+                        "name": name, "town": town, "address": f"{town}模拟路 {i} 号",
+                        "first_lel": first_lel, "second_lel": second_lel, "sustain": sustain,
+                    },
+                )  # fmt: skip
+                devices = []
+                for kind, suffix in ((DETECTOR, "det"), (VALVE, "valve")):
+                    device_id = f"{venue_id}-{suffix}"
+                    await put(f"/v1/gas/devices/{device_id}", {"venue_id": venue_id, "kind": kind})
+                    secret = await provision(device_id, kind, venue_id)
+                    devices.append(SimDevice(device_id, kind, venue_id, secret))
             return SimVenue(venue_id, name, town, first_lel, second_lel, sustain, *devices)
 
         venues = await asyncio.gather(*(one(i) for i in range(count)))
@@ -459,45 +453,33 @@ class Simulator:
 # -- command line ----------------------------------------------------------------------------
 
 
-async def _run_cli(args: argparse.Namespace) -> None:
-    var = Path(args.var)
-    password = args.password or json.loads((var / "secrets.json").read_text())["demo_password"]
-    provision, close = gateway_db_provisioner(args.gateway_db or f"sqlite:///{var / 'gateway.db'}")
-    try:
-        async with httpx.AsyncClient(base_url=args.gateway, timeout=30) as http:
-            sim = Simulator(http)
-            admin = await sim.login(args.admin, password)
-            venues = await sim.register(admin, args.venues, provision, prefix=args.prefix)
-            print(f"registered {len(venues)} venues, {2 * len(venues)} devices")
-            sim.silence(*(v.valve.device_id for v in venues[: args.silent]))
-            for n in range(args.rounds):
-                started = time.perf_counter()
-                replies = await sim.tick(readings=args.readings, concurrency=args.concurrency)
-                took = time.perf_counter() - started
-                bad = [r for r in replies if not r.ok]
+async def _run_cli(args: argparse.Namespace, password: str) -> None:
+    async with httpx.AsyncClient(base_url=args.gateway, timeout=30) as http:
+        sim = Simulator(http)
+        admin = await sim.login(args.admin, password)
+        venues = await sim.register(admin, args.venues, prefix=args.prefix)
+        print(f"registered {len(venues)} venues, {2 * len(venues)} devices")
+        sim.silence(*(v.valve.device_id for v in venues[: args.silent]))
+        for n in range(args.rounds):
+            started = time.perf_counter()
+            replies = await sim.tick(readings=args.readings, concurrency=args.concurrency)
+            took = time.perf_counter() - started
+            bad = [r for r in replies if not r.ok]
+            refused = f", {len(bad)} refused, e.g. {bad[0].status} {bad[0].problem}" if bad else ""
+            print(f"round {n + 1}: {len(replies)} posts in {took:.2f} s{refused}")
+            if n == args.leak_round and venues:
+                leak = await sim.leak(venues[-1])
                 print(
-                    f"round {n + 1}: {len(replies)} posts in {took:.2f} s"
-                    + (
-                        f", {len(bad)} refused, e.g. {bad[0].status} {bad[0].problem}"
-                        if bad
-                        else ""
-                    )
+                    f"leak in {leak.venue_id}: close command ready for the valve "
+                    f"{leak.command_ready_s * 1000:.0f} ms after the alarm reading was "
+                    f"posted; acknowledged: {leak.acknowledged}"
                 )
-                if n == args.leak_round and venues:
-                    leak = await sim.leak(venues[-1])
-                    print(
-                        f"leak in {leak.venue_id}: close command ready for the valve "
-                        f"{leak.command_ready_s * 1000:.0f} ms after the alarm reading was "
-                        f"posted; acknowledged: {leak.acknowledged}"
-                    )
-                await asyncio.sleep(max(0.0, args.interval - took))
-            t = sim.totals
-            print(
-                f"{t.requests} posts, {t.accepted} events accepted, {t.duplicates} duplicates, "
-                f"{t.errors} refused; silent valves: {args.silent}"
-            )
-    finally:
-        close()
+            await asyncio.sleep(max(0.0, args.interval - took))
+        t = sim.totals
+        print(
+            f"{t.requests} posts, {t.accepted} events accepted, {t.duplicates} duplicates, "
+            f"{t.errors} refused; silent valves: {args.silent}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -509,7 +491,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
     parser.add_argument("--var", default="var", help="the stack's data folder (secrets.json)")
-    parser.add_argument("--gateway-db", help="default: sqlite:///VAR/gateway.db")
     parser.add_argument("--admin", default="admin")
     parser.add_argument("--password", help="default: the demo password in VAR/secrets.json")
     parser.add_argument("--prefix", default="sim", help="venue ids are PREFIX-venue-NNNN")
@@ -520,7 +501,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--leak-round", type=int, default=1, help="-1: no leak")
     parser.add_argument("--silent", type=int, default=1, help="valves that never post")
-    asyncio.run(_run_cli(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    secrets_file = Path(args.var, "secrets.json")
+    password = args.password or json.loads(secrets_file.read_text())["demo_password"]
+    asyncio.run(_run_cli(args, password))
 
 
 if __name__ == "__main__":
