@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.clients import ServiceClients
@@ -27,6 +29,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body is read: FastAPI passes HTTPExceptions through body parsing."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"at most {limit} bytes")
+
+
+def too_large_response(limit: int, request_id: str) -> Response:
+    response = problem_response(
+        413, "body-too-large", "Request body too large", f"at most {limit} bytes",
+        request_id=request_id,
+    )  # fmt: skip
+    response.headers["Connection"] = "close"  # the rest of the body is not read
+    return response
+
+
 class RequestContextMiddleware:
     """Request id (taken from X-Request-ID when sane, else made), body limit, HTTP metrics."""
 
@@ -42,31 +60,44 @@ class RequestContextMiddleware:
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else context.new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = problem_response(
-                413,
-                "body-too-large",
-                "Request body too large",
-                f"at most {self.max_body_bytes} bytes",
-            )
-            response.headers["X-Request-ID"] = request_id
-            await response(scope, receive, send)
-            return
         started = time.perf_counter()
         status = 500
+        response_started = False
+        received = 0
+
+        async def limited_receive() -> Message:
+            # A chunked body declares no length: count what arrives.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge(self.max_body_bytes)
+            return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await too_large_response(self.max_body_bytes, request_id)(scope, receive, send_with_id)
+            return
         with context.bound(request_id=request_id, trace_id=request_id):
             try:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, limited_receive, send_with_id)
+            except BodyTooLarge:
+                # Read outside the routes (e.g. by the idempotency middleware).
+                if response_started:
+                    raise
+                await too_large_response(self.max_body_bytes, request_id)(
+                    scope, receive, send_with_id
+                )
             finally:
                 route = scope.get("route")
                 path = getattr(route, "path", "unmatched")
@@ -113,6 +144,11 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _body_too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return too_large_response(settings.max_body_bytes, request.scope["state"]["request_id"])
+
     app.include_router(ops.router)
     app.include_router(auth.router)
     app.include_router(cases.router)
@@ -133,7 +169,10 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             return None  # the route answers 401 itself
 
     app.add_middleware(
-        IdempotencyMiddleware, database_getter=lambda: database, principal_resolver=principal_of
+        IdempotencyMiddleware,
+        database_getter=lambda: database,
+        principal_resolver=principal_of,
+        max_body=settings.max_body_bytes,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

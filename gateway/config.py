@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        description="a larger request body, declared or chunked, is answered 413 unread",
+    )
     login_failures_per_15_min: int = Field(
         default=10, description="per username and per client address, then 429 until it ages"
     )

@@ -69,12 +69,24 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Not allowed for this caller",
         404: "Not found",
         409: "Conflict with the current state, or the same Idempotency-Key is still running",
+        413: "Request body larger than the gateway accepts",
         422: "Invalid input, or an Idempotency-Key reused for a different request",
         500: "Internal error (quote the request id)",
+        502: "A service failed",
         503: "A service is unavailable",
+        504: "A service did not answer in time",
     }.items()
 }
 """Use as `responses=PROBLEM_RESPONSES` (or `{k: PROBLEM_RESPONSES[k] for k in (...)}`)."""
+
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many requests from this caller; the Retry-After header says when",
+        "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+        "content": {MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}},
+    }
+}
+"""Add to the routes that a rate limit guards (login, the public disclosure routes)."""
 
 
 class ProblemError(Exception):

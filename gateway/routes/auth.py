@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from gateway import db as gwdb
 from gateway.deps import CurrentPrincipal, State, client_address, too_many
-from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.security.passwords import hash_password, verify_password
 from gateway.security.principals import Principal
 
@@ -67,7 +67,7 @@ async def _pair(state, principal: Principal) -> TokenPair:
     "/login",
     operation_id="login",
     response_model=TokenPair,
-    responses=PROBLEM_RESPONSES,
+    responses={**PROBLEM_RESPONSES, **RATE_LIMITED_RESPONSES},
     summary="Log in with username and password",
 )
 async def login(body: LoginRequest, state: State, request: Request) -> TokenPair:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
 from gateway.deps import Officer, State, require_roles
+from gateway.fields import IsoDateTime
 from gateway.grpc_errors import problem_from_rpc_error
 from gateway.officers import certified_officers
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
@@ -89,7 +90,7 @@ class OpenCaseIn(BaseModel):
         max_length=10,
         description="the other certified officers present (on-site acts need two or more)",
     )
-    device_time: datetime | None = Field(default=None, description="the phone's clock")
+    device_time: IsoDateTime | None = Field(default=None, description="the phone's clock")
     location: GeoPointIn | None = None
     task_id: str | None = Field(
         default=None, max_length=64, description="the inspection task (GET /v1/tasks) taken up"

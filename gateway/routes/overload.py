@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from xml.sax.saxutils import escape
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
 from gateway.deps import Officer, State, require_roles
+from gateway.fields import IsoDate, IsoDateTime
 from gateway.grpc_errors import call_service
 from gateway.officers import certified_officers
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
@@ -77,14 +77,14 @@ class WeighingIn(Strict):
     driver: PartyIn = Field(default_factory=PartyIn)
     carrier: PartyIn = Field(default_factory=PartyIn)
     loading_source: PartyIn = Field(default_factory=PartyIn, description="货运源头单位")
-    weighed_at: datetime | None = None
+    weighed_at: IsoDateTime | None = None
 
 
 class ScaleIn(Strict):
     kind: Literal["static", "wim"]
     accuracy_class: Literal["III", "2", "5", "10"]
     interval_kg: int = Field(default=20, ge=1, le=1000)
-    verified_on: date | None = None
+    verified_on: IsoDate | None = None
 
 
 CoOfficers = Annotated[
@@ -271,7 +271,10 @@ async def advance_inspection(
     summary="Per station and day: weighed, suspected, confirmed, 百吨王; top carriers and sources",
 )
 async def overload_statistics(
-    principal: Supervisor, state: State, date_from: date | None = None, date_to: date | None = None
+    principal: Supervisor,
+    state: State,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
 ) -> dict:
     reply = await _overload(
         state.clients.overload.GetStatistics,
@@ -443,7 +446,10 @@ def statistics_svg(days: list[dict], width: int = 720, height: int = 300) -> str
     summary="The statistics as a chart: weighings, confirmed violations and 百吨王 per day",
 )
 async def overload_chart(
-    principal: Supervisor, state: State, date_from: date | None = None, date_to: date | None = None
+    principal: Supervisor,
+    state: State,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
 ) -> Response:
     stats = await overload_statistics(principal, state, date_from, date_to)
     return Response(statistics_svg(stats.get("days", [])), media_type="image/svg+xml")

@@ -23,10 +23,15 @@ from pydantic import BaseModel, Field
 
 from enforcement.disclosure.v1 import disclosure_pb2
 from gateway.deps import State, public_rate_limit
+from gateway.fields import IsoDate
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 
-router = APIRouter(tags=["public"], dependencies=[Depends(public_rate_limit)])
+router = APIRouter(
+    tags=["public"],
+    dependencies=[Depends(public_rate_limit)],
+    responses=RATE_LIMITED_RESPONSES,
+)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 
 # The national 双公示 field order, with the Chinese column names of the export.
@@ -153,8 +158,8 @@ async def _search(state, f: Filters, page_size: int, cursor: str | None):
 Q = Annotated[str | None, Query(max_length=100, description="part of the party's name")]
 CreditCode = Annotated[str | None, Query(max_length=18, description="统一社会信用代码")]
 DecisionNo = Annotated[str | None, Query(max_length=80, description="行政处罚决定书文号")]
-DateFrom = Annotated[date | None, Query(description="decision date from (YYYY-MM-DD)")]
-DateTo = Annotated[date | None, Query(description="decision date to (YYYY-MM-DD)")]
+DateFrom = Annotated[IsoDate | None, Query(description="decision date from (YYYY-MM-DD)")]
+DateTo = Annotated[IsoDate | None, Query(description="decision date to (YYYY-MM-DD)")]
 
 
 @router.get(

@@ -16,11 +16,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
 from google.protobuf.json_format import MessageToDict
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
 from gateway.deps import CurrentPrincipal, Officer, State, require_roles
+from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES
 from gateway.routes.cases import (
@@ -87,7 +88,7 @@ class WriteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_entry_id: ClientId
-    device_time: AwareDatetime | None = Field(
+    device_time: IsoAwareDateTime | None = Field(
         default=None, description="the phone's clock when the act happened, with its UTC offset"
     )
     location: GeoPointIn | None = None
@@ -146,7 +147,7 @@ class ConfirmEvidenceIn(BaseModel):
     relates_to_entry_id: str = Field(
         default="", max_length=64, description="the act (e.g. a step) this evidence records"
     )
-    device_time: AwareDatetime | None = None
+    device_time: IsoAwareDateTime | None = None
     location: GeoPointIn | None = None
 
 
@@ -874,7 +875,7 @@ async def get_consistency_proof(
 async def get_timeliness(
     principal: Supervisor,
     state: State,
-    since: Annotated[AwareDatetime | None, Query(description="count acts since then")] = None,
+    since: Annotated[IsoAwareDateTime | None, Query(description="count acts since then")] = None,
 ) -> Timeliness:
     request = records_pb2.GetTimelinessRequest(agency_id=principal.agency_id)
     if since is not None:
