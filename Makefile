@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
-.PHONY: run test test-unit proto lint bench load faults clean install browser
+.PHONY: run test test-unit proto lint bench load faults fuzz clean install browser
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
@@ -57,6 +57,13 @@ bench: install
 
 load: install
 	$(PY) -m loadtest.run
+
+## API fuzzing as every role against the embedded stack: FUZZ_EXAMPLES new requests per
+## operation and mode (a few with a fixed seed run in `make test`); FUZZ_SEED repeats a run.
+FUZZ_EXAMPLES ?= 50
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} \
+	    $(PY) -m pytest tests/security/test_fuzzing.py --timeout=1800 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var $(PROTO_STAMP)
