@@ -62,7 +62,8 @@ load: install
 ## operation and mode (a few with a fixed seed run in `make test`); FUZZ_SEED repeats a run.
 FUZZ_EXAMPLES ?= 50
 fuzz: install
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} \
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; echo "FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"; \
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$$seed \
 	    $(PY) -m pytest tests/security/test_fuzzing.py --timeout=1800 $(PYTEST_ARGS)
 
 clean:

@@ -7,10 +7,12 @@ the same rule without editing this file."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
+from gateway.security.device_signing import signed_headers
 from tests.security.conftest import is_problem
 
 pytestmark = pytest.mark.e2e
@@ -102,10 +104,6 @@ def test_each_role_is_refused_the_routes_of_the_other_roles(role, login, http, o
 
 def test_a_signed_device_is_not_a_user(http, stack):
     """A device's signature opens the device routes only; it is no login."""
-    import json
-
-    from gateway.security.device_signing import signed_headers
-
     secret = json.loads((stack.var / "demo-devices.json").read_text())["gas-valve-0001"]["secret"]
     headers = signed_headers("gas-valve-0001", secret, "GET", "/v1/cases", b"")
     assert http.get("/v1/cases", headers=headers).status_code == 401
