@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Annotated, Literal
 
@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 from google.protobuf.json_format import MessageToDict
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.gas.v1 import gas_pb2
 from gateway.deps import Officer, State, require_roles
+from gateway.fields import IsoAwareDateTime, IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
@@ -64,9 +65,9 @@ class Strict(BaseModel):
 
 
 class EventIn(Strict):
-    seq: int = Field(ge=0, description="the device's own counter; a resend reuses it")
+    seq: int = Field(ge=0, le=2**63 - 1, description="the device's own counter; a resend reuses it")
     type: Literal["heartbeat", "reading", "alarm", "fault", "valve", "tamper"]
-    device_time: AwareDatetime | None = None
+    device_time: IsoAwareDateTime | None = None
     lel: float = Field(default=0, ge=0, le=100, description="% LEL")
     level: int = Field(default=0, ge=0, le=2)
     fault: Literal["", "line-open", "line-short", "power", "battery", "sensor"] = ""
@@ -158,7 +159,10 @@ async def acknowledge(
     reply = await _gas(
         state.clients.gas.AcknowledgeAlarm,
         gas_pb2.AcknowledgeAlarmRequest(
-            alarm_id=alarm_id, agency_id=principal.agency_id, user_id=principal.user_id
+            alarm_id=alarm_id,
+            agency_id=principal.agency_id,
+            user_id=principal.user_id,
+            town=principal.town or "",
         ),
     )
     return MessageToDict(reply.alarm, preserving_proto_field_name=True)
@@ -180,8 +184,8 @@ class DeviceIn(Strict):
     kind: Literal["gas_detector", "shutoff_valve", "controller"]
     model: str = Field(default="", max_length=100)
     serial: str = Field(default="", max_length=100)
-    installed_on: date | None = None
-    last_inspected_on: date | None = None
+    installed_on: IsoDate | None = None
+    last_inspected_on: IsoDate | None = None
 
 
 @router.put(
@@ -224,7 +228,10 @@ async def put_device(
         installed_on=body.installed_on.isoformat() if body.installed_on else "",
         last_inspected_on=body.last_inspected_on.isoformat() if body.last_inspected_on else "",
     )
-    reply = await _gas(state.clients.gas.UpsertDevice, gas_pb2.UpsertDeviceRequest(device=device))
+    reply = await _gas(
+        state.clients.gas.UpsertDevice,
+        gas_pb2.UpsertDeviceRequest(device=device, agency_id=principal.agency_id),
+    )
     return MessageToDict(reply.device, preserving_proto_field_name=True)
 
 

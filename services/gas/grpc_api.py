@@ -46,7 +46,9 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
         return gas_pb2.UpsertVenueResponse(venue=venue)
 
     async def UpsertDevice(self, request, context):
-        device = await _call(context, handlers.upsert_device, self._db, request.device)
+        device = await _call(
+            context, handlers.upsert_device, self._db, request.device, request.agency_id
+        )
         return gas_pb2.UpsertDeviceResponse(device=device)
 
     async def IngestEvents(self, request, context):
@@ -78,6 +80,7 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
             alarm_id=request.alarm_id,
             agency_id=request.agency_id,
             user_id=request.user_id,
+            town=request.town or None,
         )
         return gas_pb2.AcknowledgeAlarmResponse(alarm=alarm_to_pb(row))
 

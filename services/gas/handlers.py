@@ -59,6 +59,9 @@ def upsert_venue(database: Database, v: gas_pb2.Venue) -> gas_pb2.Venue:
         raise InvalidEvent("a venue needs an id, a name, an agency and a town/street")
     t = Thresholds(v.first_lel or 25.0, v.second_lel or 50.0, v.sustain or 2)
     with database.unit_of_work() as uow:
+        existing = db.one(uow.conn, db.venues, "venue_id", v.venue_id, lock=True)
+        if existing is not None and existing.agency_id != v.agency_id:
+            raise NotFound(f"venue {v.venue_id} is not one of your agency's")
         db.upsert(
             uow.conn, db.venues, "venue_id", venue_id=v.venue_id, name=v.name,
             credit_code=v.credit_code, address=v.address, agency_id=v.agency_id, town=v.town,
@@ -68,15 +71,22 @@ def upsert_venue(database: Database, v: gas_pb2.Venue) -> gas_pb2.Venue:
     return v
 
 
-def upsert_device(database: Database, d: gas_pb2.Device) -> gas_pb2.Device:
+def upsert_device(database: Database, d: gas_pb2.Device, agency_id: str = "") -> gas_pb2.Device:
+    """Register or move a device; with `agency_id`, both its venue and any venue it is moved
+    from must be that agency's (an admin cannot pull another agency's valve)."""
     try:
         DeviceKind(d.kind)
     except ValueError as exc:
         raise InvalidEvent("kind is gas_detector, shutoff_valve or controller") from exc
     with database.unit_of_work() as uow:
-        if db.one(uow.conn, db.venues, "venue_id", d.venue_id) is None:
+        venue = db.one(uow.conn, db.venues, "venue_id", d.venue_id)
+        if venue is None or (agency_id and venue.agency_id != agency_id):
             raise NotFound(f"venue {d.venue_id} is not registered")
-        existing = db.one(uow.conn, db.devices, "device_id", d.device_id)
+        existing = db.one(uow.conn, db.devices, "device_id", d.device_id, lock=True)
+        if existing is not None and agency_id:
+            old = db.one(uow.conn, db.venues, "venue_id", existing.venue_id)
+            if old is not None and old.agency_id != agency_id:
+                raise NotFound(f"device {d.device_id} is not one of your agency's")
         db.upsert(
             uow.conn, db.devices, "device_id", device_id=d.device_id, venue_id=d.venue_id,
             kind=d.kind, model=d.model, serial=d.serial,
@@ -399,11 +409,14 @@ def list_alarms(
         return list(conn.execute(q.order_by(db.alarms.c.updated_at.desc()).limit(500)))
 
 
-def acknowledge_alarm(database: Database, *, alarm_id: str, agency_id: str, user_id: str):
+def acknowledge_alarm(
+    database: Database, *, alarm_id: str, agency_id: str, user_id: str, town: str | None = None
+):
     with database.unit_of_work() as uow:
         alarm = db.one(uow.conn, db.alarms, "alarm_id", alarm_id, lock=True)
         venue = db.one(uow.conn, db.venues, "venue_id", alarm.venue_id) if alarm else None
-        if alarm is None or venue.agency_id != agency_id:
+        # An officer acknowledges what their own list shows: their agency, and their town.
+        if alarm is None or venue.agency_id != agency_id or (town and venue.town != town):
             raise NotFound("alarm not found")
         state = acknowledge(_state_of(alarm))
         uow.conn.execute(

@@ -339,6 +339,10 @@ def upsert_station(database: Database, station: overload_pb2.Station):
     except ValueError as exc:
         raise InvalidWeighing("verified_on is a date YYYY-MM-DD") from exc
     with database.unit_of_work() as uow:
+        existing = db.get_station(uow.conn, station.station_id)
+        if existing is not None and existing.agency_id != station.agency_id:
+            # Another agency's station: not theirs to see, let alone re-class its scale.
+            raise NotFound(f"station {station.station_id} is not one of your agency's")
         db.upsert_station(
             uow.conn,
             station_id=station.station_id,

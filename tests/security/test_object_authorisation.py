@@ -235,9 +235,6 @@ def longhutang_alarm(http, stack, login) -> dict:
     return wait_for("the 龙虎塘 alarm", raised)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="acknowledging checks the agency only, not the town (reported)"
-)
 def test_an_officer_of_another_town_cannot_acknowledge_an_alarm(officer, longhutang_alarm):
     r = officer.post(f"/v1/gas/alarms/{longhutang_alarm['alarm_id']}/acknowledge")
     assert r.status_code in (403, 404), r.text
@@ -311,14 +308,7 @@ def test_an_admin_of_another_agency_cannot_rotate_or_revoke_a_device(login, http
     assert http.get("/v1/devices/me", headers=headers).status_code == 200
 
 
-# The registers take an admin's word for whose row it is: UpsertVenue and UpsertStation
-# overwrite another agency's venue or station (moving it, and its alarms or weighings, to the
-# caller's agency), and UpsertDevice is not told the caller's agency at all. The fix belongs in
-# the gas and overload services' upserts and the gas proto (reported to those changes). Each
-# test attacks rows made for it, so the attack that passes today spoils nothing else.
-KNOWN_REGISTER_GAP = pytest.mark.xfail(
-    strict=True, reason="register upserts do not check the caller's agency (reported)"
-)
+# Each test attacks rows made for it, so a regression spoils nothing else.
 
 
 @pytest.fixture
@@ -329,13 +319,11 @@ def venue(login) -> str:
     return venue_id
 
 
-@KNOWN_REGISTER_GAP
 def test_an_admin_of_another_agency_cannot_take_over_a_venue(login, venue):
     r = login("wj-admin").put(f"/v1/gas/venues/{venue}", {"name": "接管", "town": "湖塘镇"})
     assert r.status_code in (403, 404, 409), r.text
 
 
-@KNOWN_REGISTER_GAP
 def test_an_admin_of_another_agency_cannot_put_a_device_into_its_venue(login, venue):
     r = login("wj-admin").put(
         f"/v1/gas/devices/wj-det-{cid()[:8]}", {"venue_id": venue, "kind": "gas_detector"}
@@ -343,7 +331,6 @@ def test_an_admin_of_another_agency_cannot_put_a_device_into_its_venue(login, ve
     assert r.status_code in (403, 404), r.text
 
 
-@KNOWN_REGISTER_GAP
 def test_an_admin_of_another_agency_cannot_move_its_valve(login, venue):
     valve = f"sec-valve-{cid()[:8]}"
     admin, intruder = login("admin"), login("wj-admin")
@@ -357,7 +344,6 @@ def test_an_admin_of_another_agency_cannot_move_its_valve(login, venue):
     assert r.status_code in (403, 404), r.text
 
 
-@KNOWN_REGISTER_GAP
 def test_an_admin_of_another_agency_cannot_take_over_a_weigh_station(login):
     station_id = f"sec-station-{cid()[:8]}"
     station = {
