@@ -36,6 +36,29 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"at most {limit} bytes")
 
 
+class NulInText(StarletteHTTPException):
+    """A NUL character in a string: PostgreSQL cannot store it in text, and no form needs it."""
+
+    def __init__(self) -> None:
+        super().__init__(422, "a text holds a NUL character (\\u0000)")
+
+
+# A JSON escape \u0000 that is not itself escaped (an even run of backslashes before it).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def has_nul(body: bytes) -> bool:
+    return b"\x00" in body or _JSON_NUL.search(body) is not None
+
+
+def nul_response(request_id: str) -> Response:
+    return problem_response(
+        422, "validation-error", "Invalid request",
+        "a text holds a NUL character (\\u0000); remove it and send again",
+        request_id=request_id,
+    )  # fmt: skip
+
+
 def too_large_response(limit: int, request_id: str) -> Response:
     response = problem_response(
         413, "body-too-large", "Request body too large", f"at most {limit} bytes",
@@ -64,15 +87,20 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
         received = 0
+        body = bytearray()
 
         async def limited_receive() -> Message:
             # A chunked body declares no length: count what arrives.
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body_bytes:
                     raise BodyTooLarge(self.max_body_bytes)
+                body.extend(chunk)
+                if not message.get("more_body", False) and has_nul(bytes(body)):
+                    raise NulInText()
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -84,6 +112,10 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        query = scope.get("query_string", b"").lower()
+        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+            await nul_response(request_id)(scope, receive, send_with_id)
+            return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await too_large_response(self.max_body_bytes, request_id)(scope, receive, send_with_id)
@@ -98,6 +130,10 @@ class RequestContextMiddleware:
                 await too_large_response(self.max_body_bytes, request_id)(
                     scope, receive, send_with_id
                 )
+            except NulInText:
+                if response_started:
+                    raise
+                await nul_response(request_id)(scope, receive, send_with_id)
             finally:
                 route = scope.get("route")
                 path = getattr(route, "path", "unmatched")
@@ -148,6 +184,10 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     @app.exception_handler(BodyTooLarge)
     async def _body_too_large(request: Request, exc: BodyTooLarge) -> Response:
         return too_large_response(settings.max_body_bytes, request.scope["state"]["request_id"])
+
+    @app.exception_handler(NulInText)
+    async def _nul_in_text(request: Request, exc: NulInText) -> Response:
+        return nul_response(request.scope["state"]["request_id"])
 
     app.include_router(ops.router)
     app.include_router(auth.router)

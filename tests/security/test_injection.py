@@ -119,7 +119,18 @@ def test_hostile_text_in_a_case_is_stored_and_read_back_literally(officer, colle
 
 
 def test_hostile_text_in_a_record_entry_is_stored_literally(officer, case):
-    payload = {**TEXTS, "nested": {"k": list(TEXTS.values())}}
+    # NUL is refused at the gateway (PostgreSQL cannot store it): a clear 422, nothing stored.
+    texts = {k: v for k, v in TEXTS.items() if "\x00" not in v}
+    before = len(officer.get(f"/v1/cases/{case['case_id']}/timeline").json()["entries"])
+    refused = officer.post(
+        f"/v1/cases/{case['case_id']}/entries",
+        {"client_entry_id": cid(), "kind": "note", "payload": {"text": PAYLOADS["nul"]}},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert len(officer.get(f"/v1/cases/{case['case_id']}/timeline").json()["entries"]) == before
+
+    payload = {**texts, "nested": {"k": list(texts.values())}}
     r = officer.post(
         f"/v1/cases/{case['case_id']}/entries",
         {"client_entry_id": cid(), "kind": "note", "payload": payload},
