@@ -9,7 +9,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import disclosure, gas, overload, records
+from bench import disclosure, gas, login_wave, overload, records
 from bench.outbox import run_variant
 from deploy.embedded import SeaweedFS, Tansu
 from deploy.stack import Stack, free_ports
@@ -69,6 +69,7 @@ def main() -> None:
             search_rows = disclosure.bench_search(stack, args.disclosures, args.rounds)
             weighing_rows = overload.bench(stack, args.weighings, args.threads, args.rounds)
             gas_rows = gas.bench_from_args(stack, work, args)
+            wave_rows = login_wave.bench(stack, args.rounds)
         finally:
             stack.stop()
         verify_row = records.bench_verify(work, args.verify_entries)
@@ -84,6 +85,8 @@ def main() -> None:
             *overload.markdown(weighing_rows, args.threads),
             "",
             *gas.markdown_from_args(gas_rows, args),
+            "",
+            *login_wave.markdown(wave_rows),
         ],
     )
 

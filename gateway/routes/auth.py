@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -12,6 +15,8 @@ from gateway.deps import CurrentPrincipal, State, client_address, too_many
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.security.passwords import hash_password, verify_password
 from gateway.security.principals import Principal
+
+PASSWORD_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password")
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -77,7 +82,12 @@ async def login(body: LoginRequest, state: State, request: Request) -> TokenPair
     wait = max(state.login_failures.retry_after(k) for k in keys)
     if wait:
         raise too_many(wait, "too many failed logins")
-    principal = await asyncio.to_thread(_check_login, state, body.username, body.password)
+    # Password checks queue on their own small pool: a wave of logins (argon2 costs ~0.15 s
+    # of CPU each) must not hold up device posts and alarms in the shared thread pool.
+    check = partial(contextvars.copy_context().run, _check_login, state)  # keeps the request id
+    principal = await asyncio.get_running_loop().run_in_executor(
+        PASSWORD_CHECKS, check, body.username, body.password
+    )
     if principal is None:
         for k in keys:
             state.login_failures.hit(k)
