@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -142,6 +143,10 @@ def benchmark(conn: sa.Connection, benchmark_id: str, violation_type: str) -> Be
                 tuple(Band(c, lo, hi) for c, lo, hi in row.bands),
             )
     return None
+
+
+def one_reviewer(conn: sa.Connection, reviewer_id: str) -> Any:
+    return conn.execute(sa.select(reviewers).where(reviewers.c.reviewer_id == reviewer_id)).first()
 
 
 def upsert_reviewer(conn: sa.Connection, reviewer_id: str, agency_id: str, name: str) -> None:

@@ -204,6 +204,14 @@ def register_reviewer(database: Database, *, reviewer_id: str, agency_id: str, n
     """Register (or refresh) a reviewer; waiting tasks of the agency are assigned now."""
     if not reviewer_id or not agency_id:
         raise InvalidReview("reviewer_id and agency_id are required")
+    with database.read() as conn:  # the usual queue view: known, nothing waiting, no write
+        known = db.one_reviewer(conn, reviewer_id)
+        if (
+            known is not None
+            and (known.agency_id, known.name, known.active) == (agency_id, name[:100], True)
+            and not db.waiting_unassigned(conn, agency_id)
+        ):
+            return 0
     assigned = 0
     with database.unit_of_work() as uow:
         db.upsert_reviewer(uow.conn, reviewer_id, agency_id, name[:100])
