@@ -248,27 +248,30 @@ def markdown(rows: list[dict], load: Load, *, venues: int) -> list[str]:
     variants = [v for v in ("bare", "gateway", "paced") if any(r["variant"] == v for r in rows)]
     g, b = median("gateway", "per_s"), median("bare", "per_s")
     paced = (
-        f"; `paced`: the same at a steady {load.rate:.0f} events/s offered, from up to"
-        f" {max(load.devices, PACED_DEVICES)} devices at once"
+        [
+            f"`paced`: the same at a steady {load.rate:.0f} events/s offered, from up to",
+            f"{max(load.devices, PACED_DEVICES)} devices at once.",
+        ]
         if load.rate
-        else ""
+        else []
     )
     lines = [
         "## Gas: signed device events",
         "",
         f"{venues} simulated venues (`services/gas/simulator.py`), a detector and a valve each.",
         f"{load.devices} devices post at once: detectors a heartbeat and {load.batch - 1} readings",
-        "per batch, valves (every fifth post) a heartbeat. `gateway`: `POST",
-        "/v1/gas/device-events` on the embedded stack as fast as it answers (signature and nonce,",
-        "schema, gRPC, the batch stored once with the alarm rules in one SQLite transaction)"
-        f"{paced}. Meanwhile gas leaks in {load.leak_workers} venues at a time, one after",
-        "another: the detector posts a ramp of single readings; the valve gets the close command",
-        "in the answer to the post it makes as soon as the alarm-raising reading was answered",
-        "(`post`), or through the long-poll `GET /v1/gas/commands` it holds open (`long-poll`),",
-        "and acknowledges it; then the venue is ventilated. `bare` (the baseline): the same",
-        "batches to a FastAPI endpoint that only checks the signature (secret lookup, HMAC, nonce",
-        "stored in SQLite) and counts the events. CPU: cores used by each process over the run",
-        "(this machine has 2; `client` is the simulator; `other` is every other process on the",
+        "per batch, valves (every fifth post) a heartbeat. `gateway`: `POST /v1/gas/device-events`",
+        "on the embedded stack as fast as it answers (signature and nonce, schema, gRPC, the",
+        "batch stored once with the alarm rules in one SQLite transaction).",
+        *paced,
+        f"Meanwhile gas leaks in {load.leak_workers} venues at a time, one after another: the",
+        "detector posts a ramp of single readings; the valve gets the close command in the",
+        "answer to the post it makes as soon as the alarm-raising reading was answered (`post`),",
+        "or through the long-poll `GET /v1/gas/commands` it holds open (`long-poll`), and",
+        "acknowledges it; then the venue is ventilated. `bare` (the baseline): the same batches",
+        "to a FastAPI endpoint that only checks the signature (secret lookup, HMAC, nonce stored",
+        "in SQLite) and counts the events. CPU: cores used by each process over the run (this",
+        "machine has 2; `client` is the simulator; `other` is every other process on the",
         "machine: the rest of the stack and whatever else shares the two cores, which lowers the",
         "figures when it is busy).",
         "",
