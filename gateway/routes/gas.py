@@ -319,14 +319,13 @@ async def poll_commands(
 ) -> BatchOut:
     """Between posts a valve holds this request open; it returns at once with the commands
     due, or empty after `wait` seconds, and the valve asks again."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    request = gas_pb2.PendingCommandsRequest(device_id=device.device_id)
-    while True:
-        reply = await _gas(state.clients.gas.PendingCommands, request)
-        if reply.commands or loop.time() >= deadline:
-            break
-        await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
+    # The gas service holds the call and answers the moment a command is issued.
+    reply = await call_service(
+        "gas",
+        state.clients.gas.PendingCommands,
+        gas_pb2.PendingCommandsRequest(device_id=device.device_id, wait_seconds=wait),
+        timeout=wait + 10,
+    )
     return BatchOut(
         accepted=0,
         duplicates=0,

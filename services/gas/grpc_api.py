@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC
 
 import grpc
@@ -37,9 +38,50 @@ def alarm_to_pb(row) -> gas_pb2.Alarm:
     return msg
 
 
+MAX_WAIT_S = 55.0
+REDELIVERY_CHECK_S = 5.0  # ValvePolicy offers an unanswered command again after 5 s
+
+
+class CommandBell:
+    """Wakes the long-polls of valves that were just issued a close command. Ingest runs in
+    worker threads, so the ring crosses to the event loop. Only this process's waiters hear
+    it; with several gas replicas the others find the command at their next 5 s look."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, set[asyncio.Event]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def listen(self, valve_id: str) -> asyncio.Event:
+        self._loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        self._waiting.setdefault(valve_id, set()).add(event)
+        return event
+
+    def forget(self, valve_id: str, event: asyncio.Event) -> None:
+        waiting = self._waiting.get(valve_id)
+        if waiting is not None:
+            waiting.discard(event)
+            if not waiting:
+                del self._waiting[valve_id]
+
+    def ring(self, valve_ids: list[str]) -> None:
+        if self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._wake, valve_ids)
+            except RuntimeError:  # that loop has closed (a server stopped); nobody waits there
+                self._loop = None
+
+    def _wake(self, valve_ids: list[str]) -> None:
+        for valve_id in valve_ids:
+            for event in self._waiting.get(valve_id, ()):
+                event.set()
+
+
 class GasServicer(gas_pb2_grpc.GasServiceServicer):
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._bell = CommandBell()
+        handlers.COMMAND_LISTENERS.append(self._bell.ring)
 
     async def UpsertVenue(self, request, context):
         venue = await _call(context, handlers.upsert_venue, self._db, request.venue)
@@ -85,8 +127,22 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
         return gas_pb2.AcknowledgeAlarmResponse(alarm=alarm_to_pb(row))
 
     async def PendingCommands(self, request, context):
-        commands = await _call(context, handlers.pending_commands, self._db, request.device_id)
-        return gas_pb2.PendingCommandsResponse(commands=[_command_pb(c) for c in commands])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(max(request.wait_seconds, 0.0), MAX_WAIT_S)
+        while True:
+            woken = self._bell.listen(request.device_id)
+            commands = await _call(context, handlers.pending_commands, self._db, request.device_id)
+            left = deadline - loop.time()
+            if commands or left <= 0:
+                self._bell.forget(request.device_id, woken)
+                return gas_pb2.PendingCommandsResponse(commands=[_command_pb(c) for c in commands])
+            # Woken by a new command; otherwise look again when a delivered one is due anew.
+            try:
+                await asyncio.wait_for(woken.wait(), min(left, REDELIVERY_CHECK_S))
+            except TimeoutError:
+                pass
+            finally:
+                self._bell.forget(request.device_id, woken)
 
     async def ListDeviceChanges(self, request, context):
         rows = await _call(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
@@ -41,6 +42,11 @@ EVENT_TYPES = ("heartbeat", "reading", "alarm", "fault", "valve", "tamper")
 FAULTS = ("", "line-open", "line-short", "power", "battery", "sensor")
 MAX_SKEW = timedelta(minutes=10)
 MAX_BATCH = 500
+
+
+# Called after a commit that issued close commands, with the valves' ids: the gRPC layer
+# wakes valves waiting on their long-poll at once.
+COMMAND_LISTENERS: list[Callable[[list[str]], None]] = []
 
 
 class NotFound(LookupError):
@@ -198,9 +204,12 @@ def ingest(
                 .where(db.devices.c.device_id == device_id)
                 .values(last_seen=last_seen, fault=fault, valve_state=valve_state)
             )
-        _store_alarm(uow, venue, alarm, state, changes, now)
+        issued = _store_alarm(uow, venue, alarm, state, changes, now)
         commands = _deliver(uow, device, policy, now)
         uow.commit()
+    if issued:
+        for listener in COMMAND_LISTENERS:
+            listener(issued)
     return len(fresh), len(events) - len(fresh), commands
 
 
@@ -278,11 +287,15 @@ def _acknowledge_commands(uow: UnitOfWork, valve_id: str, command_id: str, now: 
     uow.conn.execute(query.values(status=CommandStatus.acknowledged.value, acknowledged_at=now))
 
 
-def _store_alarm(uow: UnitOfWork, venue, alarm, state: AlarmState, changes, now: datetime) -> None:
+def _store_alarm(
+    uow: UnitOfWork, venue, alarm, state: AlarmState, changes, now: datetime
+) -> list[str]:
+    """Store the alarm's new state; returns the valves that got a new close command."""
+    issued: list[str] = []
     if not changes or all(c is Change.unchanged for c in changes):
-        return
+        return issued
     if alarm is None and not state.active:
-        return
+        return issued
     alarm_id = alarm.alarm_id if alarm is not None else str(uuid_utils.uuid7())
     values = dict(state=_state_json(state), active=state.active, updated_at=now)
     if alarm is None:
@@ -307,11 +320,13 @@ def _store_alarm(uow: UnitOfWork, venue, alarm, state: AlarmState, changes, now:
                     status=CommandStatus.pending.value, deliveries=0,
                 )
             )  # fmt: skip
+            issued.append(valve.device_id)
         uow.add_event(
             _alarm_event(
                 alarm_id, venue, state, "level-2" if state.level is Level.second else "level-1", now
             )
         )
+    return issued
 
 
 def _alarm_event(alarm_id: str, venue, state: AlarmState, level: str, now: datetime):
