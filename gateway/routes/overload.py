@@ -379,6 +379,47 @@ async def photo_slot(
 
 
 @router.post(
+    "/v1/stations/weighings/{weighing_id}/photos",
+    operation_id="requestStationPhotoSlot",
+    status_code=201,
+    response_model=PhotoOut,
+    responses=PROBLEM_RESPONSES,
+    summary="A station's camera: a presigned upload for a photo of its own weighing (signed)",
+)
+async def station_photo_slot(
+    weighing_id: WeighingId, body: PhotoSlotIn, station: Station, state: State
+) -> PhotoOut:
+    reply = await _overload(
+        state.clients.overload.RequestPhotoSlot,
+        overload_pb2.RequestPhotoSlotRequest(
+            weighing_id=weighing_id,
+            station_id=station.owner_id,
+            sha256=body.sha256.lower(),
+            size=body.size,
+            media_type=body.media_type,
+        ),
+    )
+    return PhotoOut(photo_id=reply.photo_id, status=reply.status, put_url=reply.put_url)
+
+
+@router.post(
+    "/v1/stations/photos/{photo_id}/confirm",
+    operation_id="confirmStationPhoto",
+    response_model=PhotoOut,
+    responses=PROBLEM_RESPONSES,
+    summary="A station's camera, after the upload: the stored bytes are checked (signed)",
+)
+async def station_confirm_photo(
+    photo_id: Annotated[str, PathParam(max_length=64)], station: Station, state: State
+) -> PhotoOut:
+    reply = await _overload(
+        state.clients.overload.ConfirmPhoto,
+        overload_pb2.ConfirmPhotoRequest(photo_id=photo_id, station_id=station.owner_id),
+    )
+    return PhotoOut(photo_id=reply.photo_id, status=reply.status, object_key=reply.object_key)
+
+
+@router.post(
     "/v1/overload/photos/{photo_id}/confirm",
     operation_id="confirmWeighingPhoto",
     response_model=PhotoOut,

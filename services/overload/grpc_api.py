@@ -130,6 +130,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             self._bucket,
             weighing_id=request.weighing_id,
             agency_id=request.agency_id,
+            station_id=request.station_id,
             sha256=request.sha256,
             size=request.size,
             media_type=request.media_type,
@@ -149,6 +150,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             self._bucket,
             photo_id=request.photo_id,
             agency_id=request.agency_id,
+            station_id=request.station_id,
         )
         return overload_pb2.ConfirmPhotoResponse(
             photo_id=request.photo_id, status=status, object_key=key

@@ -34,7 +34,8 @@ def request_slot(
     bucket: str,
     *,
     weighing_id: str,
-    agency_id: str,
+    agency_id: str = "",
+    station_id: str = "",
     sha256: str,
     size: int,
     media_type: str,
@@ -48,7 +49,7 @@ def request_slot(
         raise InvalidWeighing("media_type must be an image/ or video/ type")
     with database.read() as conn:
         weighing = db.get_weighing(conn, weighing_id)
-    if weighing is None or weighing.agency_id != agency_id:
+    if weighing is None or not _may_touch(weighing, agency_id, station_id):
         raise NotFound("weighing not found")
     photo_id = str(uuid_utils.uuid7())
     key = f"{weighing_id}/{photo_id}/{sha256}"
@@ -58,7 +59,7 @@ def request_slot(
             db.photos,
             photo_id=photo_id,
             weighing_id=weighing_id,
-            agency_id=agency_id,
+            agency_id=weighing.agency_id,
             sha256=sha256,
             size=size,
             media_type=media_type,
@@ -70,12 +71,26 @@ def request_slot(
     return photo_id, presigner.presigned_put_url(bucket, key, URL_TTL)
 
 
+def _may_touch(weighing, agency_id: str, station_id: str) -> bool:
+    """Officers reach their agency's weighings; a station's camera only its own station's."""
+    if station_id:
+        return weighing.station_id == station_id
+    return bool(agency_id) and weighing.agency_id == agency_id
+
+
 def confirm(
-    database: Database, store: ObjectStore, bucket: str, *, photo_id: str, agency_id: str
+    database: Database,
+    store: ObjectStore,
+    bucket: str,
+    *,
+    photo_id: str,
+    agency_id: str = "",
+    station_id: str = "",
 ) -> tuple[str, str]:
     with database.read() as conn:
         photo = db.get_photo(conn, photo_id)
-    if photo is None or photo.agency_id != agency_id:
+        weighing = db.get_weighing(conn, photo.weighing_id) if photo is not None else None
+    if photo is None or weighing is None or not _may_touch(weighing, agency_id, station_id):
         raise NotFound("photo not found")
     if photo.status == "attached":
         return photo.status, photo.object_key

@@ -271,3 +271,52 @@ async def test_an_officer_attaches_a_photo_checked_by_its_hash(api):
         headers=headers["officer"],
     )
     assert bad.status_code == 422
+
+
+async def test_a_stations_camera_attaches_photos_of_its_own_weighings_only(api):
+    http, headers, secrets = api
+    await register_station(http, headers)
+    posted = await post_signed(
+        http, "wim-station-01", secrets["station"], "/v1/stations/weighings", weighing("60")
+    )
+    weighing_id = posted.json()["weighing_id"]
+    photo = os.urandom(30_000)
+    slot_body = {
+        "sha256": hashlib.sha256(photo).hexdigest(),
+        "size": len(photo),
+        "media_type": "image/jpeg",
+    }
+    path = f"/v1/stations/weighings/{weighing_id}/photos"
+    slot = await post_signed(http, "wim-station-01", secrets["station"], path, slot_body)
+    assert slot.status_code == 201, slot.text
+    async with httpx.AsyncClient() as s3:
+        # A different picture under the slot is refused at confirmation; the right one passes.
+        assert (await s3.put(slot.json()["put_url"], content=b"x" * 30_000)).status_code == 200
+        confirm = f"/v1/stations/photos/{slot.json()['photo_id']}/confirm"
+        wrong = await post_signed(http, "wim-station-01", secrets["station"], confirm, {})
+        assert wrong.status_code in (409, 412, 422), wrong.text
+        assert (await s3.put(slot.json()["put_url"], content=photo)).status_code == 200
+    done = await post_signed(http, "wim-station-01", secrets["station"], confirm, {})
+    assert done.status_code == 200 and done.json()["status"] == "attached", done.text
+
+    # An officer's roadside weighing is not the station's to photograph.
+    roadside = weighing(
+        "60", station_id="mobile-u-officer", scale={"kind": "static", "accuracy_class": "III"}
+    )
+    theirs = (
+        await http.post("/v1/overload/weighings", json=roadside, headers=headers["officer"])
+    ).json()["weighing_id"]
+    path = f"/v1/stations/weighings/{theirs}/photos"
+    refused = await post_signed(http, "wim-station-01", secrets["station"], path, slot_body)
+    assert refused.status_code == 404, refused.text
+    # Nor may a gas device or an unsigned caller use the station routes.
+    gas = await post_signed(
+        http,
+        "gas-det-01",
+        secrets["gas"],
+        f"/v1/stations/weighings/{weighing_id}/photos",
+        slot_body,
+    )
+    assert gas.status_code == 403
+    unsigned = await http.post(f"/v1/stations/weighings/{weighing_id}/photos", json=slot_body)
+    assert unsigned.status_code == 401
