@@ -116,9 +116,11 @@ def update_inspection(conn: sa.Connection, inspection_id: str, **values: Any) ->
 def station_days(conn: sa.Connection, agency_id: str, day_from: date, day_to: date) -> list[Any]:
     w = weighings
     suspected = sa.func.sum(sa.case((sa.and_(w.c.scale_kind == "wim", w.c.over_limit), 1), else_=0))
-    confirmed = sa.func.sum(
-        sa.case((sa.and_(w.c.scale_kind == "static", w.c.over_limit), 1), else_=0)
+    # Confirmed means by the officers on site: the static weighing an inspection rests on.
+    signed = sa.select(inspections.c.static_weighing_id).where(
+        inspections.c.confirmed_at.is_not(None), inspections.c.agency_id == agency_id
     )
+    confirmed = sa.func.sum(sa.case((w.c.weighing_id.in_(signed), 1), else_=0))
     kings = sa.func.sum(sa.case((w.c.hundred_tonne_king, 1), else_=0))
     query = (
         sa.select(

@@ -158,6 +158,8 @@ async def test_a_signed_station_weighing_is_judged_and_resending_it_changes_noth
         steps, json={"to": "confirmed", "co_officer_ids": ["u-nobody"]}, headers=headers["officer"]
     )
     assert stranger.status_code == 422 and "u-nobody" in stranger.json()["detail"]
+    waiting = (await http.get("/v1/overload/statistics", headers=headers["supervisor"])).json()
+    assert int(waiting["days"][0]["confirmed"]) == 0  # a reading is not yet a confirmation
     confirmed = await http.post(
         steps,
         json={"to": "confirmed", "co_officer_ids": ["u-colleague"]},
