@@ -66,6 +66,11 @@ fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$$seed \
 	    $(PY) -m pytest tests/security/test_fuzzing.py --timeout=1800 $(PYTEST_ARGS)
 
+## Kill -9 every process under load, restart it, then check nothing was lost or doubled
+## (docs/faults.md; FAULTS_* settings in tests/faults/test_faults.py).
+faults: install
+	$(PY) -m pytest -m faults -s tests/faults $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) var $(PROTO_STAMP)
 	find proto -name '*_pb2*.py*' -delete

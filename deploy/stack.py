@@ -157,6 +157,8 @@ class Stack:
                 f"{p}_MODE": "development",
                 f"{p}_DATABASE_URL": f"sqlite:///{self.var / f'{name}.db'}",
                 f"{p}_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                # Tansu may lose an idempotent producer's batch when killed (docs/faults.md).
+                f"{p}_KAFKA_IDEMPOTENT_PRODUCER": "false",
                 f"{p}_GRPC_HOST": "127.0.0.1",
                 f"{p}_GRPC_PORT": str(self.ports[name]),
                 f"{p}_METRICS_PORT": str(self.ports[f"{name}-metrics"]),

@@ -53,9 +53,17 @@ def write_outbox_rows(conn: sa.Connection, events: Iterable[OutboxEvent]) -> Non
     )
 
 
-def producer_config(bootstrap: str, client_id: str) -> dict[str, Any]:
-    """Settings for a producer that never loses or reorders an acknowledged message."""
-    return {
+def producer_config(bootstrap: str, client_id: str, *, idempotent: bool = True) -> dict[str, Any]:
+    """Settings for a producer that never loses or reorders an acknowledged message.
+
+    `idempotent=False` is for brokers whose idempotence does not survive a crash. Tansu 0.6
+    stores a producer's new sequence number before the batch itself: killed between the two,
+    it answers the retried batch DUPLICATE_SEQUENCE_NUMBER, which clients take as success,
+    and the message is lost (tests/faults, docs/faults.md). Without idempotence one request in
+    flight keeps each partition in order, and a retry may write a message twice, which the
+    consumers' inbox absorbs.
+    """
+    config: dict[str, Any] = {
         "bootstrap_servers": bootstrap.split(","),
         "client_id": client_id,
         "acks": "all",
@@ -69,6 +77,9 @@ def producer_config(bootstrap: str, client_id: str) -> dict[str, Any]:
         "reconnect_backoff_max_ms": 2_000,
         "allow_auto_create_topics": False,
     }
+    if not idempotent:
+        config.update(enable_idempotence=False, max_in_flight_requests_per_connection=1)
+    return config
 
 
 class OutboxRelay:
@@ -84,13 +95,16 @@ class OutboxRelay:
         poll_interval_s: float = 0.2,
         producer_factory: Callable[[], Any] | None = None,
         after_publish: Callable[[Sequence[int]], None] | None = None,
+        idempotent: bool = True,
     ) -> None:
         self._engine = engine
         self._service = service
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._producer_factory = producer_factory or (
-            lambda: KafkaProducer(**producer_config(bootstrap, f"{service}-outbox-relay"))
+            lambda: KafkaProducer(
+                **producer_config(bootstrap, f"{service}-outbox-relay", idempotent=idempotent)
+            )
         )
         self._after_publish = after_publish  # test hook: runs between publish and mark
         self._producer: Any = None

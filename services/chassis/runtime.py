@@ -61,6 +61,7 @@ class ServiceRuntime:
             service=spec.name,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
+            idempotent=settings.kafka_idempotent_producer,
         )
         self.db.on_commit(self.relay.wake)
         self.consumer = (

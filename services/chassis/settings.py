@@ -34,6 +34,11 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     relay_batch_size: int = 500
     relay_poll_interval_s: float = 0.2
+    kafka_idempotent_producer: bool = Field(
+        default=True,
+        description="the outbox relay's idempotent producer; off for a broker that loses "
+        "acknowledged batches across a crash with it (the embedded Tansu)",
+    )
     consumer_session_timeout_ms: int = 6000
     consumer_heartbeat_interval_ms: int = 2000
     consumer_max_attempts: int = 5
