@@ -196,7 +196,7 @@ def ingest(
                     ValveState(valve_state), ValveState(e.valve_state), manual=e.manual
                 ).value
                 if valve_state == "closed":
-                    _acknowledge_commands(uow, device_id, e.command_id, now)
+                    _acknowledge_commands(uow, device_id, now)
         if fresh:
             last_seen = max(filter(None, (as_utc(device.last_seen), now)))
             uow.conn.execute(
@@ -278,12 +278,12 @@ def _recent_streaks(
     return state
 
 
-def _acknowledge_commands(uow: UnitOfWork, valve_id: str, command_id: str, now: datetime) -> None:
+def _acknowledge_commands(uow: UnitOfWork, valve_id: str, now: datetime) -> None:
+    """A valve reporting closed satisfies every close command it has open, whichever one its
+    report names: each alarm of the venue has its own command."""
     query = db.commands.update().where(
         db.commands.c.valve_id == valve_id, db.commands.c.status.in_(("pending", "delivered"))
     )
-    if command_id:
-        query = query.where(db.commands.c.command_id == command_id)
     uow.conn.execute(query.values(status=CommandStatus.acknowledged.value, acknowledged_at=now))
 
 
@@ -311,7 +311,11 @@ def _store_alarm(
         )
     if Change.raised in changes or Change.escalated in changes:
         for valve in db.devices_of(uow.conn, venue.venue_id):
-            if valve.kind != DeviceKind.valve.value or db.open_commands(uow.conn, valve.device_id):
+            if valve.kind != DeviceKind.valve.value:
+                continue
+            # One open command per alarm: an escalation reuses it, a new alarm gets its own
+            # even while an earlier alarm's command is unanswered (each may escalate).
+            if any(c.alarm_id == alarm_id for c in db.open_commands(uow.conn, valve.device_id)):
                 continue
             uow.conn.execute(
                 db.commands.insert().values(

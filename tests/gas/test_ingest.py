@@ -133,3 +133,22 @@ def test_a_closed_valve_reopens_only_by_hand(gas_db):
     with pytest.raises(ValueError, match="by hand"):
         handlers.ingest(gas_db, "valve-1", [ev("valve", valve_state="open")])
     handlers.ingest(gas_db, "valve-1", [ev("valve", valve_state="open", manual=True)])
+
+
+def test_a_new_alarm_gets_its_own_command_while_an_earlier_one_is_unanswered(gas_db):
+    # First leak: the valve is told to close but never answers; the gas clears.
+    handlers.ingest(gas_db, "det-1", [ev("alarm", level=1, lel=25)])
+    handlers.ingest(gas_db, "det-1", [ev("reading", lel=0), ev("reading", lel=0)])
+    # A second leak is a new alarm: it gets its own command, so it can escalate on its own.
+    handlers.ingest(gas_db, "det-1", [ev("alarm", level=2, lel=60)])
+    with gas_db.read() as conn:
+        rows = conn.execute(sa.select(db.commands).order_by(db.commands.c.issued_at)).all()
+        alarms = conn.execute(sa.select(db.alarms.c.alarm_id)).scalars().all()
+    assert len(alarms) == 2 and {r.alarm_id for r in rows} == set(alarms)
+    # The valve closes, answering one of them: a closed valve satisfies both.
+    handlers.ingest(
+        gas_db, "valve-1", [ev("valve", valve_state="closed", command_id=rows[-1].command_id)]
+    )
+    with gas_db.read() as conn:
+        statuses = conn.execute(sa.select(db.commands.c.status)).scalars().all()
+    assert statuses == ["acknowledged", "acknowledged"]
