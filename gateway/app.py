@@ -213,6 +213,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         database_getter=lambda: database,
         principal_resolver=principal_of,
         max_body=settings.max_body_bytes,
+        in_flight_timeout_s=settings.idempotency_in_flight_timeout_s,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

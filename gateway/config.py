@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         default=120.0,
         description="deadline of an evidence confirmation, which reads the whole file back",
     )
+    idempotency_in_flight_timeout_s: int = Field(
+        default=150,
+        description=(
+            "a key whose request is still in progress after this long is taken as abandoned "
+            "(its gateway died) and may be retried; above the longest call, the evidence check"
+        ),
+    )
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(
