@@ -235,6 +235,8 @@ class Stack:
 
     def check_children(self, *, restart: bool = True) -> None:
         """Report a dead child loudly; restart it, or give up if it keeps dying."""
+        if restart:
+            self._check_infrastructure()
         for child in self.children.values():
             if child.proc is None or child.proc.poll() is None:
                 continue
@@ -253,6 +255,21 @@ class Stack:
                 raise RuntimeError(f"{child.name} keeps exiting (code {code})")
             log(f"restarting {child.name}")
             child.start()
+
+    def _check_infrastructure(self) -> None:
+        """SeaweedFS and Tansu are restarted like the services: S3 first, the broker keeps
+        its log there. The services reconnect by themselves; nothing is lost (outbox)."""
+        for proc in (self.s3, self.kafka):
+            if proc.proc is None or proc.is_running():
+                continue
+            print(
+                f"\n[stack] !!! {proc.name} exited with code {proc.proc.returncode}; "
+                f"restarting it\n",
+                file=sys.stderr,
+                flush=True,
+            )
+            proc.start()
+            proc.wait_ready(timeout=60)
 
     def stop(self) -> None:
         # A second Ctrl-C must not leave children behind half-way through.

@@ -164,6 +164,17 @@ def test_broker_down_for_20_seconds_loses_no_event(http, stack, officer, colleag
     assert review_sees(stack, opened, timeout_s=90) == dict.fromkeys(opened, 1)
 
 
+def test_a_killed_broker_is_restarted_by_the_stack_and_loses_no_event(
+    http, stack, officer, colleague_id
+):
+    stack.kafka.kill()  # kill -9, as a crash would
+    r = http.post("/v1/cases", json=case_body(colleague_id), headers=auth(officer))
+    assert r.status_code == 201, r.text
+    stack.check_children()  # what `make run` does every second
+    assert stack.kafka.is_running()
+    assert review_sees(stack, [r.json()["case_id"]], timeout_s=90) == {r.json()["case_id"]: 1}
+
+
 def test_each_process_exposes_its_metrics(http, stack, officer, colleague_id):
     r = http.post("/v1/cases", json=case_body(colleague_id), headers=auth(officer))
     assert r.status_code == 201
