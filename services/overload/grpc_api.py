@@ -30,6 +30,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
 
 
 _call = blocking_caller(_CODES)
+MAX_STATISTICS_DAYS = 731  # two years of station-days per answer
 
 
 def verdict_to_pb(v: dict) -> overload_pb2.Verdict:
@@ -197,8 +198,18 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
                 if request.date_from
                 else day_to - timedelta(days=30)
             )
-        except ValueError:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "dates are YYYY-MM-DD")
+        except (ValueError, OverflowError):  # 0001-01-01 minus 30 days overflows
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "dates are YYYY-MM-DD, date_to at least a month after 0001-01-01",
+            )
+        if day_from > day_to:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "date_from is after date_to")
+        if (day_to - day_from).days > MAX_STATISTICS_DAYS:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"at most {MAX_STATISTICS_DAYS} days at a time; ask for the years one by one",
+            )
         days, carriers, sources = await _call(
             context, handlers.statistics, self._db, request.agency_id, day_from, day_to
         )

@@ -322,3 +322,19 @@ async def test_a_stations_camera_attaches_photos_of_its_own_weighings_only(api):
     assert gas.status_code == 403
     unsigned = await http.post(f"/v1/stations/weighings/{weighing_id}/photos", json=slot_body)
     assert unsigned.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_to=0001-01-01",  # the default month before it would overflow
+        "date_from=2026-05-01&date_to=2026-04-01",
+        "date_from=2000-01-01&date_to=2026-01-01",
+        "date_to=0",
+    ],
+)
+async def test_statistics_refuse_impossible_ranges_with_a_422(api, query):
+    http, headers, _ = api
+    r = await http.get(f"/v1/overload/statistics?{query}", headers=headers["supervisor"])
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
