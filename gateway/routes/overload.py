@@ -354,6 +354,29 @@ class PhotoOut(BaseModel):
 WeighingId = Annotated[str, PathParam(max_length=64)]
 
 
+async def _photo_slot(state, weighing_id: str, body: PhotoSlotIn, **owner: str) -> PhotoOut:
+    """`owner`: an officer's agency_id, or a station camera's station_id."""
+    reply = await _overload(
+        state.clients.overload.RequestPhotoSlot,
+        overload_pb2.RequestPhotoSlotRequest(
+            weighing_id=weighing_id,
+            sha256=body.sha256.lower(),
+            size=body.size,
+            media_type=body.media_type,
+            **owner,
+        ),
+    )
+    return PhotoOut(photo_id=reply.photo_id, status=reply.status, put_url=reply.put_url)
+
+
+async def _confirm_photo(state, photo_id: str, **owner: str) -> PhotoOut:
+    reply = await _overload(
+        state.clients.overload.ConfirmPhoto,
+        overload_pb2.ConfirmPhotoRequest(photo_id=photo_id, **owner),
+    )
+    return PhotoOut(photo_id=reply.photo_id, status=reply.status, object_key=reply.object_key)
+
+
 @router.post(
     "/v1/overload/weighings/{weighing_id}/photos",
     operation_id="requestWeighingPhotoSlot",
@@ -365,17 +388,7 @@ WeighingId = Annotated[str, PathParam(max_length=64)]
 async def photo_slot(
     weighing_id: WeighingId, body: PhotoSlotIn, principal: Officer, state: State
 ) -> PhotoOut:
-    reply = await _overload(
-        state.clients.overload.RequestPhotoSlot,
-        overload_pb2.RequestPhotoSlotRequest(
-            weighing_id=weighing_id,
-            agency_id=principal.agency_id,
-            sha256=body.sha256.lower(),
-            size=body.size,
-            media_type=body.media_type,
-        ),
-    )
-    return PhotoOut(photo_id=reply.photo_id, status=reply.status, put_url=reply.put_url)
+    return await _photo_slot(state, weighing_id, body, agency_id=principal.agency_id)
 
 
 @router.post(
@@ -389,17 +402,7 @@ async def photo_slot(
 async def station_photo_slot(
     weighing_id: WeighingId, body: PhotoSlotIn, station: Station, state: State
 ) -> PhotoOut:
-    reply = await _overload(
-        state.clients.overload.RequestPhotoSlot,
-        overload_pb2.RequestPhotoSlotRequest(
-            weighing_id=weighing_id,
-            station_id=station.owner_id,
-            sha256=body.sha256.lower(),
-            size=body.size,
-            media_type=body.media_type,
-        ),
-    )
-    return PhotoOut(photo_id=reply.photo_id, status=reply.status, put_url=reply.put_url)
+    return await _photo_slot(state, weighing_id, body, station_id=station.owner_id)
 
 
 @router.post(
@@ -412,11 +415,7 @@ async def station_photo_slot(
 async def station_confirm_photo(
     photo_id: Annotated[str, PathParam(max_length=64)], station: Station, state: State
 ) -> PhotoOut:
-    reply = await _overload(
-        state.clients.overload.ConfirmPhoto,
-        overload_pb2.ConfirmPhotoRequest(photo_id=photo_id, station_id=station.owner_id),
-    )
-    return PhotoOut(photo_id=reply.photo_id, status=reply.status, object_key=reply.object_key)
+    return await _confirm_photo(state, photo_id, station_id=station.owner_id)
 
 
 @router.post(
@@ -429,11 +428,7 @@ async def station_confirm_photo(
 async def confirm_photo(
     photo_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
 ) -> PhotoOut:
-    reply = await _overload(
-        state.clients.overload.ConfirmPhoto,
-        overload_pb2.ConfirmPhotoRequest(photo_id=photo_id, agency_id=principal.agency_id),
-    )
-    return PhotoOut(photo_id=reply.photo_id, status=reply.status, object_key=reply.object_key)
+    return await _confirm_photo(state, photo_id, agency_id=principal.agency_id)
 
 
 def statistics_svg(days: list[dict], width: int = 720, height: int = 300) -> str:
