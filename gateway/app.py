@@ -18,7 +18,18 @@ from gateway.config import Settings
 from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import install_problem_handlers, problem_response
-from gateway.routes import auth, cases, devices, gas, ops, overload, public, records, reviews
+from gateway.routes import (
+    auth,
+    cases,
+    devices,
+    gas,
+    ops,
+    overload,
+    public,
+    records,
+    reviews,
+    users,
+)
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
@@ -198,6 +209,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(overload.router)
     app.include_router(gas.router)
     app.include_router(devices.router)
+    app.include_router(users.router)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
         value = headers.get(b"authorization", b"").decode("latin-1")

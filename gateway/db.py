@@ -202,3 +202,15 @@ def set_password_hash(conn: sa.Connection, user_id: str, password_hash: str) -> 
     conn.execute(
         users.update().where(users.c.user_id == user_id).values(password_hash=password_hash)
     )
+
+
+def list_users(conn: sa.Connection, agency_id: str) -> list[User]:
+    rows = conn.execute(
+        sa.select(users).where(users.c.agency_id == agency_id).order_by(users.c.username)
+    )
+    return [_user(r) for r in rows]
+
+
+def update_user(conn: sa.Connection, user_id: str, **values: Any) -> None:
+    """Change a user's profile, roles or `active`; the caller commits."""
+    conn.execute(users.update().where(users.c.user_id == user_id).values(**values))

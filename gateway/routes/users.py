@@ -1,0 +1,251 @@
+"""User administration for an agency's admins, and a user's own password.
+
+Accounts are never deleted: a departed officer is deactivated, which ends their sessions
+(refresh tokens) at once; an access token already issued lapses within its 15 minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.exc import IntegrityError
+
+from gateway import db as gwdb
+from gateway.deps import CurrentPrincipal, State, require_roles, too_many
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
+from gateway.routes.auth import PASSWORD_CHECKS
+from gateway.security.passwords import hash_password, verify_password
+from gateway.security.principals import Principal, Role
+
+router = APIRouter(tags=["users"])
+
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+UserId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+MIN_PASSWORD = 12
+STAFF = {Role.officer, Role.legal_reviewer, Role.supervisor, Role.admin}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_roles(roles: list[Role], certificate_no: str | None, venue_id: str | None) -> None:
+    if Role.officer in roles and not certificate_no:
+        raise ValueError("an officer needs an enforcement certificate number (执法证号)")
+    if Role.venue_owner in roles and (not venue_id or STAFF.intersection(roles)):
+        raise ValueError("a venue owner is bound to a venue_id and holds no staff role")
+    if venue_id and Role.venue_owner not in roles:
+        raise ValueError("only a venue owner is bound to a venue")
+
+
+class UserIn(Strict):
+    username: str = Field(pattern=r"^[a-z0-9._-]{3,64}$")
+    display_name: str = Field(min_length=1, max_length=100)
+    roles: list[Role] = Field(min_length=1, max_length=5)
+    town: str | None = Field(default=None, min_length=1, max_length=64)
+    certificate_no: str | None = Field(default=None, min_length=1, max_length=40)
+    venue_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UserIn:
+        _check_roles(self.roles, self.certificate_no, self.venue_id)
+        return self
+
+
+class UserChange(Strict):
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=5)
+    town: str | None = Field(default=None, max_length=64, description='"" for the whole agency')
+    certificate_no: str | None = Field(default=None, max_length=40)
+    active: bool | None = None
+
+
+class UserOut(BaseModel):
+    user_id: str
+    username: str
+    display_name: str
+    roles: list[str]
+    town: str | None
+    certificate_no: str | None
+    venue_id: str | None
+    active: bool
+    temporary_password: str | None = Field(
+        default=None, description="only when issued: hand it over; the user changes it"
+    )
+
+
+def _out(user: gwdb.User, password: str | None = None) -> UserOut:
+    return UserOut(
+        user_id=user.user_id, username=user.username, display_name=user.display_name,
+        roles=list(user.roles), town=user.town, certificate_no=user.certificate_no,
+        venue_id=user.venue_id, active=user.active, temporary_password=password,
+    )  # fmt: skip
+
+
+def _temporary_password() -> str:
+    return secrets.token_urlsafe(12)  # 16 characters, ~96 bits
+
+
+def _theirs(state, user_id: str, admin: Principal) -> gwdb.User:
+    with state.db.read() as conn:
+        user = gwdb.get_user(conn, user_id)
+    if user is None or user.agency_id != admin.agency_id:
+        raise ProblemError(
+            status=404, type="not-found", title="No such user",
+            detail=f"no user {user_id} in your agency",
+        )  # fmt: skip
+    return user
+
+
+@router.get(
+    "/v1/users",
+    operation_id="listUsers",
+    response_model=list[UserOut],
+    responses=PROBLEM_RESPONSES,
+    summary="The agency's accounts (admins)",
+)
+async def list_users(principal: Admin, state: State) -> list[UserOut]:
+    with state.db.read() as conn:
+        return [_out(u) for u in gwdb.list_users(conn, principal.agency_id)]
+
+
+@router.post(
+    "/v1/users",
+    operation_id="createUser",
+    status_code=201,
+    response_model=UserOut,
+    responses=PROBLEM_RESPONSES,
+    summary="Open an account in your agency with a temporary password (admins)",
+)
+async def create_user(body: UserIn, principal: Admin, state: State) -> UserOut:
+    password = _temporary_password()
+
+    def create() -> gwdb.User:
+        with state.db.unit_of_work() as uow:
+            user_id = gwdb.create_user(
+                uow.conn, username=body.username, password=password,
+                display_name=body.display_name, roles=body.roles, agency_id=principal.agency_id,
+                town=body.town, certificate_no=body.certificate_no, venue_id=body.venue_id,
+            )  # fmt: skip
+            uow.commit()
+        with state.db.read() as conn:
+            return gwdb.get_user(conn, user_id)
+
+    try:
+        user = await asyncio.get_running_loop().run_in_executor(PASSWORD_CHECKS, create)
+    except IntegrityError as exc:
+        raise ProblemError(
+            status=409, type="conflict", title="Username taken",
+            detail=f"the username {body.username} is taken",
+        ) from exc  # fmt: skip
+    return _out(user, password)
+
+
+@router.patch(
+    "/v1/users/{user_id}",
+    operation_id="changeUser",
+    response_model=UserOut,
+    responses=PROBLEM_RESPONSES,
+    summary="Change an account's name, roles, town, certificate, or deactivate it (admins)",
+)
+async def change_user(user_id: UserId, body: UserChange, principal: Admin, state: State) -> UserOut:
+    user = _theirs(state, user_id, principal)
+    changes = body.model_dump(exclude_unset=True)
+    if user_id == principal.user_id and (
+        changes.get("active") is False
+        or ("roles" in changes and Role.admin not in changes["roles"])
+    ):
+        raise ProblemError(
+            status=409, type="conflict", title="Not on yourself",
+            detail="an admin cannot deactivate or demote their own account; ask another admin",
+        )  # fmt: skip
+    if "roles" in changes:
+        changes["roles"] = sorted({Role(r).value for r in changes["roles"]})
+    if "town" in changes:
+        changes["town"] = changes["town"] or None
+    if "certificate_no" in changes:
+        changes["certificate_no"] = changes["certificate_no"] or None
+    roles = [Role(r) for r in changes.get("roles", user.roles)]
+    certificate = changes.get("certificate_no", user.certificate_no)
+    try:
+        _check_roles(roles, certificate, user.venue_id)
+    except ValueError as exc:
+        raise ProblemError(
+            status=422, type="validation-error", title="Invalid request", detail=str(exc)
+        ) from exc
+    with state.db.unit_of_work() as uow:
+        gwdb.update_user(uow.conn, user_id, **changes)
+        uow.commit()
+    if changes.get("active") is False:
+        await asyncio.to_thread(state.refresh.revoke_all, user_id)  # ends their sessions now
+    with state.db.read() as conn:
+        return _out(gwdb.get_user(conn, user_id))
+
+
+@router.post(
+    "/v1/users/{user_id}/password-reset",
+    operation_id="resetUserPassword",
+    response_model=UserOut,
+    responses=PROBLEM_RESPONSES,
+    summary="Issue a new temporary password and end the account's sessions (admins)",
+)
+async def reset_password(user_id: UserId, principal: Admin, state: State) -> UserOut:
+    user = _theirs(state, user_id, principal)
+    password = _temporary_password()
+    hashed = await asyncio.get_running_loop().run_in_executor(
+        PASSWORD_CHECKS, hash_password, password
+    )
+    with state.db.unit_of_work() as uow:
+        gwdb.set_password_hash(uow.conn, user_id, hashed)
+        uow.commit()
+    await asyncio.to_thread(state.refresh.revoke_all, user_id)
+    return _out(user, password)
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=MIN_PASSWORD, max_length=256)
+
+    @model_validator(mode="after")
+    def _new(self) -> PasswordChange:
+        if self.new_password == self.current_password:
+            raise ValueError("the new password is the current one")
+        return self
+
+
+@router.post(
+    "/v1/auth/password",
+    operation_id="changeOwnPassword",
+    status_code=204,
+    responses={**PROBLEM_RESPONSES, **RATE_LIMITED_RESPONSES},
+    summary="Change your own password; your other sessions end",
+)
+async def change_own_password(body: PasswordChange, principal: CurrentPrincipal, state: State):
+    def change() -> bool:
+        with state.db.read() as conn:
+            user = gwdb.get_user(conn, principal.user_id)
+        if user is None or not verify_password(user.password_hash, body.current_password):
+            return False
+        with state.db.unit_of_work() as uow:
+            gwdb.set_password_hash(uow.conn, user.user_id, hash_password(body.new_password))
+            uow.commit()
+        return True
+
+    # A stolen access token must not become a way to guess the password: the login limit.
+    key = f"password:{principal.user_id}"
+    wait = state.login_failures.retry_after(key)
+    if wait:
+        raise too_many(wait, "too many wrong passwords")
+    if not await asyncio.get_running_loop().run_in_executor(PASSWORD_CHECKS, change):
+        state.login_failures.hit(key)
+        raise ProblemError(
+            status=403, type="forbidden", title="Wrong password",
+            detail="the current password does not match",
+        )  # fmt: skip
+    await asyncio.to_thread(state.refresh.revoke_all, principal.user_id)
+    return None
