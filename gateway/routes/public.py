@@ -22,10 +22,12 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from enforcement.disclosure.v1 import disclosure_pb2
+from enforcement.records.v1 import records_pb2
 from gateway.deps import State, public_rate_limit
 from gateway.fields import IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
+from gateway.routes.records import TreeHead, tree_head_out
 
 router = APIRouter(
     tags=["public"],
@@ -381,3 +383,20 @@ async def detail_page(request: Request, disclosure_id: DisclosureId, state: Stat
         "public/detail.html",
         {"d": d, "fields": FIELDS, "domains": DOMAIN_LABELS},
     )
+
+
+@router.get(
+    "/v1/public/log/tree-head",
+    operation_id="getPublicTreeHead",
+    response_model=TreeHead,
+    responses=PROBLEM_RESPONSES,
+    summary="The enforcement record log's current signed tree head, for anyone to keep",
+)
+async def public_tree_head(state: State) -> TreeHead:
+    """No entry is revealed, only how many there are and their Merkle root, signed. Kept by
+    others (auditors, the press, another agency), old heads let the verifier's `--witness`
+    prove the stored record was not rewritten after they were published."""
+    reply = await call_service(
+        "records", state.clients.records.GetTreeHead, records_pb2.GetTreeHeadRequest()
+    )
+    return tree_head_out(reply.tree_head)

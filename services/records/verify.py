@@ -1,13 +1,19 @@
 """Verify the full-process record: hash chains, Merkle proofs, signed tree heads, evidence.
 
 Library: `verify(database, store, bucket, public_key_b64, case_ids=None)` returns a Report.
-Command: `python -m services.records.verify [--case ID ...] [--json]` reads RECORDS_ settings
-and exits 1 when anything does not match what was written.
+Command: `python -m services.records.verify [--case ID ...] [--witness FILE] [--json]` reads
+RECORDS_ settings and exits 1 when anything does not match what was written.
 
 What is checked, per entry: its bytes against its own hash, its link to the entry before it
 in its case, its leaf against the leaf stored in the log, and its inclusion in the tree whose
 head the log key signed; per tree head kept: its signature and its consistency with the
 current one; per evidence object: its SHA-256 and size in object storage.
+
+Heads the log stored itself prove nothing against someone who holds both the database and the
+signing key: they could rewrite history and sign it again. Heads kept elsewhere close that
+gap: anyone may fetch `GET /v1/public/log/tree-head` and keep what it says; `--witness FILE`
+(a JSON list of such heads, or one per line) checks that the stored log still reproduces
+each of them.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class Report:
     entries: int = 0
     evidence_objects: int = 0
     tree_heads: int = 0
+    witnessed: int = 0
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
 
@@ -91,8 +98,10 @@ def verify(
     public_key_b64: str,
     case_ids: Iterable[str] | None = None,
     head: TreeHead | None = None,
+    witnessed: Iterable[TreeHead] = (),
 ) -> Report:
-    """Check the given cases (all when None) against the latest signed tree head."""
+    """Check the given cases (all when None) against the latest signed tree head, and the
+    log against `witnessed` heads that were kept outside it."""
     started = time.perf_counter()
     report = Report()
     with database.read() as conn:
@@ -107,6 +116,7 @@ def verify(
         report.problems.append(Problem("", "", 0, "no signed tree head; the log was never signed"))
     else:
         _check_heads(report, head, heads, leaves, public_key_b64)
+    _check_witnessed(report, list(witnessed), leaves, public_key_b64)
     nodes = _subtree_roots(leaves)
     root = bytes.fromhex(head.root_hash) if head else b""
     for case_id, entries in per_case.items():
@@ -164,6 +174,53 @@ def _check_heads(
                 )
 
 
+def _check_witnessed(
+    report: Report, witnessed: list[TreeHead], leaves: list[bytes], public_key_b64: str
+) -> None:
+    for w in witnessed:
+        report.witnessed += 1
+        if not verify_tree_head(w, public_key_b64):
+            report.problems.append(
+                Problem(
+                    "", "", 0, f"witnessed head of size {w.tree_size} is not signed by the log key"
+                )
+            )
+        elif w.tree_size > len(leaves):
+            report.problems.append(
+                Problem(
+                    "", "", 0,
+                    f"the log holds {len(leaves)} entries but a head of size {w.tree_size} was "
+                    "published: entries were removed",
+                )
+            )  # fmt: skip
+        elif merkle.root(leaves[: w.tree_size]).hex() != w.root_hash:
+            report.problems.append(
+                Problem(
+                    "", "", 0,
+                    f"the stored log does not reproduce the head of size {w.tree_size} "
+                    f"published at {w.timestamp_ms} ms: history was rewritten after it",
+                )
+            )  # fmt: skip
+
+
+def load_witnessed(text: str) -> list[TreeHead]:
+    """Heads as `GET /v1/public/log/tree-head` gives them: a JSON list or one per line."""
+    text = text.strip()
+    items = json.loads(text) if text.startswith("[") else [
+        json.loads(line) for line in text.splitlines() if line.strip()
+    ]  # fmt: skip
+    return [
+        TreeHead(
+            int(h["tree_size"]),
+            h["root_hash"],
+            int(h["timestamp_ms"]),
+            h["signature"],
+            h["key_id"],
+        )
+        for h in items
+    ]
+
+
 def _check_leaf(
     report: Report,
     entry: Entry,
@@ -216,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", action="append", help="case id (repeatable); default all")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-evidence", action="store_true", help="skip object storage")
+    parser.add_argument(
+        "--witness",
+        type=argparse.FileType(encoding="utf-8"),
+        help="tree heads kept outside the log (JSON list or lines) that it must still reproduce",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     database = Database.from_url(settings.database_url)
@@ -224,16 +286,18 @@ def main(argv: list[str] | None = None) -> int:
 
     head = current_tree_head(database, signer)
     store = None if args.no_evidence else make_stores(settings)[0]
+    witnessed = load_witnessed(args.witness.read()) if args.witness else []
     report = verify(
-        database, store, settings.evidence_bucket, signer.public_key_b64, args.case, head
-    )
+        database, store, settings.evidence_bucket, signer.public_key_b64, args.case, head,
+        witnessed,
+    )  # fmt: skip
     if args.json:
         print(json.dumps({**asdict(report), "ok": report.ok}, ensure_ascii=False, indent=2))
     else:
         print(
             f"tree size {report.tree_size}, {report.cases} cases, {report.entries} entries, "
-            f"{report.evidence_objects} evidence objects, {report.tree_heads} tree heads "
-            f"checked in {report.seconds:.2f} s"
+            f"{report.evidence_objects} evidence objects, {report.tree_heads} tree heads, "
+            f"{report.witnessed} witnessed heads checked in {report.seconds:.2f} s"
         )
         for p in report.problems:
             print(f"BROKEN case {p.case_id} entry {p.entry_id} (seq {p.seq}): {p.what}")

@@ -272,10 +272,26 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
         bytes.fromhex(head["root_hash"]),
     )
 
+    # Anyone, without logging in, may keep the current head; the verifier checks against it.
+    public = http.get("/v1/public/log/tree-head")
+    assert public.status_code == 200, public.text
+    kept = public.json()
+    assert kept["public_key"] == head["public_key"] and kept["tree_size"] >= head["tree_size"]
+    witness = stack.var / "witnessed-heads.json"
+    witness.write_text(json.dumps([kept, head]))
+
     # The verify command over the live service's database and object store.
     env = {**stack._service_env("records")}
     done = subprocess.run(
-        [sys.executable, "-m", "services.records.verify", "--case", case["case_id"]],
+        [
+            sys.executable,
+            "-m",
+            "services.records.verify",
+            "--case",
+            case["case_id"],
+            "--witness",
+            str(witness),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -283,6 +299,7 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 evidence objects" in done.stdout
+    assert "2 witnessed heads" in done.stdout
 
 
 def test_a_write_during_a_records_crash_is_kept_once_after_the_retry(http, stack):

@@ -317,3 +317,57 @@ def test_the_verify_command_passes_an_intact_record_and_names_a_broken_entry(
     report = json.loads(broken.stdout)
     assert report["ok"] is False
     assert [p["entry_id"] for p in report["problems"]] == [photo.entry_id]
+
+
+def _note(database, case, text: str):
+    handlers.append_entry(
+        database, case_id=case.case_id, kind="note", payload={"text": text},
+        corrects_entry_id="", meta=meta(),
+    )  # fmt: skip
+
+
+def _witnessed_report(database, witnessed):
+    head = transparency.current_tree_head(database, SIGNER)
+    return verify(database, None, BUCKET, SIGNER.public_key_b64, None, head, witnessed)
+
+
+def test_a_head_kept_outside_the_log_still_verifies_as_the_log_grows(records_db):
+    case = open_case(records_db)
+    _note(records_db, case, "first")
+    published = transparency.current_tree_head(records_db, SIGNER)
+    _note(records_db, case, "second")
+    report = _witnessed_report(records_db, [published])
+    assert report.ok, report.problems
+    assert report.witnessed == 1 and report.tree_size > published.tree_size
+
+
+def test_a_rewritten_history_resigned_with_the_key_is_caught_by_a_witnessed_head(records_db):
+    """An insider with the database and the key can make the log agree with itself again;
+    a head someone kept from before shows the stored log no longer reproduces it."""
+    case = open_case(records_db)
+    _note(records_db, case, "first")
+    published = transparency.current_tree_head(records_db, SIGNER)
+    assert _witnessed_report(records_db, [published]).ok
+    other_history = SIGNER.sign(published.tree_size, "ab" * 32, published.timestamp_ms)
+    report = _witnessed_report(records_db, [other_history])
+    assert any("history was rewritten" in p.what for p in report.problems), report.problems
+    longer = SIGNER.sign(published.tree_size + 50, "cd" * 32, published.timestamp_ms)
+    report = _witnessed_report(records_db, [longer])
+    assert any("entries were removed" in p.what for p in report.problems), report.problems
+    stranger = TreeHeadSigner(base64.b64encode(b"z" * 32).decode()).sign(
+        published.tree_size, published.root_hash, published.timestamp_ms
+    )
+    report = _witnessed_report(records_db, [stranger])
+    assert any("not signed by the log key" in p.what for p in report.problems)
+
+
+def test_witnessed_heads_load_as_a_list_or_one_per_line():
+    from services.records.verify import load_witnessed
+
+    head = {
+        "tree_size": 3, "root_hash": "aa" * 32, "timestamp_ms": 1, "signature": "c2ln",
+        "key_id": "k", "public_key": "ignored",
+    }  # fmt: skip
+    as_list = load_witnessed(json.dumps([head, {**head, "tree_size": 4}]))
+    as_lines = load_witnessed(json.dumps(head) + "\n\n" + json.dumps({**head, "tree_size": 4}))
+    assert [h.tree_size for h in as_list] == [h.tree_size for h in as_lines] == [3, 4]

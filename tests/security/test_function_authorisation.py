@@ -17,8 +17,10 @@ from tests.security.conftest import is_problem
 
 pytestmark = pytest.mark.e2e
 
-# Anyone may call these (the login itself, the public disclosure, the orchestrators' probes).
+# Anyone may call these (the login itself, the public disclosure, the log's signed tree head
+# for anyone to keep, the orchestrators' probes).
 PUBLIC = {
+    "getPublicTreeHead",
     "login",
     "refreshToken",
     "searchDisclosures",
