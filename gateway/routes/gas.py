@@ -143,7 +143,9 @@ async def list_alarms(principal: AlarmReader, state: State, active_only: bool = 
         state.clients.gas.ListAlarms,
         gas_pb2.ListAlarmsRequest(active_only=active_only, **_scope(principal)),
     )
-    return MessageToDict(reply, preserving_proto_field_name=True)
+    return MessageToDict(
+        reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
 
 
 @router.post(

@@ -287,6 +287,7 @@ async def test_coverage_counts_protected_and_unprotected_venues_with_reasons(api
 async def test_a_venue_owner_follows_only_their_own_venue(api):
     http, secrets, _ = api
     owner = {"Authorization": f"Bearer {secrets['owner']}"}
+    assert (await http.get("/v1/gas/alarms", headers=owner)).json() == {"alarms": []}
     await post_events(http, secrets, "det-1", [{"seq": 1, "type": "alarm", "level": 1}])
 
     async def leak_at_the_owners_venue():
