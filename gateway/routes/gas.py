@@ -92,6 +92,13 @@ class BatchOut(BaseModel):
     commands: list[CommandOut] = Field(description="for a valve: close commands to carry out")
 
 
+def _dict(msg) -> dict:
+    """Every field, false and empty ones too: a cleared alarm says "active": false."""
+    return MessageToDict(
+        msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
 async def _gas(method, request):
     return await call_service("gas", method, request)
 
@@ -143,9 +150,7 @@ async def list_alarms(principal: AlarmReader, state: State, active_only: bool = 
         state.clients.gas.ListAlarms,
         gas_pb2.ListAlarmsRequest(active_only=active_only, **_scope(principal)),
     )
-    return MessageToDict(
-        reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    return _dict(reply)
 
 
 @router.post(
@@ -167,7 +172,7 @@ async def acknowledge(
             town=principal.town or "",
         ),
     )
-    return MessageToDict(reply.alarm, preserving_proto_field_name=True)
+    return _dict(reply.alarm)
 
 
 class VenueIn(Strict):
@@ -205,7 +210,7 @@ async def put_venue(
 ) -> dict:
     venue = gas_pb2.Venue(venue_id=venue_id, agency_id=principal.agency_id, **body.model_dump())
     reply = await _gas(state.clients.gas.UpsertVenue, gas_pb2.UpsertVenueRequest(venue=venue))
-    return MessageToDict(reply.venue, preserving_proto_field_name=True)
+    return _dict(reply.venue)
 
 
 @router.put(
@@ -234,7 +239,7 @@ async def put_device(
         state.clients.gas.UpsertDevice,
         gas_pb2.UpsertDeviceRequest(device=device, agency_id=principal.agency_id),
     )
-    return MessageToDict(reply.device, preserving_proto_field_name=True)
+    return _dict(reply.device)
 
 
 def _stamp(ts) -> datetime:
@@ -292,9 +297,7 @@ def _event_stream(request: Request, state: State, scope: dict, max_seconds: floa
                 # On connecting, only active alarms are news; the rest is for the list routes.
                 if cursor is None and not (kind == "alarm" and msg.active):
                     continue
-                body = json.dumps(
-                    MessageToDict(msg, preserving_proto_field_name=True), ensure_ascii=False
-                )
+                body = json.dumps(_dict(msg), ensure_ascii=False)
                 yield f"id: {key}:{stamp}\nevent: {kind}\ndata: {body}\n\n"
             stamps = [_stamp(ts) for _, _, ts, _ in found]
             cursor = max([cursor or datetime.now(UTC), *stamps])
@@ -360,9 +363,7 @@ async def get_coverage(principal: Watcher, state: State) -> dict:
         state.clients.gas.GetCoverage,
         gas_pb2.GetCoverageRequest(agency_id=principal.agency_id, town=principal.town or ""),
     )
-    out = MessageToDict(
-        reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    out = _dict(reply)
     out["gap_labels"] = GAP_LABELS
     return out
 

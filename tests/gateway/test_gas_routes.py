@@ -174,6 +174,7 @@ async def test_officers_see_a_new_alarm_on_the_event_stream(api):
     assert len(events) == 1 and "event: alarm" in events[0]
     data = json.loads(events[0].split("data: ", 1)[1])
     assert data["venue_id"] == "v1" and data["level"] == 2 and data["active"]
+    assert data["critical"] is False and data["acknowledged"] is False  # false is said, too
 
 
 def bearer(secrets) -> dict:
