@@ -3,10 +3,9 @@ accounts, gas venues with a detector and a shut-off valve each, and weigh statio
 devices' signing secrets. Written to one JSON file (mode 600) that the locustfile reads from
 `LOAD_FLEET`.
 
-Venues, devices, stations and device secrets go through the admin routes (the gas simulator's
-`register` for the venues); accounts go straight into the gateway database as
-`deploy/seed.py` does, since no route creates users. Safe to run again: what exists is kept
-and device secrets are rotated.
+Everything goes through the admin routes: accounts (`/v1/users`, each with its temporary
+password), venues and devices (the gas simulator's `register`), stations and device secrets.
+Safe to run again: what exists is kept, passwords are reset and device secrets rotated.
 
 Against a running `make run`: `python -m loadtest.fleet` writes var/load-fleet.json.
 """
@@ -23,9 +22,6 @@ from pathlib import Path
 
 import httpx
 
-from deploy.seed import AGENCY
-from gateway import db as gwdb
-from services.chassis.db import Database
 from services.gas.simulator import TOWNS, Simulator
 
 STATION_TOWN = "罗溪镇"
@@ -48,43 +44,54 @@ class Counts:
         )
 
 
-def create_accounts(gateway_db: Path, password: str, counts: Counts) -> dict[str, list[dict]]:
-    """Certified officers spread over the agency's towns, and legal reviewers."""
-    officers = [
-        {
-            "username": f"load-officer-{i:02d}",
-            "user_id": f"u-load-officer-{i:02d}",
-            "town": TOWNS[i % len(TOWNS)],
-            "certificate_no": f"3204119{i:04d}",
-        }
+async def open_accounts(http: httpx.AsyncClient, admin: dict, counts: Counts) -> dict:
+    """Certified officers spread over the agency's towns, and legal reviewers, each with the
+    temporary password the users route issues (a rerun resets it)."""
+    wanted = [
+        (
+            "officers",
+            {
+                "username": f"load-officer-{i:02d}",
+                "display_name": f"压测执法员 {i:02d}",
+                "roles": ["officer"],
+                "town": TOWNS[i % len(TOWNS)],
+                "certificate_no": f"3204119{i:04d}",
+            },
+        )
         for i in range(counts.officers)
-    ]
-    reviewers = [
-        {"username": f"load-reviewer-{i:02d}", "user_id": f"u-load-reviewer-{i:02d}"}
+    ] + [
+        (
+            "reviewers",
+            {
+                "username": f"load-reviewer-{i:02d}",
+                "display_name": f"压测法制审核员 {i:02d}",
+                "roles": ["legal_reviewer"],
+            },
+        )
         for i in range(counts.reviewers)
     ]
-    database = Database.from_url(f"sqlite:///{gateway_db}")
-    try:
-        with database.unit_of_work() as uow:
-            for o in officers:
-                if gwdb.get_user_by_username(uow.conn, o["username"]) is None:
-                    gwdb.create_user(
-                        uow.conn, username=o["username"], password=password,
-                        display_name=f"压测执法员 {o['username'][-2:]}", roles=["officer"],
-                        agency_id=AGENCY, town=o["town"], certificate_no=o["certificate_no"],
-                        user_id=o["user_id"],
-                    )  # fmt: skip
-            for r in reviewers:
-                if gwdb.get_user_by_username(uow.conn, r["username"]) is None:
-                    gwdb.create_user(
-                        uow.conn, username=r["username"], password=password,
-                        display_name=f"压测法制审核员 {r['username'][-2:]}",
-                        roles=["legal_reviewer"], agency_id=AGENCY, user_id=r["user_id"],
-                    )  # fmt: skip
-            uow.commit()
-    finally:
-        database.dispose()
-    return {"officers": officers, "reviewers": reviewers}
+    existing = None
+    out: dict[str, list[dict]] = {"officers": [], "reviewers": []}
+    for kind, body in wanted:
+        r = await http.post("/v1/users", json=body, headers=admin)
+        if r.status_code == 409:  # a rerun on the same stack: a new password for the account
+            if existing is None:
+                listed = await http.get("/v1/users", headers=admin)
+                listed.raise_for_status()
+                existing = {u["username"]: u["user_id"] for u in listed.json()}
+            reset = f"/v1/users/{existing[body['username']]}/password-reset"
+            r = await http.post(reset, headers=admin)
+        r.raise_for_status()
+        user = r.json()
+        out[kind].append(
+            {
+                "username": user["username"],
+                "user_id": user["user_id"],
+                "town": user["town"],
+                "password": user["temporary_password"],
+            }
+        )
+    return out
 
 
 async def register_venues(http: httpx.AsyncClient, admin: dict, count: int) -> list[dict]:
@@ -106,6 +113,7 @@ async def register_venues(http: httpx.AsyncClient, admin: dict, count: int) -> l
 async def register_stations(http: httpx.AsyncClient, admin: dict, count: int) -> list[dict]:
     # A scale verified a month ago: within its year, so verdicts carry fines.
     verified_on = (datetime.now(UTC).date() - timedelta(days=30)).isoformat()
+    issue_secret = Simulator(http).admin_provisioner(admin)
     stations = []
     for i in range(count):
         station_id, device_id = f"load-station-{i:02d}", f"load-wim-{i:02d}"
@@ -124,38 +132,24 @@ async def register_stations(http: httpx.AsyncClient, admin: dict, count: int) ->
             headers=admin,
         )
         r.raise_for_status()
-        path = f"/v1/devices/{device_id}/credentials"
-        r = await http.post(
-            path, json={"kind": "weigh_station", "owner_id": station_id}, headers=admin
-        )
-        if r.status_code == 409:
-            r = await http.post(f"{path}/rotate", headers=admin)
-        r.raise_for_status()
-        stations.append(
-            {"station_id": station_id, "device_id": device_id, "secret": r.json()["secret"]}
-        )
+        secret = await issue_secret(device_id, "weigh_station", station_id)
+        stations.append({"station_id": station_id, "device_id": device_id, "secret": secret})
     return stations
 
 
-async def _devices(gateway_url: str, password: str, counts: Counts) -> dict[str, list[dict]]:
+async def _fleet(gateway_url: str, password: str, counts: Counts) -> dict[str, list[dict]]:
     async with httpx.AsyncClient(base_url=gateway_url, timeout=60) as http:
         admin = await Simulator(http).login("admin", password)
         return {
+            **await open_accounts(http, admin, counts),
             "venues": await register_venues(http, admin, counts.venues),
             "stations": await register_stations(http, admin, counts.stations),
         }
 
 
-def provision(
-    gateway_url: str, gateway_db: Path, password: str, out: Path, counts: Counts | None = None
-) -> dict:
-    """Make the fleet and write it to `out`; returns it."""
-    counts = counts or Counts.from_env()
-    fleet = {
-        "password": password,
-        **create_accounts(gateway_db, password, counts),
-        **asyncio.run(_devices(gateway_url, password, counts)),
-    }
+def provision(gateway_url: str, password: str, out: Path, counts: Counts | None = None) -> dict:
+    """Make the fleet as the demo admin (`password`) and write it to `out`; returns it."""
+    fleet = asyncio.run(_fleet(gateway_url, password, counts or Counts.from_env()))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.touch(mode=0o600)
     out.chmod(0o600)  # secrets: also when the file was there before
@@ -171,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     password = json.loads((args.var / "secrets.json").read_text())["demo_password"]
     out = args.out or args.var / "load-fleet.json"
-    fleet = provision(args.gateway, args.var / "gateway.db", password, out)
+    fleet = provision(args.gateway, password, out)
     print(
         f"{len(fleet['officers'])} officers, {len(fleet['reviewers'])} reviewers, "
         f"{len(fleet['venues'])} gas venues, {len(fleet['stations'])} weigh stations "

@@ -143,7 +143,7 @@ class Person(Client):
             r = self.call(
                 "POST",
                 "/v1/auth/login",
-                json={"username": self.me["username"], "password": FLEET["password"]},
+                json={"username": self.me["username"], "password": self.me["password"]},
             )
             if r is None:
                 raise StopUser()

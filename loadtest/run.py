@@ -64,9 +64,7 @@ def main() -> int:
             stack.start()
             fleet = stack.var / "load-fleet.json"
             started = time.monotonic()
-            made = provision(
-                stack.gateway_url, stack.var / "gateway.db", stack.secrets["demo_password"], fleet
-            )
+            made = provision(stack.gateway_url, stack.secrets["demo_password"], fleet)
             print(
                 f"[load] fleet: {len(made['officers'])} officers, {len(made['reviewers'])} "
                 f"reviewers, {len(made['venues'])} gas venues, {len(made['stations'])} weigh "

@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
-from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.gas.v1 import gas_pb2
@@ -19,6 +18,7 @@ from gateway.deps import Officer, State, require_roles
 from gateway.fields import IsoAwareDateTime, IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.protobuf import message_dict
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
 
@@ -92,13 +92,6 @@ class BatchOut(BaseModel):
     commands: list[CommandOut] = Field(description="for a valve: close commands to carry out")
 
 
-def _dict(msg) -> dict:
-    """Every field, false and empty ones too: a cleared alarm says "active": false."""
-    return MessageToDict(
-        msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
-
-
 async def _gas(method, request):
     return await call_service("gas", method, request)
 
@@ -150,7 +143,7 @@ async def list_alarms(principal: AlarmReader, state: State, active_only: bool = 
         state.clients.gas.ListAlarms,
         gas_pb2.ListAlarmsRequest(active_only=active_only, **_scope(principal)),
     )
-    return _dict(reply)
+    return message_dict(reply)
 
 
 @router.post(
@@ -172,7 +165,7 @@ async def acknowledge(
             town=principal.town or "",
         ),
     )
-    return _dict(reply.alarm)
+    return message_dict(reply.alarm)
 
 
 class VenueIn(Strict):
@@ -210,7 +203,7 @@ async def put_venue(
 ) -> dict:
     venue = gas_pb2.Venue(venue_id=venue_id, agency_id=principal.agency_id, **body.model_dump())
     reply = await _gas(state.clients.gas.UpsertVenue, gas_pb2.UpsertVenueRequest(venue=venue))
-    return _dict(reply.venue)
+    return message_dict(reply.venue)
 
 
 @router.put(
@@ -239,7 +232,7 @@ async def put_device(
         state.clients.gas.UpsertDevice,
         gas_pb2.UpsertDeviceRequest(device=device, agency_id=principal.agency_id),
     )
-    return _dict(reply.device)
+    return message_dict(reply.device)
 
 
 def _stamp(ts) -> datetime:
@@ -297,7 +290,7 @@ def _event_stream(request: Request, state: State, scope: dict, max_seconds: floa
                 # On connecting, only active alarms are news; the rest is for the list routes.
                 if cursor is None and not (kind == "alarm" and msg.active):
                     continue
-                body = json.dumps(_dict(msg), ensure_ascii=False)
+                body = json.dumps(message_dict(msg), ensure_ascii=False)
                 yield f"id: {key}:{stamp}\nevent: {kind}\ndata: {body}\n\n"
             stamps = [_stamp(ts) for _, _, ts, _ in found]
             cursor = max([cursor or datetime.now(UTC), *stamps])
@@ -363,7 +356,7 @@ async def get_coverage(principal: Watcher, state: State) -> dict:
         state.clients.gas.GetCoverage,
         gas_pb2.GetCoverageRequest(agency_id=principal.agency_id, town=principal.town or ""),
     )
-    out = _dict(reply)
+    out = message_dict(reply)
     out["gap_labels"] = GAP_LABELS
     return out
 

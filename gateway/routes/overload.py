@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
-from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
@@ -18,6 +17,7 @@ from gateway.fields import IsoDate, IsoDateTime
 from gateway.grpc_errors import call_service
 from gateway.officers import certified_officers
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.protobuf import message_dict
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
 
@@ -161,12 +161,6 @@ def _request(
     return req
 
 
-def _dict(msg) -> dict:
-    return MessageToDict(
-        msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
-
-
 async def _overload(call, request):
     return await call_service("overload", call, request)
 
@@ -184,8 +178,8 @@ def _weighing_out(reply, response: Response) -> WeighingOut:
     return WeighingOut(
         weighing_id=reply.weighing_id,
         created=reply.created,
-        verdict=_dict(reply.verdict),
-        inspection=_dict(reply.inspection) if reply.HasField("inspection") else None,
+        verdict=message_dict(reply.verdict),
+        inspection=message_dict(reply.inspection) if reply.HasField("inspection") else None,
     )
 
 
@@ -260,7 +254,7 @@ async def advance_inspection(
             officers=officers,
         ),
     )
-    return _dict(reply.inspection)
+    return message_dict(reply.inspection)
 
 
 @router.get(
@@ -284,7 +278,7 @@ async def overload_statistics(
             date_to=date_to.isoformat() if date_to else "",
         ),
     )
-    return _dict(reply)
+    return message_dict(reply)
 
 
 @router.get(
@@ -299,7 +293,7 @@ async def repeat_offenders(principal: Supervisor, state: State) -> dict:
         state.clients.overload.ListRepeatOffenders,
         overload_pb2.ListRepeatOffendersRequest(agency_id=principal.agency_id),
     )
-    return _dict(reply)
+    return message_dict(reply)
 
 
 @router.put(
@@ -335,7 +329,7 @@ async def put_station(
             )
         ),
     )
-    return _dict(reply.station)
+    return message_dict(reply.station)
 
 
 class PhotoSlotIn(Strict):
@@ -503,7 +497,7 @@ async def list_reports(principal: Officer, state: State, open_only: bool = True)
         state.clients.overload.ListReports,
         overload_pb2.ListReportsRequest(agency_id=principal.agency_id, open_only=open_only),
     )
-    return _dict(reply)
+    return message_dict(reply)
 
 
 @router.post(
@@ -522,4 +516,4 @@ async def mark_report_sent(
             report_id=report_id, agency_id=principal.agency_id, actor_id=principal.user_id
         ),
     )
-    return _dict(reply.report)
+    return message_dict(reply.report)

@@ -95,26 +95,29 @@ def device_statuses(database: Database, _settings: object = None) -> int:
     sweep covers venues that were never protected.
     """
     now = utcnow()
+    query = sa.select(db.devices, db.venues.c.name, db.venues.c.agency_id, db.venues.c.town)
+    query = query.join(db.venues, db.venues.c.venue_id == db.devices.c.venue_id)
+    with database.read() as conn:  # most sweeps find nothing new: no write lock for them
+        rows = conn.execute(query).all()
+    moves = []
+    for d in rows:
+        status = device_status(
+            DeviceStatus(d.device_id, DeviceKind(d.kind), as_utc(d.last_seen), d.fault), now
+        )
+        if status != d.status:
+            moves.append((d, status))
+    if not moves:
+        return 0
     changed = 0
     with database.unit_of_work() as uow:
-        rows = uow.conn.execute(
-            sa.select(db.devices, db.venues.c.name, db.venues.c.agency_id, db.venues.c.town).join(
-                db.venues, db.venues.c.venue_id == db.devices.c.venue_id
-            )
-        ).all()
-        for d in rows:
-            status = device_status(
-                DeviceStatus(d.device_id, DeviceKind(d.kind), as_utc(d.last_seen), d.fault), now
-            )
-            if status == d.status:
-                continue
+        for d, status in moves:
             silent = not d.status and status != "fault"
-            uow.conn.execute(
+            moved = uow.conn.execute(
                 db.devices.update()
-                .where(db.devices.c.device_id == d.device_id)
+                .where(db.devices.c.device_id == d.device_id, db.devices.c.status == d.status)
                 .values(status=status, status_changed_at=None if silent else now)
             )
-            if silent:
+            if silent or moved.rowcount == 0:  # another sweep got there first
                 continue
             msg = gas_events_pb2.DeviceStatusChanged(
                 device_id=d.device_id, kind=d.kind, venue_id=d.venue_id, venue_name=d.name,

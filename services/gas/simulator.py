@@ -1,7 +1,6 @@
 """Simulated restaurant gas devices (燃气报警器, 紧急切断阀) for tests, `make bench` and load tests.
 
-The pure pieces need nothing but the standard library: the signer (the firmware's side of
-`gateway/security/device_signing.py`, written from its documented canonical string), event
+The pure pieces: the signer (the gateway's reference signer, as firmware signs), event
 builders and the leak ramp. `Simulator` drives them over HTTP with httpx: it registers venues
 and devices and has their secrets issued through the gateway's admin routes, posts signed
 batches, acknowledges the close commands valves receive, and lets devices go silent.
@@ -13,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import random
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from gateway.security import device_signing
+
 PATH = "/v1/gas/device-events"
 COMMANDS_PATH = "/v1/gas/commands"  # a valve's long-poll between posts
 DETECTOR, VALVE = "gas_detector", "shutoff_valve"
@@ -34,18 +32,8 @@ TOWNS = ("薛家镇", "龙虎塘街道")  # the demo agency's towns/streets
 
 # -- signing (the device's side) -------------------------------------------------------------
 
-
-def canonical(method: str, path: str, timestamp: str | int, nonce: str, body: bytes) -> bytes:
-    """METHOD \\n PATH \\n TIMESTAMP \\n NONCE \\n hex SHA-256 of the body, UTF-8."""
-    return "\n".join(
-        [method.upper(), path, str(timestamp), nonce, hashlib.sha256(body).hexdigest()]
-    ).encode("utf-8")
-
-
-def sign(secret: str, method: str, path: str, timestamp: str | int, nonce: str, body: bytes) -> str:
-    """Lower-case hex HMAC-SHA256 of the canonical string, keyed by the secret as issued."""
-    message = canonical(method, path, timestamp, nonce, body)
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+# The reference signer of the device signing spec; firmware implements the same string.
+canonical, sign = device_signing.canonical, device_signing.sign
 
 
 def signed_headers(
@@ -59,15 +47,10 @@ def signed_headers(
     nonce: str | None = None,
 ) -> dict[str, str]:
     """The four signature headers plus the content type of a device's JSON post."""
-    ts = str(int(time.time() if now is None else now))
-    nonce = nonce or secrets.token_urlsafe(18)  # 24 characters of [A-Za-z0-9_-]
-    return {
-        "X-Device-Id": device_id,
-        "X-Timestamp": ts,
-        "X-Nonce": nonce,
-        "X-Signature": sign(secret, method, path, ts, nonce, body),
-        "Content-Type": "application/json",
-    }
+    headers = device_signing.signed_headers(
+        device_id, secret, method, path, body, now=now, nonce=nonce
+    )
+    return {**headers, "Content-Type": "application/json"}
 
 
 # -- events ----------------------------------------------------------------------------------
