@@ -438,3 +438,59 @@ def test_k8s_readme_names_every_referenced_secret() -> None:
                 if ref:
                     assert ref["name"] in readme, f"README.md does not name {ref['name']}"
                     assert ref["key"] in readme, f"README.md does not name key {ref['key']}"
+
+
+def test_k8s_network_policies_deny_by_default_and_let_only_the_gateway_reach_services() -> None:
+    """Issue 13, item 8: only the gateway reaches services; only services reach their stores."""
+    policies = {doc["metadata"]["name"]: doc["spec"] for doc in of_kind("NetworkPolicy")}
+    deny = [
+        p for p in policies.values()
+        if p["podSelector"] == {} and set(p["policyTypes"]) == {"Ingress", "Egress"}
+        and not p.get("ingress") and not p.get("egress")
+    ]  # fmt: skip
+    assert deny, "no default-deny policy"
+    grpc_ports = set(SERVICES.values())
+    for name, spec in policies.items():
+        for rule in spec.get("ingress") or []:
+            ports = {p["port"] for p in rule.get("ports") or []}
+            if ports & grpc_ports or any(p.get("endPort") for p in rule.get("ports") or []):
+                if ports & {9101}:
+                    continue  # the metrics ports, from the monitoring namespace
+                sources = rule.get("from") or []
+                assert sources == [
+                    {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "gateway"}}}
+                ], f"{name}: gRPC ports open to {sources}"
+        for rule in spec.get("egress") or []:
+            ports = {p["port"] for p in rule.get("ports") or []}
+            if ports & {5432, 9092, 443}:
+                selected = spec["podSelector"]
+                labels = selected.get("matchLabels", {})
+                names = {
+                    v for e in selected.get("matchExpressions", []) for v in e.get("values", [])
+                }
+                assert labels.get("app.kubernetes.io/component") in {
+                    "gateway", "grpc-service", "init"
+                } or names <= {"records", "overload", "enforcement-init"}, name  # fmt: skip
+                if ports & {9092, 443}:
+                    assert labels.get("app.kubernetes.io/component") != "gateway", name
+
+
+def test_k8s_processes_reach_kafka_with_scram_over_tls_and_trust_the_service_token_key() -> None:
+    config = next(d for d in of_kind("ConfigMap") if d["metadata"]["name"] == "enforcement-config")
+    assert config["data"]["kafka-security-protocol"] == "SASL_SSL"
+    assert config["data"]["kafka-sasl-mechanism"] == "SCRAM-SHA-512"
+    assert config["data"]["s3-secure"] == "true"
+    for doc in of_kind("Deployment") + of_kind("Job"):
+        name = doc["metadata"]["name"]
+        env = {item["name"]: item for item in containers_of(doc)[0].get("env", [])}
+        if name == "gateway":
+            for key in ("GATEWAY_SERVICE_TOKEN_KEY", "GATEWAY_METRICS_TOKEN"):
+                assert "secretKeyRef" in env[key]["valueFrom"], key
+            assert "GATEWAY_PUBLIC_BASE_URL" in env
+            continue
+        prefix = "INIT" if doc["kind"] == "Job" else name.upper()
+        protocol = env[f"{prefix}_KAFKA_SECURITY_PROTOCOL"]["valueFrom"]["configMapKeyRef"]
+        assert protocol["key"] == "kafka-security-protocol", name
+        assert "secretKeyRef" in env[f"{prefix}_KAFKA_SASL_PASSWORD"]["valueFrom"], name
+        if doc["kind"] == "Deployment":
+            assert f"{prefix}_SERVICE_TOKEN_PUBLIC_KEY" in env, name
