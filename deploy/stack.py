@@ -198,6 +198,7 @@ class Stack:
                 "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
                 "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
                 "GATEWAY_SERVICE_TOKEN_KEY": self.secrets["service_token_key"],
+                "GATEWAY_PUBLIC_BASE_URL": self.gateway_url,
             }
         )
         for name in SERVICES:

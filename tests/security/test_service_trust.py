@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from pathlib import Path
 
 import grpc
 import httpx
@@ -90,6 +91,12 @@ def test_seaweedfs_filer_and_volume_ports_refuse_anonymous_access(stack, case):
     for path in ("/buckets/", "/buckets/records-evidence/", "/buckets/tansu/"):
         r = httpx.get(f"http://127.0.0.1:{ports['filer']}{path}", timeout=10)
         assert r.status_code == 401, (path, r.status_code, r.text[:200])
+    # weed serves the filer on a unix socket as well (owner-only); the JWT guards it too.
+    sock = Path(f"/tmp/seaweedfs-filer-{ports['filer']}.sock")
+    if sock.exists():
+        with httpx.Client(transport=httpx.HTTPTransport(uds=str(sock))) as local:
+            r = local.get("http://filer/buckets/records-evidence/", timeout=10)
+        assert r.status_code == 401, r.text[:200]
     # A volume server reads and writes blobs by file id; without the JWT neither works.
     assign = httpx.get(f"http://127.0.0.1:{ports['master']}/dir/assign", timeout=10).json()
     fid_url = f"http://{assign['url']}/{assign['fid']}"
