@@ -163,3 +163,20 @@ def test_kafka_clients_get_scram_over_tls_from_the_settings():
 def test_a_malformed_service_token_key_refuses_to_start():
     with pytest.raises(ValueError):
         ServiceSettings(database_url="sqlite://", service_token_public_key="not a key")
+
+
+@pytest.mark.unit
+def test_the_gateway_refuses_production_mode_without_its_service_token_key():
+    from gateway.config import Settings as GatewaySettings
+
+    fields = {
+        "mode": "production",
+        "jwt_secret": "x" * 48,
+        "public_base_url": "https://zfgs.example.gov.cn",
+    }
+    with pytest.raises(ValueError, match="SERVICE_TOKEN_KEY"):
+        GatewaySettings(**fields)
+    signer = GatewaySettings(**fields, service_token_key=PRIVATE).service_token_signer()
+    assert (
+        ServiceTokenVerifier(PUBLIC, "records").check(f"Bearer {signer.token('records')}") is None
+    )
