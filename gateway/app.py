@@ -30,6 +30,7 @@ from gateway.routes import (
     reviews,
     users,
 )
+from gateway.security.headers import SecurityHeadersMiddleware
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
@@ -169,7 +170,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(database.engine, MIGRATIONS)
         service_clients = clients or ServiceClients(
-            settings.service_addrs(), settings.grpc_timeout_s
+            settings.service_addrs(), settings.grpc_timeout_s, settings.service_token_signer()
         )
         app.state.gateway = GatewayState(
             settings=settings,
@@ -189,6 +190,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         version="1.0.0",
         summary="For officers' phone apps, gas devices, weigh stations and public readers.",
         lifespan=lifespan,
+        **({} if settings.api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}),
     )
     install_problem_handlers(app)
 
@@ -228,4 +230,5 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         in_flight_timeout_s=settings.idempotency_in_flight_timeout_s,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     return app

@@ -12,13 +12,23 @@ from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
 from services.chassis.grpc_client import check_health, make_channel
+from services.chassis.service_auth import ServiceTokenSigner
 
 
 class ServiceClients:
-    def __init__(self, addrs: dict[str, str], timeout_s: float) -> None:
+    """With `signer`, every call carries a service token for its service (service_auth)."""
+
+    def __init__(
+        self, addrs: dict[str, str], timeout_s: float, signer: ServiceTokenSigner | None = None
+    ) -> None:
         self.addrs = addrs
         self.channels: dict[str, grpc.aio.Channel] = {
-            name: make_channel(addr, default_timeout=timeout_s) for name, addr in addrs.items()
+            name: make_channel(
+                addr,
+                default_timeout=timeout_s,
+                token=(lambda name=name: signer.token(name)) if signer is not None else None,
+            )
+            for name, addr in addrs.items()
         }
         self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
         review = self.channels.get("review")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from gateway.deps import State
 from services.chassis.metrics import render_latest
+from services.chassis.settings import Mode
 
 router = APIRouter(tags=["operations"])
 
@@ -48,8 +50,18 @@ async def readyz(state: State) -> JSONResponse:
     "/metrics",
     operation_id="metrics",
     summary="Prometheus metrics of this process",
+    description="Needs `Authorization: Bearer <GATEWAY_METRICS_TOKEN>` when that is set; "
+    "in production mode it is off without it.",
     response_class=Response,
 )
-async def metrics() -> Response:
+async def metrics(state: State, authorization: str | None = Header(default=None)) -> Response:
+    token = state.settings.metrics_token
+    if token is None:
+        if state.settings.mode is Mode.production:
+            return Response(status_code=404)  # not public in production (issue 13, item 9)
+    else:
+        given = (authorization or "").removeprefix("Bearer ").strip().encode()
+        if not hmac.compare_digest(given, token.get_secret_value().encode()):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
     body, content_type = render_latest()
     return Response(body, media_type=content_type)

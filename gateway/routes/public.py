@@ -293,7 +293,7 @@ async def export_disclosures(
 )
 async def disclosure_feed(request: Request, state: State) -> Response:
     reply = await _search(state, Filters(), 50, None)
-    base = str(request.base_url).rstrip("/")
+    base = state.settings.public_base()  # never the Host header: a reader chose that
     updated = max(
         (d.published_at.ToDatetime(tzinfo=UTC) for d in reply.disclosures),
         default=datetime(2026, 1, 1, tzinfo=UTC),

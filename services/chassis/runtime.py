@@ -21,6 +21,7 @@ from services.chassis.grpc_server import GrpcServer
 from services.chassis.logs import configure_logging
 from services.chassis.metrics import start_metrics_server
 from services.chassis.outbox import OutboxRelay
+from services.chassis.service_auth import ServiceTokenVerifier
 from services.chassis.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
             idempotent=settings.kafka_idempotent_producer,
+            security=settings.kafka_client_config(),
         )
         self.db.on_commit(self.relay.wake)
         self.consumer = (
@@ -73,6 +75,7 @@ class ServiceRuntime:
                 session_timeout_ms=settings.consumer_session_timeout_ms,
                 heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
                 max_attempts=settings.consumer_max_attempts,
+                security=settings.kafka_client_config(),
             )
             if spec.consumers
             else None
@@ -96,11 +99,17 @@ class ServiceRuntime:
         self.relay.start()
         if self.consumer is not None:
             self.consumer.start()
+        auth = None
+        if self.settings.service_token_public_key:
+            auth = ServiceTokenVerifier(self.settings.service_token_public_key, self.spec.name)
+        else:
+            log.warning("%s: no service token key set; gRPC answers any caller", self.spec.name)
         self.grpc = GrpcServer(
             self.settings.grpc_host,
             self.settings.grpc_port,
             self.spec.servicers(self.db, self.settings),
             self.spec.grpc_service_names,
+            auth=auth,
         )
         self.port = await self.grpc.start()
         for job in self.spec.periodic:
