@@ -47,6 +47,18 @@ class Settings(ServiceSettings, S3Settings):
     )
 
     @model_validator(mode="after")
+    def _powers_are_known(self) -> Settings:
+        known = {"road-authority", "traffic-police"}
+        for agency, powers in self.agency_powers.items():
+            if not powers or set(powers) - known:
+                raise ValueError(
+                    f"OVERLOAD_AGENCY_POWERS[{agency}]: one or both of {sorted(known)}"
+                )
+        if set(self.referral_recipients) - known:
+            raise ValueError(f"OVERLOAD_REFERRAL_RECIPIENTS: keys are {sorted(known)}")
+        return self
+
+    @model_validator(mode="after")
     def _reading_has_a_source(self) -> Settings:
         if self.fine_rounding != "down" and not self.fine_rounding_source.strip():
             raise ValueError(
