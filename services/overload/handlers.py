@@ -384,6 +384,7 @@ def _confirm(uow, inspection_id: str, officers: list[dict], now: datetime, polic
         cargo=parties.get("cargo", ""),
         fine_reading=v.get("fine_reading", ""),
         fine_reading_source=v.get("fine_reading_source", ""),
+        size_violations=v.get("size_violations", []),
     )
     powers = competence.powers_of(inspection.agency_id, policy.agency_powers)
     event.agency_powers.extend(sorted(p.value for p in powers))
@@ -420,7 +421,7 @@ def _refer(uow, inspection, weighing, powers, policy: Policy, now: datetime):
     own_yuan, own_basis = _own_fine(v, powers)
     driver = parties.get("driver", {})
     facts = (
-        f"车辆{inspection.plate}于{weighing.weighed_at:%Y-%m-%d}在{weighing.station_id}称重: "
+        f"车辆{inspection.plate}于{weighing.day:%Y-%m-%d}在{weighing.station_id}称重: "
         f"车货总质量{v['measured_t']}吨, 称重误差{v['tolerance_t']}吨, 限定标准{v['limit_t']}吨"
         f" ({v['limit_basis']}); 驾驶人{driver.get('name', '')}; "
         f"核定载质量{parties.get('rated_load_t') or '未知'}吨, 整备质量"

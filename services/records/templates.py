@@ -157,6 +157,7 @@ def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[T
         cargo=event.cargo,
         powers=frozenset(event.agency_powers) or DEFAULT_POWERS,
         referred_to=tuple(r.to_agency for r in event.referrals),
+        size_violations=tuple(event.size_violations),
     )
     facts = {
         "weighing_id": event.weighing_id,

@@ -113,3 +113,17 @@ def test_a_traffic_police_agency_proposes_only_article_92():
     assert driver_proposal(confirmed("60", None, powers=frozenset({"traffic-police"}))) is None
     unknown = driver_proposal(confirmed("60", None))
     assert unknown.legal_basis[-1].endswith("第四十三条第一款第(二)项")
+
+
+def test_a_truck_too_high_is_proposed_under_article_43_item_one():
+    # 4.6 m high and 3 t over: 1,500 (mass, (二)) + 1,000 (size band 1,000-3,000, (一)).
+    v = evaluate(SIX_AXLES, STATIC, Decimal("52.06"), height_m=Decimal("4.6"))
+    overload = ConfirmedOverload(
+        plate="苏D9X123", gross_t=v.measured_t, limit_t=v.limit_t, over_t=v.over_t,
+        fine_yuan=v.fine_yuan, fine_rule=v.fine_rule, overload_percent=None,
+        overload_fine_yuan=0, overload_rule="", hundred_tonne_king=False,
+        size_violations=v.size_violations,
+    )  # fmt: skip
+    p = driver_proposal(overload)
+    assert p.fine_yuan == 2_500 and "外廓尺寸超限: height 4.6 m over 4 m" in p.facts
+    assert [b[-5:] for b in p.legal_basis[1:]] == ["第(二)项", "第(一)项"]

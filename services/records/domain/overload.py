@@ -19,6 +19,7 @@ from decimal import Decimal
 from services.records.domain.penalties import PenaltyKind, Proposal
 
 ART_43 = "《超限运输车辆行驶公路管理规定》(交通运输部令2016年第62号)第四十三条第一款第(二)项"
+ART_43_SIZE = "《超限运输车辆行驶公路管理规定》(交通运输部令2016年第62号)第四十三条第一款第(一)项"
 ART_64 = "《公路安全保护条例》第六十四条"
 ART_92 = "《中华人民共和国道路交通安全法》第九十二条第二款"
 ART_68 = "《公路安全保护条例》第六十八条"
@@ -55,6 +56,7 @@ class ConfirmedOverload:
     cargo: str = ""
     powers: frozenset[str] = field(default=DEFAULT_POWERS)  # the confirming agency's
     referred_to: tuple[str, ...] = ()  # agencies the other matters went to
+    size_violations: tuple[str, ...] = ()  # dimensions over 62号令 Art. 3 (一)–(三)
 
     @property
     def circumstance(self) -> str:
@@ -67,6 +69,8 @@ class ConfirmedOverload:
             f"车辆{self.plate}车货总质量{self.gross_t}吨, 超过限定标准{self.limit_t}吨, "
             f"扣除称重误差后超限{self.over_t}吨"
         )
+        if self.size_violations:
+            text += f"; 外廓尺寸超限: {', '.join(self.size_violations)}"
         if self.cargo:
             text += f", 装载{self.cargo}"
         if self.overload_percent is not None and self.overload_percent > 0:
@@ -110,11 +114,16 @@ def driver_proposal(v: ConfirmedOverload) -> Proposal | None:
         )
     if not road:
         return None
+    # Art. 43(1)(二) for the mass, (一) for the dimensions; both add up (Art. 43 para. 2).
+    art43_items = (
+        *((ART_43,) if v.over_t > 0 or not v.size_violations else ()),
+        *((ART_43_SIZE,) if v.size_violations else ()),
+    )
     if v.fine_yuan > 0:
         return Proposal(
             kinds=(PenaltyKind.fine,),
             fine_yuan=v.fine_yuan,
-            legal_basis=(ART_64, ART_43, ONE_FINE) if both else (ART_64, ART_43),
+            legal_basis=(ART_64, *art43_items, ONE_FINE) if both else (ART_64, *art43_items),
             facts=f"{v.describe()} {v.fine_rule}{referred}",
             benchmark_id=OVERLIMIT[0],
             violation_type=OVERLIMIT[1],
@@ -122,7 +131,7 @@ def driver_proposal(v: ConfirmedOverload) -> Proposal | None:
         )
     return Proposal(
         kinds=(PenaltyKind.warning,),
-        legal_basis=(ART_64, ART_43),
+        legal_basis=(ART_64, *art43_items),
         facts=f"{v.describe()} {v.fine_rule}{referred}",
         benchmark_id=OVERLIMIT[0],
         violation_type=OVERLIMIT[1],
