@@ -127,3 +127,27 @@ def test_a_truck_too_high_is_proposed_under_article_43_item_one():
     p = driver_proposal(overload)
     assert p.fine_yuan == 2_500 and "外廓尺寸超限: height 4.6 m over 4 m" in p.facts
     assert [b[-5:] for b in p.legal_basis[1:]] == ["第(二)项", "第(一)项"]
+
+
+@pytest.mark.parametrize(
+    ("height", "yuan", "circumstance"),
+    [("4.1", 0, "minor"), ("4.3", 200, "ordinary"), ("4.6", 1_000, "serious")],
+)
+def test_a_truck_over_the_dimensions_only_sits_in_the_size_benchmark(height, yuan, circumstance):
+    v = evaluate(SIX_AXLES, STATIC, Decimal(40), height_m=Decimal(height))
+    assert v.over_limit and v.over_t == 0
+    overload = ConfirmedOverload(
+        plate="苏D9X123", gross_t=v.measured_t, limit_t=v.limit_t, over_t=v.over_t,
+        fine_yuan=v.fine_yuan, fine_rule=v.fine_rule, overload_percent=None,
+        overload_fine_yuan=0, overload_rule="", hundred_tonne_king=False,
+        size_violations=v.size_violations,
+    )  # fmt: skip
+    p = driver_proposal(overload)
+    assert p.benchmark_id == "jt62-43-size" and p.fine_yuan == yuan
+    assert p.legal_basis[-1].endswith("第四十三条第一款第(一)项")
+    bench = BENCHMARKS[p.benchmark_id]
+    assert bench.violation_type == p.violation_type
+    if yuan:
+        assert place(p.fine_yuan, p.circumstance, bench).finding == "within-band"
+    else:
+        assert p.kinds == ("warning",)

@@ -29,6 +29,7 @@ ONE_FINE = "《中华人民共和国行政处罚法》第二十九条"  # one ac
 OVERLIMIT = ("jt62-43-overlimit", "overlimit-transport")
 OVERLOAD = ("rtsl-92-overload", "overload-rated-load")
 INSTIGATION = ("gl-68-instigation", "overload-instigation")
+SIZE = ("jt62-43-size", "overlimit-dimensions")  # the dimensions alone, Art. 43(1)(一)
 
 ROAD_AUTHORITY = "road-authority"  # 公路管理机构 / 交通运输综合执法机构
 TRAFFIC_POLICE = "traffic-police"  # 公安机关交通管理部门
@@ -119,6 +120,18 @@ def driver_proposal(v: ConfirmedOverload) -> Proposal | None:
         *((ART_43,) if v.over_t > 0 or not v.size_violations else ()),
         *((ART_43_SIZE,) if v.size_violations else ()),
     )
+    size_only = v.over_t <= 0 and bool(v.size_violations)
+    if size_only and v.fine_yuan > 0:
+        # The verdict proposes the lowest of the law's band: 200 (ordinary) or 1,000 (serious).
+        return Proposal(
+            kinds=(PenaltyKind.fine,),
+            fine_yuan=v.fine_yuan,
+            legal_basis=(ART_64, ART_43_SIZE),
+            facts=f"{v.describe()} {v.fine_rule}{referred}",
+            benchmark_id=SIZE[0],
+            violation_type=SIZE[1],
+            circumstance="serious" if v.fine_yuan >= 1000 else "ordinary",
+        )
     if v.fine_yuan > 0:
         return Proposal(
             kinds=(PenaltyKind.fine,),
@@ -133,8 +146,8 @@ def driver_proposal(v: ConfirmedOverload) -> Proposal | None:
         kinds=(PenaltyKind.warning,),
         legal_basis=(ART_64, *art43_items),
         facts=f"{v.describe()} {v.fine_rule}{referred}",
-        benchmark_id=OVERLIMIT[0],
-        violation_type=OVERLIMIT[1],
+        benchmark_id=SIZE[0] if size_only else OVERLIMIT[0],
+        violation_type=SIZE[1] if size_only else OVERLIMIT[1],
         circumstance="minor",
     )
 
