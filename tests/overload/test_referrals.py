@@ -162,3 +162,15 @@ def test_a_verdict_stored_under_v1_still_reads():
     assert pb.fine_yuan == 27000 and pb.fine_rule.endswith("rounding up)")
     assert pb.fine_reading == "" and pb.mass_over_limit
     assert "started tonne" in pb.rules_description
+
+
+def test_a_truck_too_high_is_over_the_limit_and_announced_with_its_dimensions(overload_db):
+    # 40 t is within 49 t, but 4.6 m high is over 4 m (62号令 Art. 3 para. 1 (一)): 超限, the
+    # Art. 43(1)(一) band 1,000-3,000 yuan, proposed at its lowest.
+    req = weighing("40", plate="苏D40007", height_m="4.6")
+    _, v, insp, _ = handlers.record_weighing(overload_db, req)
+    assert insp.status == "confirmed" and v["over_limit"] and not v["mass_over_limit"]
+    assert v["fine_yuan"] == 1000 and v["size_violations"] == ["height 4.6 m over 4 m"]
+    [event] = confirmed_events(overload_db)
+    assert list(event.size_violations) == ["height 4.6 m over 4 m"] and event.over_t == 0
+    assert list(event.referrals) == []  # 40 - 0.06 - 15 = 24.94 t on a rated 35 t: no 超载
