@@ -71,19 +71,24 @@ def test_an_overload_within_the_scales_error_is_no_overload():
 @pytest.mark.parametrize(
     ("load_kg", "rated_kg", "yuan", "shown"),
     [
-        (13_000_400, 10_000_000, 500, "30.004"),  # 30.004 % is over 30 %: never shown as 30.00
-        (13_000, 10_000, 200, "30.00"),
+        (32_501, 25_000, 500, "30.004"),  # 30.004 % is over 30 %: never shown as 30.00
+        (32_500, 25_000, 200, "30.00"),
         (13_001, 10_000, 500, "30.01"),
-        (15_000_100, 10_000_000, 1000, "50.001"),
+        (30_001, 20_000, 1000, "50.005"),
         (19_999, 10_000, 1000, "99.99"),
     ],
 )
 def test_the_tier_boundary_is_not_lost_to_rounding(load_kg, rated_kg, yuan, shown):
-    # 道路交通安全法 Art. 92 para. 2: "超过核定载质量30%" is decided on whole kilograms, exactly.
-    # Masses in whole kilograms: 13,000.4 t on a rated 10,000 t is the same ratio as 13.0004 t
-    # on 10 t, which a kilogram scale cannot show.
+    # 道路交通安全法 Art. 92 para. 2: "超过核定载质量30%" is decided on whole kilograms, exactly:
+    # 32,501 kg carried on a rated 25,000 kg is 30.004 % over.
     percent, got, _ = overload_fine(D(load_kg) / 1000, D(rated_kg) / 1000)
     assert got == yuan and str(percent) == shown
+
+
+def test_30_004_per_cent_after_the_scales_error_is_the_500_tier():
+    # 3-axle truck, curb 12 t, rated 25 t: 44.561 t read - 0.060 t error - 12 t = 32.501 t.
+    v = evaluate(Configuration(T, 3), STATIC, D("44.561"), rated_load_t=D(25), curb_mass_t=D(12))
+    assert v.overload_percent == D("30.004") and v.overload_fine_yuan == 500
 
 
 def test_a_mass_finer_than_a_kilogram_is_refused():
