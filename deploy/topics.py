@@ -17,6 +17,7 @@ TOPICS: dict[str, int] = {
     "gas.alarm-raised.v1": 6,
     "gas.venue-unprotected.v1": 6,
     "overload.violation-confirmed.v1": 6,
+    "overload.referral-acknowledged.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (

@@ -49,11 +49,44 @@ class Strict(BaseModel):
 
 
 class VehicleIn(Strict):
-    kind: Literal["truck", "combination"]
+    kind: Literal["truck", "combination", "tractor", "farm_vehicle", "low_speed_truck"] = Field(
+        description="tractor (拖拉机), farm_vehicle (农用车/三轮汽车) and low_speed_truck "
+        "(低速货车) are limited by licensed_gross_t (62号令第三条第二款第(四)项)"
+    )
     axles: int = Field(ge=1, le=20)
     single_drive_axle: bool = False
     single_tyre_non_drive: bool = False
     air_suspension_twin_drive: bool = False
+    single_tyre_axles: int = Field(
+        default=0, ge=0, le=12, description="non-drive axles with single tyres: -3 t each"
+    )
+    widened_tyre_axles: int = Field(
+        default=0, ge=0, le=12, description="of those, with widened tyres to the national standard"
+    )
+    licensed_gross_t: Mass | None = Field(default=None, description="行驶证核定的总质量")
+    special: Literal["refrigerated", "centre_axle_car_carrier", "special_purpose"] | None = None
+    semi_trailer_spread_mm: int = Field(default=0, ge=0, le=20_000)
+
+
+class AxleGroupIn(Strict):
+    axles: int = Field(ge=1, le=3, description="a two-axle group counts as two axles")
+    load_t: Mass | None = None
+    single_tyres: bool = False
+    drive: bool = False
+    steer: bool = False
+    spread_mm: int = Field(default=0, ge=0, le=5000, description="0: unknown")
+    air_suspension: bool = False
+    widened_tyres: bool = False
+
+
+class PermitIn(Strict):
+    """超限运输许可 for an indivisible load (不可解体物品)."""
+
+    permit_no: str = Field(min_length=1, max_length=64)
+    gross_t: Mass
+    height_m: Metres | None = None
+    width_m: Metres | None = None
+    length_m: Metres | None = None
 
 
 class PartyIn(Strict):
@@ -67,7 +100,13 @@ class WeighingIn(Strict):
     plate: str = Field(min_length=7, max_length=12)
     vehicle: VehicleIn
     gross_t: Mass
-    axle_loads_t: list[Mass] = Field(default_factory=list, max_length=20)
+    axle_loads_t: list[Mass] = Field(
+        default_factory=list,
+        max_length=20,
+        description="one load per axle, judged against GB 1589-2016; axle_groups describes them",
+    )
+    axle_groups: list[AxleGroupIn] = Field(default_factory=list, max_length=12)
+    permit: PermitIn | None = None
     rated_load_t: Mass | None = None
     curb_mass_t: Mass | None = None
     height_m: Metres | None = None
@@ -127,6 +166,9 @@ def _opt(value: Decimal | None) -> str:
 def _request(
     body: WeighingIn, *, station_id: str, agency_id: str, town: str, by: str, scale: ScaleIn | None
 ):
+    vehicle = body.vehicle.model_dump()
+    vehicle["licensed_gross_t"] = _opt(body.vehicle.licensed_gross_t)
+    vehicle["special"] = body.vehicle.special or ""
     req = overload_pb2.RecordWeighingRequest(
         client_weighing_id=body.client_weighing_id,
         station_id=station_id,
@@ -134,7 +176,11 @@ def _request(
         town=town,
         recorded_by=by,
         plate=body.plate,
-        vehicle=overload_pb2.Vehicle(**body.vehicle.model_dump()),
+        vehicle=overload_pb2.Vehicle(**vehicle),
+        axle_groups=[
+            overload_pb2.AxleGroup(**{**g.model_dump(), "load_t": _opt(g.load_t)})
+            for g in body.axle_groups
+        ],
         gross_t=str(body.gross_t),
         axle_loads_t=[str(a) for a in body.axle_loads_t],
         rated_load_t=_opt(body.rated_load_t),
@@ -147,6 +193,16 @@ def _request(
         carrier=overload_events_pb2.Party(**body.carrier.model_dump()),
         loading_source=overload_events_pb2.Party(**body.loading_source.model_dump()),
     )
+    if body.permit is not None:
+        req.permit.CopyFrom(
+            overload_pb2.Permit(
+                permit_no=body.permit.permit_no,
+                gross_t=str(body.permit.gross_t),
+                height_m=_opt(body.permit.height_m),
+                width_m=_opt(body.permit.width_m),
+                length_m=_opt(body.permit.length_m),
+            )
+        )
     if scale is not None:
         req.scale.CopyFrom(
             overload_pb2.ScaleInfo(
@@ -517,3 +573,52 @@ async def mark_report_sent(
         ),
     )
     return message_dict(reply.report)
+
+
+@router.get(
+    "/v1/overload/referrals",
+    operation_id="listOverloadReferrals",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Referrals (抄告/移送) to the competent agency, e.g. 超载 to the traffic police; "
+    "overdue ones are flagged",
+)
+async def list_referrals(principal: Officer, state: State, open_only: bool = True) -> dict:
+    reply = await _overload(
+        state.clients.overload.ListReferrals,
+        overload_pb2.ListReferralsRequest(agency_id=principal.agency_id, open_only=open_only),
+    )
+    return message_dict(reply)
+
+
+class AcknowledgementIn(Strict):
+    reference: str = Field(
+        min_length=1, max_length=100, description="the recipient's receipt or case number"
+    )
+    acknowledged_on: IsoDate | None = None
+
+
+@router.post(
+    "/v1/overload/referrals/{referral_id}/acknowledgement",
+    operation_id="acknowledgeOverloadReferral",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Record that the competent agency received the referral (回执)",
+)
+async def acknowledge_referral(
+    referral_id: Annotated[str, PathParam(max_length=64)],
+    body: AcknowledgementIn,
+    principal: Officer,
+    state: State,
+) -> dict:
+    reply = await _overload(
+        state.clients.overload.AcknowledgeReferral,
+        overload_pb2.AcknowledgeReferralRequest(
+            referral_id=referral_id,
+            agency_id=principal.agency_id,
+            actor_id=principal.user_id,
+            reference=body.reference,
+            acknowledged_on=body.acknowledged_on.isoformat() if body.acknowledged_on else "",
+        ),
+    )
+    return message_dict(reply.referral)

@@ -8,6 +8,7 @@ from services.records import handlers, templates
 def make_handlers(numbering: handlers.Numbering) -> dict:
     return {
         "review.completed.v1": handlers.record_review_outcome,
+        templates.REFERRAL_ACKNOWLEDGED: templates.record_referral_acknowledged,
         **{
             topic: templates.template_handler(t, numbering)
             for topic, t in templates.TEMPLATES.items()

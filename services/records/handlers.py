@@ -341,6 +341,17 @@ def _append(
     return entry
 
 
+def append_system_entry(
+    uow: UnitOfWork, case: Case, *, kind: str, client_entry_id: str, actor_id: str, payload: dict
+) -> Entry | None:
+    """An entry another service's event writes (in the consumer's transaction); once only."""
+    if db.get_entry_by_client_id(uow.conn, client_entry_id) is not None:
+        return None
+    validate_payload(payload)
+    meta = WriteMeta(client_entry_id=client_entry_id, actor_id=actor_id, agency_id=case.agency_id)
+    return _append(uow.conn, case, kind=kind, meta=meta, payload=payload, now=utcnow())
+
+
 def _reread(database: Database, case_id: str) -> Case:
     with database.read() as conn:
         case = db.get_case(conn, case_id)

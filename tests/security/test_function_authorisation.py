@@ -39,7 +39,8 @@ GUARDED = [
         "openCase transitionCase appendEntry requestEvidenceSlot confirmEvidence proposePenalty "
         "decidePenalty revokePenalty syncChanges listTasks postRoadsideWeighing advanceInspection "
         "requestWeighingPhotoSlot confirmWeighingPhoto listOverloadReports markOverloadReportSent "
-        "acknowledgeGasAlarm",
+        "acknowledgeGasAlarm "
+        "listOverloadReferrals acknowledgeOverloadReferral",  # 抄告/移送 (docs/overload.md)
     ),
     (frozenset({"legal_reviewer"}), "listMyReviews getReview completeReview extendReview"),
     (
