@@ -9,6 +9,8 @@ f37215c:services/disclosure/domain/redaction.py > /tmp/before.py`).
 Each case is a realistic sentence of penalty facts, decisions or revocation reasons, with the
 spans that are personal data (a name, an ID or phone number, a home address, a health term)
 and the context the case data gives (known people, the party, the party's home, public names).
+The rules were tuned on the first 117 sentences; the last 25 (`"held_out": true`) were written
+afterwards and scored once, untuned, to show how far the figures carry.
 The redacted text is compared with the input character by character (difflib):
 
 - recall: personal spans removed / personal spans. A span counts as removed only if every
@@ -136,8 +138,11 @@ def main() -> None:
     parser.add_argument("--patterns-only", action="store_true", help="no word segmenter")
     parser.add_argument("--show", action="store_true", help="list leaks and over-redaction")
     parser.add_argument("--module", type=Path, help="score an earlier redaction.py instead")
+    parser.add_argument(
+        "--held-out", action="store_true", help="only the sentences written after the rules"
+    )
     args = parser.parse_args()
-    cases = load_cases()
+    cases = [c for c in load_cases() if c.get("held_out") or not args.held_out]
     if args.module:
         f = score(cases, old_redactor(args.module))
     else:

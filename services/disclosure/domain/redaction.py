@@ -234,7 +234,7 @@ def _address_variants(address: str) -> list[str]:
 
 _DISEASES = (
     r"精神分裂症?|精神障碍|精神疾病|精神病|抑郁症|焦虑症|双相情感障碍|癫痫|痴呆|智力障碍|智力残疾|"
-    r"高血压|糖尿病|心脏病|冠心病|心梗|脑梗|中风|哮喘|肝炎|乙肝|丙肝|肺结核|结核病|艾滋病|HIV|"
+    r"高血压|糖尿病|心脏病|冠心病|心肌梗死|心梗|脑梗死|脑梗塞|脑梗|脑出血|中风|哮喘|肝炎|乙肝|丙肝|肺结核|结核病|艾滋病|HIV|"
     r"性病|梅毒|传染病|癌症?|肿瘤|白血病|尿毒症|残疾|聋哑|失明|怀孕|孕期|妊娠|流产|吸毒史?|"
     r"职业病|尘肺病?"
 )
@@ -244,7 +244,7 @@ _HEALTH_CUE = r"(?:既往)?(?:患有|罹患|身患|患|确诊为?|被?诊断为|
 _HEALTH = re.compile(
     r"(?:" + _HEALTH_CUE + r"\s?[\u4e00-\u9fa5]{0,4}?)?(?:" + _DISEASES + r")"
     r"(?:等?(?:病史|既往史|病|史|症状|疾病))?"
-    r"|(?:患有|罹患|确诊为?|被?诊断为|诊断出)[^，。；;,.\n]{1,20}"
+    r"|(?:患有|罹患|确诊为?|被?诊断为|诊断出)[^，。；;,.\n（）()]{1,20}"
     r"|(?:(?:既往)?有|患有)[\u4e00-\u9fa5]{1,6}?(?:病史|既往史)|病史|既往史"
 )
 
@@ -291,6 +291,10 @@ _ROLE_NAME = re.compile(
     r"现场|当场|签|拒|承认|表示|自|及|到|系|从|负责|经营|操作|作业|使用|擅自|私自|违规)"
 )
 _ROLE_BEFORE = re.compile(r"(?:" + ROLE_WORDS + r"|当事人)[:：\s]?$")
+# Any word for a person by trade or post: 保管员, 临时工, 车间主任, 缴款人 (with the segmenter).
+_PERSON_NOUN_BEFORE = re.compile(
+    r"[\u4e00-\u9fa5](?:员|工|主任|经理|厂长|店长|队长|班长|矿长|站长|师|人)[:：\s]?$"
+)
 _NAME_FIELD = re.compile(r"(?P<role>姓名)(?P<sep>[:：\s]*)(?P<name>[\u4e00-\u9fa5]{2,4})")
 
 # Words of enforcement texts that the segmenter's dictionary tags as names, and what follows a
@@ -382,7 +386,10 @@ def _names_by_tagger(text: str, tagger: Tagger, keep: list[tuple[int, int]]) -> 
     while i < len(tokens):
         start, word, tag = tokens[i]
         after = text[start + len(word) : start + len(word) + 4]
-        role_before = _ROLE_BEFORE.search(text, max(0, start - 10), start) is not None
+        role_before = (
+            _ROLE_BEFORE.search(text, max(0, start - 10), start) is not None
+            or _PERSON_NOUN_BEFORE.search(text, max(0, start - 5), start) is not None
+        )
         end = start + len(word)
         name = ""
         inside = _name_in(word) if tag == "nr" and not _FIRM_AFTER.match(after) else None
@@ -396,7 +403,19 @@ def _names_by_tagger(text: str, tagger: Tagger, keep: list[tuple[int, int]]) -> 
             and i + 1 < len(tokens)
             and 1 <= len(tokens[i + 1][1]) <= 2
             and _CJK.match(tokens[i + 1][1])
-            and tokens[i + 1][2] not in ("v", "vn", "p", "d", "c", "u", "uj", "ul", "f", "m")
+            and tokens[i + 1][2]
+            not in (
+                "v",
+                "vn",
+                "p",
+                "c",
+                "u",
+                "uj",
+                "ul",
+                "f",
+                "m",
+                *(() if role_before else ("d",)),
+            )
             and not _FIRM_AFTER.match(tokens[i + 1][1])
         ):
             # A surname the segmenter split from its given name: 周|建平, 马|国庆.
