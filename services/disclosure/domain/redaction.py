@@ -122,7 +122,7 @@ _UNITS = re.compile(
     r"^\s?(?:元|万|吨|t\b|千克|公斤|kg|米|m\b|%|％|个|辆|次|人|户|平方|立方|号|年|日)"
 )
 _EMAIL = re.compile(
-    r"[A-Za-z0-9._%+\-]+\s?(?:@|\[at\]|\(at\)|（at）)\s?[A-Za-z0-9\-]+(?:\s?\.\s?[A-Za-z0-9\-]+)+"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+\s?(?:@|\[at\]|\(at\)|（at）)\s?[A-Za-z0-9\-]+(?:\s?\.\s?[A-Za-z0-9\-]+)+"
 )
 _MESSENGER = re.compile(
     r"(?P<label>QQ号?|qq号?|微信号?|WeChat|wechat)(?P<sep>[:：\s]*(?:是|为)?)"
