@@ -315,6 +315,10 @@ _FIRM_AFTER = re.compile(
     r"饭店|宾馆|工作室|五金|建材|物流|运输|化工|燃气|门市|门诊|诊所|火锅)"
 )
 _CJK = re.compile(r"^[\u4e00-\u9fa5]+$")
+# Tags of words that cannot be a given name after a lone surname (verbs, prepositions, ...);
+# an adverb can (立新 is tagged d) only where a role word vouches for a name.
+_NOT_GIVEN_NAME = frozenset({"v", "vn", "p", "c", "u", "uj", "ul", "f", "m"})
+_NOT_GIVEN_NAME_D = _NOT_GIVEN_NAME | {"d"}
 # Place names the dictionary tags as names (薛家镇, 武进区, 钟楼区).
 _PLACE_END = re.compile(r"(?:省|市|区|县|镇|乡|村|路|街|道|巷|塘|湖|山|河|港|桥|园|湾|坝|站|口)$")
 # The segmenter's HMM glues a name to the word around it: 为罗斌, 吴晓燕称, 韩冰均.
@@ -350,7 +354,7 @@ def _looks_like_name(word: str) -> bool:
         return False  # already anonymised (王某, 李某某)
     if word[:2] in _SURNAME2_SET:
         return len(word) >= 3
-    return word[0] in SURNAMES
+    return word[0] in SURNAMES and len(word) <= 3  # 王小明; four characters: 欧阳娜娜
 
 
 def _name_in(word: str) -> tuple[int, int] | None:
@@ -403,19 +407,7 @@ def _names_by_tagger(text: str, tagger: Tagger, keep: list[tuple[int, int]]) -> 
             and i + 1 < len(tokens)
             and 1 <= len(tokens[i + 1][1]) <= 2
             and _CJK.match(tokens[i + 1][1])
-            and tokens[i + 1][2]
-            not in (
-                "v",
-                "vn",
-                "p",
-                "c",
-                "u",
-                "uj",
-                "ul",
-                "f",
-                "m",
-                *(() if role_before else ("d",)),
-            )
+            and tokens[i + 1][2] not in (_NOT_GIVEN_NAME if role_before else _NOT_GIVEN_NAME_D)
             and not _FIRM_AFTER.match(tokens[i + 1][1])
         ):
             # A surname the segmenter split from its given name: 周|建平, 马|国庆.
