@@ -52,6 +52,13 @@ def test_numbers_and_addresses_are_found_however_they_are_typed(typed, mark):
     assert not any(c.isdigit() for c in out.replace("+", "")), out
 
 
+def test_a_number_spelled_in_chinese_digits_is_read_as_the_number():
+    assert redact_text("手机一三九一二三四五六七八") == f"手机{PHONE_MARK}"
+    assert redact_text("电话：八六八八一二三四") == f"电话：{PHONE_MARK}"
+    text = "责令于三日内整改，罚款一万二千元。"  # numbers in prose stay
+    assert redact_text(text) == text
+
+
 def test_the_partys_name_is_masked_with_a_space_or_a_dot_inside():
     for typed in ("王 小明", "王　小明", "王·小明", "王\u200b小明"):
         out = redact_text(f"当事人{typed}经营的面馆", party_person="王小明")

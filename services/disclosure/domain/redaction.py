@@ -174,6 +174,26 @@ def _redact_digit_runs(text: str) -> str:
     return re.sub(re.escape(PHONE_MARK) + r"\s?(?:转|ext\.?|分机)\s?\d{1,5}", PHONE_MARK, out)
 
 
+# Numbers spelled in Chinese digits (一三九一二三四五六七八): seven or more in a row are never
+# prose, so they are read as the number they spell.
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九幺两", "0012345678912")
+_CN_DIGIT_RUN = re.compile(
+    r"[〇零一二三四五六七八九幺两](?:[ \-.·]?[〇零一二三四五六七八九幺两]){6,}"
+)
+
+
+def _redact_spelled_digits(text: str) -> str:
+    def run(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0).translate(_CN_DIGITS))
+        mark = _classify_digits(digits)
+        if mark is None and len(digits) in (7, 8):
+            before = text[max(0, match.start() - 10) : match.start()].lower()
+            mark = PHONE_MARK if any(c in before for c in _PHONE_CUES) else None
+        return mark or match.group(0)
+
+    return _CN_DIGIT_RUN.sub(run, text)
+
+
 def _long_token(match: re.Match[str]) -> str:
     token = match.group(0)
     upper = token.upper()
@@ -459,6 +479,7 @@ def redact_text(
     out = _ACCOUNT_WORDS.sub(lambda m: m.group("label") + m.group("sep") + ACCOUNT_MARK, out)
     out = _LANDLINE_PARENS.sub(PHONE_MARK, out)
     out = _redact_digit_runs(out)
+    out = _redact_spelled_digits(out)
     out = _LONG_TOKEN.sub(_long_token, out)
     home = lambda m: m.group("cue") + m.group("sep") + ADDRESS_MARK  # noqa: E731
     out = _HOME_ADDRESS.sub(home, out)
