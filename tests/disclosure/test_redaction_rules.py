@@ -144,6 +144,13 @@ def test_an_organisations_name_and_legal_representative_stay_public(tagger):
         ("陈述申辩期间未提出新的事实", "陈述申辩期间未提出新的事实"),  # 陈述 is no name
         ("工人作业时未佩戴安全带", "工人作业时未佩戴安全带"),
         ("当事人曾多次违规操作", "当事人曾多次违规操作"),
+        (
+            "依据《中华人民共和国道路交通安全法》第九十二条",
+            "依据《中华人民共和国道路交通安全法》第九十二条",
+        ),
+        ("新北区春江镇魏村街道", "新北区春江镇魏村街道"),  # a place, not 魏某某
+        ("当事人薛家镇富民路88号的店面", "当事人薛家镇富民路88号的店面"),
+        ("证人李村到场", "证人李某某到场"),  # a role word vouches for a name
     ],
 )
 def test_names_are_found_by_the_segmenter_and_words_are_not(tagger, text, expected):

@@ -315,6 +315,7 @@ _ROLE_BEFORE = re.compile(r"(?:" + ROLE_WORDS + r"|当事人)[:：\s]?$")
 _PERSON_NOUN_BEFORE = re.compile(
     r"[\u4e00-\u9fa5](?:员|工|主任|经理|厂长|店长|队长|班长|矿长|站长|师|人)[:：\s]?$"
 )
+_PARTY_BEFORE = re.compile(r"当事人[:：\s]?$")
 _NAME_FIELD = re.compile(r"(?P<role>姓名)(?P<sep>[:：\s]*)(?P<name>[\u4e00-\u9fa5]{2,4})")
 
 # Words of enforcement texts that the segmenter's dictionary tags as names, and what follows a
@@ -341,6 +342,13 @@ _NOT_GIVEN_NAME = frozenset({"v", "vn", "p", "c", "u", "uj", "ul", "f", "m"})
 _NOT_GIVEN_NAME_D = _NOT_GIVEN_NAME | {"d"}
 # Place names the dictionary tags as names (薛家镇, 武进区, 钟楼区).
 _PLACE_END = re.compile(r"(?:省|市|区|县|镇|乡|村|路|街|道|巷|塘|湖|山|河|港|桥|园|湾|坝|站|口)$")
+_ADMIN_END = re.compile(r"(?:省|市|区|县|镇|乡|村|街|路|巷)$")
+# What follows a place name: 魏村|街道, 向阳|路.
+_PLACE_AFTER = re.compile(
+    r"^(?:街道|镇|乡|村|路|街|区|县|市|巷|弄|大道|广场|小区|社区|新村|公园|大桥)"
+)
+# Titles of laws and documents (《中华人民共和国安全生产法》) hold no one's name.
+_TITLE = re.compile(r"《[^《》]{1,80}》")
 # The segmenter's HMM glues a name to the word around it: 为罗斌, 吴晓燕称, 韩冰均.
 _GLUED_BEFORE = frozenset("为由与和及向对被据经让请叫把将给同跟称")
 _GLUED_AFTER = frozenset("称因均在等于说是的也都已将把被和与及向对为从自到曾系")
@@ -377,9 +385,12 @@ def _looks_like_name(word: str) -> bool:
     return word[0] in SURNAMES and len(word) <= 3  # 王小明; four characters: 欧阳娜娜
 
 
-def _name_in(word: str) -> tuple[int, int] | None:
-    """Where a tagged `nr` word holds a person's name: (offset, length), or None."""
-    if _PLACE_END.search(word) and len(word) >= 3:
+def _name_in(word: str, *, vouched: bool = False) -> tuple[int, int] | None:
+    """Where a tagged `nr` word holds a person's name: (offset, length), or None.
+
+    `vouched`: a role word stands before it (证人李村), so it is no place name."""
+    place = (_PLACE_END.search(word) and len(word) >= 3) or _ADMIN_END.search(word)
+    if place and not vouched:
         return None
     for start, end in ((1, len(word) - 1), (1, len(word)), (0, len(word) - 1), (0, len(word))):
         if start and word[0] not in _GLUED_BEFORE:
@@ -400,7 +411,8 @@ def _names_by_tagger(text: str, tagger: Tagger, keep: list[tuple[int, int]]) -> 
         pos += len(word)
     if pos != len(text):  # a segmenter that drops characters: trust no offsets
         return text
-    marks = [(m.start(), m.end()) for m in _MARKS.finditer(text)] + keep
+    marks = [(m.start(), m.end()) for m in (*_MARKS.finditer(text), *_TITLE.finditer(text))]
+    marks += keep
 
     def protected(start: int, end: int) -> bool:
         return any(s < end and start < e for s, e in marks)
@@ -416,7 +428,15 @@ def _names_by_tagger(text: str, tagger: Tagger, keep: list[tuple[int, int]]) -> 
         )
         end = start + len(word)
         name = ""
-        inside = _name_in(word) if tag == "nr" and not _FIRM_AFTER.match(after) else None
+        # A role word vouches that a person follows; 当事人 may be followed by a place too.
+        vouched = role_before and _PARTY_BEFORE.search(text, max(0, start - 4), start) is None
+        inside = (
+            _name_in(word, vouched=vouched)
+            if tag == "nr"
+            and not _FIRM_AFTER.match(after)
+            and (vouched or not _PLACE_AFTER.match(after))
+            else None
+        )
         if inside is not None:
             start, end = start + inside[0], start + inside[0] + inside[1]
             name = text[start:end]
