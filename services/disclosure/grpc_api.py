@@ -10,6 +10,7 @@ from services.chassis.grpc_server import blocking_caller
 from services.disclosure import handlers
 from services.disclosure.config import Settings
 from services.disclosure.domain.publication import Authority, JointRules, Period
+from services.disclosure.domain.redaction import Tagger
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
@@ -102,9 +103,10 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
         )
 
 
-def policy_of(settings: Settings) -> handlers.Policy:
+def policy_of(settings: Settings, tagger: Tagger | None = None) -> handlers.Policy:
     period = Period(settings.min_publication_months, settings.max_publication_months)
     return handlers.Policy(
+        tagger=tagger,
         authorities={k: Authority(*v) for k, v in settings.authorities.items()},
         periods=dict.fromkeys(handlers.DEFAULT_PERIODS, period),
         joint=JointRules(

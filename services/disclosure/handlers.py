@@ -26,8 +26,10 @@ from services.disclosure.domain.publication import (
     add_months,
     joint_punishment_reason,
     public_record,
+    redactor,
     withheld_reason,
 )
+from services.disclosure.domain.redaction import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class Policy:
     periods: dict[str, Period] = field(default_factory=lambda: dict(DEFAULT_PERIODS))
     joint: JointRules = field(default_factory=JointRules)
     deadline_days: int = 7  # working days from the decision to publication
+    # The word segmenter redaction finds names with, loaded once at start-up; None: patterns.
+    tagger: Tagger | None = field(default=None, compare=False)
 
     def authority(self, agency_id: str) -> Authority:
         return self.authorities.get(agency_id, Authority(agency_id, "", agency_id))
@@ -58,15 +62,9 @@ def china_day(moment: datetime) -> date:
 def decided_from(event: records_pb2.PenaltyDecided) -> Decided:
     case, p = event.case, event.proposal
     decided_at = event.decided_at.ToDatetime(tzinfo=UTC)
-    return Decided(
-        case_id=case.case_id,
-        agency_id=case.agency_id,
-        domain=case.domain,
-        party_kind="person" if case.party.kind == case.party.KIND_PERSON else "organization",
-        party_name=case.party.name,
-        credit_code=case.party.credit_code,
-        id_number=case.party.id_number,
-        legal_representative=case.party.legal_representative,
+    return _case_facts(
+        case,
+        event.named_persons,
         decision_no=event.decision_no,
         decision_date=china_day(decided_at),
         decision_text=event.decision_text,
@@ -77,6 +75,27 @@ def decided_from(event: records_pb2.PenaltyDecided) -> Decided:
         confiscation_yuan=p.confiscation_yuan,
         violation_type=p.discretion.violation_type,
         secret_related=p.secret_related,
+    )
+
+
+def _case_facts(case: records_pb2.Case, named_persons, **decision) -> Decided:
+    """What the case tells about its party and the people its record names."""
+    defaults = dict(
+        decision_no="", decision_date=date(1970, 1, 1), decision_text="", facts="",
+        legal_basis=(), kinds=(), fine_yuan=0, confiscation_yuan=0, violation_type="",
+    )  # fmt: skip
+    return Decided(
+        case_id=case.case_id,
+        agency_id=case.agency_id,
+        domain=case.domain,
+        party_kind="person" if case.party.kind == case.party.KIND_PERSON else "organization",
+        party_name=case.party.name,
+        credit_code=case.party.credit_code,
+        id_number=case.party.id_number,
+        legal_representative=case.party.legal_representative,
+        party_address=case.party.address,
+        other_people=tuple(named_persons),
+        **{**defaults, **decision},
     )
 
 
@@ -110,7 +129,7 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         )
         log.info("decision %s withheld from publication: %s", d.decision_no, reason)
         return
-    record = public_record(d, policy.authority(d.agency_id), policy.periods)
+    record = public_record(d, policy.authority(d.agency_id), policy.periods, policy.tagger)
     disclosure_id = str(uuid_utils.uuid7())
     took = working_days_between(d.decision_date, china_day(now))
     earlier = (
@@ -171,8 +190,14 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         )
 
 
-def withdraw_revoked(uow: UnitOfWork, envelope: EventEnvelope) -> None:
-    """records.penalty-revoked.v1 -> the record becomes a withdrawal notice with its reason."""
+def withdraw_revoked(
+    uow: UnitOfWork, envelope: EventEnvelope, policy: Policy | None = None
+) -> None:
+    """records.penalty-revoked.v1 -> the record becomes a withdrawal notice with its reason.
+
+    The reason is published, so it is redacted as the record was (a reconsideration's reason
+    names the applicant, their ID number, phone and home)."""
+    policy = policy or Policy()
     event = unpack(envelope, records_pb2.PenaltyRevoked)
     row = db.disclosure_of_case(uow.conn, event.case.case_id)
     if row is None:
@@ -185,7 +210,9 @@ def withdraw_revoked(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         row.disclosure_id,
         status="withdrawn",
         withdrawn_at=utcnow(),
-        withdrawal_reason=event.reason[:2000],
+        withdrawal_reason=redactor(_case_facts(event.case, event.named_persons), policy.tagger)(
+            event.reason
+        )[:2000],
     )
     uow.conn.execute(db.joint_list.delete().where(db.joint_list.c.decision_no == row.decision_no))
 

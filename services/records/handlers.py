@@ -35,6 +35,7 @@ from services.records.domain.entries import (
     InvalidEntry,
     RecordClosed,
     canonical_bytes,
+    named_persons,
     seal,
     validate_payload,
 )
@@ -689,6 +690,7 @@ def decide_penalty(
                     decided_at=_ts(now),
                     decision_text=decision_text,
                     decided_by=meta.actor_id,
+                    named_persons=_named_persons(uow.conn, case.case_id),
                 ),
             )
         )
@@ -737,6 +739,7 @@ def revoke_penalty(
                     reason=reason,
                     basis=basis,
                     revoked_at=_ts(now),
+                    named_persons=_named_persons(uow.conn, case.case_id),
                 ),
             )
         )
@@ -747,6 +750,11 @@ def revoke_penalty(
 
 def _ts(value: datetime):
     return ts(value)
+
+
+def _named_persons(conn: sa.Connection, case_id: str) -> list[str]:
+    """The people the case's record names, for disclosure's redaction."""
+    return named_persons([e.payload for e in db.case_entries(conn, case_id)])
 
 
 # -- legal review outcomes (review.completed.v1) ----------------------------------------------

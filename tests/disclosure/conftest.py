@@ -100,3 +100,11 @@ def deliver(database: Database, event, policy: Policy | None = None) -> str:
         handlers=make_handlers(policy or Policy()),
     )
     return runner.handle(event.topic, 0, 0, event.payload)
+
+
+@pytest.fixture(scope="session")
+def tagger():
+    """The segmenter the service loads at start-up, loaded once for the session."""
+    from services.disclosure.segmenter import load_tagger
+
+    return load_tagger()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from services.disclosure.domain.redaction import mask_person, redact_text
+from services.disclosure.domain.redaction import Tagger, mask_person, redact_text
 
 PENALTY_NAMES = {
     "warning": "警告",
@@ -77,7 +77,34 @@ class Decided:
     confiscation_yuan: int
     violation_type: str
     secret_related: bool = False
-    other_people: tuple[str, ...] = ()
+    other_people: tuple[str, ...] = ()  # natural persons the case's record names
+    party_address: str = ""  # a person's home; an organisation's premises are public
+
+
+def redactor(d: Decided, tagger: Tagger | None = None):
+    """The redaction of every free-text field of this case's public record and notices.
+
+    Known to it: the people the record names, the penalised person (surname + asterisks) and
+    their home; published anyway: an organisation's name and its legal representative (双公示
+    fields). Reasons added after publication (a revocation's) go through the same function.
+    """
+    person = d.party_kind == "person"
+    others = [n for n in d.other_people if n and n != d.party_name]
+    if person and d.legal_representative:
+        others.append(d.legal_representative)  # a guardian or agent, not a public field
+    public = [] if person else [d.party_name, d.legal_representative]
+
+    def clean(text: str) -> str:
+        return redact_text(
+            text,
+            known_people=others,
+            party_person=d.party_name if person else "",
+            home_addresses=[d.party_address] if person and d.party_address else [],
+            public_names=[n for n in public if n],
+            tagger=tagger,
+        )
+
+    return clean
 
 
 @dataclass(frozen=True)
@@ -145,19 +172,16 @@ def _wan(yuan: int) -> str:
 
 
 def public_record(
-    d: Decided, authority: Authority, periods: dict[str, Period] | None = None
+    d: Decided,
+    authority: Authority,
+    periods: dict[str, Period] | None = None,
+    tagger: Tagger | None = None,
 ) -> PublicRecord:
     periods = periods or DEFAULT_PERIODS
     chosen = [periods.get(k, Period(12, 36)) for k in d.kinds] or [Period(12, 36)]
     longest = max(chosen, key=lambda p: p.max_months)
     person = d.party_kind == "person"
-    known = [n for n in (*d.other_people, d.party_name if person else "") if n]
-
-    def clean(text: str) -> str:
-        out = redact_text(text, known_people=[n for n in known if n != d.party_name])
-        if person and d.party_name:
-            out = out.replace(d.party_name, mask_person(d.party_name))
-        return out
+    clean = redactor(d, tagger)
 
     licence = "、".join(
         PENALTY_NAMES[k] for k in d.kinds if k in ("licence-revocation", "qualification-lowering")
