@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from functools import cache
 
 import chinese_calendar
 from lunar_python import Lunar, Solar
+
+from services.chassis import clock
 
 # China Standard Time: deadlines, document years and statistics days are counted in it.
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -38,8 +40,8 @@ WARN_FROM_MONTH = 10
 
 
 def china_date(moment: datetime | None = None) -> date:
-    """The calendar day in China at `moment` (now by default)."""
-    return (moment or datetime.now(UTC)).astimezone(CHINA_TZ).date()
+    """The calendar day in China at `moment` (now on the services' clock by default)."""
+    return (moment or clock.now()).astimezone(CHINA_TZ).date()
 
 
 class InvalidCalendar(ValueError):
