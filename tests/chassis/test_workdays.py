@@ -21,25 +21,17 @@ from services.chassis.workdays import (
     statutory_holidays,
     validate_year,
 )
+from tests.support.calendar_example import (
+    EXAMPLE_2027_HOLIDAYS,
+    EXAMPLE_2027_MAKEUP,
+    EXAMPLE_2027_NOTICE,
+)
 
 pytestmark = pytest.mark.unit
 
-# AN EXAMPLE 2027 arrangement, made up for the tests in the shape of a State Council notice; it
-# is NOT the real notice for 2027 (not published when this was written).
-EXAMPLE_2027_HOLIDAYS = [
-    *(date(2027, 1, d) for d in (1, 2, 3)),  # 元旦 Fri-Sun
-    *(date(2027, 2, 5) + timedelta(days=i) for i in range(9)),  # 春节 除夕 5 Feb .. 13 Feb
-    *(date(2027, 4, d) for d in (3, 4, 5)),  # 清明 Sat-Mon
-    *(date(2027, 5, d) for d in (1, 2, 3, 4, 5)),  # 劳动节
-    date(2027, 6, 9),  # 端午
-    date(2027, 9, 15),  # 中秋
-    *(date(2027, 10, d) for d in range(1, 8)),  # 国庆
-]
-EXAMPLE_2027_MAKEUP = [date(2027, 1, 31), date(2027, 2, 20), date(2027, 5, 8), date(2027, 10, 9)]
-
 
 def example_2027(version: int = 1) -> OfficialYear:
-    y = validate_year(2027, EXAMPLE_2027_HOLIDAYS, EXAMPLE_2027_MAKEUP, "示例〔2026〕1号")
+    y = validate_year(2027, EXAMPLE_2027_HOLIDAYS, EXAMPLE_2027_MAKEUP, EXAMPLE_2027_NOTICE)
     return OfficialYear(y.year, y.holidays, y.makeup_days, y.notice_no, version)
 
 
@@ -201,7 +193,7 @@ def test_an_arrangement_that_cannot_be_the_notice_is_refused(holidays, makeup, n
 
 def test_a_complete_arrangement_is_accepted():
     y = example_2027()
-    assert y.notice_no == "示例〔2026〕1号" and len(y.makeup_days) == 4
+    assert y.notice_no == EXAMPLE_2027_NOTICE and len(y.makeup_days) == 4
 
 
 @pytest.mark.parametrize(
