@@ -8,7 +8,9 @@ deadlines move.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 
 EXAMPLE_2027_NOTICE = "示例〔2026〕1号 (example, not the real notice)"
 EXAMPLE_2027_HOLIDAYS = [
@@ -33,3 +35,39 @@ def example_2027_body(note: str = "") -> dict:
         "makeup_days": [d.isoformat() for d in EXAMPLE_2027_MAKEUP],
         "note": note,
     }
+
+
+def published_2027_event(version: int = 1, makeup_days: list[date] | None = None):
+    """review.calendar-year-published.v1 carrying the example year, as review sends it."""
+    from enforcement.calendar.v1 import calendar_pb2
+    from services.chassis.calendar_store import TOPIC_YEAR_PUBLISHED
+    from services.chassis.events import build_event
+
+    year = calendar_pb2.CalendarYear(
+        year=2027,
+        version=version,
+        notice_no=EXAMPLE_2027_NOTICE,
+        holidays=[d.isoformat() for d in EXAMPLE_2027_HOLIDAYS],
+        makeup_days=[d.isoformat() for d in (makeup_days or EXAMPLE_2027_MAKEUP)],
+        entered_by="u-admin",
+        agency_id="xinbei-yjj",
+    )
+    year.entered_at.GetCurrentTime()
+    return build_event(
+        topic=TOPIC_YEAR_PUBLISHED,
+        aggregate_id="calendar-2027",
+        payload=calendar_pb2.CalendarYearPublished(year=year),
+        producer="review",
+    )
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """The services' clock runs from `moment` inside the block."""
+    from services.chassis import clock
+
+    clock.start_at(moment)
+    try:
+        yield
+    finally:
+        clock.start_at(None)
