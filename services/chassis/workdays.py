@@ -94,7 +94,7 @@ def fallback_days_off(year: int) -> frozenset[date]:
     """The statutory days off of `year` and their substitutes: a statutory day that falls on a
     Saturday or Sunday is made up on the next weekday that is not itself a day off (补假,
     全国年节及纪念日放假办法 Art. 6), and so is a second festival on the same date (the
-    notices of 2017, 2020 and 2023 added a day for Mid-Autumn on National Day). Weekends are
+    2020 notice gave 1-8 October when Mid-Autumn fell on 1 October). Weekends are
     off as always; make-up working days (调休) are not known without the notice."""
     off: set[date] = set()
     owed: list[date] = []
