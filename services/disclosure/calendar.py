@@ -31,7 +31,7 @@ def on_calendar_year(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
     calendar = load_calendar(uow.conn, db.calendar_years)
     rows = uow.conn.execute(
         sa.select(db.disclosures).where(db.disclosures.c.due_provisional.is_(True))
-    )
+    ).all()
     for row in rows:
         published = china_day(row.published_at)
         if not row.decision_date.year <= year.year <= max(row.due_date, published).year:

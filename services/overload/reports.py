@@ -63,7 +63,7 @@ def on_calendar_year(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     if year is None:
         return
     calendar = load_calendar(uow.conn, db.calendar_years)
-    rows = uow.conn.execute(sa.select(db.reports).where(db.reports.c.sent_on.is_(None)))
+    rows = uow.conn.execute(sa.select(db.reports).where(db.reports.c.sent_on.is_(None))).all()
     for row in rows:
         if not row.closed_on.year <= year.year <= row.due_date.year:
             continue

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
+
 from enforcement.calendar.v1 import calendar_pb2
 from services.chassis.calendar_store import (
     TOPIC_YEAR_PUBLISHED,
@@ -25,11 +27,13 @@ from services.chassis.events import build_event, utcnow
 from services.chassis.workdays import (
     Calendar,
     InvalidCalendar,
+    OfficialYear,
     Source,
     statutory_holidays,
     validate_year,
 )
 from services.review import db
+from services.review.domain.tasks import InvalidReview
 from services.review.handlers import (
     SERVICE,
     Policy,
@@ -68,6 +72,23 @@ def publish_year(
     )
     if len(note) > 500:
         raise InvalidCalendar("note: at most 500 characters")
+    try:
+        return _store_year(database, policy, official, entered_by, agency_id, note)
+    except sa.exc.IntegrityError:  # two entries of the year at once (PostgreSQL): one wins
+        raise InvalidReview(
+            f"another entry of {year} was stored at the same moment; read it and try again"
+        ) from None
+
+
+def _store_year(
+    database: Database,
+    policy: Policy,
+    official: OfficialYear,
+    entered_by: str,
+    agency_id: str,
+    note: str,
+) -> tuple[calendar_pb2.CalendarYear, int, bool]:
+    year = official.year
     with database.unit_of_work() as uow:
         known = versions(uow.conn, db.calendar_years, year)
         latest = known[0] if known else None
