@@ -39,6 +39,12 @@ def on_calendar_year(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
         due = calendar.add_working_days(row.decision_date, policy.deadline_days)
         counted = calendar.working_days_between(row.decision_date, published)
         provisional = due.provisional or counted.provisional
+        if (due.date, counted.days, provisional) == (
+            row.due_date,
+            row.working_days_to_publish,
+            True,
+        ):
+            continue
         uow.conn.execute(
             db.disclosures.update()
             .where(db.disclosures.c.disclosure_id == row.disclosure_id)
