@@ -20,6 +20,7 @@ from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import install_problem_handlers, problem_response
 from gateway.routes import (
     auth,
+    calendar,
     cases,
     devices,
     gas,
@@ -212,6 +213,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(gas.router)
     app.include_router(devices.router)
     app.include_router(users.router)
+    app.include_router(calendar.router)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
         value = headers.get(b"authorization", b"").decode("latin-1")

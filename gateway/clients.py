@@ -6,6 +6,7 @@ import asyncio
 
 import grpc
 
+from enforcement.calendar.v1 import calendar_pb2_grpc
 from enforcement.disclosure.v1 import disclosure_pb2_grpc
 from enforcement.gas.v1 import gas_pb2_grpc
 from enforcement.overload.v1 import overload_pb2_grpc
@@ -33,6 +34,8 @@ class ServiceClients:
         self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
         review = self.channels.get("review")
         self.review = review_pb2_grpc.ReviewServiceStub(review) if review else None
+        # the official calendar is kept by the review service
+        self.calendar = calendar_pb2_grpc.CalendarServiceStub(review) if review else None
         gas = self.channels.get("gas")
         self.gas = gas_pb2_grpc.GasServiceStub(gas) if gas else None
         overload = self.channels.get("overload")

@@ -73,6 +73,9 @@ class ReviewTask(BaseModel):
     extended: bool
     extension_reason: str
     overdue: bool
+    due_date_provisional: bool = Field(
+        description="counted through a year whose official calendar is not entered yet"
+    )
     created_at: datetime
     completed_at: datetime | None
 
@@ -136,6 +139,9 @@ class Statistics(BaseModel):
     approval_rate: float
     return_reasons: list[Count]
     returns_by_officer: list[Count]
+    calendar_warning: str | None = Field(
+        description="from 1 October: next year's official calendar has not been entered"
+    )
 
 
 def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
@@ -167,6 +173,7 @@ def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
         extended=t.extended,
         extension_reason=t.extension_reason,
         overdue=t.overdue,
+        due_date_provisional=t.due_date_provisional,
         created_at=t.created_at.ToDatetime(tzinfo=UTC),
         completed_at=(
             t.completed_at.ToDatetime(tzinfo=UTC) if t.HasField("completed_at") else None
@@ -251,6 +258,7 @@ async def review_statistics(principal: Supervisor, state: State) -> Statistics:
         approval_rate=s.approval_rate,
         return_reasons=[Count(key=c.key, count=c.count) for c in s.return_reasons],
         returns_by_officer=[Count(key=c.key, count=c.count) for c in s.returns_by_officer],
+        calendar_warning=s.calendar_warning or None,
     )
 
 

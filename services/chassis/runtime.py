@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.chassis import clock
 from services.chassis.consumer import ConsumerRunner, Handler
 from services.chassis.db import Database, migrate
 from services.chassis.grpc_server import GrpcServer
@@ -134,6 +135,7 @@ class ServiceRuntime:
 def run(spec: ServiceSpec, settings: ServiceSettings) -> None:
     """The process entrypoint: serve until SIGTERM/SIGINT, then shut down gracefully."""
     configure_logging(spec.name, settings.log_level, json=settings.log_json)
+    clock.start_at(settings.clock_start)
 
     async def main() -> None:
         runtime = ServiceRuntime(spec, settings)

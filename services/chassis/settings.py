@@ -6,6 +6,7 @@ down. In production mode a missing or development secret refuses to start.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -94,6 +95,11 @@ class ServiceSettings(KafkaSecuritySettings):
         "call but health probes must carry one (required in production; unset in "
         "development means no check)",
     )
+    clock_start: datetime | None = Field(
+        default=None,
+        description="development and tests only: the services' clock starts at this instant "
+        "(ISO 8601 with offset) and runs on from there",
+    )
 
     def secret_fields(self) -> tuple[str, ...]:
         """Names of fields holding secrets; checked in production mode."""
@@ -116,6 +122,8 @@ class ServiceSettings(KafkaSecuritySettings):
                 raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
                 if not raw or str(raw).startswith(DEV_SECRET_PREFIX):
                     raise ValueError(f"{name} must be set to a real secret in production mode")
+            if self.clock_start is not None:
+                raise ValueError("clock_start is for development and tests, not production")
         return self
 
 

@@ -97,6 +97,7 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
                     due_date=r.due_date.isoformat(),
                     published_at=as_utc(r.published_at).isoformat(),
                     status=r.status,
+                    due_date_provisional=r.due_provisional,
                 )
                 for r in rows
             ]

@@ -13,9 +13,10 @@ import uuid_utils
 from enforcement.disclosure.v1 import disclosure_pb2
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from enforcement.records.v1 import records_pb2
+from services.chassis.calendar_store import load_calendar
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
-from services.chassis.workdays import add_working_days, china_date, working_days_between
+from services.chassis.workdays import china_date
 from services.disclosure import db
 from services.disclosure.domain.publication import (
     DEFAULT_PERIODS,
@@ -131,7 +132,10 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         return
     record = public_record(d, policy.authority(d.agency_id), policy.periods, policy.tagger)
     disclosure_id = str(uuid_utils.uuid7())
-    took = working_days_between(d.decision_date, china_day(now))
+    calendar = load_calendar(uow.conn, db.calendar_years)
+    counted = calendar.working_days_between(d.decision_date, china_day(now))
+    due = calendar.add_working_days(d.decision_date, policy.deadline_days)
+    took = counted.days
     earlier = (
         db.decisions_since(
             uow.conn,
@@ -157,8 +161,9 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         status="published",
         decided_at=event.decided_at.ToDatetime(tzinfo=UTC),
         published_at=now,
-        due_date=add_working_days(d.decision_date, policy.deadline_days),
+        due_date=due.date,
         working_days_to_publish=took,
+        due_provisional=due.provisional or counted.provisional,
         publication_end=date.fromisoformat(record.publication_end),
         min_end=date.fromisoformat(record.min_end),
     )

@@ -7,10 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.chassis.calendar_store import define_calendar_table
 from services.chassis.messaging_tables import define_messaging_tables
 
 metadata = sa.MetaData()
 outbox, inbox, dead_letter = define_messaging_tables(metadata)
+# A copy of the official calendar's years (review.calendar-year-published.v1).
+calendar_years = define_calendar_table(metadata)
 
 inspections = sa.Table(
     "inspections",
@@ -220,6 +223,8 @@ reports = sa.Table(
     sa.Column("due_date", sa.Date, nullable=False),
     sa.Column("sent_on", sa.Date, nullable=True),
     sa.Column("sent_by", sa.String(64), nullable=True),
+    # counted through a year without its notice: recounted when the year is entered
+    sa.Column("due_provisional", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_reports_agency_due", "agency_id", "due_date"),
 )
 

@@ -96,6 +96,7 @@ def report_to_pb(r) -> overload_pb2.Report:
         overdue=r.sent_on is None and r.due_date < today,
         sent_on=r.sent_on.isoformat() if r.sent_on else "",
         sent_by=r.sent_by or "",
+        due_date_provisional=r.due_provisional,
     )
 
 

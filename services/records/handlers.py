@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import uuid_utils
 
+from enforcement.calendar.v1 import calendar_pb2
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
 from services.chassis.db import Database, UnitOfWork, as_utc
@@ -804,6 +805,54 @@ def record_review_outcome(uow: UnitOfWork, envelope) -> None:
                 if event.outcome != "not-required"
                 else {}
             ),
+        },
+        now=utcnow(),
+    )
+
+
+DEADLINE_TOPICS = (
+    "review.deadline-recomputed.v1",
+    "disclosure.deadline-recomputed.v1",
+    "overload.deadline-recomputed.v1",
+)
+DEADLINE_NAMES = {
+    "legal-review": "法制审核期限",
+    "disclosure": "行政处罚决定公示期限",
+    "art44-report": "超限运输违法行为抄告期限 (62号令第四十四条)",
+}
+
+
+def record_deadline_recomputed(uow: UnitOfWork, envelope) -> None:
+    """A deadline of the case recounted when a year of the official calendar was entered:
+    written into the case's record as a new entry; earlier entries stay as they were."""
+    event = unpack(envelope, calendar_pb2.DeadlineRecomputed)
+    case = db.lock_case(uow.conn, event.case_id)
+    if case is None:
+        log_.warning("recomputed deadline of unknown case %s ignored", event.case_id)
+        return
+    _append(
+        uow.conn,
+        case,
+        kind=EntryKind.deadline_recomputed,
+        meta=WriteMeta(
+            client_entry_id=(
+                f"deadline:{event.ref_id}:{event.calendar_year}v{event.calendar_version}"
+            )[:100],
+            actor_id=envelope.producer or "calendar",
+            agency_id=case.agency_id,
+            device_time=None,
+        ),
+        payload={
+            "deadline": event.deadline,
+            "name": DEADLINE_NAMES.get(event.deadline, event.deadline),
+            "ref_id": event.ref_id,
+            "previous_due_date": event.previous_due_date,
+            "previous_provisional": event.previous_provisional,
+            "due_date": event.due_date,
+            "provisional": event.provisional,
+            "calendar_year": event.calendar_year,
+            "calendar_version": event.calendar_version,
+            "notice_no": event.notice_no,
         },
         now=utcnow(),
     )

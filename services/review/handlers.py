@@ -16,9 +16,10 @@ from google.protobuf.json_format import MessageToDict
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
+from services.chassis.calendar_store import load_calendar
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
-from services.chassis.workdays import add_working_days, china_date
+from services.chassis.workdays import Calendar, Due, china_date
 from services.review import db
 from services.review.domain.benchmarks import place
 from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
@@ -50,6 +51,31 @@ class Policy:
 
 def china_today(now: datetime | None = None) -> date:
     return china_date(now or utcnow())
+
+
+def calendar_of(conn) -> Calendar:
+    """The official calendar as this service stores it (entered years over the package)."""
+    return load_calendar(conn, db.calendar_years)
+
+
+def review_due(calendar: Calendar, policy: Policy, start: date, extended: bool) -> Due:
+    """The review's deadline: 7 working days from the proposal, 3 more once extended (local
+    rule); provisional when the count goes through a year without its notice."""
+    due = calendar.add_working_days(start, policy.deadline_days)
+    if not extended:
+        return due
+    more = calendar.add_working_days(due.date, policy.extension_days)
+    return Due(more.date, due.provisional or more.provisional, (*due.years, *more.years))
+
+
+def due_start(task) -> date:
+    """The China day the task's working days count from (its proposal's day)."""
+    if task.due_from is not None:
+        return task.due_from
+    proposed_at = (task.proposal or {}).get("proposed_at")
+    if proposed_at:
+        return china_date(datetime.fromisoformat(proposed_at.replace("Z", "+00:00")))
+    return china_date(task.created_at)
 
 
 def _party_keys(party: dict) -> list[str]:
@@ -165,12 +191,16 @@ def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
     )
     conflicted = db.conflicted_reviewers(uow.conn, _party_keys(party))
     reviewer = choose_reviewer(db.reviewer_loads(uow.conn, case.agency_id), officer_ids, conflicted)
+    start = china_today(proposed_at)
+    due = review_due(calendar_of(uow.conn), policy, start, extended=False)
     db.insert_task(
         uow.conn,
         **values,
         status="assigned" if reviewer else "waiting",
         reviewer_id=reviewer,
-        due_date=add_working_days(china_today(proposed_at), policy.deadline_days),
+        due_date=due.date,
+        due_from=start,
+        due_provisional=due.provisional,
     )
 
 
@@ -322,12 +352,16 @@ def extend_deadline(
             raise NotAllowed("only the assigned reviewer may extend the deadline")
         if task.extended:
             raise InvalidReview("the deadline was already extended once")
+        start = due_start(task)
+        due = review_due(calendar_of(uow.conn), policy, start, extended=True)
         db.update_task(
             uow.conn,
             review_id,
             extended=True,
             extension_reason=reason[:500],
-            due_date=add_working_days(task.due_date, policy.extension_days),
+            due_date=due.date,
+            due_from=start,
+            due_provisional=due.provisional,
         )
         uow.commit()
     with database.read() as conn:
@@ -394,12 +428,14 @@ class Statistics:
     approval_rate: float
     return_reasons: list[tuple[str, int]]
     returns_by_officer: list[tuple[str, int]]
+    calendar_warning: str = ""  # from 1 October: next year's official calendar is missing
 
 
 def statistics(database: Database, agency_id: str) -> Statistics:
     today = china_today()
     with database.read() as conn:
         rows = db.all_tasks_of_agency(conn, agency_id)
+        warning = calendar_of(conn).missing_year_warning(today) or ""
     open_rows = [r for r in rows if r.status in OPEN]
     decided = [r for r in rows if r.status in ("approved", "returned", "rejected")]
     sent_back = [r for r in decided if r.status != "approved"]
@@ -415,4 +451,5 @@ def statistics(database: Database, agency_id: str) -> Statistics:
         else 0.0,
         return_reasons=reasons.most_common(),
         returns_by_officer=officers.most_common(),
+        calendar_warning=warning,
     )

@@ -50,6 +50,8 @@ GUARDED = [
     ),
     (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
     (frozenset({"officer", "supervisor", "admin"}), "getCase listCases getTimeline"),
+    (frozenset({"supervisor", "admin"}), "getCalendar"),
+    (frozenset({"admin"}), "enterCalendarYear"),
 ]
 ROLES_OF = {op: roles for roles, ops in GUARDED for op in ops.split()}
 

@@ -39,6 +39,7 @@ class EntryKind(StrEnum):
     decision = "decision"  # 处罚决定
     revocation = "revocation"  # 撤销
     correction = "correction"  # corrects an earlier entry, which stays as it was
+    deadline_recomputed = "deadline-recomputed"  # a deadline recounted on the official calendar
 
 
 # Kinds a phone may append directly; the others come from their own commands.
