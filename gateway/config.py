@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     public_requests_per_min: int = Field(
         default=300, description="per client address on the public disclosure routes"
     )
+    live_streams_per_user: int = Field(
+        default=3, description="open live streams (SSE) per user, then 429 until one closes"
+    )
+    exports_per_10_min: int = Field(
+        default=20, description="public CSV/JSON exports per client address, then 429"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

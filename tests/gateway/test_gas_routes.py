@@ -55,11 +55,11 @@ async def api(tmp_path):
     gw = Database(make_engine(f"sqlite:///{tmp_path / 'gateway.db'}"))
     migrate(gw.engine, ROOT / "gateway" / "migrations")
     secrets = {
-        "det-1": DeviceCredentials(gw).provision("det-1", "gas_detector", "v1"),
-        "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1"),
-        "valve-1": DeviceCredentials(gw).provision("valve-1", "shutoff_valve", "v1"),
-        "det-2": DeviceCredentials(gw).provision("det-2", "gas_detector", "v2"),
-        "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1"),
+        "det-1": DeviceCredentials(gw).provision("det-1", "gas_detector", "v1", "a"),
+        "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1", "a"),
+        "valve-1": DeviceCredentials(gw).provision("valve-1", "shutoff_valve", "v1", "a"),
+        "det-2": DeviceCredentials(gw).provision("det-2", "gas_detector", "v2", "a"),
+        "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1", "a"),
     }
     with gw.unit_of_work() as uow:
         gwdb.create_user(

@@ -59,8 +59,12 @@ async def api(tmp_path, object_store):
         for name in USERS:
             token, _ = tokens.issue_access(gwdb.get_user(conn, f"u-{name}").to_principal())
             headers[name] = {"Authorization": f"Bearer {token}"}
-    secret = DeviceCredentials(gw).provision("wim-station-01", "weigh_station", STATION)
-    gas_secret = DeviceCredentials(gw).provision("gas-det-01", "gas_detector", "venue-1")
+    secret = DeviceCredentials(gw).provision(
+        "wim-station-01", "weigh_station", STATION, "xinbei-yjj"
+    )
+    gas_secret = DeviceCredentials(gw).provision(
+        "gas-det-01", "gas_detector", "venue-1", "xinbei-yjj"
+    )
     object_store.ensure_bucket("overload-evidence-gw")
     servicer = OverloadServicer(overload_db, object_store, object_store, "overload-evidence-gw")
     server = GrpcServer(
