@@ -193,10 +193,10 @@ async def test_a_valve_waiting_on_the_long_poll_gets_the_close_command_at_once(a
     poll = "/v1/gas/commands"
 
     async def wait_for_command():
-        query = "wait=10"
-        headers = signed_headers("valve-1", secrets["valve-1"], "GET", poll, b"")
+        target = f"{poll}?wait=10"  # the signature covers the query string
+        headers = signed_headers("valve-1", secrets["valve-1"], "GET", target, b"")
         started = time.monotonic()
-        r = await http.get(f"{poll}?{query}", headers=headers)
+        r = await http.get(target, headers=headers)
         return r, time.monotonic() - started
 
     async def leak():
@@ -213,12 +213,14 @@ async def test_a_valve_waiting_on_the_long_poll_gets_the_close_command_at_once(a
         http, secrets, "valve-1",
         [{"seq": 1, "type": "valve", "valve_state": "closed", "command_id": command["command_id"]}],
     )  # fmt: skip
+    short = f"{poll}?wait=0.2"
     empty = await http.get(
-        f"{poll}?wait=0.2", headers=signed_headers("valve-1", secrets["valve-1"], "GET", poll, b"")
+        short, headers=signed_headers("valve-1", secrets["valve-1"], "GET", short, b"")
     )
     assert empty.status_code == 200 and empty.json()["commands"] == []
+    now = f"{poll}?wait=0"
     detector = await http.get(
-        f"{poll}?wait=0", headers=signed_headers("det-1", secrets["det-1"], "GET", poll, b"")
+        now, headers=signed_headers("det-1", secrets["det-1"], "GET", now, b"")
     )
     assert detector.status_code == 200 and detector.json()["commands"] == []
     unsigned = await http.get(f"{poll}?wait=0")
