@@ -31,6 +31,7 @@ from gateway.routes import (
     reviews,
     users,
 )
+from gateway.security.caps import StreamSlots
 from gateway.security.headers import SecurityHeadersMiddleware
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
@@ -181,6 +182,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             refresh=RefreshTokens(database, tokens),
             login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
             public_requests=SlidingWindow(settings.public_requests_per_min, 60),
+            streams=StreamSlots(settings.live_streams_per_user, hold_s=3600 + 60),
+            exports=SlidingWindow(settings.exports_per_10_min, 10 * 60),
         )
         yield
         await service_clients.close()

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="base64 Ed25519 private key that signs the gateway's service tokens on "
         "every gRPC call (the services hold its public key); required in production",
     )
+    live_streams_per_user: int = Field(
+        default=3, description="open live streams (SSE) per user, then 429 until one closes"
+    )
+    exports_per_10_min: int = Field(
+        default=20, description="public CSV/JSON exports per client address, then 429"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

@@ -526,11 +526,12 @@ class GasVenue(Client):
         return r
 
     def poll(self, wait: float, label: str):
+        target = f"{COMMANDS_PATH}?wait={wait:g}"  # signed with its query string, as sent
         headers = signed_headers(
-            self.valve["device_id"], self.valve["secret"], b"", method="GET", path=COMMANDS_PATH
+            self.valve["device_id"], self.valve["secret"], b"", method="GET", path=target
         )
         del headers["Content-Type"]
-        return self.call("GET", f"{COMMANDS_PATH}?wait={wait:g}", label, headers=headers)
+        return self.call("GET", target, label, headers=headers)
 
     def valve_batch(self) -> list[dict]:
         at = datetime.now(UTC)

@@ -14,10 +14,10 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.gas.v1 import gas_pb2
-from gateway.deps import Officer, State, require_roles
+from gateway.deps import Officer, State, require_roles, too_many
 from gateway.fields import IsoAwareDateTime, IsoDate
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.protobuf import message_dict
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
@@ -115,7 +115,9 @@ async def post_events(body: BatchIn, device: GasDevice, state: State) -> BatchOu
         events.append(pb)
     reply = await _gas(
         state.clients.gas.IngestEvents,
-        gas_pb2.IngestEventsRequest(device_id=device.device_id, events=events),
+        gas_pb2.IngestEventsRequest(
+            device_id=device.device_id, events=events, agency_id=device.agency_id
+        ),
     )
     return BatchOut(
         accepted=reply.accepted,
@@ -247,7 +249,11 @@ LOOKBACK = timedelta(seconds=10)
 @router.get(
     "/v1/gas/alarms/stream",
     operation_id="streamGasAlarms",
-    responses={200: {"content": {"text/event-stream": {}}}, **PROBLEM_RESPONSES},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **PROBLEM_RESPONSES,
+        **RATE_LIMITED_RESPONSES,
+    },
     summary="Server-Sent Events: alarms and device changes of your town/street or venue, live",
 )
 async def stream_alarms(
@@ -258,14 +264,39 @@ async def stream_alarms(
 ) -> StreamingResponse:
     """`alarm` events when an alarm is raised, escalated, acknowledged or cleared; `device`
     events when a detector or valve goes offline, reports a fault or comes back. Checks the gas
-    service every second; a browser's EventSource reconnects by itself after `max_seconds`."""
-    return _event_stream(request, state, _scope(principal), max_seconds)
+    service every second; a browser's EventSource reconnects by itself after `max_seconds`.
+    A user holds at most `GATEWAY_LIVE_STREAMS_PER_USER` streams at once; one more is a 429."""
+    scope = _scope(principal)
+    slots = state.streams
+    slot = slots.take(principal.user_id, hold_s=max_seconds + 60) if slots else None
+    if slots is not None and slot is None:
+        raise too_many(
+            STREAM_RETRY_S,
+            f"you already have {slots.limit} live streams open; close one (or wait for it to end)",
+        )
+    return _event_stream(
+        request, state, scope, max_seconds,
+        release=(lambda: slots.give_back(principal.user_id, slot)) if slots else None,
+    )  # fmt: skip
 
 
-def _event_stream(request: Request, state: State, scope: dict, max_seconds: float):
+STREAM_RETRY_S = 10
+
+
+def _event_stream(
+    request: Request, state: State, scope: dict, max_seconds: float, release=None
+) -> StreamingResponse:
     gas = state.clients.gas
 
     async def events():
+        try:
+            async for event in _events():
+                yield event
+        finally:  # the client left, the stream ended or it failed: the slot is free again
+            if release is not None:
+                release()
+
+    async def _events():
         seen: dict[str, str] = {}
         cursor: datetime | None = None
         started = asyncio.get_running_loop().time()
@@ -321,7 +352,9 @@ async def poll_commands(
     reply = await call_service(
         "gas",
         state.clients.gas.PendingCommands,
-        gas_pb2.PendingCommandsRequest(device_id=device.device_id, wait_seconds=wait),
+        gas_pb2.PendingCommandsRequest(
+            device_id=device.device_id, wait_seconds=wait, agency_id=device.agency_id
+        ),
         timeout=wait + 10,
     )
     return BatchOut(

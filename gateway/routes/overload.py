@@ -253,6 +253,7 @@ async def station_weighing(
     req = _request(
         body, station_id=station.owner_id, agency_id="", town="", by=station.device_id, scale=None
     )
+    req.device_agency_id = station.agency_id or "-"  # never "": the station must be theirs
     return _weighing_out(await _overload(state.clients.overload.RecordWeighing, req), response)
 
 
@@ -452,7 +453,13 @@ async def photo_slot(
 async def station_photo_slot(
     weighing_id: WeighingId, body: PhotoSlotIn, station: Station, state: State
 ) -> PhotoOut:
-    return await _photo_slot(state, weighing_id, body, station_id=station.owner_id)
+    return await _photo_slot(
+        state,
+        weighing_id,
+        body,
+        station_id=station.owner_id,
+        device_agency_id=station.agency_id or "-",
+    )
 
 
 @router.post(
@@ -465,7 +472,9 @@ async def station_photo_slot(
 async def station_confirm_photo(
     photo_id: Annotated[str, PathParam(max_length=64)], station: Station, state: State
 ) -> PhotoOut:
-    return await _confirm_photo(state, photo_id, station_id=station.owner_id)
+    return await _confirm_photo(
+        state, photo_id, station_id=station.owner_id, device_agency_id=station.agency_id or "-"
+    )
 
 
 @router.post(

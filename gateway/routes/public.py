@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from enforcement.disclosure.v1 import disclosure_pb2
 from enforcement.records.v1 import records_pb2
-from gateway.deps import State, public_rate_limit
+from gateway.deps import State, client_address, public_rate_limit, too_many
 from gateway.fields import IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
@@ -60,6 +60,19 @@ FIELDS = (
     ("remarks", "备注"),
 )
 EXPORT_LIMIT = 5000
+
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP "CSV
+# Injection"): =HYPERLINK(...) in a party's name would reach every reader who opens the export.
+# The full-width forms are included because some spreadsheet locales read them the same way.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def formula_safe(cell: object) -> str:
+    """The cell as text a spreadsheet shows and never evaluates: a leading single quote
+    before a formula character, as OWASP recommends; every other cell unchanged."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 
 DomainName = Literal[
     "hazardous-chemicals",
@@ -231,6 +244,18 @@ async def _all(state, f: Filters) -> list[disclosure_pb2.Disclosure]:
     return rows[:EXPORT_LIMIT]
 
 
+def export_rate_limit(request: Request, state: State) -> None:
+    """An export reads up to 5,000 records: `GATEWAY_EXPORTS_PER_10_MIN` per client address
+    (on top of the public routes' own per-address limit), then 429."""
+    if state.exports is None:
+        return
+    key = client_address(request)
+    wait = state.exports.retry_after(key)
+    if wait:
+        raise too_many(wait, "too many exports from your address")
+    state.exports.hit(key)
+
+
 @router.get(
     "/v1/public/disclosures-export",
     operation_id="exportDisclosures",
@@ -239,6 +264,7 @@ async def _all(state, f: Filters) -> list[disclosure_pb2.Disclosure]:
         **PROBLEM_RESPONSES,
     },
     summary="Export in the 双公示 field order, as CSV (UTF-8 with BOM) or JSON",
+    dependencies=[Depends(export_rate_limit)],
 )
 async def export_disclosures(
     state: State,
@@ -275,7 +301,7 @@ async def export_disclosures(
     writer.writerow([label for _, label in FIELDS] + ["状态"])
     for d in rows:
         writer.writerow(
-            [getattr(d, name) for name, _ in FIELDS]
+            [formula_safe(getattr(d, name)) for name, _ in FIELDS]
             + ["已撤销" if d.status == "withdrawn" else "公示中"]
         )
     return Response(
@@ -341,17 +367,30 @@ async def search_page(
     date_to: Annotated[str | None, Query(max_length=10)] = None,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
+    # Each filter stands on its own: a date that does not parse is left out and said so on
+    # the page (its text stays in the form to correct), never taking the others with it.
+    errors = []
+    dates: dict[str, date | None] = {}
+    for name, text, label in (
+        ("date_from", date_from, "决定日期起"),
+        ("date_to", date_to, "决定日期止"),
+    ):
+        try:
+            dates[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            dates[name] = None
+            errors.append(f"{label}“{text}”无法识别，未作为条件")
+    if domain and domain not in DOMAIN_LABELS:
+        errors.append(f"领域“{domain}”无法识别，未作为条件")
+    f = Filters(
+        q=q or None,
+        credit_code=credit_code or None,
+        domain=domain if domain in DOMAIN_LABELS else None,
+        **dates,
+    )
     error = None
-    try:
-        f = Filters(
-            q=q or None,
-            credit_code=credit_code or None,
-            domain=domain if domain in DOMAIN_LABELS else None,
-            date_from=date.fromisoformat(date_from) if date_from else None,
-            date_to=date.fromisoformat(date_to) if date_to else None,
-        )
-    except ValueError:
-        f, error = Filters(q=q or None), "日期格式应为 年-月-日，例如 2026-11-28"
+    if errors:
+        error = "；".join(errors) + "。日期格式应为 年-月-日，例如 2026-11-28"
     reply = await _search(state, f, 20, cursor)
     params = {k: v for k, v in (("q", q), ("credit_code", credit_code), ("domain", domain),
               ("date_from", date_from), ("date_to", date_to)) if v}  # fmt: skip

@@ -23,7 +23,7 @@ from enforcement.records.v1 import records_pb2
 from gateway.deps import CurrentPrincipal, Officer, State, require_roles
 from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES
 from gateway.routes.cases import (
     CaseId,
     CaseOut,
@@ -538,7 +538,7 @@ async def get_timeline(case_id: CaseId, principal: CaseReader, state: State) -> 
     operation_id="requestEvidenceSlot",
     status_code=201,
     response_model=EvidenceSlot,
-    responses=WRITE_RESPONSES,
+    responses={**WRITE_RESPONSES, **RATE_LIMITED_RESPONSES},  # 429: too many open slots
     summary="Get presigned URLs to upload a file; asking again renews them",
 )
 async def request_evidence_slot(

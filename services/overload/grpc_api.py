@@ -194,6 +194,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             weighing_id=request.weighing_id,
             agency_id=request.agency_id,
             station_id=request.station_id,
+            device_agency_id=request.device_agency_id,
             sha256=request.sha256,
             size=request.size,
             media_type=request.media_type,
@@ -214,6 +215,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             photo_id=request.photo_id,
             agency_id=request.agency_id,
             station_id=request.station_id,
+            device_agency_id=request.device_agency_id,
         )
         return overload_pb2.ConfirmPhotoResponse(
             photo_id=request.photo_id, status=status, object_key=key
@@ -222,6 +224,20 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
     async def UpsertStation(self, request, context):
         station = await _call(context, handlers.upsert_station, self._db, request.station)
         return overload_pb2.UpsertStationResponse(station=station)
+
+    async def GetStation(self, request, context):
+        row = await _call(
+            context, handlers.get_station, self._db, request.station_id, request.agency_id
+        )
+        return overload_pb2.GetStationResponse(
+            station=overload_pb2.Station(
+                station_id=row.station_id,
+                name=row.name,
+                kind=row.kind,
+                agency_id=row.agency_id,
+                town=row.town or "",
+            )
+        )
 
     async def RecordWeighing(self, request, context):
         weighing_id, verdict, inspection, created = await _call(

@@ -535,6 +535,10 @@ def _with_station(database: Database, req: overload_pb2.RecordWeighingRequest):
     scale's verification has expired. Unregistered stations are mobile checks by officers."""
     with database.read() as conn:
         station = db.get_station(conn, req.station_id)
+    if req.device_agency_id and (station is None or station.agency_id != req.device_agency_id):
+        # A station device's credentials are its agency's; they weigh at that agency's
+        # registered stations only (never as a mobile check, never at another agency's).
+        raise NotFound(f"station {req.station_id} is not registered with your agency")
     if station is None:
         if not req.agency_id:
             raise NotFound(f"station {req.station_id} is not registered")
@@ -557,6 +561,15 @@ def _with_station(database: Database, req: overload_pb2.RecordWeighingRequest):
         (today - station.verified_on).days > VERIFICATION_VALID_DAYS
     )
     return out, expired
+
+
+def get_station(database: Database, station_id: str, agency_id: str):
+    """A registered station of `agency_id`; NotFound for any other agency's or none."""
+    with database.read() as conn:
+        station = db.get_station(conn, station_id)
+    if station is None or not agency_id or station.agency_id != agency_id:
+        raise NotFound(f"station {station_id} is not registered with your agency")
+    return station
 
 
 def upsert_station(database: Database, station: overload_pb2.Station):

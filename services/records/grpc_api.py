@@ -41,6 +41,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.Conflict, grpc.StatusCode.ALREADY_EXISTS),
     (IllegalTransition, grpc.StatusCode.FAILED_PRECONDITION),
     (evidence.EvidenceMismatch, grpc.StatusCode.FAILED_PRECONDITION),
+    (evidence.TooManySlots, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (RecordClosed, grpc.StatusCode.FAILED_PRECONDITION),
     (
         (
@@ -81,6 +82,8 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             multipart_threshold=settings.multipart_threshold_bytes,
             part_size=settings.part_size_bytes,
             max_size=settings.max_evidence_bytes,
+            max_pending_slots=settings.max_pending_slots_per_user,
+            pending_retention=timedelta(seconds=settings.pending_slot_retention_s),
         )
 
     async def OpenCase(self, request, context):

@@ -59,8 +59,12 @@ async def api(tmp_path, object_store):
         for name in USERS:
             token, _ = tokens.issue_access(gwdb.get_user(conn, f"u-{name}").to_principal())
             headers[name] = {"Authorization": f"Bearer {token}"}
-    secret = DeviceCredentials(gw).provision("wim-station-01", "weigh_station", STATION)
-    gas_secret = DeviceCredentials(gw).provision("gas-det-01", "gas_detector", "venue-1")
+    secret = DeviceCredentials(gw).provision(
+        "wim-station-01", "weigh_station", STATION, "xinbei-yjj"
+    )
+    gas_secret = DeviceCredentials(gw).provision(
+        "gas-det-01", "gas_detector", "venue-1", "xinbei-yjj"
+    )
     object_store.ensure_bucket("overload-evidence-gw")
     servicer = OverloadServicer(overload_db, object_store, object_store, "overload-evidence-gw")
     server = GrpcServer(
@@ -292,8 +296,9 @@ async def test_a_stations_camera_attaches_photos_of_its_own_weighings_only(api):
     slot = await post_signed(http, "wim-station-01", secrets["station"], path, slot_body)
     assert slot.status_code == 201, slot.text
     async with httpx.AsyncClient() as s3:
-        # A different picture under the slot is refused at confirmation; the right one passes.
-        assert (await s3.put(slot.json()["put_url"], content=b"x" * 30_000)).status_code == 200
+        # A different picture is refused by the storage itself (the URL is bound to the
+        # declared SHA-256), so there is nothing to confirm; the right one passes.
+        assert (await s3.put(slot.json()["put_url"], content=b"x" * 30_000)).status_code == 400
         confirm = f"/v1/stations/photos/{slot.json()['photo_id']}/confirm"
         wrong = await post_signed(http, "wim-station-01", secrets["station"], confirm, {})
         assert wrong.status_code in (409, 412, 422), wrong.text
