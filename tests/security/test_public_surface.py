@@ -53,7 +53,8 @@ def test_a_spoofed_host_header_does_not_change_the_links_in_the_feed(stack, publ
     spoofed = public.get("/v1/public/disclosures.atom", headers={"Host": "evil.example"})
     plain = public.get("/v1/public/disclosures.atom")
     assert spoofed.status_code == plain.status_code == 200
-    assert "evil.example" not in spoofed.text
+    # The published texts may name any host (other tests publish such party names): what
+    # counts is that no link is made from the Host header.
     feed = ElementTree.fromstring(spoofed.content)
     links = [link.get("href") for link in feed.iter(f"{ATOM}link")]
     assert len(links) > 1  # the feed's own link and at least the published decision's
