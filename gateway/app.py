@@ -17,12 +17,14 @@ from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
+from gateway.openapi import install_api_docs
 from gateway.problems import install_problem_handlers, problem_response
 from gateway.routes import (
     auth,
     cases,
     devices,
     gas,
+    lookups,
     ops,
     overload,
     public,
@@ -189,6 +191,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         version="1.0.0",
         summary="For officers' phone apps, gas devices, weigh stations and public readers.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs, without a CDN
+        redoc_url=None,
     )
     install_problem_handlers(app)
 
@@ -210,6 +214,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(gas.router)
     app.include_router(devices.router)
     app.include_router(users.router)
+    app.include_router(lookups.router)
+    install_api_docs(app)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
         value = headers.get(b"authorization", b"").decode("latin-1")

@@ -28,6 +28,7 @@ from gateway.fields import IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.routes.records import TreeHead, tree_head_out
+from services.chassis.jsonpb import decimal_number
 
 router = APIRouter(
     tags=["public"],
@@ -104,8 +105,8 @@ class DisclosureOut(BaseModel):
     legal_basis: str
     penalty_category: str
     penalty_content: str
-    fine_10k_yuan: str
-    confiscation_10k_yuan: str
+    fine_10k_yuan: int | float = Field(description="罚款金额(万元), a number: 2.5 is 25,000 yuan")
+    confiscation_10k_yuan: int | float = Field(description="没收违法所得、没收非法财物的金额(万元)")
     licence: str
     decision_date: date
     valid_until: str
@@ -123,6 +124,8 @@ class DisclosurePage(BaseModel):
 
 def _out(d: disclosure_pb2.Disclosure) -> DisclosureOut:
     values = {name: getattr(d, name) for name, _ in FIELDS}
+    for amount in ("fine_10k_yuan", "confiscation_10k_yuan"):  # decimal text between services
+        values[amount] = decimal_number(values[amount]) or 0
     return DisclosureOut(
         **values,
         disclosure_id=d.disclosure_id,

@@ -10,20 +10,22 @@ back as problem+json through `problem_from_rpc_error`.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
-from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
+from enforcement.review.v1 import review_pb2
 from gateway.deps import CurrentPrincipal, Officer, State, require_roles
 from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES
+from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.protobuf import message_dict
 from gateway.routes.cases import (
     CaseId,
     CaseOut,
@@ -34,7 +36,10 @@ from gateway.routes.cases import (
     case_out,
     check_visible,
 )
+from gateway.routes.lookups import next_stages_of
 from gateway.security.principals import Principal, Role
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["records"])
 
@@ -181,6 +186,17 @@ class ProposalIn(WriteIn):
 
 class DecisionIn(WriteIn):
     decision_text: str = Field(min_length=1, max_length=20_000, description="处罚决定书 text")
+    legal_representative: str = Field(
+        default="",
+        max_length=100,
+        description="法定代表人 of an organisation, when the case's party lacks it: the public "
+        "record (双公示) needs it",
+    )
+    violation_type: str = Field(
+        default="",
+        max_length=100,
+        description="违法行为类型, when the proposal's `discretion` lacks it (GET /v1/benchmarks)",
+    )
 
 
 class RevocationIn(WriteIn):
@@ -274,9 +290,36 @@ class ProposalOut(BaseModel):
     proposed_at: datetime
 
 
+class PlacementOut(BaseModel):
+    benchmark_id: str
+    version: int
+    finding: str = Field(
+        description="within-band, departure, outside-legal-range, no-band or no-benchmark"
+    )
+    message: str
+
+
+class AssessmentOut(BaseModel):
+    """What the legal review makes of the proposal, by the rules the review applies."""
+
+    major: bool = Field(description="a major decision (重大执法决定): the legal review decides")
+    reasons: list[str] = Field(
+        description="the major-decision rules that apply; when not major, why not"
+    )
+    placement: PlacementOut = Field(description="where the fine sits in its discretion benchmark")
+    review_due_date: date | None = Field(
+        description="the review's deadline (China's working days); null when not major"
+    )
+    deadline_working_days: int | None = Field(description="working days the review has")
+
+
 class CaseProposal(BaseModel):
     case: CaseOut
     proposal: ProposalOut
+    assessment: AssessmentOut | None = Field(
+        description="major or not, why, and the review deadline; null if the review service "
+        "did not answer (the proposal is made all the same, and the review task says it)"
+    )
 
 
 class SyncPage(BaseModel):
@@ -444,6 +487,23 @@ async def _records(method, request, timeout: float | None = None):
     return await call_service("records", method, request, timeout=timeout)
 
 
+async def _moving(state, principal: Principal, case_id: str, method, request):
+    """A call that moves the case: a refusal in this state (409) names the stages the case
+    may move to now, each with what it still needs (`next_stages`, as GET .../next-stages)."""
+    try:
+        return await _records(method, request)
+    except ProblemError as refused:
+        if refused.status != 409 or refused.slug == "already-exists":
+            raise
+        try:
+            found = await next_stages_of(state, principal, case_id)
+        except ProblemError:
+            raise refused from None
+        refused.extra["allowed_stages"] = [s.stage for s in found.next_stages]
+        refused.extra["next_stages"] = [s.model_dump() for s in found.next_stages]
+        raise
+
+
 # Writes answer 201, or 200 when the client id was seen before: the first call's result.
 WRITE_RESPONSES = {
     **PROBLEM_RESPONSES,
@@ -472,7 +532,10 @@ CASE = "/v1/cases/{case_id}"
 async def transition_case(
     case_id: CaseId, body: TransitionIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
-    reply = await _records(
+    reply = await _moving(
+        state,
+        principal,
+        case_id,
         state.clients.records.TransitionCase,
         records_pb2.TransitionCaseRequest(
             case_id=case_id, to_stage=body.to, reason=body.reason, meta=_meta(principal, body)
@@ -618,7 +681,11 @@ async def propose_penalty(
     case_id: CaseId, body: ProposalIn, principal: Officer, state: State, response: Response
 ) -> CaseProposal:
     d = body.discretion
-    reply = await _records(
+    violation_type = d.violation_type or await _violation_type_of(state, d.benchmark_id)
+    reply = await _moving(
+        state,
+        principal,
+        case_id,
         state.clients.records.ProposePenalty,
         records_pb2.ProposePenaltyRequest(
             case_id=case_id,
@@ -630,7 +697,7 @@ async def propose_penalty(
                 facts=body.facts,
                 discretion=records_pb2.Discretion(
                     benchmark_id=d.benchmark_id,
-                    violation_type=d.violation_type,
+                    violation_type=violation_type,
                     circumstance=d.circumstance or "",
                     departs=d.departs,
                     departure_reason=d.departure_reason,
@@ -645,7 +712,51 @@ async def propose_penalty(
         ),
     )
     _answered(response, reply.created)
-    return CaseProposal(case=case_out(reply.case), proposal=proposal_out(reply.proposal))
+    return CaseProposal(
+        case=case_out(reply.case),
+        proposal=proposal_out(reply.proposal),
+        assessment=await _assessment(state, reply.case, reply.proposal),
+    )
+
+
+async def _violation_type_of(state, benchmark_id: str) -> str:
+    """The violation type (违法行为类型) of a named benchmark, so a proposal that names only
+    the benchmark still carries what its public record needs; "" when unknown."""
+    if not benchmark_id:
+        return ""
+    try:
+        reply = await call_service(
+            "review", state.clients.review.ListBenchmarks, review_pb2.ListBenchmarksRequest()
+        )
+    except ProblemError:
+        return ""  # the decision asks for it then
+    return next((b.violation_type for b in reply.benchmarks if b.benchmark_id == benchmark_id), "")
+
+
+async def _assessment(
+    state, case: records_pb2.Case, proposal: records_pb2.PenaltyProposal
+) -> AssessmentOut | None:
+    try:
+        a = await call_service(
+            "review",
+            state.clients.review.AssessProposal,
+            review_pb2.AssessProposalRequest(case=case, proposal=proposal),
+        )
+    except ProblemError:
+        log.warning("no assessment of proposal %s", proposal.proposal_id, exc_info=True)
+        return None
+    return AssessmentOut(
+        major=a.major,
+        reasons=list(a.reasons),
+        placement=PlacementOut(
+            benchmark_id=a.placement.benchmark_id,
+            version=a.placement.version,
+            finding=a.placement.finding,
+            message=a.placement.message,
+        ),
+        review_due_date=date.fromisoformat(a.due_date) if a.due_date else None,
+        deadline_working_days=a.deadline_working_days or None,
+    )
 
 
 @router.post(
@@ -659,10 +770,17 @@ async def propose_penalty(
 async def decide_penalty(
     case_id: CaseId, body: DecisionIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
-    reply = await _records(
+    reply = await _moving(
+        state,
+        principal,
+        case_id,
         state.clients.records.DecidePenalty,
         records_pb2.DecidePenaltyRequest(
-            case_id=case_id, decision_text=body.decision_text, meta=_meta(principal, body)
+            case_id=case_id,
+            decision_text=body.decision_text,
+            meta=_meta(principal, body),
+            legal_representative=body.legal_representative,
+            violation_type=body.violation_type,
         ),
     )
     _answered(response, reply.created)
@@ -768,9 +886,7 @@ async def list_tasks(
             town=t.town,
             domain=t.domain,
             title=t.title,
-            party=MessageToDict(t.party, preserving_proto_field_name=True)
-            if t.HasField("party")
-            else None,
+            party=message_dict(t.party) if t.HasField("party") else None,
             details=json.loads(t.details_json or "{}"),
             source_topic=t.source_topic,
             source_ref=t.source_ref,

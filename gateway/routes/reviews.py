@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
-from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, Field
 
 from enforcement.records.v1 import records_pb2
@@ -16,7 +15,9 @@ from enforcement.review.v1 import review_pb2
 from gateway.deps import State, require_roles
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES
+from gateway.protobuf import message_dict
 from gateway.security.principals import Principal, Role
+from services.chassis.jsonpb import numbers_as_numbers
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
@@ -150,7 +151,9 @@ def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
         party_name=t.party_name,
         party_kind=t.party_kind,
         officer_ids=list(t.officer_ids),
-        proposal=json.loads(t.proposal_json or "{}"),
+        proposal=numbers_as_numbers(
+            json.loads(t.proposal_json or "{}"), records_pb2.PenaltyProposal.DESCRIPTOR
+        ),
         major=t.major,
         reasons=list(t.reasons),
         placement=Placement(
@@ -305,7 +308,7 @@ async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> 
                 actor_id=e.actor_id,
                 server_time=e.server_time.ToDatetime(tzinfo=UTC),
                 payload=json.loads(e.payload_json or "{}"),
-                evidence=[MessageToDict(x, preserving_proto_field_name=True) for x in e.evidence],
+                evidence=[message_dict(x) for x in e.evidence],
             )
             for e in timeline.entries
         ],

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
+from urllib.parse import quote
 
 from minio import Minio
 from minio.datatypes import Part
@@ -72,8 +73,21 @@ class ObjectStore:
     def presigned_put_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return self.client.presigned_put_object(bucket, key, expires=expires)
 
-    def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
-        return self.client.presigned_get_object(bucket, key, expires=expires)
+    def presigned_get_url(
+        self, bucket: str, key: str, expires: timedelta, download_name: str | None = None
+    ) -> str:
+        """A URL to GET the object; with `download_name`, the answer says
+        `Content-Disposition: attachment` with that file name (RFC 6266, UTF-8 per RFC 5987)."""
+        headers = None
+        if download_name is not None:
+            ascii_name = download_name.encode("ascii", "replace").decode().replace('"', "_")
+            headers = {
+                "response-content-disposition": f'attachment; filename="{ascii_name}"; '
+                f"filename*=UTF-8''{quote(download_name, safe='')}"
+            }
+        return self.client.presigned_get_object(
+            bucket, key, expires=expires, response_headers=headers
+        )
 
     # -- multipart uploads (large videos), parts PUT by the client through presigned URLs --
     # The SDK keeps create/complete/abort of a multipart upload private (put_object drives

@@ -23,7 +23,12 @@ AGENCY = "xinbei-yjj"
 ZHANG = Officer("u-zhang", "张伟", "32041120001")
 LI = Officer("u-li", "李娜", "32041120002")
 WANG = Officer("u-wang", "王强", "32041120003")
-ENTERPRISE = Party(PartyKind.organization, "常州某化工有限公司", credit_code="914403001922038216")
+ENTERPRISE = Party(
+    PartyKind.organization,
+    "常州某化工有限公司",
+    credit_code="914403001922038216",
+    legal_representative="周建国",
+)
 NUMBERING = handlers.Numbering({AGENCY: "新北应急"})
 _ids = itertools.count()
 
