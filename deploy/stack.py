@@ -167,6 +167,10 @@ class Stack:
                 f"{p}_S3_SECRET_KEY": self.secrets["s3_secret_key"],
             }
         )
+        if name == "disclosure":
+            from deploy.seed import DEMO_AUTHORITIES
+
+            env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
             env["RECORDS_S3_PUBLIC_ENDPOINT"] = self.s3.endpoint

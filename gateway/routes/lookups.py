@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from enforcement.disclosure.v1 import disclosure_pb2
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
 from gateway import db as gwdb
@@ -286,4 +287,56 @@ async def download_evidence(
         size=link.evidence.size,
         url=link.url,
         expires_at=link.expires_at.ToDatetime(tzinfo=UTC),
+    )
+
+
+# -- decisions held back from the public disclosure -------------------------------------------
+
+
+class WithheldOut(BaseModel):
+    case_id: str
+    decision_no: str
+    reason: str = Field(
+        description="secret-related (涉密), a minor (未成年人), or `required fields missing: "
+        "...` naming each field the public record (双公示) would have shown empty"
+    )
+    recorded_at: datetime
+
+
+class WithheldList(BaseModel):
+    withheld: list[WithheldOut]
+
+
+AgencyStaff = Annotated[
+    Principal, Depends(require_roles(Role.officer, Role.supervisor, Role.admin))
+]
+
+
+@router.get(
+    "/v1/disclosures/withheld",
+    operation_id="listWithheldDisclosures",
+    response_model=WithheldList,
+    responses=PROBLEM_RESPONSES,
+    summary="Your agency's decisions not published, and why: the disclosure to-do list",
+)
+async def list_withheld(principal: AgencyStaff, state: State) -> WithheldList:
+    """Decisions of the caller's agency that the public disclosure (行政执法公示) did not
+    publish, newest first: never for a secret-related case or a minor, or held back because a
+    required field of the national 双公示 record was missing (e.g. 处罚机关统一社会信用代码
+    while DISCLOSURE_AUTHORITIES lacks it). Nothing required is ever published empty."""
+    reply = await call_service(
+        "disclosure",
+        state.clients.disclosure.ListWithheld,
+        disclosure_pb2.ListWithheldRequest(agency_id=principal.agency_id),
+    )
+    return WithheldList(
+        withheld=[
+            WithheldOut(
+                case_id=w.case_id,
+                decision_no=w.decision_no,
+                reason=w.reason,
+                recorded_at=w.recorded_at.ToDatetime(tzinfo=UTC),
+            )
+            for w in reply.withheld
+        ]
     )

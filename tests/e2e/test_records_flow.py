@@ -149,6 +149,7 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
                 "kind": "organization",
                 "name": "常州某化工有限公司",
                 "credit_code": "914403001922038216",
+                "legal_representative": "周建国",
             },
             "co_officer_ids": [colleague],
         },
