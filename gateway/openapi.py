@@ -109,6 +109,56 @@ def share_problem_answers(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+_SERVER_ERRORS = ("500", "502", "503", "504")
+
+
+def one_server_error_answer(doc: dict[str, Any]) -> dict[str, Any]:
+    """500, 502, 503 and 504 say the same to a client (retry later, quote the request id):
+    one `5XX` answer stands for them where an operation lists all four."""
+    shared = doc.setdefault("components", {}).setdefault("responses", {})
+    shared["ServerError"] = {
+        "description": "Internal error (500), a service failed (502), is unavailable (503) or "
+        "did not answer in time (504); retry later, and quote the request id when reporting it",
+        "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+    }
+    for path_item in doc.get("paths", {}).values():
+        for operation in path_item.values():
+            answers = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            if all("$ref" in answers.get(status, {}) for status in _SERVER_ERRORS):
+                for status in _SERVER_ERRORS:
+                    del answers[status]
+                answers["5XX"] = {"$ref": "#/components/responses/ServerError"}
+    for name in [
+        n
+        for n in shared
+        if n in ("InternalError", "ServiceFailed", "ServiceUnavailable", "ServiceTimeout")
+    ]:
+        if f'"#/components/responses/{name}"' not in json.dumps(doc["paths"]):
+            del shared[name]
+    return doc
+
+
+def drop_generated_titles(node: Any) -> Any:
+    """Pydantic titles every property after its name ("case_id" -> "Case Id"); the name says
+    it already, and the copies are a tenth of the document."""
+    if isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            if isinstance(prop, dict) and prop.get("title", "").lower().replace(" ", "_") == (
+                name.lower()
+            ):
+                del prop["title"]
+        if "in" in node and "name" in node and isinstance(node.get("schema"), dict):
+            schema = node["schema"]  # a parameter
+            if schema.get("title", "").lower().replace(" ", "_") == node["name"].lower():
+                del schema["title"]
+        for value in node.values():
+            drop_generated_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            drop_generated_titles(value)
+    return node
+
+
 def offer_password_login(doc: dict[str, Any]) -> dict[str, Any]:
     """Every operation that takes a bearer token also takes one from the login form."""
     schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
@@ -145,7 +195,8 @@ def install_api_docs(app: FastAPI) -> None:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            app.openapi_schema = offer_password_login(share_problem_answers(doc))
+            doc = one_server_error_answer(share_problem_answers(doc))
+            app.openapi_schema = offer_password_login(drop_generated_titles(doc))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

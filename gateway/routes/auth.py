@@ -185,6 +185,9 @@ async def login_form(state: State, request: Request) -> TokenPair:
     summary="Trade a refresh token for a new pair (the old one stops working)",
 )
 async def refresh(body: RefreshRequest, state: State) -> TokenPair:
+    """Trade the refresh token of `POST /v1/auth/login` for a new access token and a new refresh
+    token. The one sent stops working at once; a refresh token used twice ends every session
+    of the account (a stolen copy is detected)."""
     principal, new_refresh, _expires_at = await asyncio.to_thread(
         state.refresh.rotate, body.refresh_token
     )
@@ -200,6 +203,8 @@ async def refresh(body: RefreshRequest, state: State) -> TokenPair:
     summary="Who the access token belongs to",
 )
 async def me(principal: CurrentPrincipal) -> Me:
+    """The caller as the access token says: user id, roles, agency, town/street, enforcement
+    certificate. The officer app shows it and keeps `user_id` for its own writes."""
     return Me(
         user_id=principal.user_id,
         username=principal.username,

@@ -25,6 +25,8 @@ def _database_answers(state) -> bool:
 
 @router.get("/healthz", operation_id="healthz", summary="Liveness: the process answers")
 async def healthz() -> dict[str, str]:
+    """Answers 200 while the gateway process runs; no dependency is checked. For an
+    orchestrator's liveness probe."""
     return {"status": "ok"}
 
 
@@ -35,6 +37,8 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Some dependency is not ready; the body says which"}},
 )
 async def readyz(state: State) -> JSONResponse:
+    """200 when the gateway's own database and every service's gRPC health check answer, else
+    503 with `checks` naming what is down. For a readiness probe and for `make run`."""
     checks = await state.clients.health()
     checks["database"] = await asyncio.to_thread(_database_answers, state)
     ready = all(checks.values())
@@ -51,5 +55,7 @@ async def readyz(state: State) -> JSONResponse:
     response_class=Response,
 )
 async def metrics() -> Response:
+    """Request counts and latencies per route and status in the Prometheus text format, for the
+    operators' scraper."""
     body, content_type = render_latest()
     return Response(body, media_type=content_type)

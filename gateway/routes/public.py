@@ -185,6 +185,10 @@ async def search_disclosures(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> DisclosurePage:
+    """The public disclosure (行政执法公示) of penalty decisions, newest first, without login:
+    by part of the party's name, credit code, decision number, domain or decision date. A
+    person's name shows as surname and asterisks; no ID numbers, phones or addresses.
+    Withdrawn decisions stay as notices."""
     f = Filters(
         q=q,
         credit_code=credit_code,
@@ -219,6 +223,8 @@ DisclosureId = Annotated[str, PathParam(max_length=64)]
     summary="One published penalty decision (no login)",
 )
 async def get_disclosure(disclosure_id: DisclosureId, state: State) -> DisclosureOut:
+    """One public record in the national 双公示 fields. Amounts are numbers in 10,000 yuan
+    (万元)."""
     return _out(await _one(state, disclosure_id))
 
 
@@ -253,6 +259,8 @@ async def export_disclosures(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> Response:
+    """The public records in the national 双公示 field order with their Chinese headers, as CSV
+    (UTF-8 with a BOM, opens in Excel) or JSON, for the credit platform's import."""
     f = Filters(
         q=q,
         credit_code=credit_code,
@@ -295,6 +303,8 @@ async def export_disclosures(
     summary="Atom feed of the newest 50 decisions and withdrawals",
 )
 async def disclosure_feed(request: Request, state: State) -> Response:
+    """An Atom feed of the newest 50 public decisions and withdrawals, for feed readers and
+    other portals."""
     reply = await _search(state, Filters(), 50, None)
     base = str(request.base_url).rstrip("/")
     updated = max(

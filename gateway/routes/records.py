@@ -532,6 +532,10 @@ CASE = "/v1/cases/{case_id}"
 async def transition_case(
     case_id: CaseId, body: TransitionIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
+    """Move the case along its lifecycle (立案, 调查取证, 告知, 送达, 执行, 结案, 归档,
+    不予处罚, 撤销). `GET .../next-stages` says beforehand which moves are open; a refused
+    move answers 409 with `allowed_stages` and `next_stages`. The move is an entry of the
+    tamper-evident record; a retry with the same `client_entry_id` answers 200."""
     reply = await _moving(
         state,
         principal,
@@ -556,6 +560,10 @@ async def transition_case(
 async def append_entry(
     case_id: CaseId, body: EntryIn, principal: Officer, state: State, response: Response
 ) -> EntryAnswer:
+    """Add an act to the case's record (执法全过程记录): a note, an on-site step (`payload.act`:
+    inspection, sampling, seal-up, service, ...), a document, a signature, the party's
+    statement or hearing request, or a correction of an earlier entry (which stays as it
+    was). Each entry is hash-chained and logged in the Merkle log."""
     reply = await _records(
         state.clients.records.AppendEntry,
         records_pb2.AppendEntryRequest(
@@ -578,6 +586,9 @@ async def append_entry(
     summary="The case's whole record, oldest entry first, with missing-recording flags",
 )
 async def get_timeline(case_id: CaseId, principal: CaseReader, state: State) -> Timeline:
+    """Every entry of the case's record, oldest first, with the evidence attached to each and
+    `recording_flags`: mandatory audio-video acts (全程音像记录) with no recording and no
+    reason."""
     reply = await _records(
         state.clients.records.GetTimeline,
         records_pb2.GetTimelineRequest(case_id=case_id, agency_id=principal.agency_id),
@@ -607,6 +618,9 @@ async def get_timeline(case_id: CaseId, principal: CaseReader, state: State) -> 
 async def request_evidence_slot(
     case_id: CaseId, body: EvidenceSlotIn, principal: Officer, state: State, response: Response
 ) -> EvidenceSlot:
+    """Declare a file (SHA-256, size, media type) and get presigned URLs to upload it straight
+    to object storage: one `put_url`, or one URL per part for a large video. Asking again
+    with the same `client_slot_id` renews expired URLs; after the upload call `.../confirm`."""
     reply = await _records(
         state.clients.records.RequestEvidenceSlot,
         records_pb2.RequestEvidenceSlotRequest(
@@ -647,6 +661,9 @@ async def confirm_evidence(
     state: State,
     response: Response,
 ) -> EntryAnswer:
+    """After the upload: the service reads the stored bytes back, checks them against the
+    declared SHA-256, and only then adds the file to the record as an evidence entry. A
+    mismatch answers 409 and attaches nothing."""
     reply = await _records(
         state.clients.records.ConfirmEvidence,
         records_pb2.ConfirmEvidenceRequest(
@@ -680,6 +697,11 @@ async def confirm_evidence(
 async def propose_penalty(
     case_id: CaseId, body: ProposalIn, principal: Officer, state: State, response: Response
 ) -> CaseProposal:
+    """Propose a penalty after investigation (调查终结): kinds, amounts in yuan, legal basis,
+    facts and where the amount sits in the discretion benchmark (`GET /v1/benchmarks`). The
+    case goes to stage `review`; the answer's `assessment` says whether the decision is major
+    (重大执法决定), why, and the legal review's deadline. A proposal that names only
+    `benchmark_id` gets the benchmark's `violation_type`."""
     d = body.discretion
     violation_type = d.violation_type or await _violation_type_of(state, d.benchmark_id)
     reply = await _moving(
@@ -770,6 +792,12 @@ async def _assessment(
 async def decide_penalty(
     case_id: CaseId, body: DecisionIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
+    """Decide the penalty (处罚决定) once the legal review approved the proposal or found it not
+    required and the case passed `notice` (告知). The decision must hold what its public
+    record (双公示) needs: an organisation's 法定代表人 and the 违法行为类型 come from the
+    case and the proposal, or from this body; missing ones answer 422 naming them. The
+    decision number (决定书文号) is assigned here, and the decision is published within 7
+    working days."""
     reply = await _moving(
         state,
         principal,
@@ -798,6 +826,8 @@ async def decide_penalty(
 async def revoke_penalty(
     case_id: CaseId, body: RevocationIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
+    """Revoke a decided penalty (撤销) after administrative reconsideration, litigation or the
+    agency's own correction; the public record becomes a withdrawal notice with the reason."""
     reply = await _records(
         state.clients.records.RevokePenalty,
         records_pb2.RevokePenaltyRequest(
@@ -824,6 +854,8 @@ async def sync_changes(
     cursor: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> SyncPage:
+    """Offline sync for the officer app: the caller's cases and their entries written since
+    `cursor` (start at 0), oldest first. Ask again with `next_cursor` while `more` is true."""
     reply = await _records(
         state.clients.records.SyncChanges,
         records_pb2.SyncChangesRequest(
@@ -874,6 +906,8 @@ async def list_tasks(
     status: Literal["open", "case-opened"] = "open",
     town: Annotated[str | None, Query(max_length=64)] = None,
 ) -> TaskList:
+    """Inspection tasks made from other services' events (a gas alarm, an unprotected venue, a
+    confirmed overload), urgent first. Take one up by opening a case with its `task_id`."""
     reply = await _records(
         state.clients.records.ListTasks,
         records_pb2.ListTasksRequest(
@@ -920,6 +954,9 @@ Staff = Annotated[
     summary="The log's current signed tree head",
 )
 async def get_tree_head(principal: CurrentPrincipal, state: State) -> TreeHead:
+    """The current signed tree head (RFC 6962) of the agency-wide Merkle log of every record
+    entry. Keep it: a later head must be consistent with it (`GET
+    /v1/log/consistency-proof`)."""
     reply = await _records(state.clients.records.GetTreeHead, records_pb2.GetTreeHeadRequest())
     return tree_head_out(reply.tree_head)
 
@@ -939,6 +976,8 @@ async def get_inclusion_proof(
         int, Query(ge=0, le=INT64_MAX, description="0: the current tree head")
     ] = 0,
 ) -> InclusionProof:
+    """The audit path that proves an entry of the caller's agency is in the log under a signed
+    tree head; with the entry itself, so the app can recompute its hash."""
     reply = await _records(
         state.clients.records.GetInclusionProof,
         records_pb2.GetInclusionProofRequest(
@@ -966,6 +1005,8 @@ async def get_consistency_proof(
     first: Annotated[int, Query(ge=1, le=INT64_MAX)],
     second: Annotated[int, Query(ge=0, le=INT64_MAX, description="0: the current tree head")] = 0,
 ) -> ConsistencyProof:
+    """The proof (RFC 6962) that the log of size `second` extends the log of size `first`
+    without changing it: nothing written was altered or removed."""
     reply = await _records(
         state.clients.records.GetConsistencyProof,
         records_pb2.GetConsistencyProofRequest(first=first, second=second),
@@ -993,6 +1034,9 @@ async def get_timeliness(
     state: State,
     since: Annotated[IsoAwareDateTime | None, Query(description="count acts since then")] = None,
 ) -> Timeliness:
+    """及时上网登记 for supervisors: per officer and for the agency, how many acts reached the
+    server within the allowed delay after they happened on the phone, with the
+    95th-percentile and longest delay."""
     request = records_pb2.GetTimelinessRequest(agency_id=principal.agency_id)
     if since is not None:
         request.since.CopyFrom(_ts(since))
