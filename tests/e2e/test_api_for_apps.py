@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.security import conftest as platform
 from tests.security.conftest import (
@@ -283,3 +286,55 @@ def test_a_decision_captures_what_the_public_record_needs_and_publishes_no_blank
     assert [f for f in required if str(record[f]).strip() in ("", "—")] == []
     withheld = officer.get("/v1/disclosures/withheld").json()["withheld"]
     assert opened["case_id"] not in {w["case_id"] for w in withheld}
+
+
+# -- 7: the browsable API without internet ----------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+def test_docs_render_and_log_in_with_the_network_blocked(stack):
+    """/docs on a Chromium that may reach nothing but the gateway: Swagger UI comes from the
+    gateway itself, and "Authorize" logs in through the password form."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's Chromium")
+    blocked: list[str] = []
+
+    def only_localhost(route):
+        host = urlsplit(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            context.route("**/*", only_localhost)
+            page = context.new_page()
+            page.goto(f"{stack.gateway_url}/docs")
+            page.wait_for_selector("text=Field enforcement platform API", timeout=30_000)
+            page.wait_for_selector("#operations-cases-openCase", timeout=30_000)
+            page.click("button.authorize")
+            page.fill("#oauth_username", "officer1")
+            page.fill("#oauth_password", stack.secrets["demo_password"])
+            page.click(".auth-container:has(#oauth_username) button.authorize")
+            page.wait_for_selector(".auth-container:has-text('Logout')", timeout=30_000)
+            page.click("button.btn-done")
+            page.click("#operations-cases-openCase .opblock-summary")
+            page.wait_for_selector("#operations-cases-openCase .opblock-description-wrapper")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "api-docs.png"), full_page=False)
+            operation = page.locator("#operations-cases-openCase")
+            operation.scroll_into_view_if_needed()
+            operation.screenshot(path=str(SCREENSHOTS / "api-docs-open-case.png"))
+        finally:
+            browser.close()
+    assert blocked == []

@@ -53,3 +53,13 @@ def test_bearer_routes_also_take_a_token_from_the_login_form(doc):
     assert flow["tokenUrl"] == "/v1/auth/token"
     secured = [op for _, _, op in operations(doc) if op.get("security")]
     assert secured and all({"OAuth2Password": []} in op["security"] for op in secured)
+
+
+def test_every_json_body_has_an_example(doc):
+    bare = [
+        f"{method.upper()} {path}"
+        for path, method, op in operations(doc)
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+        and "example" not in op["requestBody"]["content"]["application/json"]
+    ]
+    assert bare == []
