@@ -129,7 +129,7 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "carrier": {"name": "常州某运输有限公司", "credit_code": "914403001922038216"},
         "co_officer_ids": ["u-officer2"],
     },
-    "advanceInspection": {"to": "intercepted", "co_officer_ids": ["u-officer2"]},
+    "advanceInspection": {"to": "unloaded", "co_officer_ids": ["u-officer2"]},
     "putStation": {
         "name": "G312国道45公里超限检测站",
         "kind": "fixed",

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
+from gateway.examples import EXAMPLE_FILE
 from tests.security import conftest as platform
 from tests.security.conftest import (
     ORGANISATION,
@@ -26,6 +27,7 @@ from tests.security.conftest import (
     investigate,
     is_problem,
     open_case,
+    signed_post,
     wait_for,
     write,
 )
@@ -338,3 +340,128 @@ def test_docs_render_and_log_in_with_the_network_blocked(stack):
         finally:
             browser.close()
     assert blocked == []
+
+
+# -- 7: every documented request example works as it stands ----------------------------------
+
+
+def test_every_request_example_of_the_document_is_accepted(http, stack, officer, colleague, login):
+    """Each example body of /openapi.json, posted as it is to its route by the role the route
+    is for, with path ids taken from objects made here: no 4xx. Only the bodies that hold a
+    caller's own secret (NOT_AS_WRITTEN) get it filled in."""
+    doc = http.get("/openapi.json").json()
+    examples = {
+        op["operationId"]: (method, path, op["requestBody"]["content"]["application/json"])
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if "example" in op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    }
+    tried: set[str] = set()
+    admin, supervisor, reviewer = login("admin"), login("supervisor"), login("reviewer")
+
+    def send(operation_id: str, caller=None, body=None, **ids) -> dict:
+        method, template, media = examples[operation_id]
+        path = template.format(**ids)
+        payload = media["example"] if body is None else body
+        if caller is None:
+            r = http.request(method, path, json=payload)
+        else:
+            r = caller.http.request(method, path, json=payload, headers=caller.headers)
+        assert r.status_code < 400, f"{operation_id}: {r.status_code} {r.text}"
+        tried.add(operation_id)
+        return r.json() if r.content else {}
+
+    # Logging in: the example's password is a placeholder for the demo password.
+    password = stack.secrets["demo_password"]
+    pair = send("login", body={**examples["login"][2]["example"], "password": password})
+    send("refreshToken", body={"refresh_token": pair["refresh_token"]})
+
+    # A case from inspection to revocation, each step the example of its route.
+    case_id = send("openCase", officer)["case_id"]
+    send("transitionCase", officer, case_id=case_id)
+    investigation = {"to": "investigation", "client_entry_id": cid()}
+    write(officer, f"/v1/cases/{case_id}/transitions", investigation)
+    send("appendEntry", officer, case_id=case_id)
+    slot = send("requestEvidenceSlot", officer, case_id=case_id)
+    assert httpx.put(slot["put_url"], content=EXAMPLE_FILE).status_code == 200
+    send("confirmEvidence", officer, case_id=case_id, slot_id=slot["slot_id"])
+    proposed = send("proposePenalty", officer, case_id=case_id)
+    assert proposed["assessment"]["major"] is False
+    wait_for(
+        "the review's not-required answer",
+        lambda: officer.get(f"/v1/cases/{case_id}").json()["review_status"] == "not-required",
+    )
+    write(officer, f"/v1/cases/{case_id}/transitions", {"to": "notice", "client_entry_id": cid()})
+    send("decidePenalty", officer, case_id=case_id)
+    send("revokePenalty", officer, case_id=case_id)
+
+    # A major proposal in the reviewer's queue: extend its deadline, then approve it.
+    major = open_case(officer, colleague)
+    investigate(officer, major["case_id"])
+    write(
+        officer,
+        f"/v1/cases/{major['case_id']}/penalty-proposals",
+        {"client_entry_id": cid(), **MAJOR_PROPOSAL},
+    )
+
+    def queued():
+        tasks = reviewer.get("/v1/reviews/mine").json()["tasks"]
+        return next((t for t in tasks if t["case_id"] == major["case_id"]), None)
+
+    review_id = wait_for("the review task", queued)["review_id"]
+    send("extendReview", reviewer, review_id=review_id)
+    send("completeReview", reviewer, review_id=review_id)
+    send("recordConflict", supervisor)
+
+    # Overload: a roadside weighing over the limit (confirmed by the two officers on site), its
+    # photo, the unloading.
+    weighed = send("postRoadsideWeighing", officer)
+    photo = send("requestWeighingPhotoSlot", officer, weighing_id=weighed["weighing_id"])
+    assert photo["put_url"]
+    send(
+        "advanceInspection",
+        officer,
+        inspection_id=weighed["inspection"]["inspection_id"],
+    )
+    send("putStation", admin, station_id="station-example-01")
+
+    # The weigh station and a gas detector post signed, as devices do.
+    station = signed_post(
+        http, stack, "wim-station-01", "/v1/stations/weighings",
+        examples["postStationWeighing"][2]["example"],
+    )  # fmt: skip
+    assert station.status_code < 400, station.text
+    tried.add("postStationWeighing")
+    station_photo = signed_post(
+        http, stack, "wim-station-01",
+        f"/v1/stations/weighings/{station.json()['weighing_id']}/photos",
+        examples["requestStationPhotoSlot"][2]["example"],
+    )  # fmt: skip
+    assert station_photo.status_code < 400, station_photo.text
+    tried.add("requestStationPhotoSlot")
+    gas = signed_post(
+        http, stack, "gas-det-0001", "/v1/gas/device-events",
+        examples["postGasDeviceEvents"][2]["example"],
+    )  # fmt: skip
+    assert gas.status_code < 400, gas.text
+    tried.add("postGasDeviceEvents")
+
+    # The agency's admin: a venue, a detector and its credentials, an account.
+    send("putGasVenue", admin, venue_id="venue-example-01")
+    send("putGasDevice", admin, device_id="gas-det-example-01")
+    send("provisionDevice", admin, device_id="gas-det-example-01")
+    user = send("createUser", admin)
+    send("changeUser", admin, user_id=user["user_id"])
+
+    # The new account changes its password: the example's current one is a placeholder.
+    own = user["temporary_password"]
+    token = http.post("/v1/auth/login", json={"username": "officer9", "password": own})
+    r = http.post(
+        "/v1/auth/password",
+        json={**examples["changeOwnPassword"][2]["example"], "current_password": own},
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+    )
+    assert r.status_code < 400, r.text
+    tried.add("changeOwnPassword")
+
+    assert set(examples) - tried == set()
