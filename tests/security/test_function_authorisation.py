@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 PUBLIC = {
     "getPublicTreeHead",
     "login",
+    "loginForm",
     "refreshToken",
     "searchDisclosures",
     "getDisclosure",
@@ -48,7 +49,10 @@ GUARDED = [
         "overloadStatisticsChart overloadRepeatOffenders",
     ),
     (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
-    (frozenset({"officer", "supervisor", "admin"}), "getCase listCases getTimeline"),
+    (
+        frozenset({"officer", "supervisor", "admin"}),
+        "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures",
+    ),
 ]
 ROLES_OF = {op: roles for roles, ops in GUARDED for op in ops.split()}
 
