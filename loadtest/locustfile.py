@@ -424,6 +424,7 @@ class Officer(Person):
                 json={
                     "client_entry_id": client_id(),
                     "decision_text": "依据《中华人民共和国安全生产法》第九十九条, 处以罚款",
+                    "legal_representative": "张建国",  # 双公示 needs it; the parties lack it
                     **self._where(),
                 },
                 headers=self.auth(),

@@ -668,10 +668,13 @@ def decide_penalty(
         check_transition(_facts(uow.conn, case), Stage.decision, by_command=True)
         proposal = db.get_proposal(uow.conn, case.proposal_id)
         discretion = dict(proposal.body.get("discretion", {}))
-        representative = case.party.legal_representative or legal_representative.strip()
+        organization = case.party.kind is PartyKind.organization
+        representative = case.party.legal_representative or (
+            legal_representative.strip() if organization else ""
+        )
         violation = discretion.get("violation_type", "") or violation_type.strip()
         missing = missing_for_disclosure(
-            organization=case.party.kind is PartyKind.organization,
+            organization=organization,
             credit_code=case.party.credit_code,
             legal_representative=representative,
             violation_type=violation,

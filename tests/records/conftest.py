@@ -62,7 +62,7 @@ def open_case(database: Database, *, officers=(ZHANG, LI), agency=AGENCY, **chan
         town="薛家镇",
         domain=Domain.hazardous_chemicals,
         title="危化品仓库日常检查",
-        party=ENTERPRISE,
+        party=changes.pop("party", ENTERPRISE),
         officers=tuple(officers),
         opened_by=officers[0].officer_id,
         **changes,
