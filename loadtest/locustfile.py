@@ -392,6 +392,7 @@ class Officer(Person):
                 "facts": "燃气泄漏报警装置未按国家标准安装使用",
                 "discretion": {
                     "benchmark_id": "aq-99-safety-equipment",
+                    "violation_type": "safety-equipment-missing",
                     "circumstance": "serious" if major else "minor",
                 },
                 **self._where(),

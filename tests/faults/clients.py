@@ -247,6 +247,7 @@ class Phone:
                 "legal_basis": ["《中华人民共和国安全生产法》第九十九条"],
                 "facts": "燃气泄漏报警装置未按标准安装",
                 "discretion": {"benchmark_id": "aq-99-safety-equipment",
+                               "violation_type": "safety-equipment-missing",
                                "circumstance": circumstance},
             },
             "proposal",
