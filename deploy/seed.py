@@ -23,6 +23,13 @@ from services.chassis.service_auth import ServiceTokenSigner
 
 AGENCY = "xinbei-yjj"  # 新北区应急管理局 (district emergency management bureau)
 
+# The deciding authority on the demo district's public records (处罚机关, its 统一社会信用代码,
+# 数据来源单位), for DISCLOSURE_AUTHORITIES. The credit code is a made-up one with a valid
+# check character ("MB0000000"): a deployment sets the bureau's real one.
+DEMO_AUTHORITIES = {
+    AGENCY: ["常州市新北区应急管理局", "11320411MB00000000", "常州市新北区应急管理局"],
+}
+
 USERS = [
     # username, user id, name, roles, town, certificate
     ("officer1", "u-officer1", "张伟", ["officer"], "薛家镇", "32041120001"),

@@ -183,6 +183,10 @@ class Stack:
                 f"{p}_SERVICE_TOKEN_PUBLIC_KEY": public_key_of(self.secrets["service_token_key"]),
             }
         )
+        if name == "disclosure":
+            from deploy.seed import DEMO_AUTHORITIES
+
+            env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
             env["RECORDS_S3_PUBLIC_ENDPOINT"] = self.s3.endpoint

@@ -17,6 +17,7 @@ from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
+from gateway.openapi import install_api_docs
 from gateway.problems import install_problem_handlers, problem_response
 from gateway.routes import (
     auth,
@@ -24,6 +25,7 @@ from gateway.routes import (
     cases,
     devices,
     gas,
+    lookups,
     ops,
     overload,
     public,
@@ -194,7 +196,9 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         version="1.0.0",
         summary="For officers' phone apps, gas devices, weigh stations and public readers.",
         lifespan=lifespan,
-        **({} if settings.api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}),
+        docs_url=None,  # served by install_api_docs, without a CDN
+        redoc_url=None,
+        **({} if settings.api_docs else {"openapi_url": None}),
     )
     install_problem_handlers(app)
 
@@ -217,6 +221,9 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(devices.router)
     app.include_router(users.router)
     app.include_router(calendar.router)
+    app.include_router(lookups.router)
+    if settings.api_docs:
+        install_api_docs(app)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
         value = headers.get(b"authorization", b"").decode("latin-1")

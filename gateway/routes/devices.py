@@ -64,6 +64,8 @@ class DeviceIdentity(BaseModel):
     summary="Check a device's signature and clock (HMAC-signed, see docs/api.md)",
 )
 async def device_me(device: SignedDevice, request: Request) -> DeviceIdentity:
+    """A device checks its signature and clock against the gateway: the answer names the device
+    and the server time, or says what is wrong with the signature."""
     now = datetime.now(UTC)
     return DeviceIdentity(
         device_id=device.device_id,
@@ -142,6 +144,8 @@ def _mine(credentials: DeviceCredentials, device_id: str, principal: Principal):
 async def provision(
     device_id: DeviceId, body: CredentialsIn, principal: Admin, state: State
 ) -> CredentialsOut:
+    """Issue a device its id and HMAC secret, for the agency's admins. The secret is shown only
+    in this answer; store it in the device."""
     owner_id = await _registered_owner(state, device_id, body, principal.agency_id)
     credentials = DeviceCredentials(state.db)
     existing = await asyncio.to_thread(credentials.get, device_id)
@@ -231,6 +235,8 @@ async def _held_rightly(state, row) -> bool:
     summary="A device's credential status (admins; never the secret)",
 )
 async def get_credentials(device_id: DeviceId, principal: Admin, state: State) -> CredentialsOut:
+    """A device's credential status (active, revoked, rotated and until when the old secret
+    works), never the secret."""
     return _out(_mine(DeviceCredentials(state.db), device_id, principal))
 
 
@@ -242,6 +248,8 @@ async def get_credentials(device_id: DeviceId, principal: Admin, state: State) -
     summary="Issue a new secret; the old one keeps working for a grace period (admins)",
 )
 async def rotate(device_id: DeviceId, principal: Admin, state: State) -> CredentialsOut:
+    """Issue a device a new secret; the old one keeps working for a grace period so the device
+    can switch without losing events."""
     credentials = DeviceCredentials(state.db)
     row = _mine(credentials, device_id, principal)
     if row.status != "active":
@@ -261,6 +269,7 @@ async def rotate(device_id: DeviceId, principal: Admin, state: State) -> Credent
     summary="Refuse the device from now on, e.g. when it is stolen or replaced (admins)",
 )
 async def revoke(device_id: DeviceId, principal: Admin, state: State) -> CredentialsOut:
+    """Refuse the device from now on, e.g. when it was stolen or replaced."""
     credentials = DeviceCredentials(state.db)
     _mine(credentials, device_id, principal)
     await asyncio.to_thread(credentials.revoke, device_id)

@@ -104,6 +104,9 @@ async def _gas(method, request):
     summary="A gas device posts a batch of events (HMAC-signed; a resent batch is stored once)",
 )
 async def post_events(body: BatchIn, device: GasDevice, state: State) -> BatchOut:
+    """A gas detector or shut-off valve posts a batch of events (readings, alarms, faults, valve
+    states), signed with its HMAC secret (see docs/api.md). A resent batch is stored once;
+    the answer carries any close command for the venue's valves."""
     events = []
     for e in body.events:
         pb = gas_pb2.DeviceEvent(
@@ -141,6 +144,8 @@ async def post_events(body: BatchIn, device: GasDevice, state: State) -> BatchOu
     summary="Gas alarms of your town/street (regulators) or your venue (owners), newest first",
 )
 async def list_alarms(principal: AlarmReader, state: State, active_only: bool = True) -> dict:
+    """Gas alarms (燃气报警) newest first: a regulator sees the alarms of their town/street, a
+    venue owner those of their own venue."""
     reply = await _gas(
         state.clients.gas.ListAlarms,
         gas_pb2.ListAlarmsRequest(active_only=active_only, **_scope(principal)),
@@ -158,6 +163,7 @@ async def list_alarms(principal: AlarmReader, state: State, active_only: bool = 
 async def acknowledge(
     alarm_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
 ) -> dict:
+    """Acknowledge an active alarm; who and when are kept, and escalation stops."""
     reply = await _gas(
         state.clients.gas.AcknowledgeAlarm,
         gas_pb2.AcknowledgeAlarmRequest(
@@ -203,6 +209,8 @@ async def put_venue(
     principal: Admin,
     state: State,
 ) -> dict:
+    """Register or change a venue (a restaurant) and its alarm thresholds in % LEL, for the
+    agency's admins."""
     venue = gas_pb2.Venue(venue_id=venue_id, agency_id=principal.agency_id, **body.model_dump())
     reply = await _gas(state.clients.gas.UpsertVenue, gas_pb2.UpsertVenueRequest(venue=venue))
     return message_dict(reply.venue)
@@ -221,6 +229,8 @@ async def put_device(
     principal: Admin,
     state: State,
 ) -> dict:
+    """Register or change a detector or valve of a venue, for the agency's admins; its signing
+    secret is issued by `POST /v1/devices/{device_id}/credentials`."""
     device = gas_pb2.Device(
         device_id=device_id,
         venue_id=body.venue_id,
@@ -385,6 +395,8 @@ GAP_LABELS = {
     summary="Protected and unprotected venues per town/street and for the district, and why",
 )
 async def get_coverage(principal: Watcher, state: State) -> dict:
+    """How many venues are protected (a working detector and valve) and which are not and why,
+    per town/street and for the district."""
     reply = await _gas(
         state.clients.gas.GetCoverage,
         gas_pb2.GetCoverageRequest(agency_id=principal.agency_id, town=principal.town or ""),
@@ -460,4 +472,5 @@ def coverage_svg(coverage: dict, width: int = 720) -> str:
     summary="The coverage as a chart: protected and unprotected venues per town/street",
 )
 async def coverage_chart(principal: Watcher, state: State) -> Response:
+    """The gas coverage as an SVG chart: protected and unprotected venues per town/street."""
     return Response(coverage_svg(await get_coverage(principal, state)), media_type="image/svg+xml")

@@ -27,6 +27,8 @@ def _database_answers(state) -> bool:
 
 @router.get("/healthz", operation_id="healthz", summary="Liveness: the process answers")
 async def healthz() -> dict[str, str]:
+    """Answers 200 while the gateway process runs; no dependency is checked. For an
+    orchestrator's liveness probe."""
     return {"status": "ok"}
 
 
@@ -37,6 +39,8 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Some dependency is not ready; the body says which"}},
 )
 async def readyz(state: State) -> JSONResponse:
+    """200 when the gateway's own database and every service's gRPC health check answer, else
+    503 with `checks` naming what is down. For a readiness probe and for `make run`."""
     checks = await state.clients.health()
     checks["database"] = await asyncio.to_thread(_database_answers, state)
     ready = all(checks.values())
@@ -55,6 +59,8 @@ async def readyz(state: State) -> JSONResponse:
     response_class=Response,
 )
 async def metrics(state: State, authorization: str | None = Header(default=None)) -> Response:
+    """Request counts and latencies per route and status in the Prometheus text format, for the
+    operators' scraper."""
     token = state.settings.metrics_token
     if token is None:
         if state.settings.mode is Mode.production:

@@ -250,6 +250,9 @@ def _weighing_out(reply, response: Response) -> WeighingOut:
 async def station_weighing(
     body: WeighingIn, station: Station, state: State, response: Response
 ) -> WeighingOut:
+    """A weigh station's scale posts a weighing, signed with the station's HMAC secret (see
+    docs/api.md). The answer is the verdict by the 62号令 limits with the scale's error
+    allowed; an over-limit truck opens an inspection."""
     req = _request(
         body, station_id=station.owner_id, agency_id="", town="", by=station.device_id, scale=None
     )
@@ -268,6 +271,9 @@ async def station_weighing(
 async def roadside_weighing(
     body: RoadsideWeighingIn, principal: Officer, state: State, response: Response
 ) -> WeighingOut:
+    """An officer enters a weighing at a registered station or a mobile check, with the
+    colleague on site. The answer is the verdict (limit, measured, tolerance, over, fines
+    under 一超四罚) and, when over, the inspection that follows the truck."""
     req = _request(
         body,
         station_id=body.station_id,
@@ -296,6 +302,8 @@ InspectionId = Annotated[str, PathParam(max_length=64)]
 async def advance_inspection(
     inspection_id: InspectionId, body: StepIn, principal: Officer, state: State
 ) -> dict:
+    """The officers' steps with an overloaded truck: intercepted, confirmed on site (two
+    certified officers: the cases of 一超四罚 are opened from it), unloaded, released."""
     officers = (
         await asyncio.to_thread(certified_officers, state, principal, body.co_officer_ids)
         if body.to == "confirmed"
@@ -327,6 +335,8 @@ async def overload_statistics(
     date_from: IsoDate | None = None,
     date_to: IsoDate | None = None,
 ) -> dict:
+    """Per station and day: trucks weighed, suspected, confirmed, 百吨王 (100-tonne trucks);
+    with the carriers and loading sources most often found overloaded. Counts are numbers."""
     reply = await _overload(
         state.clients.overload.GetStatistics,
         overload_pb2.GetStatisticsRequest(
@@ -346,6 +356,8 @@ async def overload_statistics(
     summary="Vehicles with more than 3 violations in 12 months; carriers and loading sources",
 )
 async def repeat_offenders(principal: Supervisor, state: State) -> dict:
+    """Vehicles with more than 3 violations in 12 months, and the carriers and loading sources
+    behind repeated violations: the lists that 一超四罚 acts on."""
     reply = await _overload(
         state.clients.overload.ListRepeatOffenders,
         overload_pb2.ListRepeatOffendersRequest(agency_id=principal.agency_id),
@@ -366,6 +378,8 @@ async def put_station(
     principal: Admin,
     state: State,
 ) -> dict:
+    """Register or change a weigh station and its scale (kind, accuracy class, verification
+    date) for the agency's admins; the station's device credentials are issued apart."""
     reply = await _overload(
         state.clients.overload.UpsertStation,
         overload_pb2.UpsertStationRequest(
@@ -439,6 +453,8 @@ async def _confirm_photo(state, photo_id: str, **owner: str) -> PhotoOut:
 async def photo_slot(
     weighing_id: WeighingId, body: PhotoSlotIn, principal: Officer, state: State
 ) -> PhotoOut:
+    """A presigned upload for a photo of the truck, its plate or the scale reading, attached to
+    the weighing once its SHA-256 is checked."""
     return await _photo_slot(state, weighing_id, body, agency_id=principal.agency_id)
 
 
@@ -453,6 +469,8 @@ async def photo_slot(
 async def station_photo_slot(
     weighing_id: WeighingId, body: PhotoSlotIn, station: Station, state: State
 ) -> PhotoOut:
+    """A station's camera asks for a presigned upload for a photo of its own weighing (signed
+    like the weighing)."""
     return await _photo_slot(
         state,
         weighing_id,
@@ -472,6 +490,8 @@ async def station_photo_slot(
 async def station_confirm_photo(
     photo_id: Annotated[str, PathParam(max_length=64)], station: Station, state: State
 ) -> PhotoOut:
+    """A station's camera, after the upload: the stored bytes are checked against the declared
+    SHA-256 before the photo joins the weighing (signed)."""
     return await _confirm_photo(
         state, photo_id, station_id=station.owner_id, device_agency_id=station.agency_id or "-"
     )
@@ -487,6 +507,8 @@ async def station_confirm_photo(
 async def confirm_photo(
     photo_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
 ) -> PhotoOut:
+    """After the upload: the stored bytes are checked against the declared SHA-256 before the
+    photo joins the weighing."""
     return await _confirm_photo(state, photo_id, agency_id=principal.agency_id)
 
 
@@ -546,6 +568,8 @@ async def overload_chart(
     date_from: IsoDate | None = None,
     date_to: IsoDate | None = None,
 ) -> Response:
+    """The overload statistics as an SVG chart (weighings, confirmed violations and 百吨王 per
+    day), for the desk console and reports."""
     stats = await overload_statistics(principal, state, date_from, date_to)
     return Response(statistics_svg(stats.get("days", [])), media_type="image/svg+xml")
 
@@ -558,6 +582,8 @@ async def overload_chart(
     summary="Art. 44 reports to the vehicle's home authority: due 7 working days after closing",
 )
 async def list_reports(principal: Officer, state: State, open_only: bool = True) -> dict:
+    """Art. 44 reports (抄告) to the vehicle's home authority, due 7 working days after a case
+    closed: which are due, overdue or sent."""
     reply = await _overload(
         state.clients.overload.ListReports,
         overload_pb2.ListReportsRequest(agency_id=principal.agency_id, open_only=open_only),
@@ -575,6 +601,7 @@ async def list_reports(principal: Officer, state: State, open_only: bool = True)
 async def mark_report_sent(
     report_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
 ) -> dict:
+    """Record that an Art. 44 report was sent to the vehicle's home authority."""
     reply = await _overload(
         state.clients.overload.MarkReportSent,
         overload_pb2.MarkReportSentRequest(

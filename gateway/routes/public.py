@@ -28,6 +28,7 @@ from gateway.fields import IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.routes.records import TreeHead, tree_head_out
+from services.chassis.jsonpb import decimal_number
 
 router = APIRouter(
     tags=["public"],
@@ -117,8 +118,8 @@ class DisclosureOut(BaseModel):
     legal_basis: str
     penalty_category: str
     penalty_content: str
-    fine_10k_yuan: str
-    confiscation_10k_yuan: str
+    fine_10k_yuan: int | float = Field(description="罚款金额(万元), a number: 2.5 is 25,000 yuan")
+    confiscation_10k_yuan: int | float = Field(description="没收违法所得、没收非法财物的金额(万元)")
     licence: str
     decision_date: date
     valid_until: str
@@ -136,6 +137,8 @@ class DisclosurePage(BaseModel):
 
 def _out(d: disclosure_pb2.Disclosure) -> DisclosureOut:
     values = {name: getattr(d, name) for name, _ in FIELDS}
+    for amount in ("fine_10k_yuan", "confiscation_10k_yuan"):  # decimal text between services
+        values[amount] = decimal_number(values[amount]) or 0
     return DisclosureOut(
         **values,
         disclosure_id=d.disclosure_id,
@@ -195,6 +198,10 @@ async def search_disclosures(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> DisclosurePage:
+    """The public disclosure (行政执法公示) of penalty decisions, newest first, without login:
+    by part of the party's name, credit code, decision number, domain or decision date. A
+    person's name shows as surname and asterisks; no ID numbers, phones or addresses.
+    Withdrawn decisions stay as notices."""
     f = Filters(
         q=q,
         credit_code=credit_code,
@@ -229,6 +236,8 @@ DisclosureId = Annotated[str, PathParam(max_length=64)]
     summary="One published penalty decision (no login)",
 )
 async def get_disclosure(disclosure_id: DisclosureId, state: State) -> DisclosureOut:
+    """One public record in the national 双公示 fields. Amounts are numbers in 10,000 yuan
+    (万元)."""
     return _out(await _one(state, disclosure_id))
 
 
@@ -276,6 +285,8 @@ async def export_disclosures(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> Response:
+    """The public records in the national 双公示 field order with their Chinese headers, as CSV
+    (UTF-8 with a BOM, opens in Excel) or JSON, for the credit platform's import."""
     f = Filters(
         q=q,
         credit_code=credit_code,
@@ -318,6 +329,8 @@ async def export_disclosures(
     summary="Atom feed of the newest 50 decisions and withdrawals",
 )
 async def disclosure_feed(request: Request, state: State) -> Response:
+    """An Atom feed of the newest 50 public decisions and withdrawals, for feed readers and
+    other portals."""
     reply = await _search(state, Filters(), 50, None)
     base = state.settings.public_base()  # never the Host header: a reader chose that
     updated = max(

@@ -181,3 +181,14 @@ def late(conn: sa.Connection, agency_id: str, deadline_days: int) -> list[Any]:
             .order_by(disclosures.c.decision_date)
         )
     )
+
+
+def withheld_of(conn: sa.Connection, agency_id: str) -> list[Any]:
+    return list(
+        conn.execute(
+            sa.select(withheld)
+            .where(withheld.c.agency_id == agency_id)
+            .order_by(withheld.c.recorded_at.desc())
+            .limit(500)
+        )
+    )

@@ -80,6 +80,16 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
             ],
         )
 
+    async def ListWithheld(self, request, context):
+        if not request.agency_id:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "agency_id is required")
+        rows = await _call(context, handlers.withheld, self._db, request.agency_id)
+        out = disclosure_pb2.ListWithheldResponse()
+        for r in rows:
+            item = out.withheld.add(case_id=r.case_id, decision_no=r.decision_no, reason=r.reason)
+            item.recorded_at.FromDatetime(as_utc(r.recorded_at))
+        return out
+
     async def ListLate(self, request, context):
         rows = await _call(
             context,

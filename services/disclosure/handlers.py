@@ -26,6 +26,8 @@ from services.disclosure.domain.publication import (
     Period,
     add_months,
     joint_punishment_reason,
+    missing_fields,
+    missing_reason,
     public_record,
     redactor,
     withheld_reason,
@@ -108,6 +110,14 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         return
     now = utcnow()
     reason = withheld_reason(d)
+    record = public_record(d, policy.authority(d.agency_id), policy.periods, policy.tagger)
+    if reason is None:
+        # Never an empty required field on the public record: hold it back and show the
+        # agency what is missing (GET /v1/disclosures/withheld) instead.
+        missing = missing_fields(record, d.party_kind)
+        if missing:
+            reason = missing_reason(missing)
+            log.warning("decision %s not published: %s", d.decision_no, reason)
     if reason is not None:
         db.insert(
             uow.conn,
@@ -130,7 +140,6 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         )
         log.info("decision %s withheld from publication: %s", d.decision_no, reason)
         return
-    record = public_record(d, policy.authority(d.agency_id), policy.periods, policy.tagger)
     disclosure_id = str(uuid_utils.uuid7())
     calendar = load_calendar(uow.conn, db.calendar_years)
     counted = calendar.working_days_between(d.decision_date, china_day(now))
@@ -324,3 +333,9 @@ def joint_entries(database: Database, credit_code: str) -> list:
 def late(database: Database, agency_id: str, deadline_days: int) -> list:
     with database.read() as conn:
         return db.late(conn, agency_id, deadline_days)
+
+
+def withheld(database: Database, agency_id: str) -> list:
+    """The agency's decisions that were not published, newest first, with the reason."""
+    with database.read() as conn:
+        return db.withheld_of(conn, agency_id)

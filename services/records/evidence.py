@@ -285,14 +285,28 @@ def evidence_links(
     *,
     case_id: str,
     agency_id: str,
+    sha256: str = "",
+    attachment: bool = False,
 ) -> list[tuple[Entry, EvidenceRef, str, datetime]]:
-    """Presigned GET links for every verified evidence object of a case."""
+    """Presigned GET links for every verified evidence object of a case (or the one with
+    `sha256`). Every link is an attachment of the confirmed type, under the file's name: a
+    browser saves it, never renders it (`attachment` is kept for callers that ask)."""
     with database.read() as conn:
         case = db.get_case(conn, case_id)
         if case is None or case.agency_id != agency_id:
             raise NotFound("case not found")
         entries = db.case_entries(conn, case_id)
     expires = utcnow() + policy.url_ttl
+    wanted = sha256.lower()
+    found = (
+        [(entry, ref) for entry in entries for ref in entry.evidence if ref.sha256 == wanted]
+        if wanted
+        else [(entry, ref) for entry in entries for ref in entry.evidence]
+    )
+    if wanted and not found:
+        raise NotFound(f"no evidence {wanted} in case {case_id}")
+    if wanted:
+        found = found[:1]  # the same file attached twice is one download
     return [
         (
             entry,
@@ -303,13 +317,20 @@ def evidence_links(
                 ref.object_key,
                 policy.url_ttl,
                 media_type=ref.media_type,
-                filename=ref.filename,
+                filename=download_name(ref),
             ),
             expires,
         )
-        for entry in entries
-        for ref in entry.evidence
+        for entry, ref in found
     ]
+
+
+def download_name(ref: EvidenceRef) -> str:
+    """The file name a download is saved under: the phone's name, else the hash and type."""
+    if ref.filename.strip():
+        return ref.filename.strip()
+    extension = ref.media_type.split("/")[-1].split("+")[0] or "bin"
+    return f"{ref.sha256[:16]}.{extension}"
 
 
 def confirm_upload(

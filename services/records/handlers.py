@@ -45,9 +45,17 @@ from services.records.domain.lifecycle import (
     check_revocation,
     check_transition,
 )
+from services.records.domain.lifecycle import next_stages as lifecycle_next_stages
 from services.records.domain.meta import WriteMeta, validate_meta
 from services.records.domain.numbering import NumberKind, format_number
-from services.records.domain.penalties import Proposal, check_can_propose, validate_proposal
+from services.records.domain.parties import PartyKind
+from services.records.domain.penalties import (
+    MissingForDisclosure,
+    Proposal,
+    check_can_propose,
+    missing_for_disclosure,
+    validate_proposal,
+)
 from services.records.domain.recording import STEP_ACTS
 from services.records.messages import case_to_pb, proposal_to_pb, ts
 
@@ -417,6 +425,15 @@ def _facts(conn: sa.Connection, case: Case) -> CaseFacts:
     )
 
 
+def next_stages(database: Database, *, case_id: str, agency_id: str) -> tuple[Case, list]:
+    """The stages a case of `agency_id` may move to next, each with what it still needs."""
+    with database.read() as conn:
+        case = db.get_case(conn, case_id)
+        if case is None or case.agency_id != agency_id:
+            raise NotFound(f"case {case_id} not found")
+        return case, lifecycle_next_stages(_facts(conn, case))
+
+
 def _year(now: datetime) -> int:
     # Document numbers follow the calendar year in China's time zone.
     return now.astimezone(CHINA_TZ).year
@@ -644,15 +661,46 @@ def _proposal_pb(database: Database, proposal_id: str) -> records_pb2.PenaltyPro
 
 
 def decide_penalty(
-    database: Database, numbering: Numbering, *, case_id: str, decision_text: str, meta: WriteMeta
+    database: Database,
+    numbering: Numbering,
+    *,
+    case_id: str,
+    decision_text: str,
+    meta: WriteMeta,
+    legal_representative: str = "",
+    violation_type: str = "",
 ) -> tuple[Case, Entry, bool]:
-    """处罚决定: refused until the legal review cleared the current proposal."""
+    """处罚决定: refused until the legal review cleared the current proposal, and until the
+    decision holds every field its public record (双公示) needs."""
     if not decision_text.strip() or len(decision_text) > 20000:
         raise InvalidEntry("decision_text is required (at most 20,000 characters)")
+    if len(legal_representative) > 100 or len(violation_type) > 100:
+        raise InvalidEntry("legal_representative and violation_type: at most 100 characters")
 
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
         check_transition(_facts(uow.conn, case), Stage.decision, by_command=True)
         proposal = db.get_proposal(uow.conn, case.proposal_id)
+        discretion = dict(proposal.body.get("discretion", {}))
+        organization = case.party.kind is PartyKind.organization
+        representative = case.party.legal_representative or (
+            legal_representative.strip() if organization else ""
+        )
+        violation = discretion.get("violation_type", "") or violation_type.strip()
+        missing = missing_for_disclosure(
+            organization=organization,
+            credit_code=case.party.credit_code,
+            legal_representative=representative,
+            violation_type=violation,
+            secret_related=bool(proposal.body.get("secret_related", False)),
+        )
+        if missing:
+            raise MissingForDisclosure(missing)
+        completed = {}  # what the decision adds to the case and the proposal
+        decided_body = {**proposal.body, "discretion": {**discretion, "violation_type": violation}}
+        if representative != case.party.legal_representative:
+            completed["legal_representative"] = representative
+        if violation != discretion.get("violation_type", ""):
+            completed["violation_type"] = violation
         year = _year(now)
         n = db.next_number(
             uow.conn, agency_id=case.agency_id, kind=NumberKind.decision.name, year=year
@@ -669,21 +717,24 @@ def decide_penalty(
                 "decision_text": decision_text,
                 "from": case.stage.value,
                 "to": Stage.decision.value,
+                **({"completed": completed} if completed else {}),
             },
             now=now,
         )
         db.update_case(uow.conn, case.case_id, stage=Stage.decision.value, decision_no=decision_no)
         case.stage, case.decision_no = Stage.decision, decision_no
+        decided_case = case_to_pb(case)
+        decided_case.party.legal_representative = representative
         uow.add_event(
             _event(
                 TOPIC_PENALTY_DECIDED,
                 case,
                 records_pb2.PenaltyDecided(
-                    case=case_to_pb(case),
+                    case=decided_case,
                     proposal=proposal_to_pb(
                         proposal.proposal_id,
                         proposal.round,
-                        proposal.body,
+                        decided_body,
                         proposal.proposed_by,
                         as_utc(proposal.proposed_at),
                     ),

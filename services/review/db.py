@@ -150,6 +150,40 @@ def benchmark(conn: sa.Connection, benchmark_id: str, violation_type: str) -> Be
     return None
 
 
+def _benchmark_of(row) -> Benchmark:
+    return Benchmark(
+        row.benchmark_id,
+        row.version,
+        row.violation_type,
+        row.title,
+        row.legal_basis,
+        row.legal_min_yuan,
+        row.legal_max_yuan,
+        tuple(Band(c, lo, hi) for c, lo, hi in row.bands),
+    )
+
+
+def newest_benchmarks(conn: sa.Connection) -> list[Benchmark]:
+    """The newest version of every benchmark, by id."""
+    newest = (
+        sa.select(benchmarks.c.benchmark_id, sa.func.max(benchmarks.c.version).label("version"))
+        .group_by(benchmarks.c.benchmark_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(benchmarks)
+        .join(
+            newest,
+            sa.and_(
+                benchmarks.c.benchmark_id == newest.c.benchmark_id,
+                benchmarks.c.version == newest.c.version,
+            ),
+        )
+        .order_by(benchmarks.c.benchmark_id)
+    ).all()
+    return [_benchmark_of(r) for r in rows]
+
+
 def one_reviewer(conn: sa.Connection, reviewer_id: str) -> Any:
     return conn.execute(sa.select(reviewers).where(reviewers.c.reviewer_id == reviewer_id)).first()
 

@@ -13,6 +13,7 @@ from services.chassis.db import Database, as_utc
 from services.chassis.grpc_server import blocking_caller
 from services.review import calendar, handlers
 from services.review.config import Settings
+from services.review.domain.benchmarks import benchmark_domains
 from services.review.domain.tasks import CheckItem, InvalidReview, NotAllowed
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
@@ -195,6 +196,50 @@ class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
                 )
                 for s in states
             ],
+        )
+
+    async def ListBenchmarks(self, request, context):
+        found = await _call(context, handlers.list_benchmarks, self._db, request.domain)
+        return review_pb2.ListBenchmarksResponse(
+            benchmarks=[
+                review_pb2.Benchmark(
+                    benchmark_id=b.benchmark_id,
+                    version=b.version,
+                    violation_type=b.violation_type,
+                    title=b.title,
+                    legal_basis=b.legal_basis,
+                    legal_min_yuan=b.legal_min_yuan,
+                    legal_max_yuan=b.legal_max_yuan,
+                    bands=[
+                        review_pb2.BenchmarkBand(
+                            circumstance=band.circumstance,
+                            low_yuan=band.low_yuan,
+                            high_yuan=band.high_yuan,
+                        )
+                        for band in b.bands
+                    ],
+                    domains=benchmark_domains(b),
+                )
+                for b in found
+            ]
+        )
+
+    async def AssessProposal(self, request, context):
+        a = await _call(
+            context,
+            handlers.assess_proposal,
+            self._db,
+            request.case,
+            request.proposal,
+            self._policy,
+        )
+        return review_pb2.AssessProposalResponse(
+            major=a.major,
+            reasons=a.reasons,
+            placement=review_pb2.Placement(**a.placement),
+            due_date=a.due_date.isoformat() if a.due_date else "",
+            due_date_provisional=a.due_provisional,
+            deadline_working_days=self._policy.deadline_days if a.major else 0,
         )
 
 

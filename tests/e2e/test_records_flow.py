@@ -149,6 +149,7 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
                 "kind": "organization",
                 "name": "常州某化工有限公司",
                 "credit_code": "914403001922038216",
+                "legal_representative": "周建国",
             },
             "co_officer_ids": [colleague],
         },
@@ -248,7 +249,7 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
     # The decision reaches the public disclosure within seconds, redacted, and shows on the
     # public page in a real browser.
     public = wait_for_disclosure(http, decided["case"]["decision_no"])
-    assert public["party_name"] == "常州某化工有限公司" and public["fine_10k_yuan"] == "20"
+    assert public["party_name"] == "常州某化工有限公司" and public["fine_10k_yuan"] == 20
     look_at_the_public_page(stack, decided["case"]["decision_no"])
 
     # Anyone holding the log's public key can check an entry against a signed tree head.

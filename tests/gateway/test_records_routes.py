@@ -67,6 +67,7 @@ ENTERPRISE = {
     "kind": "organization",
     "name": "常州某化工有限公司",
     "credit_code": "914403001922038216",
+    "legal_representative": "周建国",
 }
 
 
@@ -229,7 +230,11 @@ def proposal(**changes) -> dict:
         "fine_yuan": 200_000,
         "legal_basis": ["《中华人民共和国安全生产法》第九十九条"],
         "facts": "燃气泄漏报警装置未按标准安装",
-        "discretion": {"benchmark_id": "aq-99-safety-equipment", "circumstance": "serious"},
+        "discretion": {
+            "benchmark_id": "aq-99-safety-equipment",
+            "violation_type": "safety-equipment-missing",
+            "circumstance": "serious",
+        },
         **changes,
     }
 

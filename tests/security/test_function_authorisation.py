@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 PUBLIC = {
     "getPublicTreeHead",
     "login",
+    "loginForm",
     "refreshToken",
     "searchDisclosures",
     "getDisclosure",
@@ -49,7 +50,10 @@ GUARDED = [
         "overloadStatisticsChart overloadRepeatOffenders",
     ),
     (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
-    (frozenset({"officer", "supervisor", "admin"}), "getCase listCases getTimeline"),
+    (
+        frozenset({"officer", "supervisor", "admin"}),
+        "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures",
+    ),
     (frozenset({"supervisor", "admin"}), "getCalendar"),
     (frozenset({"admin"}), "enterCalendarYear"),
 ]

@@ -210,6 +210,48 @@ def public_record(
     )
 
 
+# Fields of the national 双公示 record that may never be published empty, with their names
+# there. An organisation's 统一社会信用代码 and 法定代表人 are required of organisations only
+# (a person's record leaves them empty by rule).
+REQUIRED_FIELDS = {
+    "party_name": "行政相对人名称",
+    "decision_no": "行政处罚决定书文号",
+    "violation_type": "违法行为类型",
+    "facts": "违法事实",
+    "legal_basis": "处罚依据",
+    "penalty_category": "处罚类别",
+    "penalty_content": "处罚内容",
+    "decision_date": "处罚决定日期",
+    "authority": "处罚机关",
+    "authority_credit_code": "处罚机关统一社会信用代码",
+    "data_source": "数据来源单位",
+}
+ORGANISATION_FIELDS = {
+    "credit_code": "统一社会信用代码",
+    "legal_representative": "法定代表人",
+}
+
+
+def missing_fields(record: PublicRecord, party_kind: str) -> list[str]:
+    """The required 双公示 fields `record` would publish empty, as `name (中文)`."""
+    required = dict(REQUIRED_FIELDS)
+    if party_kind == "organization":
+        required.update(ORGANISATION_FIELDS)
+    return [
+        f"{name} ({label})"
+        for name, label in required.items()
+        if not str(getattr(record, name)).strip()
+    ]
+
+
+MISSING_PREFIX = "required fields missing: "
+
+
+def missing_reason(missing: list[str]) -> str:
+    """The withholding reason of a record with required fields missing (fits 300 characters)."""
+    return (MISSING_PREFIX + ", ".join(missing))[:300]
+
+
 # -- joint punishment (联合惩戒) -------------------------------------------------------------
 
 

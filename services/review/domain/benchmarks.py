@@ -79,6 +79,32 @@ def place(amount_yuan: int, circumstance: str, benchmark: Benchmark) -> Placemen
     )
 
 
+# Case domains (records' `domain`) a benchmark's violation type can occur in. The 安全生产法
+# rows apply to every production and business unit (生产经营单位), whatever its field; the
+# overload rows only to road transport (超限超载).
+ROAD_TRANSPORT_VIOLATIONS = frozenset(
+    {"overlimit-transport", "overload-rated-load", "overload-instigation"}
+)
+ALL_DOMAINS = (
+    "hazardous-chemicals",
+    "gas",
+    "road-transport",
+    "construction",
+    "fire",
+    "mining",
+    "industry-trade",
+    "special-equipment",
+    "other",
+)
+
+
+def benchmark_domains(benchmark: Benchmark) -> tuple[str, ...]:
+    """The case domains a benchmark applies to, for picking one on the phone."""
+    if benchmark.violation_type in ROAD_TRANSPORT_VIOLATIONS:
+        return ("road-transport",)
+    return ALL_DOMAINS
+
+
 def _bands(*triples: tuple[str, int, int]) -> tuple[Band, ...]:
     return tuple(Band(c, lo, hi) for c, lo, hi in triples)
 
