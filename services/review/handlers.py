@@ -225,6 +225,9 @@ def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
         return
     conflicted = db.conflicted_reviewers(uow.conn, _party_keys(party))
     reviewer = choose_reviewer(db.reviewer_loads(uow.conn, case.agency_id), officer_ids, conflicted)
+    proposed_at = (
+        proposal.proposed_at.ToDatetime(tzinfo=UTC) if proposal.HasField("proposed_at") else None
+    )
     start = china_today(proposed_at)
     due = review_due(calendar_of(uow.conn), policy, start, extended=False)
     db.insert_task(
