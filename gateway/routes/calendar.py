@@ -53,6 +53,10 @@ class YearIn(BaseModel):
     summary="Enter (or correct, as a new version) a year from the State Council's notice",
 )
 async def enter_year(body: YearIn, principal: Admin, state: State) -> dict:
+    """An agency admin enters next year's arrangement (holidays and make-up working days, 调休)
+    from the State Council's notice. It is checked (a make-up day is a weekend day, no day is
+    both, every statutory holiday is there) and stored as a new version; every open deadline
+    counted through that year is recomputed and recorded. 422 stores nothing."""
     reply = await call_service(
         "review",
         state.clients.calendar.PublishYear,
@@ -81,6 +85,9 @@ async def get_calendar(
     state: State,
     year: Annotated[int, Query(ge=2004, le=2100)] | None = None,
 ) -> dict:
+    """Today's date in China, each year's source (`notice` entered, `package`, or `statutory`:
+    the fallback whose dates are provisional), its versions, and from 1 October a warning
+    while next year's notice is missing."""
     reply = await call_service(
         "review",
         state.clients.calendar.GetCalendar,

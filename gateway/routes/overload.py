@@ -620,6 +620,10 @@ async def mark_report_sent(
     "overdue ones are flagged",
 )
 async def list_referrals(principal: Officer, state: State, open_only: bool = True) -> dict:
+    """What this agency sent to another that must act on the same truck (行政处罚法 Art. 29:
+    one act, one fine): e.g. 超载 and the driver's points to the traffic police. Each carries
+    the weighing, photos and facts, its status (sent, acknowledged) and `overdue` when no
+    receipt came within the expected time."""
     reply = await _overload(
         state.clients.overload.ListReferrals,
         overload_pb2.ListReferralsRequest(agency_id=principal.agency_id, open_only=open_only),
@@ -647,6 +651,8 @@ async def acknowledge_referral(
     principal: Officer,
     state: State,
 ) -> dict:
+    """The competent agency's receipt (回执) of a referral, with its reference number; the
+    acknowledgement is written into the driver's case record once."""
     reply = await _overload(
         state.clients.overload.AcknowledgeReferral,
         overload_pb2.AcknowledgeReferralRequest(

@@ -155,49 +155,6 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
             calendar_warning=s.calendar_warning,
         )
 
-
-class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
-    """The official calendar: entered years, versions, the missing-year warning."""
-
-    def __init__(self, database: Database, settings: Settings) -> None:
-        self._db = database
-        self._policy = policy_of(settings)
-
-    async def PublishYear(self, request, context):
-        year, recounted, _created = await _call(
-            context,
-            calendar.publish_year,
-            self._db,
-            self._policy,
-            year=request.year,
-            notice_no=request.notice_no,
-            holidays=list(request.holidays),
-            makeup_days=list(request.makeup_days),
-            entered_by=request.entered_by,
-            agency_id=request.agency_id,
-            note=request.note,
-        )
-        return calendar_pb2.PublishYearResponse(year=year, recomputed=recounted)
-
-    async def GetCalendar(self, request, context):
-        today, warning, states = await _call(
-            context, calendar.calendar_state, self._db, request.year
-        )
-        return calendar_pb2.GetCalendarResponse(
-            today=today.isoformat(),
-            warning=warning,
-            years=[
-                calendar_pb2.YearState(
-                    year=s.year,
-                    source=s.source.value,
-                    provisional=s.source.value == "statutory",
-                    versions=[year_to_pb(v) for v in s.versions],
-                    statutory_holidays=[d.isoformat() for d in s.statutory],
-                )
-                for s in states
-            ],
-        )
-
     async def ListBenchmarks(self, request, context):
         found = await _call(context, handlers.list_benchmarks, self._db, request.domain)
         return review_pb2.ListBenchmarksResponse(
@@ -240,6 +197,49 @@ class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
             due_date=a.due_date.isoformat() if a.due_date else "",
             due_date_provisional=a.due_provisional,
             deadline_working_days=self._policy.deadline_days if a.major else 0,
+        )
+
+
+class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
+    """The official calendar: entered years, versions, the missing-year warning."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._db = database
+        self._policy = policy_of(settings)
+
+    async def PublishYear(self, request, context):
+        year, recounted, _created = await _call(
+            context,
+            calendar.publish_year,
+            self._db,
+            self._policy,
+            year=request.year,
+            notice_no=request.notice_no,
+            holidays=list(request.holidays),
+            makeup_days=list(request.makeup_days),
+            entered_by=request.entered_by,
+            agency_id=request.agency_id,
+            note=request.note,
+        )
+        return calendar_pb2.PublishYearResponse(year=year, recomputed=recounted)
+
+    async def GetCalendar(self, request, context):
+        today, warning, states = await _call(
+            context, calendar.calendar_state, self._db, request.year
+        )
+        return calendar_pb2.GetCalendarResponse(
+            today=today.isoformat(),
+            warning=warning,
+            years=[
+                calendar_pb2.YearState(
+                    year=s.year,
+                    source=s.source.value,
+                    provisional=s.source.value == "statutory",
+                    versions=[year_to_pb(v) for v in s.versions],
+                    statutory_holidays=[d.isoformat() for d in s.statutory],
+                )
+                for s in states
+            ],
         )
 
 

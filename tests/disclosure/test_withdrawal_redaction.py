@@ -14,7 +14,7 @@ from services.chassis.events import build_event, parse_envelope, unpack
 from services.disclosure import db
 from services.disclosure.handlers import Policy
 
-from .conftest import AGENCY, decided, deliver
+from .conftest import AGENCY, AUTHORITY, decided, deliver
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def _revoked(case: records_pb2.Case, reason: str, named: list[str]):
 
 
 def test_a_revocation_reason_is_stored_redacted(disclosure_db, tagger):
-    policy = Policy(tagger=tagger)
+    policy = Policy(tagger=tagger, authorities={AGENCY: AUTHORITY})
     event = decided(person=PERSON)
     deliver(disclosure_db, event, policy)
     case = unpack(parse_envelope(event.payload), records_pb2.PenaltyDecided).case
@@ -69,7 +69,7 @@ def test_a_decision_names_the_people_its_record_knows(disclosure_db, tagger):
         payload=message,
         producer="records",
     )
-    deliver(disclosure_db, event, Policy(tagger=tagger))
+    deliver(disclosure_db, event, Policy(tagger=tagger, authorities={AGENCY: AUTHORITY}))
     with disclosure_db.read() as conn:
         row = db.disclosure_of_case(conn, message.case.case_id)
     assert row.fields["facts"] == "当事人经营的面馆未安装报警装置，阿某某在场见证。"

@@ -448,4 +448,4 @@ async def test_axle_groups_a_permit_and_the_licence_mass_are_judged(api):
     assert r.status_code == 422 and "行驶证" in r.json()["detail"]
     tractor["vehicle"]["licensed_gross_t"] = "4.5"
     r = await http.post("/v1/overload/weighings", json=tractor, headers=headers["officer"])
-    assert r.status_code == 201 and r.json()["verdict"]["limit_t"] == "4.5"
+    assert r.status_code == 201 and r.json()["verdict"]["limit_t"] == 4.5
