@@ -30,6 +30,7 @@ from gateway.routes import (
     reviews,
     users,
 )
+from gateway.security.accounts import AccountStates
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
@@ -179,6 +180,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             refresh=RefreshTokens(database, tokens),
             login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
             public_requests=SlidingWindow(settings.public_requests_per_min, 60),
+            accounts=AccountStates(database, settings.account_check_cache_s),
         )
         yield
         await service_clients.close()

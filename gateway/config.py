@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     login_failures_per_15_min: int = Field(
         default=10, description="per username and per client address, then 429 until it ages"
     )
+    account_check_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=10,
+        description="how long a replica trusts its copy of an account's state (active, token "
+        "version); a deactivated or changed account's tokens stop within this",
+    )
     public_requests_per_min: int = Field(
         default=300, description="per client address on the public disclosure routes"
     )

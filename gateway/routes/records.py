@@ -23,7 +23,7 @@ from enforcement.records.v1 import records_pb2
 from gateway.deps import CurrentPrincipal, Officer, State, require_roles
 from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES
+from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.routes.cases import (
     CaseId,
     CaseOut,
@@ -33,6 +33,7 @@ from gateway.routes.cases import (
     _ts,
     case_out,
     check_visible,
+    supervised_town,
 )
 from gateway.security.principals import Principal, Role
 
@@ -829,6 +830,18 @@ async def get_inclusion_proof(
             entry_id=entry_id, tree_size=tree_size, agency_id=principal.agency_id
         ),
     )
+    # The entry carries its payload: a town-bound supervisor sees only their town's cases.
+    if supervised_town(principal) is not None:
+        case = await _records(
+            state.clients.records.GetCase, records_pb2.GetCaseRequest(case_id=reply.entry.case_id)
+        )
+        try:
+            check_visible(principal, case.case)
+        except ProblemError as exc:
+            raise ProblemError(
+                status=404, type="not-found", title="Not found",
+                detail=f"entry {entry_id} not found",
+            ) from exc  # fmt: skip
     return InclusionProof(
         entry=entry_out(reply.entry),
         leaf_hash=reply.leaf_hash,
@@ -877,7 +890,9 @@ async def get_timeliness(
     state: State,
     since: Annotated[IsoAwareDateTime | None, Query(description="count acts since then")] = None,
 ) -> Timeliness:
-    request = records_pb2.GetTimelinessRequest(agency_id=principal.agency_id)
+    request = records_pb2.GetTimelinessRequest(
+        agency_id=principal.agency_id, town=supervised_town(principal) or ""
+    )
     if since is not None:
         request.since.CopyFrom(_ts(since))
     reply = await _records(state.clients.records.GetTimeliness, request)

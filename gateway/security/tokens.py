@@ -1,9 +1,10 @@
 """JWT access and refresh tokens, HS256 only (the algorithm is pinned on both sides).
 
 Claims: `sub` (user id), `usr` (username), `roles`, `agency`, `town`, `name` (display
-name), `cert` (执法证号), `iat`, `nbf`, `exp`, `iss`, `aud`, `jti`, `typ` ("access" or
-"refresh"). A refresh token carries only the registered claims and `typ`; the user is read
-again from the database when it is spent (see `gateway.security.refresh`).
+name), `cert` (执法证号), `ver` (the account's token version), `iat`, `nbf`, `exp`, `iss`,
+`aud`, `jti`, `typ` ("access" or "refresh"). A refresh token carries only the registered
+claims and `typ`; the user is read again from the database when it is spent (see
+`gateway.security.refresh`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class TokenService:
                 "name": principal.display_name,
                 "cert": principal.certificate_no,
                 "venue": principal.venue_id,
+                "ver": principal.token_version,
             },
         )
         return token, self.access_ttl_s
@@ -146,6 +148,7 @@ class TokenService:
                 display_name=claims.get("name") or "",
                 certificate_no=claims.get("cert"),
                 venue_id=claims.get("venue"),
+                token_version=int(claims.get("ver") or 0),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise invalid_token("the token lacks required claims") from exc
