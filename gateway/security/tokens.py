@@ -22,6 +22,7 @@ ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 _REGISTERED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "typ"]
 _ACCESS_CLAIMS = ("usr", "roles", "agency")
+DEVICE_COOKIE_TTL_S = 365 * 24 * 3600
 
 
 def invalid_token(detail: str, slug: str = "invalid-token") -> ProblemError:
@@ -155,3 +156,25 @@ class TokenService:
 
     def decode_refresh(self, token: str) -> dict[str, Any]:
         return self._decode(token, "refresh")
+
+    def issue_device_cookie(self, principal: Principal) -> str:
+        """Proof that this phone or browser logged in to this account before (OWASP "device
+        cookies"): its failed logins are counted on their own, so strangers who fail against
+        the username elsewhere cannot lock this device out. It grants nothing by itself."""
+        token, _jti, _exp = self._encode(
+            principal, "device-cookie", DEVICE_COOKIE_TTL_S, {"usr": principal.username}
+        )
+        return token
+
+    def device_cookie_id(self, token: str | None, username: str) -> str | None:
+        """The cookie's id when `token` is a valid device cookie of `username`, else None (an
+        invalid or foreign cookie only makes the login an untrusted one)."""
+        if not token:
+            return None
+        try:
+            claims = self._decode(token, "device-cookie")
+        except ProblemError:
+            return None
+        if str(claims.get("usr", "")).lower() != username.lower():
+            return None
+        return claims["jti"]
