@@ -87,7 +87,7 @@ async def _pair(state, principal: Principal) -> TokenPair:
 )
 async def login(body: LoginRequest, state: State, request: Request) -> TokenPair:
     # Failed attempts are counted so that guessing is slow but a stranger cannot lock an
-    # officer out (docs/security.md, "Login lockout"): a device that logged in to this account
+    # officer out (docs/security.md, issue 13 item 10): a device that logged in to this account
     # before (its device cookie) has a count of its own and nothing else; any other attempt
     # counts against its address (a stranger locks out only themselves) and against the
     # username with a higher limit (a botnet guessing one password from many addresses locks

@@ -2,7 +2,7 @@
 (per address; per username from devices that never logged in to it), but a stranger who
 types wrong passwords for a named officer locks out only themselves, and a botnet that locks
 the username out for unknown devices leaves the officer's own phone (its device cookie from an
-earlier login) able to log in. See docs/security.md, "Login lockout"."""
+earlier login) able to log in. See docs/security.md, issue 13 item 10."""
 
 from __future__ import annotations
 
