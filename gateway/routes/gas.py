@@ -259,11 +259,27 @@ async def stream_alarms(
     """`alarm` events when an alarm is raised, escalated, acknowledged or cleared; `device`
     events when a detector or valve goes offline, reports a fault or comes back. Checks the gas
     service every second; a browser's EventSource reconnects by itself after `max_seconds`."""
-    return _event_stream(request, state, _scope(principal), max_seconds)
+    return _event_stream(request, state, _scope(principal), max_seconds, principal)
 
 
-def _event_stream(request: Request, state: State, scope: dict, max_seconds: float):
+def _event_stream(
+    request: Request,
+    state: State,
+    scope: dict,
+    max_seconds: float,
+    principal: Principal | None = None,
+):
     gas = state.clients.gas
+
+    def still_allowed() -> bool:
+        # A deactivated or changed account's stream ends; reconnecting then answers 401.
+        if principal is None:
+            return True
+        try:
+            state.accounts.check(principal)
+        except ProblemError:
+            return False
+        return True
 
     async def events():
         seen: dict[str, str] = {}
@@ -271,7 +287,7 @@ def _event_stream(request: Request, state: State, scope: dict, max_seconds: floa
         started = asyncio.get_running_loop().time()
         yield "retry: 2000\n\n"
         while asyncio.get_running_loop().time() - started < max_seconds:
-            if await request.is_disconnected():
+            if await request.is_disconnected() or not await asyncio.to_thread(still_allowed):
                 return
             alarms_req = gas_pb2.ListAlarmsRequest(**scope)
             changes_req = gas_pb2.ListDeviceChangesRequest(**scope)

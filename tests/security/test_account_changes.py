@@ -138,3 +138,20 @@ def test_a_reviewer_who_loses_the_role_hands_back_their_open_tasks(http, login, 
     change(admin, moving.user_id, roles=["supervisor"])
     assert task_of(supervisor, opened["case_id"])["reviewer_id"] != moving.user_id
     assert is_problem(moving.get("/v1/reviews/mine"), 401, "token-outdated")
+
+
+def test_a_deactivated_accounts_live_alarm_stream_ends(http, login):
+    admin = login("admin")
+    leaving = new_account(http, admin, ["supervisor"], town="薛家镇")
+    with http.stream(
+        "GET", "/v1/gas/alarms/stream", params={"max_seconds": 600}, headers=leaving.headers
+    ) as stream:
+        assert stream.status_code == 200
+        chunks = stream.iter_text()
+        assert next(chunks).startswith("retry:")
+        change(admin, leaving.user_id, active=False)
+        # Once the stream ran on for its 10 minutes; now it ends (else the client's 30 s read
+        # timeout fails the test).
+        for _ in chunks:  # whatever was pending, until the stream closes
+            pass
+    assert is_problem(http.get("/v1/gas/alarms/stream", headers=leaving.headers), 401)
