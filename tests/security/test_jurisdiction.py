@@ -130,3 +130,17 @@ def test_a_reviewer_cannot_read_the_file_of_a_party_they_are_conflicted_with(
         f"/v1/reviews/{task['review_id']}/assignment", {"reviewer_id": "u-reviewer"}
     )
     assert is_problem(r, 403, "forbidden"), r.text
+
+
+def test_a_town_bound_supervisor_gets_their_towns_overload_figures_only(weighing, login):
+    station = "station-g312-km45"  # the demo station, in 罗溪镇
+
+    def stations(caller) -> set[str]:
+        r = caller.get("/v1/overload/statistics")
+        assert r.status_code == 200, r.text
+        return {d["station_id"] for d in r.json().get("days", [])}
+
+    assert station in stations(login("supervisor"))
+    assert station not in stations(login("lht-supervisor"))
+    r = login("lht-supervisor").get("/v1/overload/repeat-offenders")
+    assert r.status_code == 200, r.text
