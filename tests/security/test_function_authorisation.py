@@ -45,7 +45,7 @@ GUARDED = [
     (
         frozenset({"supervisor", "admin"}),
         "listReviews reviewStatistics recordConflict getTimeliness overloadStatistics "
-        "overloadStatisticsChart overloadRepeatOffenders",
+        "overloadStatisticsChart overloadRepeatOffenders assignReview",
     ),
     (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
     (frozenset({"officer", "supervisor", "admin"}), "getCase listCases getTimeline"),
