@@ -281,9 +281,12 @@ def assign_task(
 
 def record_conflict(
     database: Database, *, reviewer_id: str, agency_id: str, party_key: str, reason: str
-) -> None:
+) -> int:
+    """Record a reviewer's conflict with a party (回避). Their open tasks of that party go to
+    another eligible reviewer (or wait for one): returns how many were taken back."""
     if not party_key.strip() or not reason.strip():
         raise InvalidReview("a conflict names the party (credit code or name) and the reason")
+    key = party_key.strip()[:200]
     with database.unit_of_work() as uow:
         known = db.one_reviewer(uow.conn, reviewer_id)
         if known is not None and known.agency_id != agency_id:
@@ -291,11 +294,21 @@ def record_conflict(
         db.add_conflict(
             uow.conn,
             reviewer_id=reviewer_id,
-            party_key=party_key.strip()[:200],
+            party_key=key,
             agency_id=agency_id,
             reason=reason[:500],
         )
+        taken_back = [
+            t
+            for t in db.open_tasks_of_reviewer(uow.conn, reviewer_id, agency_id)
+            if key in _party_keys(t.party)
+        ]
+        for task in taken_back:
+            db.update_task(uow.conn, task.review_id, reviewer_id=None, status="waiting")
+        if taken_back:
+            _assign_waiting(uow.conn, agency_id)
         uow.commit()
+    return len(taken_back)
 
 
 # -- working a task --------------------------------------------------------------------------

@@ -114,3 +114,15 @@ def test_a_task_is_handed_to_a_reviewer_by_the_usual_rules(review_db):
             review_db, review_id=task.review_id, agency_id=AGENCY, town="",
             reviewer_id="", reviewer_name="",
         )  # fmt: skip
+
+
+def test_a_conflict_recorded_after_assignment_takes_the_task_back(review_db):
+    register(review_db, "u-r1")
+    task = major_task(review_db)
+    assert task.reviewer_id == "u-r1"
+    register(review_db, "u-r2")
+    taken = handlers.record_conflict(
+        review_db, reviewer_id="u-r1", agency_id=AGENCY, party_key=CREDIT_CODE, reason="亲属"
+    )
+    assert taken == 1
+    assert task_of(review_db, task.proposal_id).reviewer_id == "u-r2"
