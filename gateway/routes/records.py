@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
+from enforcement.review.v1 import review_pb2
 from gateway.deps import CurrentPrincipal, Officer, State, require_roles
 from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
@@ -830,7 +831,12 @@ async def get_inclusion_proof(
             entry_id=entry_id, tree_size=tree_size, agency_id=principal.agency_id
         ),
     )
-    # The entry carries its payload: a town-bound supervisor sees only their town's cases.
+    # The entry carries its payload: a town-bound supervisor sees only their town's cases, and
+    # a legal reviewer only the cases whose review is (or was) theirs, never one they are
+    # conflicted from (回避: a conflict takes the task back).
+    hidden = ProblemError(
+        status=404, type="not-found", title="Not found", detail=f"entry {entry_id} not found"
+    )
     if supervised_town(principal) is not None:
         case = await _records(
             state.clients.records.GetCase, records_pb2.GetCaseRequest(case_id=reply.entry.case_id)
@@ -838,10 +844,17 @@ async def get_inclusion_proof(
         try:
             check_visible(principal, case.case)
         except ProblemError as exc:
-            raise ProblemError(
-                status=404, type="not-found", title="Not found",
-                detail=f"entry {entry_id} not found",
-            ) from exc  # fmt: skip
+            raise hidden from exc
+    if not principal.has_role(Role.officer, Role.supervisor, Role.admin):
+        theirs = await call_service(
+            "review",
+            state.clients.review.ListTasks,
+            review_pb2.ListTasksRequest(
+                agency_id=principal.agency_id, reviewer_id=principal.user_id, page_size=500
+            ),
+        )
+        if reply.entry.case_id not in {t.case_id for t in theirs.tasks}:
+            raise hidden
     return InclusionProof(
         entry=entry_out(reply.entry),
         leaf_hash=reply.leaf_hash,

@@ -144,3 +144,17 @@ def test_a_town_bound_supervisor_gets_their_towns_overload_figures_only(weighing
     assert station not in stations(login("lht-supervisor"))
     r = login("lht-supervisor").get("/v1/overload/repeat-offenders")
     assert r.status_code == 200, r.text
+
+
+def test_a_reviewer_gets_inclusion_proofs_only_for_cases_they_review(case, review, login):
+    reviewer = login("reviewer")
+    # No case is open to a legal reviewer but through their review tasks; once the log's
+    # proofs handed out any entry of the agency, payload included.
+    refused = reviewer.get(f"/v1/log/entries/{case['note_entry_id']}/inclusion-proof")
+    assert is_problem(refused, 404, "not-found"), refused.text
+    assert "现场检查" not in refused.text
+    timeline = reviewer.get(f"/v1/reviews/{review['review_id']}").json()["timeline"]
+    entry_id = timeline[0]["entry_id"]
+    r = reviewer.get(f"/v1/log/entries/{entry_id}/inclusion-proof")
+    assert r.status_code == 200, r.text
+    assert r.json()["entry"]["case_id"] == review["case_id"]
