@@ -227,9 +227,22 @@ def update_user(conn: sa.Connection, user_id: str, **values: Any) -> None:
     A change of roles, jurisdiction, certificate, venue or `active` bumps the token version,
     so access tokens issued before it are refused from the next request on.
     """
-    if TOKEN_FIELDS.intersection(values):
-        values = {**values, "token_version": users.c.token_version + 1}
+    touched = sorted(TOKEN_FIELDS.intersection(values))
+    if touched:
+        row = conn.execute(
+            sa.select(*(users.c[f] for f in touched)).where(users.c.user_id == user_id)
+        ).first()
+        if row is None or any(_differs(f, getattr(row, f), values[f]) for f in touched):
+            values = {**values, "token_version": users.c.token_version + 1}
     conn.execute(users.update().where(users.c.user_id == user_id).values(**values))
+
+
+def _differs(field: str, stored: Any, new: Any) -> bool:
+    if field == "roles":
+        return sorted(stored or ()) != sorted(new or ())
+    if field == "active":
+        return bool(stored) != bool(new)
+    return stored != new
 
 
 def bump_token_version(conn: sa.Connection, user_id: str) -> None:
