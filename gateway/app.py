@@ -33,6 +33,7 @@ from gateway.routes import (
     reviews,
     users,
 )
+from gateway.security.accounts import AccountStates
 from gateway.security.caps import StreamSlots
 from gateway.security.headers import SecurityHeadersMiddleware
 from gateway.security.ratelimit import SlidingWindow
@@ -186,6 +187,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             public_requests=SlidingWindow(settings.public_requests_per_min, 60),
             streams=StreamSlots(settings.live_streams_per_user, hold_s=3600 + 60),
             exports=SlidingWindow(settings.exports_per_10_min, 10 * 60),
+            accounts=AccountStates(database, settings.account_check_cache_s),
         )
         yield
         await service_clients.close()

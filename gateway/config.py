@@ -48,7 +48,21 @@ class Settings(BaseSettings):
         description="a larger request body, declared or chunked, is answered 413 unread",
     )
     login_failures_per_15_min: int = Field(
-        default=10, description="per username and per client address, then 429 until it ages"
+        default=10,
+        description="per client address, and per device cookie of a device that logged in "
+        "before, then 429 until it ages",
+    )
+    login_failures_per_username_15_min: int = Field(
+        default=50,
+        description="per username, from devices that never logged in to it (no device "
+        "cookie); above what one address may try, so no single stranger reaches it",
+    )
+    account_check_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=10,
+        description="how long a replica trusts its copy of an account's state (active, token "
+        "version); a deactivated or changed account's tokens stop within this",
     )
     public_requests_per_min: int = Field(
         default=300, description="per client address on the public disclosure routes"

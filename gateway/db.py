@@ -35,6 +35,9 @@ users = sa.Table(
     sa.Column("venue_id", sa.String(64), nullable=True),  # venue owners: their gas venue
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Bumped when the account is deactivated, its roles, town, certificate or venue change, or
+    # its password is reset: access tokens carrying an older version are refused at once.
+    sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
 )
 
 refresh_tokens = sa.Table(
@@ -118,6 +121,7 @@ class User:
     certificate_no: str | None
     active: bool
     venue_id: str | None = None
+    token_version: int = 0
 
     def to_principal(self) -> Principal:
         return Principal(
@@ -129,6 +133,7 @@ class User:
             display_name=self.display_name,
             certificate_no=self.certificate_no,
             venue_id=self.venue_id,
+            token_version=self.token_version,
         )
 
 
@@ -146,6 +151,7 @@ def _user(row: Any) -> User | None:
         certificate_no=row.certificate_no,
         active=bool(row.active),
         venue_id=row.venue_id,
+        token_version=int(row.token_version or 0),
     )
 
 
@@ -211,6 +217,55 @@ def list_users(conn: sa.Connection, agency_id: str) -> list[User]:
     return [_user(r) for r in rows]
 
 
+# A change to any of these ends the access tokens issued before it.
+TOKEN_FIELDS = frozenset({"roles", "town", "certificate_no", "venue_id", "active", "agency_id"})
+
+
 def update_user(conn: sa.Connection, user_id: str, **values: Any) -> None:
-    """Change a user's profile, roles or `active`; the caller commits."""
+    """Change a user's profile, roles or `active`; the caller commits.
+
+    A change of roles, jurisdiction, certificate, venue or `active` bumps the token version,
+    so access tokens issued before it are refused from the next request on.
+    """
+    touched = sorted(TOKEN_FIELDS.intersection(values))
+    if touched:
+        row = conn.execute(
+            sa.select(*(users.c[f] for f in touched)).where(users.c.user_id == user_id)
+        ).first()
+        if row is None or any(_differs(f, getattr(row, f), values[f]) for f in touched):
+            values = {**values, "token_version": users.c.token_version + 1}
     conn.execute(users.update().where(users.c.user_id == user_id).values(**values))
+
+
+def _differs(field: str, stored: Any, new: Any) -> bool:
+    if field == "roles":
+        return sorted(stored or ()) != sorted(new or ())
+    if field == "active":
+        return bool(stored) != bool(new)
+    return stored != new
+
+
+def bump_token_version(conn: sa.Connection, user_id: str) -> None:
+    """End every access token of the user (e.g. after a password reset); the caller commits."""
+    conn.execute(
+        users.update()
+        .where(users.c.user_id == user_id)
+        .values(token_version=users.c.token_version + 1)
+    )
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What every authenticated request checks against its access token."""
+
+    active: bool
+    token_version: int
+
+
+def account_state(conn: sa.Connection, user_id: str) -> AccountState | None:
+    row = conn.execute(
+        sa.select(users.c.active, users.c.token_version).where(users.c.user_id == user_id)
+    ).first()
+    if row is None:
+        return None
+    return AccountState(active=bool(row.active), token_version=int(row.token_version or 0))

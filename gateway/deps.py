@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.problems import ProblemError
+from gateway.security.accounts import AccountStates
 from gateway.security.caps import StreamSlots
 from gateway.security.principals import Principal, Role
 from gateway.security.ratelimit import SlidingWindow
@@ -30,6 +31,7 @@ class GatewayState:
     refresh: RefreshTokens
     login_failures: SlidingWindow
     public_requests: SlidingWindow
+    accounts: AccountStates
     streams: StreamSlots | None = None  # live streams open per user
     exports: SlidingWindow | None = None  # public exports per client address
 
@@ -55,7 +57,8 @@ def current_principal(
             detail="send an access token as 'Authorization: Bearer ...'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return state.tokens.decode_access(credentials.credentials)
+    # The token proves who; the account's current state decides whether it still counts.
+    return state.accounts.check(state.tokens.decode_access(credentials.credentials))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -28,6 +28,12 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    device_cookie: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="the device_cookie an earlier login of this account on this phone or "
+        "browser answered: failed logins from strangers elsewhere do not lock it out",
+    )
 
 
 class RefreshRequest(BaseModel):
@@ -39,6 +45,10 @@ class TokenPair(BaseModel):
     token_type: str = "bearer"  # noqa: S105 (the OAuth 2 token type, not a secret)
     expires_in: int = Field(description="seconds until the access token expires")
     refresh_token: str
+    device_cookie: str | None = Field(
+        default=None,
+        description="logins only: keep it on this device and send it with the next login",
+    )
 
 
 class Me(BaseModel):
@@ -69,11 +79,26 @@ async def _pair(state, principal: Principal) -> TokenPair:
     return TokenPair(access_token=access, expires_in=expires_in, refresh_token=refresh)
 
 
-async def _log_in(state, request: Request, username: str, password: str) -> TokenPair:
-    # Failed attempts are counted per username and per address; a correct password after
-    # the limit still waits, so guessing gains nothing.
-    keys = (f"user:{username.lower()}", f"addr:{client_address(request)}")
-    wait = max(state.login_failures.retry_after(k) for k in keys)
+async def _log_in(
+    state, request: Request, username: str, password: str, device_cookie: str | None = None
+) -> TokenPair:
+    # Failed attempts are counted so that guessing is slow but a stranger cannot lock an
+    # officer out (docs/security.md, issue 13 item 10): a device that logged in to this account
+    # before (its device cookie) has a count of its own and nothing else; any other attempt
+    # counts against its address (a stranger locks out only themselves) and against the
+    # username with a higher limit (a botnet guessing one password from many addresses locks
+    # out only devices the officer never used). A correct password after the limit still
+    # waits, so guessing gains nothing.
+    settings = state.settings
+    cookie = state.tokens.device_cookie_id(device_cookie, username)
+    if cookie is not None:
+        keys = [(f"cookie:{cookie}", settings.login_failures_per_15_min)]
+    else:
+        keys = [
+            (f"addr:{client_address(request)}", settings.login_failures_per_15_min),
+            (f"user:{username.lower()}", settings.login_failures_per_username_15_min),
+        ]
+    wait = max(state.login_failures.retry_after(k, limit=n) for k, n in keys)
     if wait:
         raise too_many(wait, "too many failed logins")
     # Password checks queue on their own small pool: a wave of logins (argon2 costs ~0.15 s
@@ -83,7 +108,7 @@ async def _log_in(state, request: Request, username: str, password: str) -> Toke
         PASSWORD_CHECKS, check, username, password
     )
     if principal is None:
-        for k in keys:
+        for k, _n in keys:
             state.login_failures.hit(k)
         raise ProblemError(
             status=401,
@@ -91,7 +116,9 @@ async def _log_in(state, request: Request, username: str, password: str) -> Toke
             title="Login failed",
             detail="unknown username or wrong password",
         )
-    return await _pair(state, principal)
+    pair = await _pair(state, principal)
+    pair.device_cookie = state.tokens.issue_device_cookie(principal)
+    return pair
 
 
 @router.post(
@@ -104,9 +131,10 @@ async def _log_in(state, request: Request, username: str, password: str) -> Toke
 async def login(body: LoginRequest, state: State, request: Request) -> TokenPair:
     """Trade a username and password for an access token (15 minutes) and a refresh token
     (14 days). Send the access token as `Authorization: Bearer ...`; when it expires, trade the
-    refresh token at `POST /v1/auth/refresh`. Ten failed attempts per username or address in
-    15 minutes answer 429 until the oldest ages out."""
-    return await _log_in(state, request, body.username, body.password)
+    refresh token at `POST /v1/auth/refresh`. The answer's `device_cookie` is kept on the
+    device and sent with its next login: failed logins elsewhere then never lock it out.
+    Failed attempts answer 429 past the limits (docs/security.md) until the oldest ages out."""
+    return await _log_in(state, request, body.username, body.password, body.device_cookie)
 
 
 _FORM = "application/x-www-form-urlencoded"

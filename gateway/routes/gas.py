@@ -285,7 +285,7 @@ async def stream_alarms(
             f"you already have {slots.limit} live streams open; close one (or wait for it to end)",
         )
     return _event_stream(
-        request, state, scope, max_seconds,
+        request, state, scope, max_seconds, principal,
         release=(lambda: slots.give_back(principal.user_id, slot)) if slots else None,
     )  # fmt: skip
 
@@ -294,9 +294,24 @@ STREAM_RETRY_S = 10
 
 
 def _event_stream(
-    request: Request, state: State, scope: dict, max_seconds: float, release=None
+    request: Request,
+    state: State,
+    scope: dict,
+    max_seconds: float,
+    principal: Principal | None = None,
+    release=None,
 ) -> StreamingResponse:
     gas = state.clients.gas
+
+    def still_allowed() -> bool:
+        # A deactivated or changed account's stream ends; reconnecting then answers 401.
+        if principal is None:
+            return True
+        try:
+            state.accounts.check(principal)
+        except ProblemError:
+            return False
+        return True
 
     async def events():
         try:
@@ -312,7 +327,7 @@ def _event_stream(
         started = asyncio.get_running_loop().time()
         yield "retry: 2000\n\n"
         while asyncio.get_running_loop().time() - started < max_seconds:
-            if await request.is_disconnected():
+            if await request.is_disconnected() or not await asyncio.to_thread(still_allowed):
                 return
             alarms_req = gas_pb2.ListAlarmsRequest(**scope)
             changes_req = gas_pb2.ListDeviceChangesRequest(**scope)

@@ -18,6 +18,7 @@ from gateway.grpc_errors import call_service
 from gateway.officers import certified_officers
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.protobuf import message_dict
+from gateway.routes.cases import supervised_town
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
 
@@ -341,6 +342,7 @@ async def overload_statistics(
         state.clients.overload.GetStatistics,
         overload_pb2.GetStatisticsRequest(
             agency_id=principal.agency_id,
+            town=supervised_town(principal) or "",  # a town-bound supervisor: that town only
             date_from=date_from.isoformat() if date_from else "",
             date_to=date_to.isoformat() if date_to else "",
         ),
@@ -360,7 +362,9 @@ async def repeat_offenders(principal: Supervisor, state: State) -> dict:
     behind repeated violations: the lists that 一超四罚 acts on."""
     reply = await _overload(
         state.clients.overload.ListRepeatOffenders,
-        overload_pb2.ListRepeatOffendersRequest(agency_id=principal.agency_id),
+        overload_pb2.ListRepeatOffendersRequest(
+            agency_id=principal.agency_id, town=supervised_town(principal) or ""
+        ),
     )
     return message_dict(reply)
 

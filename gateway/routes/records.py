@@ -35,6 +35,7 @@ from gateway.routes.cases import (
     _ts,
     case_out,
     check_visible,
+    supervised_town,
 )
 from gateway.routes.lookups import next_stages_of
 from gateway.security.principals import Principal, Role
@@ -990,6 +991,30 @@ async def get_inclusion_proof(
             entry_id=entry_id, tree_size=tree_size, agency_id=principal.agency_id
         ),
     )
+    # The entry carries its payload: a town-bound supervisor sees only their town's cases, and
+    # a legal reviewer only the cases whose review is (or was) theirs, never one they are
+    # conflicted from (回避: a conflict takes the task back).
+    hidden = ProblemError(
+        status=404, type="not-found", title="Not found", detail=f"entry {entry_id} not found"
+    )
+    if supervised_town(principal) is not None:
+        case = await _records(
+            state.clients.records.GetCase, records_pb2.GetCaseRequest(case_id=reply.entry.case_id)
+        )
+        try:
+            check_visible(principal, case.case)
+        except ProblemError as exc:
+            raise hidden from exc
+    if not principal.has_role(Role.officer, Role.supervisor, Role.admin):
+        theirs = await call_service(
+            "review",
+            state.clients.review.ListTasks,
+            review_pb2.ListTasksRequest(
+                agency_id=principal.agency_id, reviewer_id=principal.user_id, page_size=500
+            ),
+        )
+        if reply.entry.case_id not in {t.case_id for t in theirs.tasks}:
+            raise hidden
     return InclusionProof(
         entry=entry_out(reply.entry),
         leaf_hash=reply.leaf_hash,
@@ -1043,7 +1068,9 @@ async def get_timeliness(
     """及时上网登记 for supervisors: per officer and for the agency, how many acts reached the
     server within the allowed delay after they happened on the phone, with the
     95th-percentile and longest delay."""
-    request = records_pb2.GetTimelinessRequest(agency_id=principal.agency_id)
+    request = records_pb2.GetTimelinessRequest(
+        agency_id=principal.agency_id, town=supervised_town(principal) or ""
+    )
     if since is not None:
         request.since.CopyFrom(_ts(since))
     reply = await _records(state.clients.records.GetTimeliness, request)

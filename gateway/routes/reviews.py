@@ -12,10 +12,12 @@ from pydantic import BaseModel, Field
 
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
+from gateway import db as gwdb
 from gateway.deps import State, require_roles
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES
+from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.protobuf import message_dict
+from gateway.routes.cases import supervised_town
 from gateway.security.principals import Principal, Role
 from services.chassis.jsonpb import numbers_as_numbers
 
@@ -127,6 +129,10 @@ class ConflictIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class AssignmentIn(BaseModel):
+    reviewer_id: str = Field(min_length=1, max_length=64)
+
+
 class Count(BaseModel):
     key: str
     count: int
@@ -188,6 +194,24 @@ async def _review(call, request, service: str = "review"):
     return await call_service(service, call, request)
 
 
+def agency_reviewer(state, principal: Principal, reviewer_id: str) -> gwdb.User:
+    """The legal reviewer `reviewer_id` of the caller's agency, active; else 404 (an account of
+    another agency is not revealed)."""
+    with state.db.read() as conn:
+        user = gwdb.get_user(conn, reviewer_id)
+    if (
+        user is None
+        or user.agency_id != principal.agency_id
+        or Role.legal_reviewer.value not in user.roles
+        or not user.active
+    ):
+        raise ProblemError(
+            status=404, type="not-found", title="No such reviewer",
+            detail=f"{reviewer_id} is not an active legal reviewer of your agency",
+        )  # fmt: skip
+    return user
+
+
 async def _register(state, principal: Principal) -> None:
     await _review(
         state.clients.review.RegisterReviewer,
@@ -240,7 +264,10 @@ async def list_reviews(
     reply = await _review(
         state.clients.review.ListTasks,
         review_pb2.ListTasksRequest(
-            agency_id=principal.agency_id, open_only=open_only, overdue_only=overdue
+            agency_id=principal.agency_id,
+            town=supervised_town(principal) or "",  # a town-bound supervisor: that town only
+            open_only=open_only,
+            overdue_only=overdue,
         ),
     )
     return TaskList(tasks=[task_out(t) for t in reply.tasks])
@@ -258,7 +285,9 @@ async def review_statistics(principal: Supervisor, state: State) -> Statistics:
     rate, and the most frequent reasons for returning a proposal, overall and per officer."""
     s = await _review(
         state.clients.review.GetStatistics,
-        review_pb2.GetStatisticsRequest(agency_id=principal.agency_id),
+        review_pb2.GetStatisticsRequest(
+            agency_id=principal.agency_id, town=supervised_town(principal) or ""
+        ),
     )
     return Statistics(
         waiting=s.waiting,
@@ -282,6 +311,7 @@ async def review_statistics(principal: Supervisor, state: State) -> Statistics:
 async def record_conflict(body: ConflictIn, principal: Supervisor, state: State) -> None:
     """Record that a reviewer has a conflict of interest (回避) with a party, by credit code or
     name: the reviewer is never assigned that party's cases."""
+    agency_reviewer(state, principal, body.reviewer_id)  # only the caller's agency's reviewers
     await _review(
         state.clients.review.RecordConflict,
         review_pb2.RecordConflictRequest(
@@ -305,7 +335,10 @@ async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> 
     link for every evidence file, for the reviewer's desk."""
     reply = await _review(
         state.clients.review.GetTask,
-        review_pb2.GetTaskRequest(review_id=review_id, agency_id=principal.agency_id),
+        # A reviewer conflicted with the party (回避) or working the case may not read its file.
+        review_pb2.GetTaskRequest(
+            review_id=review_id, agency_id=principal.agency_id, reviewer_id=principal.user_id
+        ),
     )
     case = {"case_id": reply.task.case_id, "agency_id": principal.agency_id}
     timeline = await _review(
@@ -393,6 +426,31 @@ async def extend_review(
             agency_id=principal.agency_id,
             reviewer_id=principal.user_id,
             reason=body.reason,
+        ),
+    )
+    return task_out(reply.task)
+
+
+@router.post(
+    "/{review_id}/assignment",
+    operation_id="assignReview",
+    response_model=ReviewTask,
+    responses=PROBLEM_RESPONSES,
+    summary="Hand an open review task to another legal reviewer of the agency (admins, "
+    "supervisors)",
+)
+async def assign_review(
+    review_id: ReviewId, body: AssignmentIn, principal: Supervisor, state: State
+) -> ReviewTask:
+    reviewer = agency_reviewer(state, principal, body.reviewer_id)
+    reply = await _review(
+        state.clients.review.AssignTask,
+        review_pb2.AssignTaskRequest(
+            review_id=review_id,
+            agency_id=principal.agency_id,
+            town=supervised_town(principal) or "",
+            reviewer_id=reviewer.user_id,
+            reviewer_name=reviewer.display_name,
         ),
     )
     return task_out(reply.task)

@@ -1,7 +1,10 @@
 """User administration for an agency's admins, and a user's own password.
 
 Accounts are never deleted: a departed officer is deactivated, which ends their sessions
-(refresh tokens) at once; an access token already issued lapses within its 15 minutes.
+(refresh tokens) and their access tokens at once: every request checks the account's state
+(`gateway.security.accounts`). A legal reviewer who is deactivated or loses the role gets no
+new review tasks and their open ones return to assignment (the review service is told first,
+over gRPC: see `_hand_back_reviews`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
+from enforcement.review.v1 import review_pb2
 from gateway import db as gwdb
 from gateway.deps import CurrentPrincipal, State, require_roles, too_many
+from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.routes.auth import PASSWORD_CHECKS
 from gateway.security.passwords import hash_password, verify_password
@@ -102,6 +107,28 @@ def _theirs(state, user_id: str, admin: Principal) -> gwdb.User:
     return user
 
 
+async def _hand_back_reviews(state, user: gwdb.User, changes: dict) -> None:
+    """A legal reviewer who is deactivated or loses the role: the review service stops giving
+    them tasks and hands their open ones to another reviewer (or back to the waiting queue).
+
+    A synchronous gRPC call, made before the account change is committed: the gateway has no
+    outbox of its own to carry an event, and this way the admin sees a failure (503) and the
+    account stays as it was, so nothing is half done. The call is idempotent, and if the
+    commit after it failed, the reviewer re-registers the next time they open their queue.
+    """
+    was_reviewer = Role.legal_reviewer.value in user.roles and user.active
+    roles = changes.get("roles", list(user.roles))
+    stays = changes.get("active", user.active) and Role.legal_reviewer.value in roles
+    if was_reviewer and not stays:
+        await call_service(
+            "review",
+            state.clients.review.DeactivateReviewer,
+            review_pb2.DeactivateReviewerRequest(
+                reviewer_id=user.user_id, agency_id=user.agency_id
+            ),
+        )
+
+
 @router.get(
     "/v1/users",
     operation_id="listUsers",
@@ -185,9 +212,11 @@ async def change_user(user_id: UserId, body: UserChange, principal: Admin, state
         raise ProblemError(
             status=422, type="validation-error", title="Invalid request", detail=str(exc)
         ) from exc
+    await _hand_back_reviews(state, user, changes)
     with state.db.unit_of_work() as uow:
         gwdb.update_user(uow.conn, user_id, **changes)
         uow.commit()
+    state.accounts.forget(user_id)  # this replica refuses their old tokens from now on
     if changes.get("active") is False:
         await asyncio.to_thread(state.refresh.revoke_all, user_id)  # ends their sessions now
     with state.db.read() as conn:
@@ -210,7 +239,9 @@ async def reset_password(user_id: UserId, principal: Admin, state: State) -> Use
     )
     with state.db.unit_of_work() as uow:
         gwdb.set_password_hash(uow.conn, user_id, hashed)
+        gwdb.bump_token_version(uow.conn, user_id)  # whoever holds their tokens loses them now
         uow.commit()
+    state.accounts.forget(user_id)
     await asyncio.to_thread(state.refresh.revoke_all, user_id)
     return _out(user, password)
 

@@ -26,6 +26,7 @@ class Principal:
     display_name: str
     certificate_no: str | None = None  # 执法证号, officers only
     venue_id: str | None = None  # venue owners only
+    token_version: int = 0  # the account's version when the token was issued
 
     def has_role(self, *roles: Role) -> bool:
         """True when the user holds any of `roles`."""

@@ -28,14 +28,17 @@ class SlidingWindow:
             events.popleft()
         return events
 
-    def retry_after(self, key: str, now: float | None = None) -> int:
-        """0 when `key` may go on; otherwise the seconds until it may."""
+    def retry_after(self, key: str, now: float | None = None, limit: int | None = None) -> int:
+        """0 when `key` may go on; otherwise the seconds until it may. `limit` overrides the
+        window's for this key (one window, keys of different weight)."""
         now = time.monotonic() if now is None else now
+        limit = self.limit if limit is None else limit
         with self._lock:
             events = self._recent(key, now)
-            if len(events) < self.limit:
+            if len(events) < limit:
                 return 0
-            return max(1, int(events[0] + self.window_s - now) + 1)
+            # The oldest of the last `limit` events must age out of the window.
+            return max(1, int(events[-limit] + self.window_s - now) + 1)
 
     def hit(self, key: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

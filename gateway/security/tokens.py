@@ -1,9 +1,10 @@
 """JWT access and refresh tokens, HS256 only (the algorithm is pinned on both sides).
 
 Claims: `sub` (user id), `usr` (username), `roles`, `agency`, `town`, `name` (display
-name), `cert` (执法证号), `iat`, `nbf`, `exp`, `iss`, `aud`, `jti`, `typ` ("access" or
-"refresh"). A refresh token carries only the registered claims and `typ`; the user is read
-again from the database when it is spent (see `gateway.security.refresh`).
+name), `cert` (执法证号), `ver` (the account's token version), `iat`, `nbf`, `exp`, `iss`,
+`aud`, `jti`, `typ` ("access" or "refresh"). A refresh token carries only the registered
+claims and `typ`; the user is read again from the database when it is spent (see
+`gateway.security.refresh`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 _REGISTERED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "typ"]
 _ACCESS_CLAIMS = ("usr", "roles", "agency")
+DEVICE_COOKIE_TTL_S = 365 * 24 * 3600
 
 
 def invalid_token(detail: str, slug: str = "invalid-token") -> ProblemError:
@@ -92,6 +94,7 @@ class TokenService:
                 "name": principal.display_name,
                 "cert": principal.certificate_no,
                 "venue": principal.venue_id,
+                "ver": principal.token_version,
             },
         )
         return token, self.access_ttl_s
@@ -146,9 +149,32 @@ class TokenService:
                 display_name=claims.get("name") or "",
                 certificate_no=claims.get("cert"),
                 venue_id=claims.get("venue"),
+                token_version=int(claims.get("ver") or 0),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise invalid_token("the token lacks required claims") from exc
 
     def decode_refresh(self, token: str) -> dict[str, Any]:
         return self._decode(token, "refresh")
+
+    def issue_device_cookie(self, principal: Principal) -> str:
+        """Proof that this phone or browser logged in to this account before (OWASP "device
+        cookies"): its failed logins are counted on their own, so strangers who fail against
+        the username elsewhere cannot lock this device out. It grants nothing by itself."""
+        token, _jti, _exp = self._encode(
+            principal, "device-cookie", DEVICE_COOKIE_TTL_S, {"usr": principal.username}
+        )
+        return token
+
+    def device_cookie_id(self, token: str | None, username: str) -> str | None:
+        """The cookie's id when `token` is a valid device cookie of `username`, else None (an
+        invalid or foreign cookie only makes the login an untrusted one)."""
+        if not token:
+            return None
+        try:
+            claims = self._decode(token, "device-cookie")
+        except ProblemError:
+            return None
+        if str(claims.get("usr", "")).lower() != username.lower():
+            return None
+        return claims["jti"]

@@ -116,7 +116,10 @@ def update_inspection(conn: sa.Connection, inspection_id: str, **values: Any) ->
     )
 
 
-def station_days(conn: sa.Connection, agency_id: str, day_from: date, day_to: date) -> list[Any]:
+def station_days(
+    conn: sa.Connection, agency_id: str, day_from: date, day_to: date, town: str = ""
+) -> list[Any]:
+    """Per station and day; with `town`, that town's stations only."""
     w = weighings
     suspected = sa.func.sum(sa.case((sa.and_(w.c.scale_kind == "wim", w.c.over_limit), 1), else_=0))
     # Confirmed means by the officers on site: the static weighing an inspection rests on.
@@ -135,10 +138,22 @@ def station_days(conn: sa.Connection, agency_id: str, day_from: date, day_to: da
             kings.label("kings"),
         )
         .where(w.c.agency_id == agency_id, w.c.day >= day_from, w.c.day <= day_to)
+        .where(_in_town(w.c.station_id, agency_id, town))
         .group_by(w.c.station_id, w.c.day)
         .order_by(w.c.day, w.c.station_id)
     )
     return list(conn.execute(query))
+
+
+def _in_town(station_id: sa.Column, agency_id: str, town: str) -> Any:
+    """True for every row without `town`; else only rows of that town's stations."""
+    if not town:
+        return sa.true()
+    return station_id.in_(
+        sa.select(stations.c.station_id).where(
+            stations.c.agency_id == agency_id, stations.c.town == town
+        )
+    )
 
 
 def top(
@@ -148,10 +163,22 @@ def top(
     name: sa.Column,
     since: datetime,
     limit: int,
+    town: str = "",
 ) -> list[Any]:
+    """The most frequent keys of confirmed violations; with `town`, those found in that town."""
+    in_town = (
+        violations.c.inspection_id.in_(
+            sa.select(inspections.c.inspection_id).where(
+                inspections.c.agency_id == agency_id, inspections.c.town == town
+            )
+        )
+        if town
+        else sa.true()
+    )
     query = (
         sa.select(code.label("key"), sa.func.max(name).label("name"), sa.func.count().label("n"))
         .where(violations.c.agency_id == agency_id, violations.c.confirmed_at >= since, code != "")
+        .where(in_town)
         .group_by(code)
         .order_by(sa.func.count().desc(), code)
         .limit(limit)

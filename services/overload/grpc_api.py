@@ -290,7 +290,13 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
                 f"at most {MAX_STATISTICS_DAYS} days at a time; ask for the years one by one",
             )
         days, carriers, sources = await _call(
-            context, handlers.statistics, self._db, request.agency_id, day_from, day_to
+            context,
+            handlers.statistics,
+            self._db,
+            request.agency_id,
+            day_from,
+            day_to,
+            request.town,
         )
         return overload_pb2.GetStatisticsResponse(
             days=[
@@ -310,7 +316,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
 
     async def ListRepeatOffenders(self, request, context):
         vehicles, carriers, sources = await _call(
-            context, handlers.repeat_offenders, self._db, request.agency_id
+            context, handlers.repeat_offenders, self._db, request.agency_id, request.town
         )
         return overload_pb2.ListRepeatOffendersResponse(
             vehicles=[_count(r) for r in vehicles],

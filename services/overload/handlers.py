@@ -646,27 +646,28 @@ def get(database: Database, inspection_id: str, agency_id: str):
     return row
 
 
-def statistics(database: Database, agency_id: str, day_from: date, day_to: date):
+def statistics(database: Database, agency_id: str, day_from: date, day_to: date, town: str = ""):
+    """The agency's figures, or one town's (a town-bound supervisor's view)."""
     since = datetime.combine(day_from, datetime.min.time(), tzinfo=CHINA_TZ)
     with database.read() as conn:
-        days = db.station_days(conn, agency_id, day_from, day_to)
+        days = db.station_days(conn, agency_id, day_from, day_to, town)
         v = db.violations
-        carriers = db.top(conn, agency_id, v.c.carrier_code, v.c.carrier_name, since, 10)
-        sources = db.top(conn, agency_id, v.c.source_code, v.c.source_name, since, 10)
+        carriers = db.top(conn, agency_id, v.c.carrier_code, v.c.carrier_name, since, 10, town)
+        sources = db.top(conn, agency_id, v.c.source_code, v.c.source_name, since, 10, town)
     return days, carriers, sources
 
 
-def repeat_offenders(database: Database, agency_id: str):
+def repeat_offenders(database: Database, agency_id: str, town: str = ""):
     since = utcnow() - timedelta(days=365)
     v = db.violations
     with database.read() as conn:
         vehicles = [
             r
-            for r in db.top(conn, agency_id, v.c.plate, v.c.plate, since, 1000)
+            for r in db.top(conn, agency_id, v.c.plate, v.c.plate, since, 1000, town)
             if r.n > REPEAT_OVER
         ]
-        carriers = db.top(conn, agency_id, v.c.carrier_code, v.c.carrier_name, since, 50)
-        sources = db.top(conn, agency_id, v.c.source_code, v.c.source_name, since, 50)
+        carriers = db.top(conn, agency_id, v.c.carrier_code, v.c.carrier_name, since, 50, town)
+        sources = db.top(conn, agency_id, v.c.source_code, v.c.source_name, since, 50, town)
     return vehicles, carriers, sources
 
 

@@ -420,8 +420,11 @@ def delays_by_actor(
     return [(r.actor_id, float(r.delay_s)) for r in conn.execute(query)]
 
 
-def agency_case_ids(agency_id: str) -> Any:
-    return sa.select(cases.c.case_id).where(cases.c.agency_id == agency_id).scalar_subquery()
+def agency_case_ids(agency_id: str, town: str = "") -> Any:
+    query = sa.select(cases.c.case_id).where(cases.c.agency_id == agency_id)
+    if town:
+        query = query.where(cases.c.town == town)
+    return query.scalar_subquery()
 
 
 # -- tree heads ------------------------------------------------------------------------------

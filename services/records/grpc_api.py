@@ -312,6 +312,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             agency_id=request.agency_id,
             since=since,
             allowed_s=float(self._settings.timely_registration_s),
+            town=request.town,
         )
         return records_pb2.GetTimelinessResponse(
             officers=[_timeliness_pb(t) for t in officers],

@@ -957,11 +957,17 @@ def _timeliness(officer_id: str, delays: list[float], allowed_s: float) -> Timel
 
 
 def timeliness(
-    database: Database, *, agency_id: str, since: datetime | None, allowed_s: float
+    database: Database,
+    *,
+    agency_id: str,
+    since: datetime | None,
+    allowed_s: float,
+    town: str = "",
 ) -> tuple[list[Timeliness], Timeliness]:
-    """及时上网登记: how many of each officer's acts reached the server within `allowed_s`."""
+    """及时上网登记: how many of each officer's acts reached the server within `allowed_s`;
+    with `town`, on that town's cases only (a town-bound supervisor's view)."""
     with database.read() as conn:
-        rows = db.delays_by_actor(conn, db.agency_case_ids(agency_id), since)
+        rows = db.delays_by_actor(conn, db.agency_case_ids(agency_id, town), since)
     by_officer: dict[str, list[float]] = {}
     for actor, delay in rows:
         by_officer.setdefault(actor, []).append(delay)

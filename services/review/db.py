@@ -213,12 +213,40 @@ def add_conflict(conn: sa.Connection, **values) -> None:
         conn.execute(conflicts.insert().values(**values))
 
 
-def conflicted_reviewers(conn: sa.Connection, party_keys: list[str]) -> set[str]:
+def conflicted_reviewers(conn: sa.Connection, party_keys: list[str], agency_id: str) -> set[str]:
+    """Reviewers with a conflict recorded by `agency_id` (another agency's records never
+    count: a supervisor elsewhere must not be able to bench this agency's reviewers)."""
     keys = [k for k in party_keys if k]
     if not keys:
         return set()
-    rows = conn.execute(sa.select(conflicts.c.reviewer_id).where(conflicts.c.party_key.in_(keys)))
+    rows = conn.execute(
+        sa.select(conflicts.c.reviewer_id).where(
+            conflicts.c.party_key.in_(keys), conflicts.c.agency_id == agency_id
+        )
+    )
     return {r.reviewer_id for r in rows}
+
+
+def deactivate_reviewer(conn: sa.Connection, reviewer_id: str, agency_id: str) -> bool:
+    """Mark the reviewer inactive; False when the agency has no such reviewer."""
+    updated = conn.execute(
+        reviewers.update()
+        .where(reviewers.c.reviewer_id == reviewer_id, reviewers.c.agency_id == agency_id)
+        .values(active=False)
+    )
+    return updated.rowcount > 0
+
+
+def open_tasks_of_reviewer(conn: sa.Connection, reviewer_id: str, agency_id: str) -> list:
+    return list(
+        conn.execute(
+            sa.select(review_tasks).where(
+                review_tasks.c.agency_id == agency_id,
+                review_tasks.c.reviewer_id == reviewer_id,
+                review_tasks.c.status.in_(("waiting", "assigned")),
+            )
+        )
+    )
 
 
 def reviewer_loads(conn: sa.Connection, agency_id: str) -> list[tuple[str, int]]:
@@ -277,8 +305,11 @@ def list_tasks(
     open_only: bool,
     due_before: date | None,
     limit: int,
+    town: str = "",
 ) -> list:
     query = sa.select(review_tasks).where(review_tasks.c.agency_id == agency_id)
+    if town:
+        query = query.where(review_tasks.c.town == town)
     if reviewer_id:
         query = query.where(review_tasks.c.reviewer_id == reviewer_id)
     if open_only or due_before is not None:
@@ -314,8 +345,11 @@ def overdue_unnotified(conn: sa.Connection, today: date) -> list:
     )
 
 
-def all_tasks_of_agency(conn: sa.Connection, agency_id: str) -> list:
-    return list(conn.execute(sa.select(review_tasks).where(review_tasks.c.agency_id == agency_id)))
+def all_tasks_of_agency(conn: sa.Connection, agency_id: str, town: str = "") -> list:
+    query = sa.select(review_tasks).where(review_tasks.c.agency_id == agency_id)
+    if town:
+        query = query.where(review_tasks.c.town == town)
+    return list(conn.execute(query))
 
 
 def open_tasks(conn: sa.Connection) -> list:

@@ -104,12 +104,18 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
             open_only=request.open_only,
             overdue_only=request.overdue_only,
             limit=request.page_size,
+            town=request.town,
         )
         return review_pb2.ListTasksResponse(tasks=[task_to_pb(r) for r in rows])
 
     async def GetTask(self, request, context):
         task, previous = await _call(
-            context, handlers.get_task, self._db, request.review_id, request.agency_id
+            context,
+            handlers.get_task,
+            self._db,
+            request.review_id,
+            request.agency_id,
+            request.reviewer_id,
         )
         return review_pb2.GetTaskResponse(
             task=task_to_pb(task), previous_rounds=[task_to_pb(t) for t in previous]
@@ -143,7 +149,7 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
         return review_pb2.ExtendDeadlineResponse(task=task_to_pb(task))
 
     async def GetStatistics(self, request, context):
-        s = await _call(context, handlers.statistics, self._db, request.agency_id)
+        s = await _call(context, handlers.statistics, self._db, request.agency_id, request.town)
         return review_pb2.GetStatisticsResponse(
             waiting=s.waiting,
             overdue=s.overdue,
@@ -241,6 +247,29 @@ class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
                 for s in states
             ],
         )
+
+    async def DeactivateReviewer(self, request, context):
+        returned, reassigned = await _call(
+            context,
+            handlers.deactivate_reviewer,
+            self._db,
+            reviewer_id=request.reviewer_id,
+            agency_id=request.agency_id,
+        )
+        return review_pb2.DeactivateReviewerResponse(returned=returned, reassigned=reassigned)
+
+    async def AssignTask(self, request, context):
+        task = await _call(
+            context,
+            handlers.assign_task,
+            self._db,
+            review_id=request.review_id,
+            agency_id=request.agency_id,
+            town=request.town,
+            reviewer_id=request.reviewer_id,
+            reviewer_name=request.reviewer_name,
+        )
+        return review_pb2.AssignTaskResponse(task=task_to_pb(task))
 
 
 def policy_of(settings: Settings) -> handlers.Policy:

@@ -223,7 +223,7 @@ def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
             )
         )
         return
-    conflicted = db.conflicted_reviewers(uow.conn, _party_keys(party))
+    conflicted = db.conflicted_reviewers(uow.conn, _party_keys(party), case.agency_id)
     reviewer = choose_reviewer(db.reviewer_loads(uow.conn, case.agency_id), officer_ids, conflicted)
     proposed_at = (
         proposal.proposed_at.ToDatetime(tzinfo=UTC) if proposal.HasField("proposed_at") else None
@@ -279,35 +279,103 @@ def register_reviewer(database: Database, *, reviewer_id: str, agency_id: str, n
             and not db.waiting_unassigned(conn, agency_id)
         ):
             return 0
-    assigned = 0
     with database.unit_of_work() as uow:
         db.upsert_reviewer(uow.conn, reviewer_id, agency_id, name[:100])
-        for task in db.waiting_unassigned(uow.conn, agency_id):
-            conflicted = db.conflicted_reviewers(uow.conn, _party_keys(task.party))
-            chosen = choose_reviewer(
-                db.reviewer_loads(uow.conn, agency_id), task.officer_ids, conflicted
-            )
-            if chosen is not None:
-                db.update_task(uow.conn, task.review_id, reviewer_id=chosen, status="assigned")
-                assigned += chosen == reviewer_id
+        chosen = _assign_waiting(uow.conn, agency_id)
         uow.commit()
-    return assigned
+    return sum(1 for who in chosen.values() if who == reviewer_id)
+
+
+def _assign_waiting(conn, agency_id: str) -> dict[str, str]:
+    """Assign the agency's waiting tasks to its active reviewers: {review_id: reviewer_id}."""
+    chosen_for: dict[str, str] = {}
+    for task in db.waiting_unassigned(conn, agency_id):
+        conflicted = db.conflicted_reviewers(conn, _party_keys(task.party), agency_id)
+        chosen = choose_reviewer(db.reviewer_loads(conn, agency_id), task.officer_ids, conflicted)
+        if chosen is not None:
+            db.update_task(conn, task.review_id, reviewer_id=chosen, status="assigned")
+            chosen_for[task.review_id] = chosen
+    return chosen_for
+
+
+def deactivate_reviewer(database: Database, *, reviewer_id: str, agency_id: str) -> tuple[int, int]:
+    """A reviewer who left or lost the role gets no new tasks, and their open tasks return to
+    assignment (handed to another eligible reviewer now, else waiting for one):
+    (returned, reassigned). Doing it again changes nothing."""
+    if not reviewer_id or not agency_id:
+        raise InvalidReview("reviewer_id and agency_id are required")
+    with database.unit_of_work() as uow:
+        if not db.deactivate_reviewer(uow.conn, reviewer_id, agency_id):
+            return 0, 0  # never registered here: nothing of theirs to hand back
+        returned = db.open_tasks_of_reviewer(uow.conn, reviewer_id, agency_id)
+        for task in returned:
+            db.update_task(uow.conn, task.review_id, reviewer_id=None, status="waiting")
+        chosen = _assign_waiting(uow.conn, agency_id)
+        uow.commit()
+    return len(returned), sum(1 for t in returned if t.review_id in chosen)
+
+
+def assign_task(
+    database: Database,
+    *,
+    review_id: str,
+    agency_id: str,
+    town: str,
+    reviewer_id: str,
+    reviewer_name: str,
+):
+    """Hand an open task to a reviewer of the agency (by its admin or supervisor). The gateway
+    has checked that `reviewer_id` is an active legal reviewer of `agency_id`; here the usual
+    rules hold: not one of the case's officers, no recorded conflict with the party."""
+    if not reviewer_id:
+        raise InvalidReview("name the reviewer to assign")
+    with database.unit_of_work() as uow:
+        task = _own(db.get_task(uow.conn, review_id, for_update=True), agency_id)
+        if town and task.town != town:
+            raise NotFound("review task not found")
+        if task.status not in OPEN:
+            raise InvalidReview(f"the review is already {task.status}")
+        conflicted = reviewer_id in db.conflicted_reviewers(
+            uow.conn, _party_keys(task.party), agency_id
+        )
+        check_reviewer(reviewer_id, task.officer_ids, conflicted)
+        db.upsert_reviewer(uow.conn, reviewer_id, agency_id, reviewer_name[:100] or reviewer_id)
+        db.update_task(uow.conn, review_id, reviewer_id=reviewer_id, status="assigned")
+        uow.commit()
+    with database.read() as conn:
+        return db.get_task(conn, review_id)
 
 
 def record_conflict(
     database: Database, *, reviewer_id: str, agency_id: str, party_key: str, reason: str
-) -> None:
+) -> int:
+    """Record a reviewer's conflict with a party (回避). Their open tasks of that party go to
+    another eligible reviewer (or wait for one): returns how many were taken back."""
     if not party_key.strip() or not reason.strip():
         raise InvalidReview("a conflict names the party (credit code or name) and the reason")
+    key = party_key.strip()[:200]
     with database.unit_of_work() as uow:
+        known = db.one_reviewer(uow.conn, reviewer_id)
+        if known is not None and known.agency_id != agency_id:
+            raise NotFound("no such reviewer in the agency")  # another agency's reviewer
         db.add_conflict(
             uow.conn,
             reviewer_id=reviewer_id,
-            party_key=party_key.strip()[:200],
+            party_key=key,
             agency_id=agency_id,
             reason=reason[:500],
         )
+        taken_back = [
+            t
+            for t in db.open_tasks_of_reviewer(uow.conn, reviewer_id, agency_id)
+            if key in _party_keys(t.party)
+        ]
+        for task in taken_back:
+            db.update_task(uow.conn, task.review_id, reviewer_id=None, status="waiting")
+        if taken_back:
+            _assign_waiting(uow.conn, agency_id)
         uow.commit()
+    return len(taken_back)
 
 
 # -- working a task --------------------------------------------------------------------------
@@ -338,7 +406,9 @@ def complete_review(
             raise InvalidReview(f"the review is already {task.status}")
         if task.reviewer_id and task.reviewer_id != reviewer_id:
             raise NotAllowed("the task is assigned to another reviewer")
-        conflicted = reviewer_id in db.conflicted_reviewers(uow.conn, _party_keys(task.party))
+        conflicted = reviewer_id in db.conflicted_reviewers(
+            uow.conn, _party_keys(task.party), agency_id
+        )
         check_reviewer(reviewer_id, task.officer_ids, conflicted)
         now = utcnow()
         db.update_task(
@@ -405,9 +475,16 @@ def extend_deadline(
         return db.get_task(conn, review_id)
 
 
-def get_task(database: Database, review_id: str, agency_id: str):
+def get_task(database: Database, review_id: str, agency_id: str, reviewer_id: str = ""):
+    """The task and its earlier rounds. A reviewer (`reviewer_id` given) who may not review it
+    (an officer of the case, or conflicted with the party: 回避) may not read its file either."""
     with database.read() as conn:
         task = _own(db.get_task(conn, review_id), agency_id)
+        if reviewer_id:
+            conflicted = reviewer_id in db.conflicted_reviewers(
+                conn, _party_keys(task.party), agency_id
+            )
+            check_reviewer(reviewer_id, task.officer_ids, conflicted)
         previous = [t for t in db.tasks_of_case(conn, task.case_id) if t.round < task.round]
     return task, previous
 
@@ -420,11 +497,13 @@ def list_tasks(
     open_only: bool,
     overdue_only: bool,
     limit: int,
+    town: str = "",
 ) -> list:
     with database.read() as conn:
         return db.list_tasks(
             conn,
             agency_id=agency_id,
+            town=town,
             reviewer_id=reviewer_id,
             open_only=open_only,
             due_before=china_today() if overdue_only else None,
@@ -468,10 +547,11 @@ class Statistics:
     calendar_warning: str = ""  # from 1 October: next year's official calendar is missing
 
 
-def statistics(database: Database, agency_id: str) -> Statistics:
+def statistics(database: Database, agency_id: str, town: str = "") -> Statistics:
+    """The agency's queue, or one town's (a town-bound supervisor's view)."""
     today = china_today()
     with database.read() as conn:
-        rows = db.all_tasks_of_agency(conn, agency_id)
+        rows = db.all_tasks_of_agency(conn, agency_id, town)
         warning = calendar_of(conn).missing_year_warning(today) or ""
     open_rows = [r for r in rows if r.status in OPEN]
     decided = [r for r in rows if r.status in ("approved", "returned", "rejected")]

@@ -758,8 +758,10 @@ async def test_timeliness_is_for_supervisors(api):
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     later = (await api.get("/v1/stats/timeliness", "supervisor", since=tomorrow)).json()
     assert later["agency"]["entries"] == 0
+    # A supervisor bound to another town sees that town's figures, not this case's acts.
     other = (await api.get("/v1/stats/timeliness", "far_supervisor")).json()
-    assert other["agency"]["entries"] == stats["agency"]["entries"]  # agency-wide figures
+    assert "u-li" not in {o["officer_id"] for o in other["officers"]}
+    assert other["agency"]["entries"] < stats["agency"]["entries"]
     naive = await api.get("/v1/stats/timeliness", "supervisor", None, since="2026-01-01T00:00:00")
     assert_problem(naive, 422, "invalid-request")
 

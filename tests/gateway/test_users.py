@@ -146,3 +146,18 @@ async def test_only_the_agencys_admins_and_never_on_themselves(api):
     assert own.status_code == 409
     demote = await http.patch("/v1/users/u-admin-a", json={"roles": ["officer"]}, headers=admin_a)
     assert demote.status_code == 409
+
+
+async def test_only_a_real_change_of_roles_or_jurisdiction_ends_the_access_tokens(api):
+    http, _database = api
+    admin, officer = await bearer(http, "admin-a"), await bearer(http, "officer-a")
+    path = "/v1/users/u-officer-a"
+    same = {"display_name": "新名字", "roles": ["officer"], "certificate_no": "C-1"}
+    assert (await http.patch(path, json=same, headers=admin)).status_code == 200
+    assert (await http.get("/v1/auth/me", headers=officer)).status_code == 200
+    moved = await http.patch(path, json={"town": "薛家镇"}, headers=admin)
+    assert moved.status_code == 200
+    refused = await http.get("/v1/auth/me", headers=officer)
+    assert refused.status_code == 401 and refused.json()["type"].endswith("/token-outdated")
+    fresh = await bearer(http, "officer-a")
+    assert (await http.get("/v1/auth/me", headers=fresh)).json()["town"] == "薛家镇"

@@ -47,7 +47,7 @@ GUARDED = [
     (
         frozenset({"supervisor", "admin"}),
         "listReviews reviewStatistics recordConflict getTimeliness overloadStatistics "
-        "overloadStatisticsChart overloadRepeatOffenders",
+        "overloadStatisticsChart overloadRepeatOffenders assignReview",
     ),
     (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
     (

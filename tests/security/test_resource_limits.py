@@ -212,18 +212,7 @@ def test_failed_logins_from_one_address_lock_that_address(stack):
         assert someone_else.post("/v1/auth/login", json=right).status_code == 200
 
 
-def test_failed_logins_for_one_username_lock_it_from_every_address(stack):
-    limit = SETTINGS.login_failures_per_15_min
-    for _ in range(limit):  # a botnet: one guess from each address
-        with client(stack, new_address()) as bot:
-            r = bot.post("/v1/auth/login", json={"username": "sec-locked", "password": "guess"})
-            assert r.status_code == 401
-    with client(stack, new_address()) as owner:
-        password = stack.secrets["demo_password"]
-        locked = owner.post("/v1/auth/login", json={"username": "sec-locked", "password": password})
-        assert is_problem(locked, 429, "too-many-requests"), locked.text
-        other = owner.post("/v1/auth/login", json={"username": "officer3", "password": password})
-        assert other.status_code == 200
+# Failed logins for one username from many addresses: tests/security/test_login_lockout.py
 
 
 def test_the_public_search_is_rate_limited_per_address(stack):
