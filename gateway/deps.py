@@ -41,6 +41,7 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/a
 
 
 def current_principal(
+    request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -52,7 +53,9 @@ def current_principal(
             detail="send an access token as 'Authorization: Bearer ...'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return state.tokens.decode_access(credentials.credentials)
+    principal = state.tokens.decode_access(credentials.credentials)
+    request.scope.setdefault("state", {})["user_id"] = principal.user_id  # the access log's
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -304,7 +304,7 @@ async def verify_device_request(
     credentials = db if isinstance(db, DeviceCredentials) else DeviceCredentials(db)
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
-    return await asyncio.to_thread(
+    device = await asyncio.to_thread(
         credentials.verify,
         method=request.method,
         path=request.url.path,
@@ -312,6 +312,8 @@ async def verify_device_request(
         body=body,
         window_s=window_s,
     )
+    request.scope.setdefault("state", {})["device_id"] = device.device_id  # the access log's
+    return device
 
 
 def device_principal(
