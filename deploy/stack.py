@@ -335,7 +335,13 @@ class Stack:
             if not restart or (
                 len(child.restarts) == MAX_RESTARTS and now - child.restarts[0] < 60
             ):
-                raise RuntimeError(f"{child.name} keeps exiting (code {code})")
+                hint = ""
+                if "address already in use" in child.tail().lower():
+                    hint = (
+                        f": a port of {child.name} was taken after the start-up check; "
+                        "`make run FREE_PORTS=1` picks free ones"
+                    )
+                raise RuntimeError(f"{child.name} keeps exiting (code {code}){hint}")
             log(f"restarting {child.name}")
             child.start()
 

@@ -220,13 +220,62 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
      "须填写决定书内容 (最多 20000 字)"),
     (r"name the legal basis \(法律依据\) of the penalty", "请写明处罚的法律依据"),
     (r"state the facts of the violation", "请写明违法事实"),
-    (r"the review is already (?P<s>\S+)", "该审核已{s}"),
+    (r"the review is already (?P<s>\S+)", "该审核已是 {s} 状态"),
     (r"the deadline was already extended once", "审核期限已延长过一次"),
     (r"review not found", "审核任务不存在"),
     (r"the written opinion \(审核意见\) is required \(at most 20,000 characters\)",
      "须填写审核意见 (最多 20000 字)"),
     (r"an on-site inspection needs at least (?P<n>\d+) officers with enforcement certificate "
      r"numbers", "现场检查须至少 {n} 名持执法证的执法人员"),
+    (r"credit code (?P<c>'.*') is not a valid unified social credit code",
+     "统一社会信用代码 {c} 无效"),
+    (r"id number is not a valid 18-digit resident ID number",
+     "身份证号不是有效的 18 位居民身份号码"),
+    (r"party name is required", "须填写当事人名称"),
+    (r"(?P<f>client_entry_id|client_slot_id|client_case_id|client_weighing_id) is required "
+     r"\((?P<a>\d+) to (?P<b>\d+) characters\)", "须填写 {f} ({a} 到 {b} 个字符)"),
+    (r"client_slot_id was already used for another file; make a new one",
+     "client_slot_id 已用于另一个文件, 请生成新的"),
+    (r"only the case's own officers may add evidence", "只有本案执法人员可以添加证据"),
+    (r"device_time is in the future; check the phone's clock",
+     "设备时间晚于服务器时间, 请检查手机时钟"),
+    (r"device_time is more than 10 minutes off; check the clock",
+     "设备时间偏差超过 10 分钟, 请检查时钟"),
+    (r"location is outside valid latitude/longitude ranges", "位置超出有效的经纬度范围"),
+    (r"nothing was uploaded yet", "尚未上传文件"),
+    (r"the upload is not the declared file \(SHA-256 or size differs\); upload it again",
+     "上传的文件与声明不符 (SHA-256 或大小不同), 请重新上传"),
+    (r"(?P<p>.*); upload the file again to the same slot", "{p}; 请向同一上传位重新上传文件"),
+    (r"size must be between 1 byte and (?P<n>\d+) bytes", "文件大小须在 1 到 {n} 字节之间"),
+    (r"corrects_entry_id is not an entry of this case", "corrects_entry_id 不是本案的记录"),
+    (r"relates_to_entry_id is not an entry of this case", "relates_to_entry_id 不是本案的记录"),
+    (r"(?P<w>case|evidence slot|inspection task|inspection|weighing|alarm|photo|report|review) "
+     r"not found", "{w} 不存在"),
+    (r"the inspection task was already taken up by case (?P<c>\S+)", "该检查任务已由案件 {c} 处理"),
+    (r"(?P<a>a penalty kind is named twice)", "处罚种类重复"),
+    (r"name at least one penalty kind", "请至少写明一种处罚种类"),
+    (r"an amount that departs from the discretion benchmark \(裁量基准\) needs a written reason",
+     "偏离裁量基准的金额须书面说明理由"),
+    (r"a fine needs an amount, and an amount needs the kind 'fine'",
+     "罚款须填写金额, 填写金额须选罚款"),
+    (r"an inspection at (?P<a>\S+) cannot move to (?P<b>\S+); allowed: (?P<c>.*)",
+     "处于 {a} 的检查不能转到 {b}; 可转到: {c}"),
+    (r"(?P<p>'.*') is not a valid Chinese licence plate", "{p} 不是有效的车牌号"),
+    (r"confirming a violation on site needs at least (?P<n>\d+) officers with enforcement "
+     r"certificate numbers \(执法证\)", "现场确认违法须至少 {n} 名持执法证的执法人员"),
+    (r"the officer confirming must be one of the confirming officers",
+     "确认人须是确认的执法人员之一"),
+    (r"no weighing is expected at (?P<s>\S+)", "{s} 阶段不接受称重"),
+    (r"only an active alarm is acknowledged", "只能确认正在报警的警情"),
+    (r"a closed valve reopens only by hand on site \(manual=true\)",
+     "已关闭的切断阀只能现场手动打开 (manual=true)"),
+    (r"(?P<k>station|venue|device) (?P<i>\S+) is not one of your agency's", "{i} 不属于本机关"),
+    (r"(?P<k>station|venue|device) (?P<i>\S+) is not registered", "{i} 未登记"),
+    (r"no such public record", "没有该公示记录"),
+    (r"(?P<n>\w+) is required", "须填写 {n}"),
+    (r"(?P<n>\w+) must be a date YYYY-MM-DD", "{n} 须为 YYYY-MM-DD 格式的日期"),
+    (r"(?P<n>\w+) must be a decimal number, e\.g\. (?P<e>\S+)", "{n} 须为小数, 例如 {e}"),
+    (r"(?P<n>\w+) must be a positive number", "{n} 须为正数"),
 )  # fmt: skip
 _COMPILED = tuple((re.compile(en + r"\Z", re.DOTALL), zh) for en, zh in _PATTERNS)
 
@@ -236,7 +285,8 @@ def translate(text: str) -> str | None:
     for pattern, zh in _COMPILED:
         m = pattern.match(text)
         if m:
-            return zh.format(**m.groupdict())
+            groups = {k: v.replace("' or '", "', '") for k, v in m.groupdict().items()}
+            return zh.format(**groups)
     return None
 
 

@@ -135,6 +135,37 @@ def test_the_readme_first_case_runs_as_written(work):
     assert timeline.split()[:2] == ["filing", "investigation"]
 
 
+def test_a_services_refusal_reaches_the_phone_in_chinese_or_english(work):
+    work, _ = work
+    secrets = json.loads((work / "var" / "secrets.json").read_text())
+    with httpx.Client(base_url=f"http://127.0.0.1:{ports(work)['gateway']}", timeout=20) as http:
+        login = {"username": "officer1", "password": secrets["demo_password"]}
+        token = http.post("/v1/auth/login", json=login).json()["access_token"]
+        officer = {"Authorization": f"Bearer {token}"}
+        case = http.post(
+            "/v1/cases",
+            headers=officer,
+            json={
+                "client_case_id": f"phone-{time.time_ns()}",
+                "domain": "gas",
+                "title": "餐饮场所燃气检查",
+                "party": {"kind": "person", "name": "王五", "id_number": "11010519491231002X"},
+                "co_officer_ids": ["u-officer2"],
+            },
+        ).json()
+        early = {"to": "decision", "client_entry_id": f"early-{time.time_ns()}"}
+        path = f"/v1/cases/{case['case_id']}/transitions"
+        zh = http.post(path, json=early, headers=officer)
+        en = http.post(path, json=early, headers={**officer, "Accept-Language": "en"})
+    assert zh.status_code == en.status_code == 409
+    assert zh.json()["type"] == en.json()["type"]
+    assert zh.json()["type"].endswith("/not-allowed-now")
+    assert zh.json()["title"] == "当前状态下不允许此操作"
+    assert zh.json()["detail"].startswith("处于 inspection 阶段的案件不能转到 decision; 可转到:")
+    assert en.json()["title"] == "Not allowed in this state"
+    assert "cannot move to decision; allowed:" in en.json()["detail"]
+
+
 def run_verify(work: Path, *args: str, env: dict[str, str] | None = None):
     base = {k: v for k, v in os.environ.items() if not k.startswith("RECORDS_")}
     return subprocess.run(

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from gateway import db as gwdb
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.problem_texts import BY_SLUG, KINDS, negotiate
+from gateway.problem_texts import BY_SLUG, KINDS, negotiate, translate
 from gateway.security.principals import Role
 from services.chassis.db import Database, make_engine, migrate
 from tests.gateway.conftest import SECRET
@@ -283,3 +283,30 @@ def test_accept_language_negotiation():
     assert negotiate("zh-TW,en;q=0.5") == "zh-CN"
     assert negotiate("fr, en;q=0.4, zh;q=0.3") == "en"
     assert negotiate("en;q=0, zh") == "zh-CN"
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("a case at stage review cannot move to decision; allowed: notice",
+         "处于 review 阶段的案件不能转到 decision; 可转到: notice"),
+        ("moving to decision needs the legal review (法制审核) to approve the proposal or find "
+         "it not required; its review is pending",
+         "转到 decision 须经法制审核同意或认定无需审核; 当前审核状态: pending"),
+        ("credit code '914403001922038217' is not a valid unified social credit code",
+         "统一社会信用代码 '914403001922038217' 无效"),
+        ("the upload is not the declared file (SHA-256 or size differs); upload it again",
+         "上传的文件与声明不符 (SHA-256 或大小不同), 请重新上传"),
+        ("'苏X' is not a valid Chinese licence plate", "'苏X' 不是有效的车牌号"),
+        ("weighing not found", "weighing 不存在"),
+        ("the token has expired", "访问令牌已过期 (有效期 15 分钟), 请刷新或重新登录"),
+        ("Input should be 'approved', 'returned' or 'rejected'",
+         "应为以下之一: 'approved', 'returned', 'rejected'"),
+    ],
+)  # fmt: skip
+def test_the_common_refusals_have_their_chinese(english, chinese):
+    assert translate(english) == chinese
+
+
+def test_a_message_no_pattern_knows_stays_as_written():
+    assert translate("something new from a service") is None
