@@ -329,9 +329,10 @@ def _check_settings(settings, database: Database, signer, store: ObjectStore | N
         except Exception as exc:
             reason = getattr(exc, "code", None) or exc.__class__.__name__
             raise CannotVerify(
-                f"cannot read the evidence store at {settings.s3_endpoint} ({reason}): check "
-                "RECORDS_S3_ENDPOINT, RECORDS_S3_ACCESS_KEY and RECORDS_S3_SECRET_KEY, "
-                "or skip the files with --no-evidence"
+                f"cannot read the evidence store at {settings.s3_endpoint} ({reason}): is it "
+                "running (`make run` for the embedded stack)? Check RECORDS_S3_ENDPOINT, "
+                "RECORDS_S3_ACCESS_KEY and RECORDS_S3_SECRET_KEY, or skip the files with "
+                "--no-evidence"
             ) from exc
         if not found:
             raise CannotVerify(
