@@ -198,7 +198,10 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"the signature does not match the request", "签名与请求不符"),
     (r"this nonce was already used", "该 nonce 已被使用"),
     # the services' most common refusals
-    (r"a case at stage (?P<a>\S+) cannot move to (?P<b>\S+); allowed: (?P<c>.*)",
+    (r"a case at stage (?P<a>\S+) cannot move to (?P<b>\S+); allowed: (?P<c>[^;]*); the notice "
+     r"and the decision wait for the legal review \(法制审核\), which is (?P<s>\S+)",
+     "处于 {a} 阶段的案件不能转到 {b}; 可转到: {c}; 告知和决定须等待法制审核, 当前审核状态: {s}"),
+    (r"a case at stage (?P<a>\S+) cannot move to (?P<b>\S+); allowed: (?P<c>[^;]*)",
      "处于 {a} 阶段的案件不能转到 {b}; 可转到: {c}"),
     (r"moving to (?P<b>\S+) is done by the dedicated step: (?P<c>.*)",
      "转到 {b} 须通过专门的步骤: {c}"),
@@ -285,7 +288,10 @@ def translate(text: str) -> str | None:
     for pattern, zh in _COMPILED:
         m = pattern.match(text)
         if m:
-            groups = {k: v.replace("' or '", "', '") for k, v in m.groupdict().items()}
+            # A part that is itself a known message is translated too ("...; try again").
+            groups = {
+                k: translate(v) or v.replace("' or '", "', '") for k, v in m.groupdict().items()
+            }
             return zh.format(**groups)
     return None
 

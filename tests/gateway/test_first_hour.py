@@ -290,6 +290,10 @@ def test_accept_language_negotiation():
     [
         ("a case at stage review cannot move to decision; allowed: notice",
          "处于 review 阶段的案件不能转到 decision; 可转到: notice"),
+        ("a case at stage review cannot move to decision; allowed: notice; the notice and the "
+         "decision wait for the legal review (法制审核), which is pending",
+         "处于 review 阶段的案件不能转到 decision; 可转到: notice; 告知和决定须等待法制审核, "
+         "当前审核状态: pending"),
         ("moving to decision needs the legal review (法制审核) to approve the proposal or find "
          "it not required; its review is pending",
          "转到 decision 须经法制审核同意或认定无需审核; 当前审核状态: pending"),
@@ -299,6 +303,7 @@ def test_accept_language_negotiation():
          "上传的文件与声明不符 (SHA-256 或大小不同), 请重新上传"),
         ("'苏X' is not a valid Chinese licence plate", "'苏X' 不是有效的车牌号"),
         ("weighing not found", "weighing 不存在"),
+        ("too many failed logins; try again in 60 s", "登录失败次数过多; 请 60 秒后再试"),
         ("the token has expired", "访问令牌已过期 (有效期 15 分钟), 请刷新或重新登录"),
         ("Input should be 'approved', 'returned' or 'rejected'",
          "应为以下之一: 'approved', 'returned', 'rejected'"),
