@@ -404,8 +404,16 @@ def running_stack_pid(var: Path) -> int | None:
     """The pid of a `deploy.stack run` on this var/ that is still alive, if any."""
     try:
         pid = int(_pid_file(var).read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # no /proc (macOS), or no such process
+        done = subprocess.run(
+            ["/bin/ps", "-p", str(pid), "-o", "command="], capture_output=True, check=False
+        )
+        cmdline = done.stdout
+    except OSError:
         return None
     return pid if b"deploy.stack" in cmdline else None
 
@@ -436,7 +444,7 @@ def reset(var: Path, timeout_s: float = 90.0) -> int:
         log(f"stopping the stack running from {var} (pid {pid}) ...")
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        while running_stack_pid(var) == pid and Path(f"/proc/{pid}").exists():
+        while running_stack_pid(var) == pid:
             if time.monotonic() > deadline:
                 print(f"[stack] !!! pid {pid} still running after {timeout_s:.0f}s; var/ kept",
                       file=sys.stderr)  # fmt: skip
