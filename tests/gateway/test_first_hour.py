@@ -126,6 +126,15 @@ async def test_a_refused_request_leaves_a_line_in_the_access_log(http, caplog):
     assert (line.method, line.route, line.status) == ("GET", "/v1/cases", 401)
     assert line.request_id == "req-refused-1" and line.user_id is None
     assert line.duration_ms >= 0
+    # An unsigned device post and an unknown route leave their lines too.
+    caplog.clear()
+    device = await http.post("/v1/gas/device-events", json={"events": []})
+    assert device.status_code == 401
+    assert (await http.get("/v1/no-such-thing")).status_code == 404
+    assert [(x.route, x.status, x.device_id) for x in access_lines(caplog)] == [
+        ("/v1/gas/device-events", 401, None),
+        ("unmatched", 404, None),
+    ]
 
 
 async def test_the_access_log_names_the_user_and_the_route_template_never_the_token(http, caplog):
