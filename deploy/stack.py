@@ -14,7 +14,9 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from deploy.embedded import SeaweedFS, Tansu, free_port
+from deploy.embedded import LOOPBACK, SeaweedFS, Tansu, free_port, port_is_free
 from deploy.init import InitSettings, initialise
 from services.chassis.service_auth import ServiceTokenSigner, make_key_pair, public_key_of
 
@@ -44,7 +46,29 @@ DEFAULT_PORTS = {
     "gas-metrics": 9114,
     "overload-metrics": 9115,
 }
+PORT_ROLES = {
+    "gateway": "the gateway (HTTP)",
+    "s3": "S3 (SeaweedFS)",
+    "kafka": "Kafka (Tansu)",
+    **{name: f"the {name} service (gRPC)" for name in SERVICES},
+    **{f"{name}-metrics": f"the {name} service's metrics" for name in SERVICES},
+}
 MAX_RESTARTS = 3
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+class PortsTaken(RuntimeError):
+    """Ports the stack needs are in use: a configuration problem, said before anything starts."""
+
+
+def lan_address() -> str:
+    """The address other machines on the LAN reach this one at (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
+            return s.getsockname()[0]
+        except OSError:
+            return LOOPBACK
 
 
 def log(msg: str) -> None:
@@ -115,10 +139,18 @@ class Child:
 class Stack:
     """The whole platform on one machine; also used by the end-to-end tests."""
 
-    def __init__(self, var: Path, ports: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, var: Path, ports: dict[str, int] | None = None, host: str = LOOPBACK
+    ) -> None:
         self.var = var.resolve()
         self.var.mkdir(parents=True, exist_ok=True)
         self.ports = dict(ports or DEFAULT_PORTS)
+        # The gateway listens on `host`; beyond loopback, S3 does too (phones upload to it
+        # through presigned URLs), and both are announced at an address others can reach.
+        self.host = host
+        local = host == LOOPBACK or host == "localhost"
+        self.public_host = lan_address() if host in WILDCARDS else host
+        s3_bind = LOOPBACK if local else "0.0.0.0"
         self.secrets = load_or_make_secrets(self.var)
         self.logs = self.var / "logs"
         self.s3 = SeaweedFS(
@@ -127,6 +159,7 @@ class Stack:
             access_key=self.secrets["s3_access_key"],
             secret_key=self.secrets["s3_secret_key"],
             log_path=self.logs / "seaweedfs.log",
+            s3_bind=s3_bind,
         )
         self.kafka = Tansu(
             s3_endpoint=self.s3.endpoint,
@@ -157,7 +190,44 @@ class Stack:
 
     @property
     def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['gateway']}"
+        """Where this machine reaches the gateway."""
+        near = LOOPBACK if self.host in WILDCARDS else self.host
+        return f"http://{near}:{self.ports['gateway']}"
+
+    @property
+    def public_url(self) -> str:
+        """Where others (a phone on the LAN) reach the gateway."""
+        return f"http://{self.public_host}:{self.ports['gateway']}"
+
+    @property
+    def s3_public_endpoint(self) -> str:
+        """The S3 address in presigned URLs: the host phones reach, S3's port."""
+        return f"{self.public_host}:{self.ports['s3']}"
+
+    def taken_ports(self) -> list[str]:
+        """The stack's ports something else listens on, each with what needs it."""
+        taken = []
+        for name, port in self.ports.items():
+            host = {"gateway": self.host, "s3": self.s3.s3_bind}.get(name, LOOPBACK)
+            if not port_is_free(port, host or "0.0.0.0"):
+                taken.append(f"port {port} ({PORT_ROLES.get(name, name)})")
+        return taken
+
+    def check_ports(self) -> None:
+        """Say which ports are taken and how to choose others, before anything starts."""
+        taken = self.taken_ports()
+        if not taken:
+            return
+        running = running_stack_pid(self.var)
+        hint = (
+            f"A stack from {self.var} is already running (pid {running}): stop it with Ctrl-C "
+            "in its terminal, or `make reset` (which also deletes its data)."
+            if running
+            else "Stop the program that holds it, or choose other ports: "
+            "`make run PORT=8080` moves the gateway (GATEWAY_HTTP_PORT works too), "
+            "`make run FREE_PORTS=1` picks free ports for everything (kept in var/ports.json)."
+        )
+        raise PortsTaken(f"{', '.join(taken)} already in use by another program. {hint}")
 
     def _base_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
@@ -189,7 +259,8 @@ class Stack:
             env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
-            env["RECORDS_S3_PUBLIC_ENDPOINT"] = self.s3.endpoint
+        if name in ("records", "overload"):
+            env[f"{p}_S3_PUBLIC_ENDPOINT"] = self.s3_public_endpoint
         return env
 
     def _gateway_env(self) -> dict[str, str]:
@@ -198,7 +269,7 @@ class Stack:
             {
                 "GATEWAY_MODE": "development",
                 "GATEWAY_DATABASE_URL": f"sqlite:///{self.var / 'gateway.db'}",
-                "GATEWAY_HTTP_HOST": "127.0.0.1",
+                "GATEWAY_HTTP_HOST": self.host,
                 "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
                 "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
                 "GATEWAY_SERVICE_TOKEN_KEY": self.secrets["service_token_key"],
@@ -211,8 +282,20 @@ class Stack:
 
     # -- start and stop -------------------------------------------------------------
 
+    def write_records_env(self) -> Path:
+        """The records service's settings, for the verifier (`make verify`, `--var var`)."""
+        path = self.var / "records.env"
+        env = self._service_env("records")
+        lines = [f"{k}='{v}'" for k, v in sorted(env.items()) if k.startswith("RECORDS_")]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds secrets
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("# written by `make run`; read by `make verify`\n" + "\n".join(lines) + "\n")
+        return path
+
     def start(self, ready_timeout: float = 90.0) -> None:
         started = time.monotonic()
+        self.check_ports()
+        self.write_records_env()
         log(f"SeaweedFS (S3 on {self.s3.endpoint}, data in {self.var / 's3'}) ...")
         self.s3.start()
         self.s3.wait_ready(timeout=60)
@@ -275,7 +358,13 @@ class Stack:
             if not restart or (
                 len(child.restarts) == MAX_RESTARTS and now - child.restarts[0] < 60
             ):
-                raise RuntimeError(f"{child.name} keeps exiting (code {code})")
+                hint = ""
+                if "address already in use" in child.tail().lower():
+                    hint = (
+                        f": a port of {child.name} was taken after the start-up check; "
+                        "`make run FREE_PORTS=1` picks free ones"
+                    )
+                raise RuntimeError(f"{child.name} keeps exiting (code {code}){hint}")
             log(f"restarting {child.name}")
             child.start()
 
@@ -330,6 +419,65 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _pid_file(var: Path) -> Path:
+    return var / "stack.pid"
+
+
+def running_stack_pid(var: Path) -> int | None:
+    """The pid of a `deploy.stack run` on this var/ that is still alive, if any."""
+    try:
+        pid = int(_pid_file(var).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # no /proc (macOS), or no such process
+        done = subprocess.run(
+            ["/bin/ps", "-p", str(pid), "-o", "command="], capture_output=True, check=False
+        )
+        cmdline = done.stdout
+    except OSError:
+        return None
+    return pid if b"deploy.stack" in cmdline else None
+
+
+def launch_options(args: argparse.Namespace, environ: dict[str, str]) -> tuple[dict, str]:
+    """The ports and host of a run: --port / --host, else GATEWAY_HTTP_PORT / _HOST, else
+    the defaults (or, with --free-ports, free ports picked once and kept in VAR/ports.json)."""
+    ports = remembered_free_ports(args.var) if args.free_ports else dict(DEFAULT_PORTS)
+    port = args.port or environ.get("GATEWAY_HTTP_PORT")
+    if port:
+        ports["gateway"] = int(port)
+    host = args.host or environ.get("GATEWAY_HTTP_HOST") or LOOPBACK
+    return ports, host
+
+
+def reset(var: Path, timeout_s: float = 90.0) -> int:
+    """Stop the stack running on `var` (if any), then delete `var`; the virtualenv stays."""
+    var = var.resolve()
+    if not var.exists():
+        log(f"nothing to reset: {var} does not exist")
+        return 0
+    if not (var / "secrets.json").exists() and any(var.iterdir()):
+        print(f"[stack] !!! {var} does not look like a stack's data directory; left alone",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    pid = running_stack_pid(var)
+    if pid:
+        log(f"stopping the stack running from {var} (pid {pid}) ...")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while running_stack_pid(var) == pid:
+            if time.monotonic() > deadline:
+                print(f"[stack] !!! pid {pid} still running after {timeout_s:.0f}s; var/ kept",
+                      file=sys.stderr)  # fmt: skip
+                return 1
+            time.sleep(0.3)
+    shutil.rmtree(var)
+    log(f"removed {var}; the next `make run` starts afresh (new secrets and demo password)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.stack")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -339,11 +487,30 @@ def main(argv: list[str] | None = None) -> int:
         "--free-ports",
         action="store_true",
         help="pick free ports on the first run instead of the defaults, and "
-        "keep them in VAR/ports.json (tests)",
+        "keep them in VAR/ports.json",
     )
+    run.add_argument(
+        "--port", type=int, help="the gateway's port (default GATEWAY_HTTP_PORT, else 8000)"
+    )
+    run.add_argument(
+        "--host",
+        help="the address the gateway listens on (default GATEWAY_HTTP_HOST, else 127.0.0.1); "
+        "0.0.0.0 lets phones on the LAN reach it and upload to S3",
+    )
+    wipe = sub.add_parser("reset", help="stop the stack of VAR if it runs, then delete VAR")
+    wipe.add_argument("--var", type=Path, default=Path("var"), help="data directory")
     args = parser.parse_args(argv)
+    if args.command == "reset":
+        return reset(args.var)
 
-    stack = Stack(args.var, remembered_free_ports(args.var) if args.free_ports else None)
+    ports, host = launch_options(args, dict(os.environ))
+    stack = Stack(args.var, ports, host)
+    try:
+        stack.check_ports()
+    except PortsTaken as exc:
+        print(f"[stack] !!! {exc}", file=sys.stderr, flush=True)
+        return 2
+    _pid_file(stack.var).write_text(str(os.getpid()))
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
@@ -356,16 +523,18 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"[stack] !!! {exc}", file=sys.stderr, flush=True)
         stack.stop()
+        _pid_file(stack.var).unlink(missing_ok=True)
         return 1
     stack.stop()
+    _pid_file(stack.var).unlink(missing_ok=True)
     return 0
 
 
 def print_banner(stack: Stack) -> None:
     lines = [
         "",
-        f"  Gateway:   {stack.gateway_url}   (API docs: {stack.gateway_url}/docs)",
-        f"  S3:        http://{stack.s3.endpoint}   Kafka: {stack.kafka.bootstrap}",
+        f"  Gateway:   {stack.public_url}   (API docs: {stack.public_url}/docs)",
+        f"  S3:        http://{stack.s3_public_endpoint}   Kafka: {stack.kafka.bootstrap}",
         "  Metrics:   "
         + "  ".join(f"{n} :{stack.ports[f'{n}-metrics']}" for n in SERVICES)
         + f"  gateway {stack.gateway_url}/metrics",

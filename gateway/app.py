@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from gateway.config import Settings
 from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.openapi import install_api_docs
+from gateway.problem_texts import ProblemLanguage
 from gateway.problems import install_problem_handlers, problem_response
 from gateway.routes import (
     auth,
@@ -25,6 +27,7 @@ from gateway.routes import (
     cases,
     devices,
     gas,
+    home,
     lookups,
     ops,
     overload,
@@ -129,35 +132,63 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        query = scope.get("query_string", b"").lower()
-        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
-            await nul_response(request_id)(scope, receive, send_with_id)
-            return
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await too_large_response(self.max_body_bytes, request_id)(scope, receive, send_with_id)
-            return
-        with context.bound(request_id=request_id, trace_id=request_id):
-            try:
-                await self.app(scope, limited_receive, send_with_id)
-            except BodyTooLarge:
-                # Read outside the routes (e.g. by the idempotency middleware).
-                if response_started:
-                    raise
+        try:
+            query = scope.get("query_string", b"").lower()
+            if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+                await nul_response(request_id)(scope, receive, send_with_id)
+                return
+            declared = headers.get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await too_large_response(self.max_body_bytes, request_id)(
                     scope, receive, send_with_id
                 )
-            except NulInText:
-                if response_started:
-                    raise
-                await nul_response(request_id)(scope, receive, send_with_id)
-            finally:
-                route = scope.get("route")
-                path = getattr(route, "path", "unmatched")
-                metrics.HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
-                metrics.HTTP_LATENCY.labels(scope["method"], path).observe(
-                    time.perf_counter() - started
-                )
+                return
+            with context.bound(request_id=request_id, trace_id=request_id):
+                try:
+                    await self.app(scope, limited_receive, send_with_id)
+                except BodyTooLarge:
+                    # Read outside the routes (e.g. by the idempotency middleware).
+                    if response_started:
+                        raise
+                    await too_large_response(self.max_body_bytes, request_id)(
+                        scope, receive, send_with_id
+                    )
+                except NulInText:
+                    if response_started:
+                        raise
+                    await nul_response(request_id)(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            metrics.HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
+            metrics.HTTP_LATENCY.labels(scope["method"], path).observe(elapsed)
+            log_access(scope, path, status, elapsed, request_id)
+
+
+access_log = logging.getLogger("gateway.access")
+
+
+def log_access(scope: Scope, route: str, status: int, elapsed_s: float, request_id: str) -> None:
+    """One line per request: a refused one leaves a trace too. Only the route template and
+    ids: never the raw path or query (a party's name may be searched), a header or a body."""
+    state = scope.get("state") or {}
+    access_log.info(
+        "%s %s %d %.1f ms",
+        scope["method"],
+        route,
+        status,
+        elapsed_s * 1000,
+        extra={
+            "method": scope["method"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed_s * 1000, 1),
+            "request_id": request_id,
+            "user_id": state.get("user_id"),
+            "device_id": state.get("device_id"),
+        },
+    )
 
 
 def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> FastAPI:
@@ -212,6 +243,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     async def _nul_in_text(request: Request, exc: NulInText) -> Response:
         return nul_response(request.scope["state"]["request_id"])
 
+    app.include_router(home.router)
     app.include_router(ops.router)
     app.include_router(auth.router)
     app.include_router(cases.router)
@@ -244,5 +276,6 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         in_flight_timeout_s=settings.idempotency_in_flight_timeout_s,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ProblemLanguage)  # every problem answer, in zh-CN or en
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     return app

@@ -46,6 +46,7 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/a
 
 
 def current_principal(
+    request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -57,8 +58,10 @@ def current_principal(
             detail="send an access token as 'Authorization: Bearer ...'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    principal = state.tokens.decode_access(credentials.credentials)
+    request.scope.setdefault("state", {})["user_id"] = principal.user_id  # the access log's
     # The token proves who; the account's current state decides whether it still counts.
-    return state.accounts.check(state.tokens.decode_access(credentials.credentials))
+    return state.accounts.check(principal)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

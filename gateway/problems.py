@@ -267,13 +267,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
             for e in exc.errors()
         ]
-        first = errors[0] if errors else {"loc": [], "msg": "invalid"}
-        where = ".".join(first["loc"])
+        # Every field at once, so a form can mark them all after one answer.
+        detail = "; ".join(
+            f"{'.'.join(e['loc'])}: {e['msg']}" if e["loc"] else e["msg"] for e in errors
+        )
         return problem_response(
             422,
             "invalid-request",
             "The request is not valid",
-            f"{where}: {first['msg']}" if where else first["msg"],
+            detail or "invalid",
             None,
             _request_id(request),
             errors=errors,

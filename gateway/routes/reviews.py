@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from enforcement.records.v1 import records_pb2
@@ -115,8 +116,43 @@ class TaskDetail(BaseModel):
 
 class OutcomeIn(BaseModel):
     outcome: Literal["approved", "returned", "rejected"]
-    checklist: list[CheckItem] = Field(min_length=1, max_length=20)
+    checklist: list[CheckItem] = Field(
+        max_length=20, description="every item of the checklist (法制审核内容) exactly once"
+    )
     opinion: str = Field(min_length=1, max_length=20000, description="审核意见")
+
+
+def outcome_errors(body: OutcomeIn) -> list[dict[str, Any]]:
+    """Everything wrong with an outcome at once (the review service checks the same), so the
+    reviewer's form can mark every item after one answer."""
+    errors: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(body.checklist):
+        if item.item in seen:
+            errors.append(
+                {"loc": ("body", "checklist", i, "item"),
+                 "msg": f"checklist item {item.item} is given twice"}
+            )  # fmt: skip
+        seen.add(item.item)
+        if not item.passed and not item.comment.strip():
+            errors.append(
+                {"loc": ("body", "checklist", i, "comment"),
+                 "msg": "a failed checklist item needs a comment"}
+            )  # fmt: skip
+    errors += [
+        {"loc": ("body", "checklist"), "msg": f"missing checklist item {key}"}
+        for key in get_args(CheckItemKey)
+        if key not in seen
+    ]
+    failed = [i for i in body.checklist if not i.passed]
+    if body.outcome == "approved" and failed:
+        errors.append({"loc": ("body", "outcome"), "msg": "approved cannot have failed items"})
+    if body.outcome != "approved" and not failed:
+        errors.append(
+            {"loc": ("body", "outcome"),
+             "msg": f"{body.outcome} needs at least one failed checklist item saying why"}
+        )  # fmt: skip
+    return errors
 
 
 class ExtensionIn(BaseModel):
@@ -391,6 +427,9 @@ async def complete_review(
     """The reviewer's outcome: the checklist (主体, 职权, 事实, 证据, 程序, 法律依据, 裁量,
     文书, 移送) and an opinion (审核意见); approve, return for correction, or reject. Records
     hears it over Kafka within seconds."""
+    errors = outcome_errors(body)
+    if errors:
+        raise RequestValidationError(errors)
     reply = await _review(
         state.clients.review.CompleteReview,
         review_pb2.CompleteReviewRequest(

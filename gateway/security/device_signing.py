@@ -352,7 +352,7 @@ async def verify_device_request(
     headers = {k.lower(): v for k, v in request.headers.items()}
     # The query string as it came on the wire (ASCII; latin-1 keeps any stray byte as is).
     query = request.scope.get("query_string", b"").decode("latin-1")
-    return await asyncio.to_thread(
+    device = await asyncio.to_thread(
         credentials.verify,
         method=request.method,
         path=request_target(request.url.path, query),
@@ -360,6 +360,8 @@ async def verify_device_request(
         body=body,
         window_s=window_s,
     )
+    request.scope.setdefault("state", {})["device_id"] = device.device_id  # the access log's
+    return device
 
 
 def device_principal(

@@ -1,8 +1,9 @@
 """Verify the full-process record: hash chains, Merkle proofs, signed tree heads, evidence.
 
 Library: `verify(database, store, bucket, public_key_b64, case_ids=None)` returns a Report.
-Command: `python -m services.records.verify [--case ID ...] [--witness FILE] [--json]` reads
-RECORDS_ settings and exits 1 when anything does not match what was written.
+Command: `python -m services.records.verify [--case ID ...] [--witness FILE] [--json]
+[--var VAR]` reads RECORDS_ settings (or the embedded stack's, VAR/records.env) and exits 1 when
+anything does not match what was written, 2 when its settings are missing or wrong (no verdict).
 
 What is checked, per entry: its bytes against its own hash, its link to the entry before it
 in its case, its leaf against the leaf stored in the log, and its inclusion in the tree whose
@@ -24,6 +25,9 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
 
 from services.chassis.db import Database
 from services.chassis.storage import ObjectStore
@@ -264,11 +268,82 @@ def _check_evidence(report: Report, store: ObjectStore, bucket: str, entry: Entr
             )
 
 
-def main(argv: list[str] | None = None) -> int:
-    from services.records.config import Settings
-    from services.records.domain.treehead import TreeHeadSigner
-    from services.records.grpc_api import make_stores
+EXIT_OK, EXIT_BROKEN, EXIT_CANNOT_VERIFY = 0, 1, 2
 
+
+class CannotVerify(Exception):
+    """The verifier's own settings are missing or wrong: no verdict about the record."""
+
+
+def settings_from_env_file(path: Path):
+    """RECORDS_ settings from a KEY='value' file (what `make run` writes to var/records.env);
+    they win over the environment, so `--var` checks exactly that stack."""
+    from services.records.config import Settings
+
+    if not path.is_file():
+        raise CannotVerify(
+            f"{path} not found: `make run` writes it when the embedded stack starts "
+            "(or give the RECORDS_ settings in the environment, without --var)"
+        )
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.startswith("RECORDS_") and not line.lstrip().startswith("#"):
+            values[key.removeprefix("RECORDS_").lower()] = value.strip().strip("'")
+    return Settings(**values)
+
+
+def _check_settings(settings, database: Database, signer, store: ObjectStore | None) -> None:
+    """Refuse to give a verdict with settings that cannot be the log's own."""
+    url = sa.engine.make_url(settings.database_url)
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        if not Path(url.database).is_file():
+            raise CannotVerify(f"no records database at {url.database} (RECORDS_DATABASE_URL)")
+    try:
+        has_log = sa.inspect(database.engine).has_table(db.tree_heads.name)
+    except sa.exc.SQLAlchemyError as exc:
+        raise CannotVerify(f"cannot open the records database: {exc.__class__.__name__}") from exc
+    if not has_log:
+        raise CannotVerify(f"{url.render_as_string()} holds no records log (RECORDS_DATABASE_URL)")
+    with database.read() as conn:
+        latest = db.latest_tree_head(conn)
+    if latest is not None and latest.key_id != signer.key_id:
+        raise CannotVerify(
+            f"the log is signed with key {latest.key_id}, but RECORDS_LOG_SIGNING_KEY gives key "
+            f"{signer.key_id}: these are not the log's settings"
+        )
+    if store is not None:
+        import urllib3
+        from minio import Minio
+
+        probe = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            http_client=urllib3.PoolManager(timeout=urllib3.Timeout(5, 10), retries=False),
+        )
+        try:
+            found = probe.bucket_exists(settings.evidence_bucket)
+        except Exception as exc:
+            reason = getattr(exc, "code", None) or exc.__class__.__name__
+            raise CannotVerify(
+                f"cannot read the evidence store at {settings.s3_endpoint} ({reason}): is it "
+                "running (`make run` for the embedded stack)? Check RECORDS_S3_ENDPOINT, "
+                "RECORDS_S3_ACCESS_KEY and RECORDS_S3_SECRET_KEY, or skip the files with "
+                "--no-evidence"
+            ) from exc
+        if not found:
+            raise CannotVerify(
+                f"no bucket {settings.evidence_bucket} at {settings.s3_endpoint}: "
+                "check RECORDS_S3_ENDPOINT and RECORDS_EVIDENCE_BUCKET"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit 0: the record is as written; 1: something does not match (BROKEN); 2: the
+    verifier could not check (missing or wrong settings), which says nothing of the record."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", action="append", help="case id (repeatable); default all")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -278,19 +353,49 @@ def main(argv: list[str] | None = None) -> int:
         type=argparse.FileType(encoding="utf-8"),
         help="tree heads kept outside the log (JSON list or lines) that it must still reproduce",
     )
+    parser.add_argument(
+        "--var",
+        type=Path,
+        help="the embedded stack's data directory (`make run`'s var/): read its settings from "
+        "VAR/records.env instead of the RECORDS_ environment",
+    )
     args = parser.parse_args(argv)
-    settings = Settings()
-    database = Database.from_url(settings.database_url)
-    signer = TreeHeadSigner(settings.signing_seed_b64())
+    try:
+        return _run(args)
+    except CannotVerify as exc:
+        print(f"CANNOT VERIFY (no verdict on the record): {exc}", file=sys.stderr)
+        return EXIT_CANNOT_VERIFY
+
+
+def _run(args: argparse.Namespace) -> int:
+    from services.records.config import Settings
+    from services.records.domain.treehead import TreeHeadSigner
+    from services.records.grpc_api import make_stores
     from services.records.transparency import current_tree_head
 
-    head = current_tree_head(database, signer)
-    store = None if args.no_evidence else make_stores(settings)[0]
-    witnessed = load_witnessed(args.witness.read()) if args.witness else []
-    report = verify(
-        database, store, settings.evidence_bucket, signer.public_key_b64, args.case, head,
-        witnessed,
-    )  # fmt: skip
+    if args.var is not None:
+        settings = settings_from_env_file(args.var / "records.env")
+    else:
+        settings = Settings()
+    if not settings.log_signing_key.get_secret_value():
+        raise CannotVerify(
+            "RECORDS_LOG_SIGNING_KEY is not set, so the log's key is unknown. For the embedded "
+            "stack run `make verify` (or add --var var); elsewhere give the records service's "
+            "RECORDS_ settings (database, S3, log key)"
+        )
+    database = Database.from_url(settings.database_url)
+    try:
+        signer = TreeHeadSigner(settings.signing_seed_b64())
+        store = None if args.no_evidence else make_stores(settings)[0]
+        _check_settings(settings, database, signer, store)
+        head = current_tree_head(database, signer)
+        witnessed = load_witnessed(args.witness.read()) if args.witness else []
+        report = verify(
+            database, store, settings.evidence_bucket, signer.public_key_b64, args.case, head,
+            witnessed,
+        )  # fmt: skip
+    finally:
+        database.dispose()
     if args.json:
         print(json.dumps({**asdict(report), "ok": report.ok}, ensure_ascii=False, indent=2))
     else:
@@ -302,8 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in report.problems:
             print(f"BROKEN case {p.case_id} entry {p.entry_id} (seq {p.seq}): {p.what}")
         print("OK: the record is as it was written" if report.ok else "FAILED")
-    database.dispose()
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_BROKEN
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ from services.chassis.grpc_server import blocking_caller
 from services.review import calendar, handlers
 from services.review.config import Settings
 from services.review.domain.benchmarks import benchmark_domains
-from services.review.domain.tasks import CheckItem, InvalidReview, NotAllowed
+from services.review.domain.tasks import CheckItem, InvalidOutcome, InvalidReview, NotAllowed
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
     (NotAllowed, grpc.StatusCode.PERMISSION_DENIED),
+    (InvalidOutcome, grpc.StatusCode.INVALID_ARGUMENT),  # bad input: 422, not a state conflict
     (InvalidReview, grpc.StatusCode.FAILED_PRECONDITION),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
 ]

@@ -211,7 +211,7 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
     assert proposed["case"]["review_status"] == "pending"
     decision = {"client_entry_id": cid(), "decision_text": "罚款二十万元"}
     refused = http.post(f"{path}/decision", json=decision, headers=officer)
-    assert refused.status_code == 409 and "legal review" in refused.json()["detail"]
+    assert refused.status_code == 409 and "法制审核" in refused.json()["detail"]
 
     # The legal reviewer finds the major proposal in the queue and approves it.
     reviewer, _ = login(http, stack, "reviewer")

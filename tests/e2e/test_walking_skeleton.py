@@ -136,7 +136,7 @@ def test_bad_input_gets_a_problem_and_stores_nothing(http, officer, colleague_id
     r = http.post("/v1/cases", json=case_body(colleague_id, party=bad_party), headers=auth(officer))
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert "credit code" in r.json()["detail"]
+    assert "统一社会信用代码" in r.json()["detail"]  # the phone reads Chinese by default
     after = http.get("/v1/cases", params={"page_size": 200}, headers=auth(officer)).json()
     assert len(after["cases"]) == len(before["cases"])
 

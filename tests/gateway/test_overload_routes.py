@@ -81,7 +81,10 @@ async def api(tmp_path, object_store):
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://gateway", timeout=30
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://gateway",
+                timeout=30,
+                headers={"Accept-Language": "en"},  # the details checked here are English
             ) as http,
         ):
             yield http, headers, {"station": secret, "gas": gas_secret}

@@ -188,7 +188,10 @@ async def api(records_db, store, gateway_db, tokens, seaweedfs):
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://gateway", timeout=30
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://gateway",
+                timeout=30,
+                headers={"Accept-Language": "en"},  # the details checked here are English
             ) as http,
         ):
             yield Api(http, tokens, records_db, server)

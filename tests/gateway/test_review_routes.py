@@ -98,8 +98,10 @@ async def test_a_reviewer_works_the_queue_and_a_supervisor_sees_the_figures(api)
         json={"outcome": "approved", "checklist": checklist(facts="事实不清"), "opinion": "同意"},
         headers=h["reviewer"],
     )
-    assert refused.status_code == 409
+    # Approving with a failed item is bad input (422), not a state conflict.
+    assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [e["loc"] for e in refused.json()["errors"]] == [["body", "outcome"]]
     returned = await http.post(
         f"/v1/reviews/{task['review_id']}/outcome",
         json={

@@ -62,7 +62,7 @@ async def test_a_reviewer_works_a_major_case_over_grpc(stub, review_db):
                 outcome="approved", checklist=items(evidence="缺照片"), opinion="同意",
             )
         )  # fmt: skip
-    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # bad input, not a state
     done = await stub.CompleteReview(
         review_pb2.CompleteReviewRequest(
             review_id=task.review_id, agency_id=AGENCY, reviewer_id="u-rev",

@@ -18,8 +18,9 @@ from tests.security.conftest import is_problem
 pytestmark = pytest.mark.e2e
 
 # Anyone may call these (the login itself, the public disclosure, the log's signed tree head
-# for anyone to keep, the orchestrators' probes).
+# for anyone to keep, the orchestrators' probes, the links page at /).
 PUBLIC = {
+    "home",
     "getPublicTreeHead",
     "login",
     "loginForm",

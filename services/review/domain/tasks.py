@@ -26,6 +26,10 @@ class InvalidReview(ValueError):
     pass
 
 
+class InvalidOutcome(InvalidReview):
+    """The outcome itself is incomplete or inconsistent: bad input, not a state conflict."""
+
+
 class NotAllowed(PermissionError):
     pass
 
@@ -38,31 +42,33 @@ class CheckItem:
 
 
 def validate_outcome(outcome: str, checklist: Iterable[CheckItem], opinion: str) -> None:
+    """An outcome names every checklist item once; approval has no failed item, a return or a
+    rejection at least one, each with its reason (《重大执法决定法制审核办法》 审核内容)."""
     items = list(checklist)
     if outcome not in OUTCOMES:
-        raise InvalidReview(f"outcome must be one of: {', '.join(OUTCOMES)}")
+        raise InvalidOutcome(f"outcome must be one of: {', '.join(OUTCOMES)}")
     keys = [i.item for i in items]
     missing = [k for k in CHECKLIST_KEYS if k not in keys]
     unknown = sorted(set(keys) - set(CHECKLIST_KEYS))
     if unknown:
-        raise InvalidReview(f"unknown checklist item {unknown[0]!r}")
+        raise InvalidOutcome(f"unknown checklist item {unknown[0]!r}")
     if missing or len(keys) != len(set(keys)):
-        raise InvalidReview(
+        raise InvalidOutcome(
             "fill every checklist item exactly once; missing: " + (", ".join(missing) or "none")
         )
     if not opinion.strip() or len(opinion) > 20_000:
-        raise InvalidReview(
+        raise InvalidOutcome(
             "the written opinion (审核意见) is required (at most 20,000 characters)"
         )
     failed = [i for i in items if not i.passed]
     if outcome == "approved" and failed:
-        raise InvalidReview(
+        raise InvalidOutcome(
             f"a review with failed items cannot approve: {', '.join(i.item for i in failed)}"
         )
     if outcome != "approved" and not failed:
-        raise InvalidReview(f"{outcome} needs at least one failed checklist item saying why")
+        raise InvalidOutcome(f"{outcome} needs at least one failed checklist item saying why")
     if any(not i.comment.strip() for i in failed):
-        raise InvalidReview("every failed checklist item needs a comment")
+        raise InvalidOutcome("every failed checklist item needs a comment")
 
 
 def check_reviewer(reviewer_id: str, officer_ids: Iterable[str], conflicted: bool) -> None:
