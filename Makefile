@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
-.PHONY: run test test-unit proto lint bench load faults fuzz clean install browser
+.PHONY: run test test-unit test-web proto lint bench load faults fuzz clean install browser web web-optional node-check
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
@@ -27,8 +27,42 @@ $(PROTO_STAMP): $(STAMP) $(PROTOS)
 proto: $(PROTO_STAMP)
 
 ## Start the whole platform on the embedded default (SeaweedFS, Tansu, SQLite under var/).
-run: install
+run: install web-optional
 	$(PY) -m deploy.stack run
+
+## The web workspace (web/): the officers' phone app, built again when its sources change.
+WEB_APPS    := officer
+WEB_SOURCES := $(shell find web/package.json web/package-lock.json $(addprefix web/,$(WEB_APPS)) \
+                 \( -name node_modules -o -name dist \) -prune -o -type f -print 2>/dev/null)
+WEB_DEPS    := web/node_modules/.package-lock.json
+WEB_BUILT   := $(foreach a,$(WEB_APPS),web/$(a)/dist/index.html)
+NODE_NEEDED := Node.js 20.19+ with npm builds the web apps (web/): install it (Debian: apt-get install nodejs npm, or from nodejs.org) and run make again
+
+node-check:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "$(NODE_NEEDED); node or npm is not on PATH" >&2; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+	  || { echo "$(NODE_NEEDED); this is Node.js $$(node --version)" >&2; exit 1; }
+
+$(WEB_DEPS): web/package.json web/package-lock.json $(foreach a,$(WEB_APPS),web/$(a)/package.json) | node-check
+	@echo "installing the web workspace's pinned packages (npm ci, about a minute the first time) ..."
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_BUILT) &: $(WEB_DEPS) $(WEB_SOURCES)
+	@echo "building the web apps ($(WEB_APPS)) ..."
+	cd web && npm run build --workspaces --silent >/dev/null
+	@touch $(WEB_BUILT)
+
+web: $(WEB_BUILT)
+
+# `make run` serves the API without Node.js; it says what is missing instead of failing.
+web-optional:
+	@if command -v node >/dev/null 2>&1; then $(MAKE) --no-print-directory web; \
+	else echo "WARNING: no Node.js: the officer app (/app/) is not built. $(NODE_NEEDED)." >&2; fi
+
+## Vitest unit tests of the web apps.
+test-web: web
+	cd web && npm test --silent
 
 ## Debian's Chromium and CJK fonts for the browser test of the public page.
 CHROMIUM := /usr/bin/chromium
@@ -42,7 +76,8 @@ browser:
 	  || echo "could not install $(BROWSER_PACKAGES); the browser test will say so" >&2; }
 
 ## Every test tier: unit, integration (real SQLite/PostgreSQL, Tansu, SeaweedFS), e2e.
-test: install browser
+test: install browser web
+	cd web && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install

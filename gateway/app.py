@@ -33,6 +33,7 @@ from gateway.routes import (
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
+from gateway.webapps import mount_web_apps
 from services.chassis import context, metrics
 from services.chassis.db import Database, migrate
 
@@ -210,6 +211,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(gas.router)
     app.include_router(devices.router)
     app.include_router(users.router)
+    mount_web_apps(app, Path(settings.web_dir))
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
         value = headers.get(b"authorization", b"").decode("latin-1")

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     public_requests_per_min: int = Field(
         default=300, description="per client address on the public disclosure routes"
     )
+    web_dir: str = Field(
+        default="web",
+        description="the web workspace; its built apps (officer/dist, console/dist) are served",
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

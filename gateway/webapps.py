@@ -1,0 +1,57 @@
+"""The web apps' built files: the officers' phone app at /app/ (and the desk console at
+/console/ once built). Both are single-page apps: a path that is not a file gets index.html,
+so a deep link or a reload of /app/cases/123 opens the app, which routes itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from gateway.problems import problem_response
+
+# mount point -> folder of the workspace whose dist/ is served there
+APPS = {"app": "officer", "console": "console"}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _headers(path: Path) -> dict[str, str]:
+    # Hashed bundles never change; the shell, the manifest and the service worker must be
+    # looked at again on every start so an update reaches phones.
+    if path.parent.name == "assets":
+        return {"Cache-Control": "public, max-age=31536000, immutable"}
+    return {"Cache-Control": "no-cache"}
+
+
+def mount_web_apps(app: FastAPI, web_dir: Path) -> list[str]:
+    """Serve each built app found under web_dir; returns the mount points served."""
+    if not web_dir.is_absolute():
+        web_dir = REPO / web_dir
+    served = []
+    for mount, folder in APPS.items():
+        dist = (web_dir / folder / "dist").resolve()
+        if not (dist / "index.html").is_file():
+            continue
+        served.append(mount)
+        _serve(app, mount, dist)
+    return served
+
+
+def _serve(app: FastAPI, mount: str, dist: Path) -> None:
+    index = dist / "index.html"
+
+    @app.get(f"/{mount}", include_in_schema=False)
+    async def _root() -> Response:
+        return RedirectResponse(f"/{mount}/", status_code=308)
+
+    @app.get(f"/{mount}/{{path:path}}", include_in_schema=False)
+    async def _file(path: str) -> Response:
+        target = (dist / path).resolve()
+        if path and target.is_relative_to(dist) and target.is_file():
+            return FileResponse(target, headers=_headers(target))
+        if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
+            # A missing bundle is a 404, not the shell: an old page asking for a file the
+            # new build no longer has must fail visibly and reload.
+            return problem_response(404, "not-found", "Not found", f"/{mount}/{path} not found")
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
