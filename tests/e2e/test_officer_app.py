@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 APP_BUILD = REPO / "web" / "officer" / "dist" / "index.html"
 ARTIFACTS = REPO / "var" / "test-artifacts"
 PHONE = {"width": 360, "height": 640}
+# A loaded 2-core machine answers a login (argon2) in seconds, not milliseconds.
+expect.set_options(timeout=30_000)
 # 薛家镇, 常州市新北区
 WHERE = {"latitude": 31.8456, "longitude": 119.9612, "accuracy": 12}
 
@@ -126,13 +128,17 @@ def work_a_case_offline(page: Page, title: str, photo: Path) -> None:
     page.get_by_text("记录", exact=True).first.click()
     page.fill("textarea[name=text]", "后厨燃气报警器未接入紧急切断阀")
     page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("后厨燃气报警器")).to_be_hidden()
+    expect(page.locator(".van-cell", has_text="待上传").filter(has_text="记录")).to_be_visible()
     page.set_input_files("input[type=file]", str(photo))
+    expect(page.get_by_text(f"证据：{photo.name}")).to_be_visible()
     page.get_by_text("处罚建议", exact=True).first.click()
     page.fill("input[name=fine_yuan]", "150000")
     page.fill("textarea[name=legal_basis]", "《中华人民共和国安全生产法》第九十九条")
     page.fill("textarea[name=facts]", "未按规定安装使用燃气泄漏报警和紧急切断装置")
     page.get_by_role("button", name="提交处罚建议").click()
-    expect(page.get_by_text("待上传").first).to_be_visible()
+    expect(page.get_by_role("button", name="提交处罚建议")).to_be_hidden()
+    expect(page.get_by_text("处罚建议：罚款 150000 元")).to_be_visible()
     shot(page, "case-offline")
 
     # A reload while offline: the shell comes from the service worker, the work from IndexedDB.

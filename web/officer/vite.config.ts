@@ -36,6 +36,8 @@ export default defineConfig({
       workbox: {
         // The app shell works offline; the API is never cached by the service worker (the
         // app keeps its own copy in IndexedDB, per user).
+        clientsClaim: true,
+        skipWaiting: true,
         navigateFallback: '/app/index.html',
         navigateFallbackAllowlist: [/^\/app\//],
         globPatterns: ['**/*.{js,css,html,svg,png,woff2}'],

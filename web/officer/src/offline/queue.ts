@@ -41,7 +41,9 @@ export interface Queue {
 }
 
 async function add(db: OfficerDb, op: Omit<QueuedOp, 'status' | 'attempts' | 'createdAt'>) {
-  return db.ops.add({ ...op, status: 'pending', attempts: 0, createdAt: now() })
+  // A JSON copy: what is queued is exactly what will be sent, with no reactive wrappers.
+  const body = JSON.parse(JSON.stringify(op.body)) as Record<string, unknown>
+  return db.ops.add({ ...op, body, status: 'pending', attempts: 0, createdAt: now() })
 }
 
 /** Open a case offline: the case is known as `local:<client_case_id>` until the server has it. */
