@@ -4,9 +4,12 @@ so a deep link or a reload of /app/cases/123 opens the app, which routes itself.
 
 from __future__ import annotations
 
+import gzip
+import mimetypes
+from functools import lru_cache
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from gateway.problems import problem_response
@@ -22,6 +25,30 @@ def _headers(path: Path) -> dict[str, str]:
     if path.parent.name == "assets":
         return {"Cache-Control": "public, max-age=31536000, immutable"}
     return {"Cache-Control": "no-cache"}
+
+
+COMPRESSIBLE = {".js", ".css", ".html", ".svg", ".webmanifest", ".json"}
+
+
+@lru_cache(maxsize=256)
+def _gzipped(path: Path, mtime_ns: int) -> bytes:
+    # A phone on a slow network pays for every byte; the bundles are compressed once.
+    return gzip.compress(path.read_bytes(), 9)
+
+
+def _send(request: Request, path: Path, headers: dict[str, str]) -> Response:
+    accepts = request.headers.get("accept-encoding", "")
+    if path.suffix in COMPRESSIBLE and "gzip" in accepts:
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if path.suffix == ".webmanifest":
+            media_type = "application/manifest+json"
+        body = _gzipped(path, path.stat().st_mtime_ns)
+        return Response(
+            body,
+            media_type=media_type,
+            headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+        )
+    return FileResponse(path, headers=headers)
 
 
 def mount_web_apps(app: FastAPI, web_dir: Path) -> list[str]:
@@ -46,12 +73,12 @@ def _serve(app: FastAPI, mount: str, dist: Path) -> None:
         return RedirectResponse(f"/{mount}/", status_code=308)
 
     @app.get(f"/{mount}/{{path:path}}", include_in_schema=False)
-    async def _file(path: str) -> Response:
+    async def _file(path: str, request: Request) -> Response:
         target = (dist / path).resolve()
         if path and target.is_relative_to(dist) and target.is_file():
-            return FileResponse(target, headers=_headers(target))
+            return _send(request, target, _headers(target))
         if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
             # A missing bundle is a 404, not the shell: an old page asking for a file the
             # new build no longer has must fail visibly and reload.
             return problem_response(404, "not-found", "Not found", f"/{mount}/{path} not found")
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return _send(request, index, {"Cache-Control": "no-cache"})

@@ -102,7 +102,9 @@ def log_in(page: Page, stack: Stack) -> None:
     page.fill("input[name=username]", "officer1")
     page.fill("input[name=password]", stack.secrets["demo_password"])
     shot(page, "login")
-    page.get_by_role("button", name="登录").click()
+    # The first sync after the login keeps the case lifecycle for offering stage moves offline.
+    with page.expect_response("**/v1/lifecycle"):
+        page.get_by_role("button", name="登录").click()
     expect(page.get_by_text("新建检查案件").first).to_be_visible()
     # The app shell must be cached before the network goes.
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
@@ -132,6 +134,10 @@ def work_a_case_offline(page: Page, title: str, photo: Path) -> None:
     expect(page.locator(".van-cell", has_text="待上传").filter(has_text="记录")).to_be_visible()
     page.set_input_files("input[type=file]", str(photo))
     expect(page.get_by_text(f"证据：{photo.name}")).to_be_visible()
+    for stage in ("立案", "调查取证"):
+        page.get_by_text("下一步", exact=True).click()
+        page.get_by_role("button", name=stage).click()
+        expect(page.get_by_text(f"转到「{stage}」")).to_be_visible()
     page.get_by_text("处罚建议", exact=True).first.click()
     page.fill("input[name=fine_yuan]", "150000")
     page.fill("textarea[name=legal_basis]", "《中华人民共和国安全生产法》第九十九条")
@@ -145,7 +151,7 @@ def work_a_case_offline(page: Page, title: str, photo: Path) -> None:
     page.reload()
     expect(page.get_by_text(title).first).to_be_visible()
     page.goto("/app/queue")
-    expect(page.get_by_text("待上传（4）")).to_be_visible()
+    expect(page.get_by_text("待上传（6）")).to_be_visible()
     shot(page, "queue-offline")
 
 

@@ -3,7 +3,7 @@ import { ref } from 'vue'
 import { Api, browserSessionStore } from './api/client'
 import type { Me } from './api/types'
 import { getMeta, OfficerDb, setMeta } from './offline/db'
-import { pullCases, pullRecord, pullTasks } from './offline/pull'
+import { pullCases, pullLifecycle, pullRecord, pullTasks } from './offline/pull'
 import { pendingCount, replay, type ReplayOutcome } from './offline/queue'
 
 export const APP_VERSION = __APP_VERSION__
@@ -40,7 +40,12 @@ export async function syncNow(): Promise<ReplayOutcome | null> {
     const outcome = await replay(db, api)
     if (outcome.state === 'login') needsLogin.value = true
     if (outcome.state === 'done') {
-      await Promise.all([pullRecord(db, api), pullCases(db, api), pullTasks(db, api)]).catch(
+      await Promise.all([
+        pullRecord(db, api),
+        pullCases(db, api),
+        pullTasks(db, api),
+        pullLifecycle(db, api),
+      ]).catch(
         () => undefined, // reading can wait for the next round; nothing is lost
       )
     }

@@ -48,3 +48,9 @@ export async function pullTimeline(db: OfficerDb, api: Api, caseId: string): Pro
     await db.entries.bulkPut(t.entries)
   })
 }
+
+/** The case lifecycle as the server publishes it, for offering stage moves offline. */
+export async function pullLifecycle(db: OfficerDb, api: Api): Promise<void> {
+  const answer = await api.request<{ stages: unknown[] }>('GET', '/v1/lifecycle')
+  await setMeta(db, 'lifecycle', answer.stages)
+}
