@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -309,10 +310,31 @@ class SeaweedFS(_Process):
         path.chmod(0o600)
         return path
 
+    def _write_security(self) -> Path:
+        """weed's security.toml: its volume and filer HTTP ports answer only requests that
+        carry a JWT signed with these keys (which weed's own S3 gateway and filer make), so
+        nobody on the machine reads or writes evidence around the S3 keys. The keys are new
+        on every start: the tokens live seconds, and nothing stored depends on them."""
+        conf = self.data_dir / "conf"
+        conf.mkdir(mode=0o700, exist_ok=True)
+        conf.chmod(0o700)
+        sections = ("jwt.signing", "jwt.signing.read")
+        sections += ("jwt.filer_signing", "jwt.filer_signing.read")
+        text = "".join(
+            f'[{name}]\nkey = "{secrets.token_urlsafe(32)}"\nexpires_after_seconds = 10\n\n'
+            for name in sections
+        )
+        path = conf / "security.toml"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return conf
+
     def _argv(self) -> list[str]:
         p = self.ports
         return [
             _binary("weed"),
+            f"-config_dir={self._write_security()}",
             "server",
             f"-dir={self.data_dir}",
             f"-ip={LOOPBACK}",

@@ -1,7 +1,8 @@
 """`python -m deploy.init`: create the Kafka topics and S3 buckets (a one-shot job).
 
 Reads INIT_KAFKA_BOOTSTRAP, INIT_S3_ENDPOINT, INIT_S3_ACCESS_KEY, INIT_S3_SECRET_KEY,
-INIT_S3_SECURE and INIT_REPLICATION_FACTOR. Safe to run again.
+INIT_S3_SECURE and INIT_REPLICATION_FACTOR, and the broker's INIT_KAFKA_SECURITY_PROTOCOL,
+INIT_KAFKA_SASL_* and INIT_KAFKA_SSL_CAFILE. Safe to run again.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from deploy.topics import BUCKETS, TOPICS
 from services.chassis.kafka_admin import ensure_topics
 from services.chassis.logs import configure_logging
+from services.chassis.settings import KafkaSecuritySettings
 from services.chassis.storage import ObjectStore
 
 log = logging.getLogger("deploy.init")
 
 
-class InitSettings(BaseSettings):
+class InitSettings(KafkaSecuritySettings, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INIT_", extra="ignore")
 
     kafka_bootstrap: str
@@ -30,7 +32,12 @@ class InitSettings(BaseSettings):
 
 
 def initialise(settings: InitSettings) -> None:
-    ensure_topics(settings.kafka_bootstrap, TOPICS, replication_factor=settings.replication_factor)
+    ensure_topics(
+        settings.kafka_bootstrap,
+        TOPICS,
+        replication_factor=settings.replication_factor,
+        security=settings.kafka_client_config(),
+    )
     store = ObjectStore(
         settings.s3_endpoint,
         settings.s3_access_key,

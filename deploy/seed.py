@@ -19,8 +19,16 @@ from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
 from gateway import db as gwdb
 from gateway.security.device_signing import DeviceCredentials
 from services.chassis.db import Database
+from services.chassis.service_auth import ServiceTokenSigner
 
 AGENCY = "xinbei-yjj"  # 新北区应急管理局 (district emergency management bureau)
+
+# The deciding authority on the demo district's public records (处罚机关, its 统一社会信用代码,
+# 数据来源单位), for DISCLOSURE_AUTHORITIES. The credit code is a made-up one with a valid
+# check character ("MB0000000"): a deployment sets the bureau's real one.
+DEMO_AUTHORITIES = {
+    AGENCY: ["常州市新北区应急管理局", "11320411MB00000000", "常州市新北区应急管理局"],
+}
 
 USERS = [
     # username, user id, name, roles, town, certificate
@@ -108,7 +116,7 @@ DEMO_STATION = {
 }
 
 
-def seed_overload_station(overload_addr: str) -> None:
+def seed_overload_station(overload_addr: str, signer: ServiceTokenSigner | None = None) -> None:
     """Register the demo station with the overload service (idempotent)."""
     today = datetime.now(UTC).date()
     station = overload_pb2.Station(
@@ -123,7 +131,9 @@ def seed_overload_station(overload_addr: str) -> None:
     )
     with grpc.insecure_channel(overload_addr) as channel:
         overload_pb2_grpc.OverloadServiceStub(channel).UpsertStation(
-            overload_pb2.UpsertStationRequest(station=station), timeout=10
+            overload_pb2.UpsertStationRequest(station=station),
+            timeout=10,
+            metadata=signer.metadata("overload") if signer else None,
         )
 
 
@@ -134,8 +144,9 @@ DEMO_VENUES = [
 ]
 
 
-def seed_gas_registry(gas_addr: str) -> None:
+def seed_gas_registry(gas_addr: str, signer: ServiceTokenSigner | None = None) -> None:
     """Register the demo venues and their devices with the gas service (idempotent)."""
+    metadata = signer.metadata("gas") if signer else None
     with grpc.insecure_channel(gas_addr) as channel:
         stub = gas_pb2_grpc.GasServiceStub(channel)
         for venue_id, name, code, town in DEMO_VENUES:
@@ -146,7 +157,7 @@ def seed_gas_registry(gas_addr: str) -> None:
                         agency_id=AGENCY, town=town, first_lel=20, second_lel=40,
                     )
                 ),
-                timeout=10,
+                timeout=10, metadata=metadata,
             )  # fmt: skip
         for device_id, kind, owner in DEVICES:
             if kind in ("gas_detector", "shutoff_valve"):
@@ -155,4 +166,5 @@ def seed_gas_registry(gas_addr: str) -> None:
                         device=gas_pb2.Device(device_id=device_id, venue_id=owner, kind=kind)
                     ),
                     timeout=10,
+                    metadata=metadata,
                 )

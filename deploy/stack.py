@@ -26,6 +26,7 @@ import httpx
 
 from deploy.embedded import SeaweedFS, Tansu, free_port
 from deploy.init import InitSettings, initialise
+from services.chassis.service_auth import ServiceTokenSigner, make_key_pair, public_key_of
 
 SERVICES = ("records", "review", "disclosure", "gas", "overload")
 DEFAULT_PORTS = {
@@ -51,16 +52,26 @@ def log(msg: str) -> None:
 
 
 def load_or_make_secrets(var: Path) -> dict[str, str]:
-    """Development secrets, made once and kept under var/ (never committed)."""
+    """Development secrets, made once and kept under var/ (never committed).
+
+    A secret added since var/ was made is added to the file on the next start.
+    """
     path = var / "secrets.json"
     if path.exists():
-        return json.loads(path.read_text())
+        kept = json.loads(path.read_text())
+        if "service_token_key" in kept:
+            return kept
+        kept["service_token_key"], _ = make_key_pair()
+        path.write_text(json.dumps(kept, indent=2))
+        return kept
     made = {
         "jwt_secret": secrets.token_urlsafe(48),
         "s3_access_key": "stack" + secrets.token_hex(6),
         "s3_secret_key": secrets.token_urlsafe(24),
         "records_log_signing_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         "demo_password": "demo-" + secrets.token_hex(4),
+        # The gateway signs its calls to the services with it (services.chassis.service_auth).
+        "service_token_key": make_key_pair()[0],
     }
     path.write_text(json.dumps(made, indent=2))
     path.chmod(0o600)
@@ -140,6 +151,10 @@ class Stack:
             self.logs / "gateway.log",
         )
 
+    def service_token_signer(self) -> ServiceTokenSigner:
+        """Signs calls to the services as the gateway does (the seed, operators' tools)."""
+        return ServiceTokenSigner(self.secrets["service_token_key"], subject="stack")
+
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
@@ -165,8 +180,13 @@ class Stack:
                 f"{p}_S3_ENDPOINT": self.s3.endpoint,
                 f"{p}_S3_ACCESS_KEY": self.secrets["s3_access_key"],
                 f"{p}_S3_SECRET_KEY": self.secrets["s3_secret_key"],
+                f"{p}_SERVICE_TOKEN_PUBLIC_KEY": public_key_of(self.secrets["service_token_key"]),
             }
         )
+        if name == "disclosure":
+            from deploy.seed import DEMO_AUTHORITIES
+
+            env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
             env["RECORDS_S3_PUBLIC_ENDPOINT"] = self.s3.endpoint
@@ -181,6 +201,8 @@ class Stack:
                 "GATEWAY_HTTP_HOST": "127.0.0.1",
                 "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
                 "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
+                "GATEWAY_SERVICE_TOKEN_KEY": self.secrets["service_token_key"],
+                "GATEWAY_PUBLIC_BASE_URL": self.gateway_url,
             }
         )
         for name in SERVICES:
@@ -214,8 +236,9 @@ class Stack:
         self.demo_logins = seed_demo_district(
             self.var / "gateway.db", self.secrets["demo_password"]
         )
-        seed_overload_station(f"127.0.0.1:{self.ports['overload']}")
-        seed_gas_registry(f"127.0.0.1:{self.ports['gas']}")
+        signer = self.service_token_signer()
+        seed_overload_station(f"127.0.0.1:{self.ports['overload']}", signer)
+        seed_gas_registry(f"127.0.0.1:{self.ports['gas']}", signer)
         log(f"ready in {time.monotonic() - started:.1f}s")
 
     def wait_ready(self, timeout: float) -> None:

@@ -12,11 +12,17 @@ TOPICS: dict[str, int] = {
     "records.penalty-revoked.v1": 6,
     "review.completed.v1": 6,
     "review.overdue.v1": 6,
+    # one partition: every service applies calendar versions in the order they were entered
+    "review.calendar-year-published.v1": 1,
+    "review.deadline-recomputed.v1": 6,
+    "disclosure.deadline-recomputed.v1": 6,
+    "overload.deadline-recomputed.v1": 6,
     "disclosure.published.v1": 6,
     "disclosure.withheld.v1": 6,
     "gas.alarm-raised.v1": 6,
     "gas.venue-unprotected.v1": 6,
     "overload.violation-confirmed.v1": 6,
+    "overload.referral-acknowledged.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (

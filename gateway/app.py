@@ -17,12 +17,15 @@ from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.deps import GatewayState
 from gateway.idempotency import IdempotencyMiddleware
+from gateway.openapi import install_api_docs
 from gateway.problems import install_problem_handlers, problem_response
 from gateway.routes import (
     auth,
+    calendar,
     cases,
     devices,
     gas,
+    lookups,
     ops,
     overload,
     public,
@@ -30,6 +33,8 @@ from gateway.routes import (
     reviews,
     users,
 )
+from gateway.security.caps import StreamSlots
+from gateway.security.headers import SecurityHeadersMiddleware
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
@@ -170,7 +175,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(database.engine, MIGRATIONS)
         service_clients = clients or ServiceClients(
-            settings.service_addrs(), settings.grpc_timeout_s
+            settings.service_addrs(), settings.grpc_timeout_s, settings.service_token_signer()
         )
         app.state.gateway = GatewayState(
             settings=settings,
@@ -180,6 +185,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             refresh=RefreshTokens(database, tokens),
             login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
             public_requests=SlidingWindow(settings.public_requests_per_min, 60),
+            streams=StreamSlots(settings.live_streams_per_user, hold_s=3600 + 60),
+            exports=SlidingWindow(settings.exports_per_10_min, 10 * 60),
         )
         yield
         await service_clients.close()
@@ -190,6 +197,9 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         version="1.0.0",
         summary="For officers' phone apps, gas devices, weigh stations and public readers.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs, without a CDN
+        redoc_url=None,
+        **({} if settings.api_docs else {"openapi_url": None}),
     )
     install_problem_handlers(app)
 
@@ -211,6 +221,10 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(gas.router)
     app.include_router(devices.router)
     app.include_router(users.router)
+    app.include_router(calendar.router)
+    app.include_router(lookups.router)
+    if settings.api_docs:
+        install_api_docs(app)
     mount_web_apps(app, Path(settings.web_dir))
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
@@ -230,4 +244,5 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         in_flight_timeout_s=settings.idempotency_in_flight_timeout_s,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     return app

@@ -6,23 +6,36 @@ import asyncio
 
 import grpc
 
+from enforcement.calendar.v1 import calendar_pb2_grpc
 from enforcement.disclosure.v1 import disclosure_pb2_grpc
 from enforcement.gas.v1 import gas_pb2_grpc
 from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
 from services.chassis.grpc_client import check_health, make_channel
+from services.chassis.service_auth import ServiceTokenSigner
 
 
 class ServiceClients:
-    def __init__(self, addrs: dict[str, str], timeout_s: float) -> None:
+    """With `signer`, every call carries a service token for its service (service_auth)."""
+
+    def __init__(
+        self, addrs: dict[str, str], timeout_s: float, signer: ServiceTokenSigner | None = None
+    ) -> None:
         self.addrs = addrs
         self.channels: dict[str, grpc.aio.Channel] = {
-            name: make_channel(addr, default_timeout=timeout_s) for name, addr in addrs.items()
+            name: make_channel(
+                addr,
+                default_timeout=timeout_s,
+                token=(lambda name=name: signer.token(name)) if signer is not None else None,
+            )
+            for name, addr in addrs.items()
         }
         self.records = records_pb2_grpc.RecordsServiceStub(self.channels["records"])
         review = self.channels.get("review")
         self.review = review_pb2_grpc.ReviewServiceStub(review) if review else None
+        # the official calendar is kept by the review service
+        self.calendar = calendar_pb2_grpc.CalendarServiceStub(review) if review else None
         gas = self.channels.get("gas")
         self.gas = gas_pb2_grpc.GasServiceStub(gas) if gas else None
         overload = self.channels.get("overload")

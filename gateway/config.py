@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.chassis.service_auth import ServiceTokenSigner
 from services.chassis.settings import DEV_SECRET_PREFIX, Mode
 
 SERVICES = ("records", "review", "disclosure", "gas", "overload")
@@ -56,6 +57,31 @@ class Settings(BaseSettings):
         default="web",
         description="the web workspace; its built apps (officer/dist, console/dist) are served",
     )
+    public_base_url: str | None = Field(
+        default=None,
+        description="the gateway's public address, e.g. https://zfgs.example.gov.cn; links in "
+        "feeds are made from it, never from the Host header (required in production; "
+        "development uses http://HTTP_HOST:HTTP_PORT)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token Prometheus sends for /metrics; in production /metrics is "
+        "off (404) without it, in development open unless it is set",
+    )
+    api_docs: bool = Field(
+        default=True, description="serve /docs, /redoc and /openapi.json (off: 404)"
+    )
+    service_token_key: SecretStr | None = Field(
+        default=None,
+        description="base64 Ed25519 private key that signs the gateway's service tokens on "
+        "every gRPC call (the services hold its public key); required in production",
+    )
+    live_streams_per_user: int = Field(
+        default=3, description="open live streams (SSE) per user, then 429 until one closes"
+    )
+    exports_per_10_min: int = Field(
+        default=20, description="public CSV/JSON exports per client address, then 429"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
@@ -63,7 +89,28 @@ class Settings(BaseSettings):
             secret = self.jwt_secret.get_secret_value()
             if secret.startswith(DEV_SECRET_PREFIX) or len(secret.encode()) < 32:
                 raise ValueError("GATEWAY_JWT_SECRET must be a real secret of 32+ bytes")
+            if self.service_token_key is None:
+                raise ValueError("GATEWAY_SERVICE_TOKEN_KEY must be set in production mode")
+            if not self.public_base_url:
+                raise ValueError("GATEWAY_PUBLIC_BASE_URL must be set in production mode")
+            if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 32:
+                raise ValueError("GATEWAY_METRICS_TOKEN must be 32+ characters")
+        if self.public_base_url and not self.public_base_url.startswith(("https://", "http://")):
+            raise ValueError("GATEWAY_PUBLIC_BASE_URL must be an http(s) URL")
+        if self.service_token_key is not None:
+            ServiceTokenSigner(self.service_token_key.get_secret_value())  # malformed: fail now
         return self
+
+    def public_base(self) -> str:
+        """Where readers reach the gateway, without a trailing slash."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"http://{self.http_host}:{self.http_port}"
+
+    def service_token_signer(self) -> ServiceTokenSigner | None:
+        if self.service_token_key is None:
+            return None
+        return ServiceTokenSigner(self.service_token_key.get_secret_value())
 
     def service_addrs(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_addr") for name in SERVICES}

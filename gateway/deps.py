@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.problems import ProblemError
+from gateway.security.caps import StreamSlots
 from gateway.security.principals import Principal, Role
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
@@ -29,6 +30,8 @@ class GatewayState:
     refresh: RefreshTokens
     login_failures: SlidingWindow
     public_requests: SlidingWindow
+    streams: StreamSlots | None = None  # live streams open per user
+    exports: SlidingWindow | None = None  # public exports per client address
 
 
 def get_state(request: Request) -> GatewayState:

@@ -12,6 +12,7 @@ _MAP = {
     grpc.StatusCode.NOT_FOUND: (404, "not-found", "Not found"),
     grpc.StatusCode.ALREADY_EXISTS: (409, "already-exists", "Already exists"),
     grpc.StatusCode.PERMISSION_DENIED: (403, "forbidden", "Forbidden"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "too-many-requests", "Too many requests"),
     grpc.StatusCode.UNAVAILABLE: (503, "service-unavailable", "A service is unavailable"),
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "service-timeout", "A service did not answer in time"),
 }
@@ -20,7 +21,8 @@ _MAP = {
 def problem_from_rpc_error(exc: grpc.aio.AioRpcError, service: str) -> ProblemError:
     status, slug, title = _MAP.get(exc.code(), (502, "service-error", "A service failed"))
     detail = exc.details() if status < 500 else f"{service}: {exc.code().name}"
-    return ProblemError(status=status, type=slug, title=title, detail=detail)
+    headers = {"Retry-After": "60"} if status == 429 else None
+    return ProblemError(status=status, type=slug, title=title, detail=detail, headers=headers)
 
 
 async def call_service(service: str, method, request, **kwargs):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
+
+from services.chassis.jsonpb import message_to_dict
 
 
 def message_dict(msg: Message) -> dict:
     """Every field, false and empty ones too (a cleared alarm says "active": false), under its
-    proto name."""
-    return MessageToDict(
-        msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    proto name; 64-bit integers (amounts, counts) and decimal quantities (tonnes, metres,
+    percent) as JSON numbers, never strings."""
+    return message_to_dict(msg, decimals=True)

@@ -392,6 +392,7 @@ class Officer(Person):
                 "facts": "燃气泄漏报警装置未按国家标准安装使用",
                 "discretion": {
                     "benchmark_id": "aq-99-safety-equipment",
+                    "violation_type": "safety-equipment-missing",
                     "circumstance": "serious" if major else "minor",
                 },
                 **self._where(),
@@ -424,6 +425,7 @@ class Officer(Person):
                 json={
                     "client_entry_id": client_id(),
                     "decision_text": "依据《中华人民共和国安全生产法》第九十九条, 处以罚款",
+                    "legal_representative": "张建国",  # 双公示 needs it; the parties lack it
                     **self._where(),
                 },
                 headers=self.auth(),
@@ -526,11 +528,12 @@ class GasVenue(Client):
         return r
 
     def poll(self, wait: float, label: str):
+        target = f"{COMMANDS_PATH}?wait={wait:g}"  # signed with its query string, as sent
         headers = signed_headers(
-            self.valve["device_id"], self.valve["secret"], b"", method="GET", path=COMMANDS_PATH
+            self.valve["device_id"], self.valve["secret"], b"", method="GET", path=target
         )
         del headers["Content-Type"]
-        return self.call("GET", f"{COMMANDS_PATH}?wait={wait:g}", label, headers=headers)
+        return self.call("GET", target, label, headers=headers)
 
     def valve_batch(self) -> list[dict]:
         at = datetime.now(UTC)

@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -68,17 +69,10 @@ async def _pair(state, principal: Principal) -> TokenPair:
     return TokenPair(access_token=access, expires_in=expires_in, refresh_token=refresh)
 
 
-@router.post(
-    "/login",
-    operation_id="login",
-    response_model=TokenPair,
-    responses={**PROBLEM_RESPONSES, **RATE_LIMITED_RESPONSES},
-    summary="Log in with username and password",
-)
-async def login(body: LoginRequest, state: State, request: Request) -> TokenPair:
+async def _log_in(state, request: Request, username: str, password: str) -> TokenPair:
     # Failed attempts are counted per username and per address; a correct password after
     # the limit still waits, so guessing gains nothing.
-    keys = (f"user:{body.username.lower()}", f"addr:{client_address(request)}")
+    keys = (f"user:{username.lower()}", f"addr:{client_address(request)}")
     wait = max(state.login_failures.retry_after(k) for k in keys)
     if wait:
         raise too_many(wait, "too many failed logins")
@@ -86,7 +80,7 @@ async def login(body: LoginRequest, state: State, request: Request) -> TokenPair
     # of CPU each) must not hold up device posts and alarms in the shared thread pool.
     check = partial(contextvars.copy_context().run, _check_login, state)  # keeps the request id
     principal = await asyncio.get_running_loop().run_in_executor(
-        PASSWORD_CHECKS, check, body.username, body.password
+        PASSWORD_CHECKS, check, username, password
     )
     if principal is None:
         for k in keys:
@@ -101,6 +95,89 @@ async def login(body: LoginRequest, state: State, request: Request) -> TokenPair
 
 
 @router.post(
+    "/login",
+    operation_id="login",
+    response_model=TokenPair,
+    responses={**PROBLEM_RESPONSES, **RATE_LIMITED_RESPONSES},
+    summary="Log in with username and password",
+)
+async def login(body: LoginRequest, state: State, request: Request) -> TokenPair:
+    """Trade a username and password for an access token (15 minutes) and a refresh token
+    (14 days). Send the access token as `Authorization: Bearer ...`; when it expires, trade the
+    refresh token at `POST /v1/auth/refresh`. Ten failed attempts per username or address in
+    15 minutes answer 429 until the oldest ages out."""
+    return await _log_in(state, request, body.username, body.password)
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+@router.post(
+    "/token",
+    operation_id="loginForm",
+    response_model=TokenPair,
+    responses={
+        **PROBLEM_RESPONSES,
+        **RATE_LIMITED_RESPONSES,
+        415: {"description": "Not sent as a form", "content": PROBLEM_RESPONSES[400]["content"]},
+    },
+    summary="Log in with a form (OAuth 2 password flow; the /docs login)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                _FORM: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {
+                            "grant_type": {"type": "string", "enum": ["password"]},
+                            "username": {"type": "string", "minLength": 1, "maxLength": 64},
+                            "password": {"type": "string", "minLength": 1, "maxLength": 256},
+                        },
+                    },
+                    "example": {
+                        "grant_type": "password",
+                        "username": "officer1",
+                        "password": "the demo password",
+                    },
+                }
+            },
+        }
+    },
+)
+async def login_form(state: State, request: Request) -> TokenPair:
+    """The same login as `POST /v1/auth/login`, as an OAuth 2 password grant (RFC 6749 4.3):
+    form fields `grant_type=password`, `username`, `password`. The "Authorize" button of
+    /docs logs in here; the answer is the same token pair, with the same limits."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:
+        raise ProblemError(
+            status=415,
+            type="unsupported-media-type",
+            title="Unsupported Media Type",
+            detail=f"send the form as {_FORM}",
+        )
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    fields = {k: v[0] for k, v in form.items() if v}
+    errors = [
+        {"loc": ["body", name], "msg": f"give 1 to {limit} characters"}
+        for name, limit in (("username", 64), ("password", 256))
+        if not 1 <= len(fields.get(name, "")) <= limit
+    ]
+    if fields.get("grant_type", "password") != "password":
+        errors.append({"loc": ["body", "grant_type"], "msg": "only the password grant"})
+    if errors:
+        raise ProblemError(
+            status=422,
+            type="invalid-request",
+            title="The request is not valid",
+            detail="; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors),
+            errors=errors,
+        )
+    return await _log_in(state, request, fields["username"], fields["password"])
+
+
+@router.post(
     "/refresh",
     operation_id="refreshToken",
     response_model=TokenPair,
@@ -108,6 +185,9 @@ async def login(body: LoginRequest, state: State, request: Request) -> TokenPair
     summary="Trade a refresh token for a new pair (the old one stops working)",
 )
 async def refresh(body: RefreshRequest, state: State) -> TokenPair:
+    """Trade the refresh token of `POST /v1/auth/login` for a new access token and a new refresh
+    token. The one sent stops working at once; a refresh token used twice ends every session
+    of the account (a stolen copy is detected)."""
     principal, new_refresh, _expires_at = await asyncio.to_thread(
         state.refresh.rotate, body.refresh_token
     )
@@ -123,6 +203,8 @@ async def refresh(body: RefreshRequest, state: State) -> TokenPair:
     summary="Who the access token belongs to",
 )
 async def me(principal: CurrentPrincipal) -> Me:
+    """The caller as the access token says: user id, roles, agency, town/street, enforcement
+    certificate. The officer app shows it and keeps `user_id` for its own writes."""
     return Me(
         user_id=principal.user_id,
         username=principal.username,

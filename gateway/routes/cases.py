@@ -224,6 +224,11 @@ def check_visible(principal: Principal, case: records_pb2.Case) -> None:
 async def open_case(
     body: OpenCaseIn, principal: Officer, state: State, response: Response
 ) -> CaseOut:
+    """Open a case at stage `inspection` (启动, 检查) for the caller and the certified
+    colleagues in `co_officer_ids` (on-site acts need two officers with 执法证; pick them
+    from `GET /v1/officers`). The town defaults to the officer's own. Made offline, the phone
+    sends it when online again: the same `client_case_id` answers 200 with the case made the
+    first time."""
     officers = await asyncio.to_thread(certified_officers, state, principal, body.co_officer_ids)
     town = body.town or principal.town
     if not town:
@@ -281,6 +286,9 @@ async def open_case(
     summary="Read one case of your agency",
 )
 async def get_case(case_id: CaseId, principal: CaseReader, state: State) -> CaseOut:
+    """One case with its stage, party, officers, numbers (立案号, 决定书文号) and the state of
+    its legal review. Another agency's case, or one outside a town-bound supervisor's town,
+    answers 404."""
     try:
         reply = await state.clients.records.GetCase(records_pb2.GetCaseRequest(case_id=case_id))
     except grpc.aio.AioRpcError as exc:
@@ -305,6 +313,9 @@ async def list_cases(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CaseList:
+    """The agency's cases, newest first, 50 a page (`next_page_token` for the next). Officers
+    see the agency's cases and filter with `mine=true`; a supervisor bound to a town sees
+    that town's only."""
     supervised = supervised_town(principal)
     if supervised is not None and town not in (None, supervised):
         raise ProblemError(

@@ -1,6 +1,16 @@
 """Signed device requests. Gas devices and weigh stations post their data in their own
 services' routes; these let an installer check a device's credentials and clock, and an
-agency's admins issue, rotate and revoke device secrets."""
+agency's admins issue, rotate and revoke device secrets.
+
+Whose device is it? The registries decide, not the credentials: a gas device is its venue's
+agency's (the gas service's register), a weigh station's device is its station's agency's
+(the overload service's). An admin is issued credentials only for a device their own agency
+registered, so an id can never be claimed ahead of its owner; credentials another agency
+holds for a device registered here (issued before this rule) are taken over by the owner's
+admin when they issue theirs. Device ids stay one namespace: an id a device of another agency
+is registered under answers 409, choose another. The gas and overload services check the
+credentials' agency against the device's on every event and weighing as well.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +23,10 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
+from enforcement.gas.v1 import gas_pb2
+from enforcement.overload.v1 import overload_pb2
 from gateway.deps import State, require_roles
+from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.security.device_signing import (
     DeviceCredentials,
@@ -51,6 +64,8 @@ class DeviceIdentity(BaseModel):
     summary="Check a device's signature and clock (HMAC-signed, see docs/api.md)",
 )
 async def device_me(device: SignedDevice, request: Request) -> DeviceIdentity:
+    """A device checks its signature and clock against the gateway: the answer names the device
+    and the server time, or says what is wrong with the signature."""
     now = datetime.now(UTC)
     return DeviceIdentity(
         device_id=device.device_id,
@@ -72,7 +87,10 @@ class CredentialsIn(BaseModel):
 
     kind: Literal["gas_detector", "shutoff_valve", "controller", "weigh_station"]
     owner_id: str = Field(
-        min_length=1, max_length=64, description="the venue (gas) or weigh station it serves"
+        default="",
+        max_length=64,
+        description="the weigh station it serves (required for weigh_station); for gas "
+        "devices the venue it is registered at (PUT /v1/gas/devices), which is taken if empty",
     )
 
 
@@ -126,17 +144,87 @@ def _mine(credentials: DeviceCredentials, device_id: str, principal: Principal):
 async def provision(
     device_id: DeviceId, body: CredentialsIn, principal: Admin, state: State
 ) -> CredentialsOut:
+    """Issue a device its id and HMAC secret, for the agency's admins. The secret is shown only
+    in this answer; store it in the device."""
+    owner_id = await _registered_owner(state, device_id, body, principal.agency_id)
     credentials = DeviceCredentials(state.db)
+    existing = await asyncio.to_thread(credentials.get, device_id)
+    if existing is not None and existing.agency_id == principal.agency_id:
+        raise _exists(device_id, "it already has credentials; rotate them instead")
+    if existing is not None and await _held_rightly(state, existing):
+        raise _exists(device_id, "another agency's device has this id; choose another id")
     try:
-        secret = await asyncio.to_thread(
-            credentials.provision, device_id, body.kind, body.owner_id, principal.agency_id
-        )
-    except IntegrityError as exc:
-        raise ProblemError(
-            status=409, type="conflict", title="Device exists",
-            detail=f"device {device_id} already has credentials; rotate them instead",
-        ) from exc  # fmt: skip
+        if existing is None:
+            secret = await asyncio.to_thread(
+                credentials.provision, device_id, body.kind, owner_id, principal.agency_id
+            )
+        else:  # held by an agency whose registry does not know it: the owner takes it back
+            secret = await asyncio.to_thread(
+                credentials.reissue, device_id, body.kind, owner_id, principal.agency_id
+            )
+    except IntegrityError as exc:  # issued in the meantime
+        raise _exists(device_id, "it already has credentials; rotate them instead") from exc
     return _out(credentials.get(device_id), secret)
+
+
+def _exists(device_id: str, why: str) -> ProblemError:
+    return ProblemError(
+        status=409, type="conflict", title="Device exists", detail=f"device {device_id}: {why}"
+    )
+
+
+async def _registered_owner(state, device_id: str, body: CredentialsIn, agency_id: str) -> str:
+    """The venue or station the registry holds this device under, if it is `agency_id`'s
+    (404 otherwise, as for anything of another agency)."""
+    if body.kind == "weigh_station":
+        if not body.owner_id:
+            raise ProblemError(
+                status=422, type="invalid-request", title="The request is not valid",
+                detail="owner_id: the weigh station (PUT /v1/overload/stations) it serves",
+            )  # fmt: skip
+        await call_service(
+            "overload",
+            state.clients.overload.GetStation,
+            overload_pb2.GetStationRequest(station_id=body.owner_id, agency_id=agency_id),
+        )
+        return body.owner_id
+    reply = await call_service(
+        "gas",
+        state.clients.gas.GetDevice,
+        gas_pb2.GetDeviceRequest(device_id=device_id, agency_id=agency_id),
+    )
+    registered = reply.device
+    if registered.kind != body.kind or body.owner_id not in ("", registered.venue_id):
+        raise ProblemError(
+            status=422, type="invalid-request", title="The request is not valid",
+            detail=f"device {device_id} is registered as a {registered.kind} at venue "
+            f"{registered.venue_id}",
+        )  # fmt: skip
+    return registered.venue_id
+
+
+async def _held_rightly(state, row) -> bool:
+    """Do the registries confirm that the agency holding these credentials owns the device?"""
+    if not row.agency_id:
+        return False
+    try:
+        if row.kind == "weigh_station":
+            await call_service(
+                "overload",
+                state.clients.overload.GetStation,
+                overload_pb2.GetStationRequest(station_id=row.owner_id, agency_id=row.agency_id),
+            )
+        else:
+            await call_service(
+                "gas",
+                state.clients.gas.GetDevice,
+                gas_pb2.GetDeviceRequest(device_id=row.device_id, agency_id=row.agency_id),
+            )
+    except ProblemError as problem:
+        if problem.status == 404:
+            return False
+        raise
+    return True
 
 
 @router.get(
@@ -147,6 +235,8 @@ async def provision(
     summary="A device's credential status (admins; never the secret)",
 )
 async def get_credentials(device_id: DeviceId, principal: Admin, state: State) -> CredentialsOut:
+    """A device's credential status (active, revoked, rotated and until when the old secret
+    works), never the secret."""
     return _out(_mine(DeviceCredentials(state.db), device_id, principal))
 
 
@@ -158,6 +248,8 @@ async def get_credentials(device_id: DeviceId, principal: Admin, state: State) -
     summary="Issue a new secret; the old one keeps working for a grace period (admins)",
 )
 async def rotate(device_id: DeviceId, principal: Admin, state: State) -> CredentialsOut:
+    """Issue a device a new secret; the old one keeps working for a grace period so the device
+    can switch without losing events."""
     credentials = DeviceCredentials(state.db)
     row = _mine(credentials, device_id, principal)
     if row.status != "active":
@@ -177,6 +269,7 @@ async def rotate(device_id: DeviceId, principal: Admin, state: State) -> Credent
     summary="Refuse the device from now on, e.g. when it is stolen or replaced (admins)",
 )
 async def revoke(device_id: DeviceId, principal: Admin, state: State) -> CredentialsOut:
+    """Refuse the device from now on, e.g. when it was stolen or replaced."""
     credentials = DeviceCredentials(state.db)
     _mine(credentials, device_id, principal)
     await asyncio.to_thread(credentials.revoke, device_id)

@@ -14,10 +14,10 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.gas.v1 import gas_pb2
-from gateway.deps import Officer, State, require_roles
+from gateway.deps import Officer, State, require_roles, too_many
 from gateway.fields import IsoAwareDateTime, IsoDate
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.protobuf import message_dict
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
@@ -104,6 +104,9 @@ async def _gas(method, request):
     summary="A gas device posts a batch of events (HMAC-signed; a resent batch is stored once)",
 )
 async def post_events(body: BatchIn, device: GasDevice, state: State) -> BatchOut:
+    """A gas detector or shut-off valve posts a batch of events (readings, alarms, faults, valve
+    states), signed with its HMAC secret (see docs/api.md). A resent batch is stored once;
+    the answer carries any close command for the venue's valves."""
     events = []
     for e in body.events:
         pb = gas_pb2.DeviceEvent(
@@ -115,7 +118,9 @@ async def post_events(body: BatchIn, device: GasDevice, state: State) -> BatchOu
         events.append(pb)
     reply = await _gas(
         state.clients.gas.IngestEvents,
-        gas_pb2.IngestEventsRequest(device_id=device.device_id, events=events),
+        gas_pb2.IngestEventsRequest(
+            device_id=device.device_id, events=events, agency_id=device.agency_id
+        ),
     )
     return BatchOut(
         accepted=reply.accepted,
@@ -139,6 +144,8 @@ async def post_events(body: BatchIn, device: GasDevice, state: State) -> BatchOu
     summary="Gas alarms of your town/street (regulators) or your venue (owners), newest first",
 )
 async def list_alarms(principal: AlarmReader, state: State, active_only: bool = True) -> dict:
+    """Gas alarms (燃气报警) newest first: a regulator sees the alarms of their town/street, a
+    venue owner those of their own venue."""
     reply = await _gas(
         state.clients.gas.ListAlarms,
         gas_pb2.ListAlarmsRequest(active_only=active_only, **_scope(principal)),
@@ -156,6 +163,7 @@ async def list_alarms(principal: AlarmReader, state: State, active_only: bool = 
 async def acknowledge(
     alarm_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
 ) -> dict:
+    """Acknowledge an active alarm; who and when are kept, and escalation stops."""
     reply = await _gas(
         state.clients.gas.AcknowledgeAlarm,
         gas_pb2.AcknowledgeAlarmRequest(
@@ -201,6 +209,8 @@ async def put_venue(
     principal: Admin,
     state: State,
 ) -> dict:
+    """Register or change a venue (a restaurant) and its alarm thresholds in % LEL, for the
+    agency's admins."""
     venue = gas_pb2.Venue(venue_id=venue_id, agency_id=principal.agency_id, **body.model_dump())
     reply = await _gas(state.clients.gas.UpsertVenue, gas_pb2.UpsertVenueRequest(venue=venue))
     return message_dict(reply.venue)
@@ -219,6 +229,8 @@ async def put_device(
     principal: Admin,
     state: State,
 ) -> dict:
+    """Register or change a detector or valve of a venue, for the agency's admins; its signing
+    secret is issued by `POST /v1/devices/{device_id}/credentials`."""
     device = gas_pb2.Device(
         device_id=device_id,
         venue_id=body.venue_id,
@@ -247,7 +259,11 @@ LOOKBACK = timedelta(seconds=10)
 @router.get(
     "/v1/gas/alarms/stream",
     operation_id="streamGasAlarms",
-    responses={200: {"content": {"text/event-stream": {}}}, **PROBLEM_RESPONSES},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **PROBLEM_RESPONSES,
+        **RATE_LIMITED_RESPONSES,
+    },
     summary="Server-Sent Events: alarms and device changes of your town/street or venue, live",
 )
 async def stream_alarms(
@@ -258,14 +274,39 @@ async def stream_alarms(
 ) -> StreamingResponse:
     """`alarm` events when an alarm is raised, escalated, acknowledged or cleared; `device`
     events when a detector or valve goes offline, reports a fault or comes back. Checks the gas
-    service every second; a browser's EventSource reconnects by itself after `max_seconds`."""
-    return _event_stream(request, state, _scope(principal), max_seconds)
+    service every second; a browser's EventSource reconnects by itself after `max_seconds`.
+    A user holds at most `GATEWAY_LIVE_STREAMS_PER_USER` streams at once; one more is a 429."""
+    scope = _scope(principal)
+    slots = state.streams
+    slot = slots.take(principal.user_id, hold_s=max_seconds + 60) if slots else None
+    if slots is not None and slot is None:
+        raise too_many(
+            STREAM_RETRY_S,
+            f"you already have {slots.limit} live streams open; close one (or wait for it to end)",
+        )
+    return _event_stream(
+        request, state, scope, max_seconds,
+        release=(lambda: slots.give_back(principal.user_id, slot)) if slots else None,
+    )  # fmt: skip
 
 
-def _event_stream(request: Request, state: State, scope: dict, max_seconds: float):
+STREAM_RETRY_S = 10
+
+
+def _event_stream(
+    request: Request, state: State, scope: dict, max_seconds: float, release=None
+) -> StreamingResponse:
     gas = state.clients.gas
 
     async def events():
+        try:
+            async for event in _events():
+                yield event
+        finally:  # the client left, the stream ended or it failed: the slot is free again
+            if release is not None:
+                release()
+
+    async def _events():
         seen: dict[str, str] = {}
         cursor: datetime | None = None
         started = asyncio.get_running_loop().time()
@@ -321,7 +362,9 @@ async def poll_commands(
     reply = await call_service(
         "gas",
         state.clients.gas.PendingCommands,
-        gas_pb2.PendingCommandsRequest(device_id=device.device_id, wait_seconds=wait),
+        gas_pb2.PendingCommandsRequest(
+            device_id=device.device_id, wait_seconds=wait, agency_id=device.agency_id
+        ),
         timeout=wait + 10,
     )
     return BatchOut(
@@ -352,6 +395,8 @@ GAP_LABELS = {
     summary="Protected and unprotected venues per town/street and for the district, and why",
 )
 async def get_coverage(principal: Watcher, state: State) -> dict:
+    """How many venues are protected (a working detector and valve) and which are not and why,
+    per town/street and for the district."""
     reply = await _gas(
         state.clients.gas.GetCoverage,
         gas_pb2.GetCoverageRequest(agency_id=principal.agency_id, town=principal.town or ""),
@@ -427,4 +472,5 @@ def coverage_svg(coverage: dict, width: int = 720) -> str:
     summary="The coverage as a chart: protected and unprotected venues per town/street",
 )
 async def coverage_chart(principal: Watcher, state: State) -> Response:
+    """The gas coverage as an SVG chart: protected and unprotected venues per town/street."""
     return Response(coverage_svg(await get_coverage(principal, state)), media_type="image/svg+xml")

@@ -49,11 +49,44 @@ class Strict(BaseModel):
 
 
 class VehicleIn(Strict):
-    kind: Literal["truck", "combination"]
+    kind: Literal["truck", "combination", "tractor", "farm_vehicle", "low_speed_truck"] = Field(
+        description="tractor (拖拉机), farm_vehicle (农用车/三轮汽车) and low_speed_truck "
+        "(低速货车) are limited by licensed_gross_t (62号令第三条第二款第(四)项)"
+    )
     axles: int = Field(ge=1, le=20)
     single_drive_axle: bool = False
     single_tyre_non_drive: bool = False
     air_suspension_twin_drive: bool = False
+    single_tyre_axles: int = Field(
+        default=0, ge=0, le=12, description="non-drive axles with single tyres: -3 t each"
+    )
+    widened_tyre_axles: int = Field(
+        default=0, ge=0, le=12, description="of those, with widened tyres to the national standard"
+    )
+    licensed_gross_t: Mass | None = Field(default=None, description="行驶证核定的总质量")
+    special: Literal["refrigerated", "centre_axle_car_carrier", "special_purpose"] | None = None
+    semi_trailer_spread_mm: int = Field(default=0, ge=0, le=20_000)
+
+
+class AxleGroupIn(Strict):
+    axles: int = Field(ge=1, le=3, description="a two-axle group counts as two axles")
+    load_t: Mass | None = None
+    single_tyres: bool = False
+    drive: bool = False
+    steer: bool = False
+    spread_mm: int = Field(default=0, ge=0, le=5000, description="0: unknown")
+    air_suspension: bool = False
+    widened_tyres: bool = False
+
+
+class PermitIn(Strict):
+    """超限运输许可 for an indivisible load (不可解体物品)."""
+
+    permit_no: str = Field(min_length=1, max_length=64)
+    gross_t: Mass
+    height_m: Metres | None = None
+    width_m: Metres | None = None
+    length_m: Metres | None = None
 
 
 class PartyIn(Strict):
@@ -67,7 +100,13 @@ class WeighingIn(Strict):
     plate: str = Field(min_length=7, max_length=12)
     vehicle: VehicleIn
     gross_t: Mass
-    axle_loads_t: list[Mass] = Field(default_factory=list, max_length=20)
+    axle_loads_t: list[Mass] = Field(
+        default_factory=list,
+        max_length=20,
+        description="one load per axle, judged against GB 1589-2016; axle_groups describes them",
+    )
+    axle_groups: list[AxleGroupIn] = Field(default_factory=list, max_length=12)
+    permit: PermitIn | None = None
     rated_load_t: Mass | None = None
     curb_mass_t: Mass | None = None
     height_m: Metres | None = None
@@ -127,6 +166,9 @@ def _opt(value: Decimal | None) -> str:
 def _request(
     body: WeighingIn, *, station_id: str, agency_id: str, town: str, by: str, scale: ScaleIn | None
 ):
+    vehicle = body.vehicle.model_dump()
+    vehicle["licensed_gross_t"] = _opt(body.vehicle.licensed_gross_t)
+    vehicle["special"] = body.vehicle.special or ""
     req = overload_pb2.RecordWeighingRequest(
         client_weighing_id=body.client_weighing_id,
         station_id=station_id,
@@ -134,7 +176,11 @@ def _request(
         town=town,
         recorded_by=by,
         plate=body.plate,
-        vehicle=overload_pb2.Vehicle(**body.vehicle.model_dump()),
+        vehicle=overload_pb2.Vehicle(**vehicle),
+        axle_groups=[
+            overload_pb2.AxleGroup(**{**g.model_dump(), "load_t": _opt(g.load_t)})
+            for g in body.axle_groups
+        ],
         gross_t=str(body.gross_t),
         axle_loads_t=[str(a) for a in body.axle_loads_t],
         rated_load_t=_opt(body.rated_load_t),
@@ -147,6 +193,16 @@ def _request(
         carrier=overload_events_pb2.Party(**body.carrier.model_dump()),
         loading_source=overload_events_pb2.Party(**body.loading_source.model_dump()),
     )
+    if body.permit is not None:
+        req.permit.CopyFrom(
+            overload_pb2.Permit(
+                permit_no=body.permit.permit_no,
+                gross_t=str(body.permit.gross_t),
+                height_m=_opt(body.permit.height_m),
+                width_m=_opt(body.permit.width_m),
+                length_m=_opt(body.permit.length_m),
+            )
+        )
     if scale is not None:
         req.scale.CopyFrom(
             overload_pb2.ScaleInfo(
@@ -194,9 +250,13 @@ def _weighing_out(reply, response: Response) -> WeighingOut:
 async def station_weighing(
     body: WeighingIn, station: Station, state: State, response: Response
 ) -> WeighingOut:
+    """A weigh station's scale posts a weighing, signed with the station's HMAC secret (see
+    docs/api.md). The answer is the verdict by the 62号令 limits with the scale's error
+    allowed; an over-limit truck opens an inspection."""
     req = _request(
         body, station_id=station.owner_id, agency_id="", town="", by=station.device_id, scale=None
     )
+    req.device_agency_id = station.agency_id or "-"  # never "": the station must be theirs
     return _weighing_out(await _overload(state.clients.overload.RecordWeighing, req), response)
 
 
@@ -211,6 +271,9 @@ async def station_weighing(
 async def roadside_weighing(
     body: RoadsideWeighingIn, principal: Officer, state: State, response: Response
 ) -> WeighingOut:
+    """An officer enters a weighing at a registered station or a mobile check, with the
+    colleague on site. The answer is the verdict (limit, measured, tolerance, over, fines
+    under 一超四罚) and, when over, the inspection that follows the truck."""
     req = _request(
         body,
         station_id=body.station_id,
@@ -239,6 +302,8 @@ InspectionId = Annotated[str, PathParam(max_length=64)]
 async def advance_inspection(
     inspection_id: InspectionId, body: StepIn, principal: Officer, state: State
 ) -> dict:
+    """The officers' steps with an overloaded truck: intercepted, confirmed on site (two
+    certified officers: the cases of 一超四罚 are opened from it), unloaded, released."""
     officers = (
         await asyncio.to_thread(certified_officers, state, principal, body.co_officer_ids)
         if body.to == "confirmed"
@@ -270,6 +335,8 @@ async def overload_statistics(
     date_from: IsoDate | None = None,
     date_to: IsoDate | None = None,
 ) -> dict:
+    """Per station and day: trucks weighed, suspected, confirmed, 百吨王 (100-tonne trucks);
+    with the carriers and loading sources most often found overloaded. Counts are numbers."""
     reply = await _overload(
         state.clients.overload.GetStatistics,
         overload_pb2.GetStatisticsRequest(
@@ -289,6 +356,8 @@ async def overload_statistics(
     summary="Vehicles with more than 3 violations in 12 months; carriers and loading sources",
 )
 async def repeat_offenders(principal: Supervisor, state: State) -> dict:
+    """Vehicles with more than 3 violations in 12 months, and the carriers and loading sources
+    behind repeated violations: the lists that 一超四罚 acts on."""
     reply = await _overload(
         state.clients.overload.ListRepeatOffenders,
         overload_pb2.ListRepeatOffendersRequest(agency_id=principal.agency_id),
@@ -309,6 +378,8 @@ async def put_station(
     principal: Admin,
     state: State,
 ) -> dict:
+    """Register or change a weigh station and its scale (kind, accuracy class, verification
+    date) for the agency's admins; the station's device credentials are issued apart."""
     reply = await _overload(
         state.clients.overload.UpsertStation,
         overload_pb2.UpsertStationRequest(
@@ -382,6 +453,8 @@ async def _confirm_photo(state, photo_id: str, **owner: str) -> PhotoOut:
 async def photo_slot(
     weighing_id: WeighingId, body: PhotoSlotIn, principal: Officer, state: State
 ) -> PhotoOut:
+    """A presigned upload for a photo of the truck, its plate or the scale reading, attached to
+    the weighing once its SHA-256 is checked."""
     return await _photo_slot(state, weighing_id, body, agency_id=principal.agency_id)
 
 
@@ -396,7 +469,15 @@ async def photo_slot(
 async def station_photo_slot(
     weighing_id: WeighingId, body: PhotoSlotIn, station: Station, state: State
 ) -> PhotoOut:
-    return await _photo_slot(state, weighing_id, body, station_id=station.owner_id)
+    """A station's camera asks for a presigned upload for a photo of its own weighing (signed
+    like the weighing)."""
+    return await _photo_slot(
+        state,
+        weighing_id,
+        body,
+        station_id=station.owner_id,
+        device_agency_id=station.agency_id or "-",
+    )
 
 
 @router.post(
@@ -409,7 +490,11 @@ async def station_photo_slot(
 async def station_confirm_photo(
     photo_id: Annotated[str, PathParam(max_length=64)], station: Station, state: State
 ) -> PhotoOut:
-    return await _confirm_photo(state, photo_id, station_id=station.owner_id)
+    """A station's camera, after the upload: the stored bytes are checked against the declared
+    SHA-256 before the photo joins the weighing (signed)."""
+    return await _confirm_photo(
+        state, photo_id, station_id=station.owner_id, device_agency_id=station.agency_id or "-"
+    )
 
 
 @router.post(
@@ -422,6 +507,8 @@ async def station_confirm_photo(
 async def confirm_photo(
     photo_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
 ) -> PhotoOut:
+    """After the upload: the stored bytes are checked against the declared SHA-256 before the
+    photo joins the weighing."""
     return await _confirm_photo(state, photo_id, agency_id=principal.agency_id)
 
 
@@ -481,6 +568,8 @@ async def overload_chart(
     date_from: IsoDate | None = None,
     date_to: IsoDate | None = None,
 ) -> Response:
+    """The overload statistics as an SVG chart (weighings, confirmed violations and 百吨王 per
+    day), for the desk console and reports."""
     stats = await overload_statistics(principal, state, date_from, date_to)
     return Response(statistics_svg(stats.get("days", [])), media_type="image/svg+xml")
 
@@ -493,6 +582,8 @@ async def overload_chart(
     summary="Art. 44 reports to the vehicle's home authority: due 7 working days after closing",
 )
 async def list_reports(principal: Officer, state: State, open_only: bool = True) -> dict:
+    """Art. 44 reports (抄告) to the vehicle's home authority, due 7 working days after a case
+    closed: which are due, overdue or sent."""
     reply = await _overload(
         state.clients.overload.ListReports,
         overload_pb2.ListReportsRequest(agency_id=principal.agency_id, open_only=open_only),
@@ -510,6 +601,7 @@ async def list_reports(principal: Officer, state: State, open_only: bool = True)
 async def mark_report_sent(
     report_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
 ) -> dict:
+    """Record that an Art. 44 report was sent to the vehicle's home authority."""
     reply = await _overload(
         state.clients.overload.MarkReportSent,
         overload_pb2.MarkReportSentRequest(
@@ -517,3 +609,52 @@ async def mark_report_sent(
         ),
     )
     return message_dict(reply.report)
+
+
+@router.get(
+    "/v1/overload/referrals",
+    operation_id="listOverloadReferrals",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Referrals (抄告/移送) to the competent agency, e.g. 超载 to the traffic police; "
+    "overdue ones are flagged",
+)
+async def list_referrals(principal: Officer, state: State, open_only: bool = True) -> dict:
+    reply = await _overload(
+        state.clients.overload.ListReferrals,
+        overload_pb2.ListReferralsRequest(agency_id=principal.agency_id, open_only=open_only),
+    )
+    return message_dict(reply)
+
+
+class AcknowledgementIn(Strict):
+    reference: str = Field(
+        min_length=1, max_length=100, description="the recipient's receipt or case number"
+    )
+    acknowledged_on: IsoDate | None = None
+
+
+@router.post(
+    "/v1/overload/referrals/{referral_id}/acknowledgement",
+    operation_id="acknowledgeOverloadReferral",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Record that the competent agency received the referral (回执)",
+)
+async def acknowledge_referral(
+    referral_id: Annotated[str, PathParam(max_length=64)],
+    body: AcknowledgementIn,
+    principal: Officer,
+    state: State,
+) -> dict:
+    reply = await _overload(
+        state.clients.overload.AcknowledgeReferral,
+        overload_pb2.AcknowledgeReferralRequest(
+            referral_id=referral_id,
+            agency_id=principal.agency_id,
+            actor_id=principal.user_id,
+            reference=body.reference,
+            acknowledged_on=body.acknowledged_on.isoformat() if body.acknowledged_on else "",
+        ),
+    )
+    return message_dict(reply.referral)

@@ -23,11 +23,12 @@ from pydantic import BaseModel, Field
 
 from enforcement.disclosure.v1 import disclosure_pb2
 from enforcement.records.v1 import records_pb2
-from gateway.deps import State, public_rate_limit
+from gateway.deps import State, client_address, public_rate_limit, too_many
 from gateway.fields import IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.routes.records import TreeHead, tree_head_out
+from services.chassis.jsonpb import decimal_number
 
 router = APIRouter(
     tags=["public"],
@@ -60,6 +61,19 @@ FIELDS = (
     ("remarks", "备注"),
 )
 EXPORT_LIMIT = 5000
+
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP "CSV
+# Injection"): =HYPERLINK(...) in a party's name would reach every reader who opens the export.
+# The full-width forms are included because some spreadsheet locales read them the same way.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def formula_safe(cell: object) -> str:
+    """The cell as text a spreadsheet shows and never evaluates: a leading single quote
+    before a formula character, as OWASP recommends; every other cell unchanged."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 
 DomainName = Literal[
     "hazardous-chemicals",
@@ -104,8 +118,8 @@ class DisclosureOut(BaseModel):
     legal_basis: str
     penalty_category: str
     penalty_content: str
-    fine_10k_yuan: str
-    confiscation_10k_yuan: str
+    fine_10k_yuan: int | float = Field(description="罚款金额(万元), a number: 2.5 is 25,000 yuan")
+    confiscation_10k_yuan: int | float = Field(description="没收违法所得、没收非法财物的金额(万元)")
     licence: str
     decision_date: date
     valid_until: str
@@ -123,6 +137,8 @@ class DisclosurePage(BaseModel):
 
 def _out(d: disclosure_pb2.Disclosure) -> DisclosureOut:
     values = {name: getattr(d, name) for name, _ in FIELDS}
+    for amount in ("fine_10k_yuan", "confiscation_10k_yuan"):  # decimal text between services
+        values[amount] = decimal_number(values[amount]) or 0
     return DisclosureOut(
         **values,
         disclosure_id=d.disclosure_id,
@@ -182,6 +198,10 @@ async def search_disclosures(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> DisclosurePage:
+    """The public disclosure (行政执法公示) of penalty decisions, newest first, without login:
+    by part of the party's name, credit code, decision number, domain or decision date. A
+    person's name shows as surname and asterisks; no ID numbers, phones or addresses.
+    Withdrawn decisions stay as notices."""
     f = Filters(
         q=q,
         credit_code=credit_code,
@@ -216,6 +236,8 @@ DisclosureId = Annotated[str, PathParam(max_length=64)]
     summary="One published penalty decision (no login)",
 )
 async def get_disclosure(disclosure_id: DisclosureId, state: State) -> DisclosureOut:
+    """One public record in the national 双公示 fields. Amounts are numbers in 10,000 yuan
+    (万元)."""
     return _out(await _one(state, disclosure_id))
 
 
@@ -231,6 +253,18 @@ async def _all(state, f: Filters) -> list[disclosure_pb2.Disclosure]:
     return rows[:EXPORT_LIMIT]
 
 
+def export_rate_limit(request: Request, state: State) -> None:
+    """An export reads up to 5,000 records: `GATEWAY_EXPORTS_PER_10_MIN` per client address
+    (on top of the public routes' own per-address limit), then 429."""
+    if state.exports is None:
+        return
+    key = client_address(request)
+    wait = state.exports.retry_after(key)
+    if wait:
+        raise too_many(wait, "too many exports from your address")
+    state.exports.hit(key)
+
+
 @router.get(
     "/v1/public/disclosures-export",
     operation_id="exportDisclosures",
@@ -239,6 +273,7 @@ async def _all(state, f: Filters) -> list[disclosure_pb2.Disclosure]:
         **PROBLEM_RESPONSES,
     },
     summary="Export in the 双公示 field order, as CSV (UTF-8 with BOM) or JSON",
+    dependencies=[Depends(export_rate_limit)],
 )
 async def export_disclosures(
     state: State,
@@ -250,6 +285,8 @@ async def export_disclosures(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> Response:
+    """The public records in the national 双公示 field order with their Chinese headers, as CSV
+    (UTF-8 with a BOM, opens in Excel) or JSON, for the credit platform's import."""
     f = Filters(
         q=q,
         credit_code=credit_code,
@@ -275,7 +312,7 @@ async def export_disclosures(
     writer.writerow([label for _, label in FIELDS] + ["状态"])
     for d in rows:
         writer.writerow(
-            [getattr(d, name) for name, _ in FIELDS]
+            [formula_safe(getattr(d, name)) for name, _ in FIELDS]
             + ["已撤销" if d.status == "withdrawn" else "公示中"]
         )
     return Response(
@@ -292,8 +329,10 @@ async def export_disclosures(
     summary="Atom feed of the newest 50 decisions and withdrawals",
 )
 async def disclosure_feed(request: Request, state: State) -> Response:
+    """An Atom feed of the newest 50 public decisions and withdrawals, for feed readers and
+    other portals."""
     reply = await _search(state, Filters(), 50, None)
-    base = str(request.base_url).rstrip("/")
+    base = state.settings.public_base()  # never the Host header: a reader chose that
     updated = max(
         (d.published_at.ToDatetime(tzinfo=UTC) for d in reply.disclosures),
         default=datetime(2026, 1, 1, tzinfo=UTC),
@@ -341,17 +380,30 @@ async def search_page(
     date_to: Annotated[str | None, Query(max_length=10)] = None,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
+    # Each filter stands on its own: a date that does not parse is left out and said so on
+    # the page (its text stays in the form to correct), never taking the others with it.
+    errors = []
+    dates: dict[str, date | None] = {}
+    for name, text, label in (
+        ("date_from", date_from, "决定日期起"),
+        ("date_to", date_to, "决定日期止"),
+    ):
+        try:
+            dates[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            dates[name] = None
+            errors.append(f"{label}“{text}”无法识别，未作为条件")
+    if domain and domain not in DOMAIN_LABELS:
+        errors.append(f"领域“{domain}”无法识别，未作为条件")
+    f = Filters(
+        q=q or None,
+        credit_code=credit_code or None,
+        domain=domain if domain in DOMAIN_LABELS else None,
+        **dates,
+    )
     error = None
-    try:
-        f = Filters(
-            q=q or None,
-            credit_code=credit_code or None,
-            domain=domain if domain in DOMAIN_LABELS else None,
-            date_from=date.fromisoformat(date_from) if date_from else None,
-            date_to=date.fromisoformat(date_to) if date_to else None,
-        )
-    except ValueError:
-        f, error = Filters(q=q or None), "日期格式应为 年-月-日，例如 2026-11-28"
+    if errors:
+        error = "；".join(errors) + "。日期格式应为 年-月-日，例如 2026-11-28"
     reply = await _search(state, f, 20, cursor)
     params = {k: v for k, v in (("q", q), ("credit_code", credit_code), ("domain", domain),
               ("date_from", date_from), ("date_to", date_to)) if v}  # fmt: skip

@@ -10,20 +10,22 @@ back as problem+json through `problem_from_rpc_error`.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
-from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
+from enforcement.review.v1 import review_pb2
 from gateway.deps import CurrentPrincipal, Officer, State, require_roles
 from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
+from gateway.protobuf import message_dict
 from gateway.routes.cases import (
     CaseId,
     CaseOut,
@@ -34,7 +36,10 @@ from gateway.routes.cases import (
     case_out,
     check_visible,
 )
+from gateway.routes.lookups import next_stages_of
 from gateway.security.principals import Principal, Role
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["records"])
 
@@ -181,6 +186,17 @@ class ProposalIn(WriteIn):
 
 class DecisionIn(WriteIn):
     decision_text: str = Field(min_length=1, max_length=20_000, description="处罚决定书 text")
+    legal_representative: str = Field(
+        default="",
+        max_length=100,
+        description="法定代表人 of an organisation, when the case's party lacks it: the public "
+        "record (双公示) needs it",
+    )
+    violation_type: str = Field(
+        default="",
+        max_length=100,
+        description="违法行为类型, when the proposal's `discretion` lacks it (GET /v1/benchmarks)",
+    )
 
 
 class RevocationIn(WriteIn):
@@ -274,9 +290,41 @@ class ProposalOut(BaseModel):
     proposed_at: datetime
 
 
+class PlacementOut(BaseModel):
+    benchmark_id: str
+    version: int
+    finding: str = Field(
+        description="within-band, departure, outside-legal-range, no-band or no-benchmark"
+    )
+    message: str
+
+
+class AssessmentOut(BaseModel):
+    """What the legal review makes of the proposal, by the rules the review applies."""
+
+    major: bool = Field(description="a major decision (重大执法决定): the legal review decides")
+    reasons: list[str] = Field(
+        description="the major-decision rules that apply; when not major, why not"
+    )
+    placement: PlacementOut = Field(description="where the fine sits in its discretion benchmark")
+    review_due_date: date | None = Field(
+        description="the review's deadline (China's working days); null when not major"
+    )
+    deadline_working_days: int | None = Field(description="working days the review has")
+    review_due_date_provisional: bool = Field(
+        default=False,
+        description="the deadline is counted through a year whose official calendar (调休) is "
+        "not entered yet: it may move when it is (GET /v1/calendar)",
+    )
+
+
 class CaseProposal(BaseModel):
     case: CaseOut
     proposal: ProposalOut
+    assessment: AssessmentOut | None = Field(
+        description="major or not, why, and the review deadline; null if the review service "
+        "did not answer (the proposal is made all the same, and the review task says it)"
+    )
 
 
 class SyncPage(BaseModel):
@@ -444,6 +492,23 @@ async def _records(method, request, timeout: float | None = None):
     return await call_service("records", method, request, timeout=timeout)
 
 
+async def _moving(state, principal: Principal, case_id: str, method, request):
+    """A call that moves the case: a refusal in this state (409) names the stages the case
+    may move to now, each with what it still needs (`next_stages`, as GET .../next-stages)."""
+    try:
+        return await _records(method, request)
+    except ProblemError as refused:
+        if refused.status != 409 or refused.slug == "already-exists":
+            raise
+        try:
+            found = await next_stages_of(state, principal, case_id)
+        except ProblemError:
+            raise refused from None
+        refused.extra["allowed_stages"] = [s.stage for s in found.next_stages]
+        refused.extra["next_stages"] = [s.model_dump() for s in found.next_stages]
+        raise
+
+
 # Writes answer 201, or 200 when the client id was seen before: the first call's result.
 WRITE_RESPONSES = {
     **PROBLEM_RESPONSES,
@@ -472,7 +537,14 @@ CASE = "/v1/cases/{case_id}"
 async def transition_case(
     case_id: CaseId, body: TransitionIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
-    reply = await _records(
+    """Move the case along its lifecycle (立案, 调查取证, 告知, 送达, 执行, 结案, 归档,
+    不予处罚, 撤销). `GET .../next-stages` says beforehand which moves are open; a refused
+    move answers 409 with `allowed_stages` and `next_stages`. The move is an entry of the
+    tamper-evident record; a retry with the same `client_entry_id` answers 200."""
+    reply = await _moving(
+        state,
+        principal,
+        case_id,
         state.clients.records.TransitionCase,
         records_pb2.TransitionCaseRequest(
             case_id=case_id, to_stage=body.to, reason=body.reason, meta=_meta(principal, body)
@@ -493,6 +565,10 @@ async def transition_case(
 async def append_entry(
     case_id: CaseId, body: EntryIn, principal: Officer, state: State, response: Response
 ) -> EntryAnswer:
+    """Add an act to the case's record (执法全过程记录): a note, an on-site step (`payload.act`:
+    inspection, sampling, seal-up, service, ...), a document, a signature, the party's
+    statement or hearing request, or a correction of an earlier entry (which stays as it
+    was). Each entry is hash-chained and logged in the Merkle log."""
     reply = await _records(
         state.clients.records.AppendEntry,
         records_pb2.AppendEntryRequest(
@@ -515,6 +591,9 @@ async def append_entry(
     summary="The case's whole record, oldest entry first, with missing-recording flags",
 )
 async def get_timeline(case_id: CaseId, principal: CaseReader, state: State) -> Timeline:
+    """Every entry of the case's record, oldest first, with the evidence attached to each and
+    `recording_flags`: mandatory audio-video acts (全程音像记录) with no recording and no
+    reason."""
     reply = await _records(
         state.clients.records.GetTimeline,
         records_pb2.GetTimelineRequest(case_id=case_id, agency_id=principal.agency_id),
@@ -538,12 +617,15 @@ async def get_timeline(case_id: CaseId, principal: CaseReader, state: State) -> 
     operation_id="requestEvidenceSlot",
     status_code=201,
     response_model=EvidenceSlot,
-    responses=WRITE_RESPONSES,
+    responses={**WRITE_RESPONSES, **RATE_LIMITED_RESPONSES},  # 429: too many open slots
     summary="Get presigned URLs to upload a file; asking again renews them",
 )
 async def request_evidence_slot(
     case_id: CaseId, body: EvidenceSlotIn, principal: Officer, state: State, response: Response
 ) -> EvidenceSlot:
+    """Declare a file (SHA-256, size, media type) and get presigned URLs to upload it straight
+    to object storage: one `put_url`, or one URL per part for a large video. Asking again
+    with the same `client_slot_id` renews expired URLs; after the upload call `.../confirm`."""
     reply = await _records(
         state.clients.records.RequestEvidenceSlot,
         records_pb2.RequestEvidenceSlotRequest(
@@ -584,6 +666,9 @@ async def confirm_evidence(
     state: State,
     response: Response,
 ) -> EntryAnswer:
+    """After the upload: the service reads the stored bytes back, checks them against the
+    declared SHA-256, and only then adds the file to the record as an evidence entry. A
+    mismatch answers 409 and attaches nothing."""
     reply = await _records(
         state.clients.records.ConfirmEvidence,
         records_pb2.ConfirmEvidenceRequest(
@@ -617,8 +702,17 @@ async def confirm_evidence(
 async def propose_penalty(
     case_id: CaseId, body: ProposalIn, principal: Officer, state: State, response: Response
 ) -> CaseProposal:
+    """Propose a penalty after investigation (调查终结): kinds, amounts in yuan, legal basis,
+    facts and where the amount sits in the discretion benchmark (`GET /v1/benchmarks`). The
+    case goes to stage `review`; the answer's `assessment` says whether the decision is major
+    (重大执法决定), why, and the legal review's deadline. A proposal that names only
+    `benchmark_id` gets the benchmark's `violation_type`."""
     d = body.discretion
-    reply = await _records(
+    violation_type = d.violation_type or await _violation_type_of(state, d.benchmark_id)
+    reply = await _moving(
+        state,
+        principal,
+        case_id,
         state.clients.records.ProposePenalty,
         records_pb2.ProposePenaltyRequest(
             case_id=case_id,
@@ -630,7 +724,7 @@ async def propose_penalty(
                 facts=body.facts,
                 discretion=records_pb2.Discretion(
                     benchmark_id=d.benchmark_id,
-                    violation_type=d.violation_type,
+                    violation_type=violation_type,
                     circumstance=d.circumstance or "",
                     departs=d.departs,
                     departure_reason=d.departure_reason,
@@ -645,7 +739,52 @@ async def propose_penalty(
         ),
     )
     _answered(response, reply.created)
-    return CaseProposal(case=case_out(reply.case), proposal=proposal_out(reply.proposal))
+    return CaseProposal(
+        case=case_out(reply.case),
+        proposal=proposal_out(reply.proposal),
+        assessment=await _assessment(state, reply.case, reply.proposal),
+    )
+
+
+async def _violation_type_of(state, benchmark_id: str) -> str:
+    """The violation type (违法行为类型) of a named benchmark, so a proposal that names only
+    the benchmark still carries what its public record needs; "" when unknown."""
+    if not benchmark_id:
+        return ""
+    try:
+        reply = await call_service(
+            "review", state.clients.review.ListBenchmarks, review_pb2.ListBenchmarksRequest()
+        )
+    except ProblemError:
+        return ""  # the decision asks for it then
+    return next((b.violation_type for b in reply.benchmarks if b.benchmark_id == benchmark_id), "")
+
+
+async def _assessment(
+    state, case: records_pb2.Case, proposal: records_pb2.PenaltyProposal
+) -> AssessmentOut | None:
+    try:
+        a = await call_service(
+            "review",
+            state.clients.review.AssessProposal,
+            review_pb2.AssessProposalRequest(case=case, proposal=proposal),
+        )
+    except ProblemError:
+        log.warning("no assessment of proposal %s", proposal.proposal_id, exc_info=True)
+        return None
+    return AssessmentOut(
+        major=a.major,
+        reasons=list(a.reasons),
+        placement=PlacementOut(
+            benchmark_id=a.placement.benchmark_id,
+            version=a.placement.version,
+            finding=a.placement.finding,
+            message=a.placement.message,
+        ),
+        review_due_date=date.fromisoformat(a.due_date) if a.due_date else None,
+        deadline_working_days=a.deadline_working_days or None,
+        review_due_date_provisional=a.due_date_provisional,
+    )
 
 
 @router.post(
@@ -659,10 +798,23 @@ async def propose_penalty(
 async def decide_penalty(
     case_id: CaseId, body: DecisionIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
-    reply = await _records(
+    """Decide the penalty (处罚决定) once the legal review approved the proposal or found it not
+    required and the case passed `notice` (告知). The decision must hold what its public
+    record (双公示) needs: an organisation's 法定代表人 and the 违法行为类型 come from the
+    case and the proposal, or from this body; missing ones answer 422 naming them. The
+    decision number (决定书文号) is assigned here, and the decision is published within 7
+    working days."""
+    reply = await _moving(
+        state,
+        principal,
+        case_id,
         state.clients.records.DecidePenalty,
         records_pb2.DecidePenaltyRequest(
-            case_id=case_id, decision_text=body.decision_text, meta=_meta(principal, body)
+            case_id=case_id,
+            decision_text=body.decision_text,
+            meta=_meta(principal, body),
+            legal_representative=body.legal_representative,
+            violation_type=body.violation_type,
         ),
     )
     _answered(response, reply.created)
@@ -680,6 +832,8 @@ async def decide_penalty(
 async def revoke_penalty(
     case_id: CaseId, body: RevocationIn, principal: Officer, state: State, response: Response
 ) -> CaseEntry:
+    """Revoke a decided penalty (撤销) after administrative reconsideration, litigation or the
+    agency's own correction; the public record becomes a withdrawal notice with the reason."""
     reply = await _records(
         state.clients.records.RevokePenalty,
         records_pb2.RevokePenaltyRequest(
@@ -706,6 +860,8 @@ async def sync_changes(
     cursor: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> SyncPage:
+    """Offline sync for the officer app: the caller's cases and their entries written since
+    `cursor` (start at 0), oldest first. Ask again with `next_cursor` while `more` is true."""
     reply = await _records(
         state.clients.records.SyncChanges,
         records_pb2.SyncChangesRequest(
@@ -756,6 +912,8 @@ async def list_tasks(
     status: Literal["open", "case-opened"] = "open",
     town: Annotated[str | None, Query(max_length=64)] = None,
 ) -> TaskList:
+    """Inspection tasks made from other services' events (a gas alarm, an unprotected venue, a
+    confirmed overload), urgent first. Take one up by opening a case with its `task_id`."""
     reply = await _records(
         state.clients.records.ListTasks,
         records_pb2.ListTasksRequest(
@@ -768,9 +926,7 @@ async def list_tasks(
             town=t.town,
             domain=t.domain,
             title=t.title,
-            party=MessageToDict(t.party, preserving_proto_field_name=True)
-            if t.HasField("party")
-            else None,
+            party=message_dict(t.party) if t.HasField("party") else None,
             details=json.loads(t.details_json or "{}"),
             source_topic=t.source_topic,
             source_ref=t.source_ref,
@@ -804,6 +960,9 @@ Staff = Annotated[
     summary="The log's current signed tree head",
 )
 async def get_tree_head(principal: CurrentPrincipal, state: State) -> TreeHead:
+    """The current signed tree head (RFC 6962) of the agency-wide Merkle log of every record
+    entry. Keep it: a later head must be consistent with it (`GET
+    /v1/log/consistency-proof`)."""
     reply = await _records(state.clients.records.GetTreeHead, records_pb2.GetTreeHeadRequest())
     return tree_head_out(reply.tree_head)
 
@@ -823,6 +982,8 @@ async def get_inclusion_proof(
         int, Query(ge=0, le=INT64_MAX, description="0: the current tree head")
     ] = 0,
 ) -> InclusionProof:
+    """The audit path that proves an entry of the caller's agency is in the log under a signed
+    tree head; with the entry itself, so the app can recompute its hash."""
     reply = await _records(
         state.clients.records.GetInclusionProof,
         records_pb2.GetInclusionProofRequest(
@@ -850,6 +1011,8 @@ async def get_consistency_proof(
     first: Annotated[int, Query(ge=1, le=INT64_MAX)],
     second: Annotated[int, Query(ge=0, le=INT64_MAX, description="0: the current tree head")] = 0,
 ) -> ConsistencyProof:
+    """The proof (RFC 6962) that the log of size `second` extends the log of size `first`
+    without changing it: nothing written was altered or removed."""
     reply = await _records(
         state.clients.records.GetConsistencyProof,
         records_pb2.GetConsistencyProofRequest(first=first, second=second),
@@ -877,6 +1040,9 @@ async def get_timeliness(
     state: State,
     since: Annotated[IsoAwareDateTime | None, Query(description="count acts since then")] = None,
 ) -> Timeliness:
+    """及时上网登记 for supervisors: per officer and for the agency, how many acts reached the
+    server within the allowed delay after they happened on the phone, with the
+    95th-percentile and longest delay."""
     request = records_pb2.GetTimelinessRequest(agency_id=principal.agency_id)
     if since is not None:
         request.since.CopyFrom(_ts(since))

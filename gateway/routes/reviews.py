@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
-from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, Field
 
 from enforcement.records.v1 import records_pb2
@@ -16,7 +15,9 @@ from enforcement.review.v1 import review_pb2
 from gateway.deps import State, require_roles
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES
+from gateway.protobuf import message_dict
 from gateway.security.principals import Principal, Role
+from services.chassis.jsonpb import numbers_as_numbers
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
@@ -73,6 +74,9 @@ class ReviewTask(BaseModel):
     extended: bool
     extension_reason: str
     overdue: bool
+    due_date_provisional: bool = Field(
+        description="counted through a year whose official calendar is not entered yet"
+    )
     created_at: datetime
     completed_at: datetime | None
 
@@ -136,6 +140,9 @@ class Statistics(BaseModel):
     approval_rate: float
     return_reasons: list[Count]
     returns_by_officer: list[Count]
+    calendar_warning: str | None = Field(
+        description="from 1 October: next year's official calendar has not been entered"
+    )
 
 
 def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
@@ -150,7 +157,9 @@ def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
         party_name=t.party_name,
         party_kind=t.party_kind,
         officer_ids=list(t.officer_ids),
-        proposal=json.loads(t.proposal_json or "{}"),
+        proposal=numbers_as_numbers(
+            json.loads(t.proposal_json or "{}"), records_pb2.PenaltyProposal.DESCRIPTOR
+        ),
         major=t.major,
         reasons=list(t.reasons),
         placement=Placement(
@@ -167,6 +176,7 @@ def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
         extended=t.extended,
         extension_reason=t.extension_reason,
         overdue=t.overdue,
+        due_date_provisional=t.due_date_provisional,
         created_at=t.created_at.ToDatetime(tzinfo=UTC),
         completed_at=(
             t.completed_at.ToDatetime(tzinfo=UTC) if t.HasField("completed_at") else None
@@ -199,6 +209,9 @@ async def _register(state, principal: Principal) -> None:
 async def my_reviews(
     principal: Reviewer, state: State, open_only: Annotated[bool, Query()] = True
 ) -> TaskList:
+    """The caller's legal review queue (法制审核), open tasks first by deadline, each with the
+    proposal, the major-decision rules that apply and the benchmark placement. The caller is
+    registered as a reviewer of the agency on the way."""
     await _register(state, principal)
     reply = await _review(
         state.clients.review.ListTasks,
@@ -222,6 +235,8 @@ async def list_reviews(
     open_only: Annotated[bool, Query()] = False,
     overdue: Annotated[bool, Query()] = False,
 ) -> TaskList:
+    """Every review task of the agency for supervisors and admins; `overdue=true` lists those
+    past their deadline."""
     reply = await _review(
         state.clients.review.ListTasks,
         review_pb2.ListTasksRequest(
@@ -239,6 +254,8 @@ async def list_reviews(
     summary="Queue statistics: waiting, overdue, approval rate, return reasons",
 )
 async def review_statistics(principal: Supervisor, state: State) -> Statistics:
+    """The review queue in figures: waiting, overdue, completed, not required, the approval
+    rate, and the most frequent reasons for returning a proposal, overall and per officer."""
     s = await _review(
         state.clients.review.GetStatistics,
         review_pb2.GetStatisticsRequest(agency_id=principal.agency_id),
@@ -251,6 +268,7 @@ async def review_statistics(principal: Supervisor, state: State) -> Statistics:
         approval_rate=s.approval_rate,
         return_reasons=[Count(key=c.key, count=c.count) for c in s.return_reasons],
         returns_by_officer=[Count(key=c.key, count=c.count) for c in s.returns_by_officer],
+        calendar_warning=s.calendar_warning or None,
     )
 
 
@@ -262,6 +280,8 @@ async def review_statistics(principal: Supervisor, state: State) -> Statistics:
     summary="Record a reviewer's conflict of interest with a party",
 )
 async def record_conflict(body: ConflictIn, principal: Supervisor, state: State) -> None:
+    """Record that a reviewer has a conflict of interest (回避) with a party, by credit code or
+    name: the reviewer is never assigned that party's cases."""
     await _review(
         state.clients.review.RecordConflict,
         review_pb2.RecordConflictRequest(
@@ -281,6 +301,8 @@ async def record_conflict(body: ConflictIn, principal: Supervisor, state: State)
     summary="A review task with its earlier rounds and the case's timeline",
 )
 async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> TaskDetail:
+    """A review task with its earlier rounds, the case's whole record and a presigned download
+    link for every evidence file, for the reviewer's desk."""
     reply = await _review(
         state.clients.review.GetTask,
         review_pb2.GetTaskRequest(review_id=review_id, agency_id=principal.agency_id),
@@ -305,7 +327,7 @@ async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> 
                 actor_id=e.actor_id,
                 server_time=e.server_time.ToDatetime(tzinfo=UTC),
                 payload=json.loads(e.payload_json or "{}"),
-                evidence=[MessageToDict(x, preserving_proto_field_name=True) for x in e.evidence],
+                evidence=[message_dict(x) for x in e.evidence],
             )
             for e in timeline.entries
         ],
@@ -333,6 +355,9 @@ async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> 
 async def complete_review(
     review_id: ReviewId, body: OutcomeIn, principal: Reviewer, state: State
 ) -> ReviewTask:
+    """The reviewer's outcome: the checklist (主体, 职权, 事实, 证据, 程序, 法律依据, 裁量,
+    文书, 移送) and an opinion (审核意见); approve, return for correction, or reject. Records
+    hears it over Kafka within seconds."""
     reply = await _review(
         state.clients.review.CompleteReview,
         review_pb2.CompleteReviewRequest(
@@ -360,6 +385,7 @@ async def complete_review(
 async def extend_review(
     review_id: ReviewId, body: ExtensionIn, principal: Reviewer, state: State
 ) -> ReviewTask:
+    """Extend the review's deadline once by 3 working days, with a written reason."""
     reply = await _review(
         state.clients.review.ExtendDeadline,
         review_pb2.ExtendDeadlineRequest(

@@ -110,6 +110,8 @@ def _theirs(state, user_id: str, admin: Principal) -> gwdb.User:
     summary="The agency's accounts (admins)",
 )
 async def list_users(principal: Admin, state: State) -> list[UserOut]:
+    """The accounts of the caller's agency, for its admins: roles, town/street, certificate,
+    active or not. Never a password."""
     with state.db.read() as conn:
         return [_out(u) for u in gwdb.list_users(conn, principal.agency_id)]
 
@@ -123,6 +125,9 @@ async def list_users(principal: Admin, state: State) -> list[UserOut]:
     summary="Open an account in your agency with a temporary password (admins)",
 )
 async def create_user(body: UserIn, principal: Admin, state: State) -> UserOut:
+    """Open an account in the admin's agency with roles, a town/street and an enforcement
+    certificate for officers. The answer shows a temporary password once; the user changes it
+    at first login."""
     password = _temporary_password()
 
     def create() -> gwdb.User:
@@ -154,6 +159,8 @@ async def create_user(body: UserIn, principal: Admin, state: State) -> UserOut:
     summary="Change an account's name, roles, town, certificate, or deactivate it (admins)",
 )
 async def change_user(user_id: UserId, body: UserChange, principal: Admin, state: State) -> UserOut:
+    """Change an account's name, roles, town/street or certificate, or deactivate it (its
+    sessions end)."""
     user = _theirs(state, user_id, principal)
     changes = body.model_dump(exclude_unset=True)
     if user_id == principal.user_id and (
@@ -195,6 +202,7 @@ async def change_user(user_id: UserId, body: UserChange, principal: Admin, state
     summary="Issue a new temporary password and end the account's sessions (admins)",
 )
 async def reset_password(user_id: UserId, principal: Admin, state: State) -> UserOut:
+    """Issue a new temporary password, shown once, and end every session of the account."""
     user = _theirs(state, user_id, principal)
     password = _temporary_password()
     hashed = await asyncio.get_running_loop().run_in_executor(
@@ -226,6 +234,8 @@ class PasswordChange(Strict):
     summary="Change your own password; your other sessions end",
 )
 async def change_own_password(body: PasswordChange, principal: CurrentPrincipal, state: State):
+    """Change your own password with the current one; your other sessions end."""
+
     def change() -> bool:
         with state.db.read() as conn:
             user = gwdb.get_user(conn, principal.user_id)

@@ -14,8 +14,13 @@ The canonical string, exactly (UTF-8; "\n" is one line feed, 0x0A; no trailing n
     canonical = METHOD + "\n" + PATH + "\n" + TIMESTAMP + "\n" + NONCE + "\n" + BODY_SHA256
 
     METHOD       the HTTP method in upper case, e.g. "POST"
-    PATH         the request path, e.g. "/v1/devices/events": no scheme, host or query
-                 string (device paths are plain ASCII, so no percent-encoding applies)
+    PATH         the request target: the path, e.g. "/v1/devices/events", and when the
+                 request has a query string, "?" and the query string exactly as sent,
+                 byte for byte (not re-ordered, not re-encoded), e.g.
+                 "/v1/gas/commands?wait=25"; no scheme or host. Without a query string
+                 (nothing after the path, not even "?") it is the path alone, as before
+                 issue 13, so a request without one signs as it always did. (Device paths
+                 are plain ASCII, so no percent-encoding applies to the path.)
     TIMESTAMP    the X-Timestamp header value, byte for byte
     NONCE        the X-Nonce header value, byte for byte
     BODY_SHA256  lower-case hex SHA-256 of the raw request body bytes exactly as sent
@@ -30,6 +35,9 @@ timestamp 1767225600, nonce "n0nce-0123456789ab", body `{"ok":true}` (11 bytes) 
 
     canonical = "POST\n/v1/devices/events\n1767225600\nn0nce-0123456789ab\n" + sha256hex(body)
     X-Signature: 21f2decfb7f7ded4da4347c764f18d6dc552934b1bdaa52c566b9b70ebda3566
+
+A long-poll `GET /v1/gas/commands?wait=25` signs "GET\n/v1/gas/commands?wait=25\n...":
+the query string is covered, so nobody on the way can change what the device asked for.
 
 `sign()` below is the reference implementation.
 In the gateway, a route takes the device with `Depends(device_principal(get_db))`, or
@@ -76,8 +84,14 @@ _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _SIGNATURE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+def request_target(path: str, query: str = "") -> str:
+    """PATH of the canonical string: the path, and "?" + the query string when there is one."""
+    return f"{path}?{query}" if query else path
+
+
 def canonical(method: str, path: str, timestamp: str | int, nonce: str, body: bytes) -> bytes:
-    """The exact bytes that are signed (see the module docstring)."""
+    """The exact bytes that are signed (see the module docstring); `path` is the request
+    target, with its query string (`request_target`)."""
     return "\n".join(
         [method.upper(), path, str(timestamp), nonce, hashlib.sha256(body).hexdigest()]
     ).encode("utf-8")
@@ -99,7 +113,8 @@ def signed_headers(
     now: float | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """The four headers a device sends (for simulators, tests and the load test)."""
+    """The four headers a device sends (for simulators, tests and the load test). `path` is
+    the request target: with "?" and the query string exactly as the request sends it."""
     ts = str(int(now if now is not None else time.time()))
     nonce = nonce or secrets.token_urlsafe(18)
     return {
@@ -127,6 +142,9 @@ class DevicePrincipal:
     device_id: str
     kind: str
     owner_id: str  # the venue (gas devices) or weigh station the device belongs to
+    # The agency whose admin issued the credentials; the gas and overload services check it
+    # against the agency that owns the device's venue or the station on every request.
+    agency_id: str = ""
 
     @property
     def venue_or_station_id(self) -> str:
@@ -161,6 +179,32 @@ class DeviceCredentials:
                     created_at=db.utcnow(),
                 )
             )
+            uow.commit()
+        return secret
+
+    def reissue(self, device_id: str, kind: str, owner_id: str, agency_id: str) -> str:
+        """Give a known id to a new holder (its owner taking it back): a new secret, the old
+        one and any grace period dropped at once. Raises KeyError when the id is unknown."""
+        secret = secrets.token_urlsafe(32)
+        with self._db.unit_of_work() as uow:
+            result = uow.conn.execute(
+                db.device_credentials.update()
+                .where(db.device_credentials.c.device_id == device_id)
+                .values(
+                    kind=kind,
+                    owner_id=owner_id,
+                    agency_id=agency_id,
+                    secret=secret,
+                    status="active",
+                    created_at=db.utcnow(),
+                    previous_secret=None,
+                    previous_valid_until=None,
+                    rotated_at=None,
+                    revoked_at=None,
+                )
+            )
+            if result.rowcount == 0:
+                raise KeyError(device_id)
             uow.commit()
         return secret
 
@@ -271,7 +315,9 @@ class DeviceCredentials:
         if not matched:
             raise _refuse("bad-signature", "the signature does not match the request")
         self._remember_nonce(device_id, nonce, current, window_s)
-        return DevicePrincipal(device_id=device_id, kind=row.kind, owner_id=row.owner_id)
+        return DevicePrincipal(
+            device_id=device_id, kind=row.kind, owner_id=row.owner_id, agency_id=row.agency_id or ""
+        )
 
     def _remember_nonce(self, device_id: str, nonce: str, now: float, window_s: int) -> None:
         # A nonce first seen at S came with a timestamp in [S - w, S + w], so a replay passes
@@ -304,10 +350,12 @@ async def verify_device_request(
     credentials = db if isinstance(db, DeviceCredentials) else DeviceCredentials(db)
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
+    # The query string as it came on the wire (ASCII; latin-1 keeps any stray byte as is).
+    query = request.scope.get("query_string", b"").decode("latin-1")
     return await asyncio.to_thread(
         credentials.verify,
         method=request.method,
-        path=request.url.path,
+        path=request_target(request.url.path, query),
         headers=headers,
         body=body,
         window_s=window_s,

@@ -66,8 +66,10 @@ class ConsumerRunner:
         heartbeat_interval_ms: int = 2000,
         max_attempts: int = 5,
         retry_backoff_s: float = 0.2,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
+        self._security = dict(security or {})
         self._bootstrap = bootstrap
         self._db = db
         self._handlers = dict(handlers)
@@ -90,6 +92,7 @@ class ConsumerRunner:
             heartbeat_interval_ms=self._heartbeat_interval_ms,
             max_poll_records=200,
             reconnect_backoff_max_ms=2000,
+            **self._security,
         )
         consumer.subscribe(sorted(self._handlers))
         return consumer

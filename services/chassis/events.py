@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import uuid_utils
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import DecodeError, Message
 
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
-from services.chassis import context
+from services.chassis import clock, context
 
 
 def new_event_id() -> str:
@@ -19,7 +19,7 @@ def new_event_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -11,6 +12,7 @@ from services.chassis import context
 
 REQUEST_ID_KEY = "x-request-id"
 TRACE_ID_KEY = "x-trace-id"
+AUTHORIZATION_KEY = "authorization"
 
 _CHANNEL_OPTIONS = [
     # Notice a dead peer (half-open TCP after a pod is killed) within ~40 s, not hours.
@@ -22,11 +24,13 @@ _CHANNEL_OPTIONS = [
 class _ContextDetails:
     """Adds the bound request and trace ids to the metadata, and a timeout when none is given.
 
-    Ids the caller put in the metadata itself are left as they are.
+    Ids the caller put in the metadata itself are left as they are. With `token`, each call
+    carries `authorization: Bearer <token()>`, the caller's service token (service_auth).
     """
 
-    def __init__(self, default_timeout: float) -> None:
+    def __init__(self, default_timeout: float, token: Callable[[], str] | None = None) -> None:
         self.default_timeout = default_timeout
+        self.token = token
 
     def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
@@ -36,6 +40,8 @@ class _ContextDetails:
             metadata.add(REQUEST_ID_KEY, request_id)
         if trace_id and TRACE_ID_KEY not in metadata:
             metadata.add(TRACE_ID_KEY, trace_id)
+        if self.token is not None and AUTHORIZATION_KEY not in metadata:
+            metadata.add(AUTHORIZATION_KEY, f"Bearer {self.token()}")
         timeout = details.timeout if details.timeout is not None else self.default_timeout
         return grpc.aio.ClientCallDetails(
             details.method, timeout, metadata, details.credentials, details.wait_for_ready
@@ -64,18 +70,24 @@ class _StreamStream(_ContextDetails, grpc.aio.StreamStreamClientInterceptor):
         return await continuation(self._details(details), requests)
 
 
-def context_interceptors(default_timeout: float = 5.0) -> list[grpc.aio.ClientInterceptor]:
+def context_interceptors(
+    default_timeout: float = 5.0, token: Callable[[], str] | None = None
+) -> list[grpc.aio.ClientInterceptor]:
     """The client interceptors `make_channel` installs, one per call kind."""
     return [
-        kind(default_timeout) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
+        kind(default_timeout, token)
+        for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
 
 
-def make_channel(address: str, default_timeout: float = 5.0) -> grpc.aio.Channel:
-    """An insecure aio channel to `address` (host:port) that passes the context ids on."""
+def make_channel(
+    address: str, default_timeout: float = 5.0, token: Callable[[], str] | None = None
+) -> grpc.aio.Channel:
+    """An insecure aio channel to `address` (host:port) that passes the context ids on, and
+    with `token` the caller's service token on every call."""
     return grpc.aio.insecure_channel(
         address,
-        interceptors=context_interceptors(default_timeout),
+        interceptors=context_interceptors(default_timeout, token),
         options=_CHANNEL_OPTIONS,
     )
 

@@ -22,6 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.chassis import context, metrics
+from services.chassis.service_auth import ServiceAuthInterceptor, ServiceTokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,7 @@ class GrpcServer:
 
     `servicers` are `(add_XServicer_to_server, servicer)` pairs; `service_names` their full
     names (e.g. `enforcement.records.v1.RecordsService`), reported SERVING once started.
+    With `auth`, every call but health probes needs a good service token (service_auth).
     """
 
     def __init__(
@@ -216,14 +218,17 @@ class GrpcServer:
         port: int,
         servicers: list[tuple[ServicerAdder, Any]],
         service_names: list[str],
+        auth: ServiceTokenVerifier | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
         self.service_names = list(service_names)
         self.health = health.aio.HealthServicer()
-        self.server = grpc.aio.server(
-            interceptors=[RequestContextInterceptor()], options=_SERVER_OPTIONS
-        )
+        interceptors: list[grpc.aio.ServerInterceptor] = [RequestContextInterceptor()]
+        if auth is not None:
+            # After the request context: refused calls are logged and counted like others.
+            interceptors.append(ServiceAuthInterceptor(auth))
+        self.server = grpc.aio.server(interceptors=interceptors, options=_SERVER_OPTIONS)
         for add, servicer in servicers:
             add(servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError, for_code
@@ -24,6 +25,7 @@ def ensure_topics(
     topics: Mapping[str, int] | Iterable[tuple[str, int]],
     replication_factor: int = 1,
     timeout_s: float = 30.0,
+    security: Mapping[str, Any] | None = None,
 ) -> None:
     """Create the topics of `topics` (name -> partition count) that are missing.
 
@@ -38,7 +40,9 @@ def ensure_topics(
     while True:
         remaining_ms = max(1000, int((deadline - time.monotonic()) * 1000))
         try:
-            _create_missing(bootstrap, topics, replication_factor, min(remaining_ms, 10_000))
+            _create_missing(
+                bootstrap, topics, replication_factor, min(remaining_ms, 10_000), security
+            )
             return
         except Exception as exc:
             if not _retriable(exc) or time.monotonic() >= deadline:
@@ -48,7 +52,11 @@ def ensure_topics(
 
 
 def _create_missing(
-    bootstrap: str, topics: dict[str, int], replication_factor: int, timeout_ms: int
+    bootstrap: str,
+    topics: dict[str, int],
+    replication_factor: int,
+    timeout_ms: int,
+    security: Mapping[str, Any] | None = None,
 ) -> None:
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap.split(","),
@@ -56,6 +64,7 @@ def _create_missing(
         bootstrap_timeout_ms=timeout_ms,
         request_timeout_ms=timeout_ms,
         reconnect_backoff_max_ms=1000,  # notice a broker that has just come up quickly
+        **(security or {}),
     )
     try:
         existing = {t["name"]: len(t["partitions"]) for t in admin.describe_topics()}

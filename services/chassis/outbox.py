@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,7 +53,13 @@ def write_outbox_rows(conn: sa.Connection, events: Iterable[OutboxEvent]) -> Non
     )
 
 
-def producer_config(bootstrap: str, client_id: str, *, idempotent: bool = True) -> dict[str, Any]:
+def producer_config(
+    bootstrap: str,
+    client_id: str,
+    *,
+    idempotent: bool = True,
+    security: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Settings for a producer that never loses or reorders an acknowledged message.
 
     `idempotent=False` is for brokers whose idempotence does not survive a crash. Tansu 0.6
@@ -79,6 +85,7 @@ def producer_config(bootstrap: str, client_id: str, *, idempotent: bool = True) 
     }
     if not idempotent:
         config.update(enable_idempotence=False, max_in_flight_requests_per_connection=1)
+    config.update(security or {})  # SASL/TLS (settings.kafka_client_config)
     return config
 
 
@@ -96,6 +103,7 @@ class OutboxRelay:
         producer_factory: Callable[[], Any] | None = None,
         after_publish: Callable[[Sequence[int]], None] | None = None,
         idempotent: bool = True,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
         self._engine = engine
         self._service = service
@@ -103,7 +111,9 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._producer_factory = producer_factory or (
             lambda: KafkaProducer(
-                **producer_config(bootstrap, f"{service}-outbox-relay", idempotent=idempotent)
+                **producer_config(
+                    bootstrap, f"{service}-outbox-relay", idempotent=idempotent, security=security
+                )
             )
         )
         self._after_publish = after_publish  # test hook: runs between publish and mark

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.chassis import clock
 from services.chassis.consumer import ConsumerRunner, Handler
 from services.chassis.db import Database, migrate
 from services.chassis.grpc_server import GrpcServer
 from services.chassis.logs import configure_logging
 from services.chassis.metrics import start_metrics_server
 from services.chassis.outbox import OutboxRelay
+from services.chassis.service_auth import ServiceTokenVerifier
 from services.chassis.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
             idempotent=settings.kafka_idempotent_producer,
+            security=settings.kafka_client_config(),
         )
         self.db.on_commit(self.relay.wake)
         self.consumer = (
@@ -73,6 +76,7 @@ class ServiceRuntime:
                 session_timeout_ms=settings.consumer_session_timeout_ms,
                 heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
                 max_attempts=settings.consumer_max_attempts,
+                security=settings.kafka_client_config(),
             )
             if spec.consumers
             else None
@@ -96,11 +100,17 @@ class ServiceRuntime:
         self.relay.start()
         if self.consumer is not None:
             self.consumer.start()
+        auth = None
+        if self.settings.service_token_public_key:
+            auth = ServiceTokenVerifier(self.settings.service_token_public_key, self.spec.name)
+        else:
+            log.warning("%s: no service token key set; gRPC answers any caller", self.spec.name)
         self.grpc = GrpcServer(
             self.settings.grpc_host,
             self.settings.grpc_port,
             self.spec.servicers(self.db, self.settings),
             self.spec.grpc_service_names,
+            auth=auth,
         )
         self.port = await self.grpc.start()
         for job in self.spec.periodic:
@@ -125,6 +135,7 @@ class ServiceRuntime:
 def run(spec: ServiceSpec, settings: ServiceSettings) -> None:
     """The process entrypoint: serve until SIGTERM/SIGINT, then shut down gracefully."""
     configure_logging(spec.name, settings.log_level, json=settings.log_json)
+    clock.start_at(settings.clock_start)
 
     async def main() -> None:
         runtime = ServiceRuntime(spec, settings)

@@ -8,13 +8,17 @@ No settings are read here: the caller builds an ObjectStore from its own Setting
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
+from urllib.parse import quote
 
 from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
 from minio.datatypes import Part
 from minio.error import S3Error
 
@@ -29,6 +33,20 @@ class ObjectInfo:
     size: int
     etag: str
     content_type: str | None = None
+    # The SHA-256 the S3 server computed and checked when the object was PUT through a URL
+    # bound to it (`presigned_put_url(..., sha256_hex=...)`), as hex; None when it has none.
+    sha256: str | None = None
+
+
+def attachment(filename: str = "") -> str:
+    """A Content-Disposition that makes a browser save the file, never show it in the page
+    (an uploaded HTML or SVG would run as the platform's own). RFC 6266 / RFC 5987."""
+    if not filename:
+        return "attachment"
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -69,11 +87,46 @@ class ObjectStore:
 
     # -- presigned single uploads and downloads --------------------------------------------
 
-    def presigned_put_url(self, bucket: str, key: str, expires: timedelta) -> str:
-        return self.client.presigned_put_object(bucket, key, expires=expires)
+    def presigned_put_url(
+        self, bucket: str, key: str, expires: timedelta, sha256_hex: str | None = None
+    ) -> str:
+        """A URL to PUT one object. With `sha256_hex`, the checksum is part of the signed URL
+        (`x-amz-checksum-sha256`): a server that supports S3 additional checksums (SeaweedFS
+        4.48 does, and AWS S3) refuses any other bytes with 400 BadDigest and keeps the
+        checksum it checked, which `stat` then reports. Others ignore it."""
+        if sha256_hex is None:
+            return self.client.presigned_put_object(bucket, key, expires=expires)
+        checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+        return self.client.get_presigned_url(
+            "PUT",
+            bucket,
+            key,
+            expires=expires,
+            extra_query_params={
+                "x-amz-checksum-sha256": checksum,
+                "x-amz-sdk-checksum-algorithm": "SHA256",
+            },
+        )
 
-    def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
-        return self.client.presigned_get_object(bucket, key, expires=expires)
+    def presigned_get_url(
+        self,
+        bucket: str,
+        key: str,
+        expires: timedelta,
+        *,
+        media_type: str | None = None,
+        filename: str | None = None,
+    ) -> str:
+        """A download URL. With `media_type` (or `filename`) the answer is an attachment of
+        that type, whatever the stored object says (`response-content-*` overrides)."""
+        headers = None
+        if media_type is not None or filename is not None:
+            headers = {"response-content-disposition": attachment(filename or "")}
+            if media_type:
+                headers["response-content-type"] = media_type
+        return self.client.presigned_get_object(
+            bucket, key, expires=expires, response_headers=headers
+        )
 
     # -- multipart uploads (large videos), parts PUT by the client through presigned URLs --
     # The SDK keeps create/complete/abort of a multipart upload private (put_object drives
@@ -120,15 +173,47 @@ class ObjectStore:
         self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
 
     def stat(self, bucket: str, key: str) -> ObjectInfo | None:
-        """Size and ETag of a stored object, or None if there is none."""
+        """Size, ETag and (where the server kept one) SHA-256 of a stored object, or None."""
         try:
-            obj = self.client.stat_object(bucket, key)
+            obj = self.client.stat_object(
+                bucket, key, extra_headers={"x-amz-checksum-mode": "ENABLED"}
+            )
         except S3Error as exc:
             if exc.code in _MISSING:
                 return None
             raise
+        checksum = (obj.metadata or {}).get("x-amz-checksum-sha256")
+        try:
+            sha256 = base64.b64decode(checksum, validate=True).hex() if checksum else None
+        except (binascii.Error, ValueError):
+            sha256 = None
         return ObjectInfo(
-            size=obj.size or 0, etag=(obj.etag or "").strip('"'), content_type=obj.content_type
+            size=obj.size or 0,
+            etag=(obj.etag or "").strip('"'),
+            content_type=obj.content_type,
+            sha256=sha256 if sha256 and len(sha256) == 64 else None,
+        )
+
+    def seal(
+        self,
+        bucket: str,
+        source_key: str,
+        key: str,
+        *,
+        etag: str,
+        media_type: str,
+        filename: str = "",
+    ) -> None:
+        """Copy an uploaded object, inside the server, to `key`: a key no upload URL ever
+        named, so nothing handed out before can replace it. Only the version with `etag` is
+        copied (a changed source fails with 412), stored as `media_type` and as an
+        attachment, whatever type the upload declared."""
+        self.client.copy_object(
+            bucket,
+            key,
+            CopySource(bucket, source_key, match_etag=etag),
+            metadata={"Content-Type": media_type, "Content-Disposition": attachment(filename)},
+            metadata_directive=REPLACE,
         )
 
     def delete(self, bucket: str, key: str) -> None:

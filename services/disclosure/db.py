@@ -7,10 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.chassis.calendar_store import define_calendar_table
 from services.chassis.messaging_tables import define_messaging_tables
 
 metadata = sa.MetaData()
 outbox, inbox, dead_letter = define_messaging_tables(metadata)
+# A copy of the official calendar's years (review.calendar-year-published.v1).
+calendar_years = define_calendar_table(metadata)
 
 disclosures = sa.Table(
     "disclosures",
@@ -33,6 +36,8 @@ disclosures = sa.Table(
     sa.Column("min_end", sa.Date, nullable=False),
     sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("withdrawal_reason", sa.String(2000), nullable=True),
+    # counted through a year without its notice: recounted when the year is entered
+    sa.Column("due_provisional", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_disclosures_date", "decision_date", "disclosure_id"),
     sa.Index("ix_disclosures_credit", "credit_code", "decision_date"),
     sa.Index("ix_disclosures_party", "party_name"),
@@ -174,5 +179,16 @@ def late(conn: sa.Connection, agency_id: str, deadline_days: int) -> list[Any]:
                 disclosures.c.working_days_to_publish > deadline_days,
             )
             .order_by(disclosures.c.decision_date)
+        )
+    )
+
+
+def withheld_of(conn: sa.Connection, agency_id: str) -> list[Any]:
+    return list(
+        conn.execute(
+            sa.select(withheld)
+            .where(withheld.c.agency_id == agency_id)
+            .order_by(withheld.c.recorded_at.desc())
+            .limit(500)
         )
     )

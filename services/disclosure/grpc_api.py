@@ -10,6 +10,7 @@ from services.chassis.grpc_server import blocking_caller
 from services.disclosure import handlers
 from services.disclosure.config import Settings
 from services.disclosure.domain.publication import Authority, JointRules, Period
+from services.disclosure.domain.redaction import Tagger
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
@@ -79,6 +80,16 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
             ],
         )
 
+    async def ListWithheld(self, request, context):
+        if not request.agency_id:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "agency_id is required")
+        rows = await _call(context, handlers.withheld, self._db, request.agency_id)
+        out = disclosure_pb2.ListWithheldResponse()
+        for r in rows:
+            item = out.withheld.add(case_id=r.case_id, decision_no=r.decision_no, reason=r.reason)
+            item.recorded_at.FromDatetime(as_utc(r.recorded_at))
+        return out
+
     async def ListLate(self, request, context):
         rows = await _call(
             context,
@@ -96,15 +107,17 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
                     due_date=r.due_date.isoformat(),
                     published_at=as_utc(r.published_at).isoformat(),
                     status=r.status,
+                    due_date_provisional=r.due_provisional,
                 )
                 for r in rows
             ]
         )
 
 
-def policy_of(settings: Settings) -> handlers.Policy:
+def policy_of(settings: Settings, tagger: Tagger | None = None) -> handlers.Policy:
     period = Period(settings.min_publication_months, settings.max_publication_months)
     return handlers.Policy(
+        tagger=tagger,
         authorities={k: Authority(*v) for k, v in settings.authorities.items()},
         periods=dict.fromkeys(handlers.DEFAULT_PERIODS, period),
         joint=JointRules(

@@ -13,9 +13,10 @@ import uuid_utils
 from enforcement.disclosure.v1 import disclosure_pb2
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from enforcement.records.v1 import records_pb2
+from services.chassis.calendar_store import load_calendar
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
-from services.chassis.workdays import add_working_days, china_date, working_days_between
+from services.chassis.workdays import china_date
 from services.disclosure import db
 from services.disclosure.domain.publication import (
     DEFAULT_PERIODS,
@@ -25,9 +26,13 @@ from services.disclosure.domain.publication import (
     Period,
     add_months,
     joint_punishment_reason,
+    missing_fields,
+    missing_reason,
     public_record,
+    redactor,
     withheld_reason,
 )
+from services.disclosure.domain.redaction import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,8 @@ class Policy:
     periods: dict[str, Period] = field(default_factory=lambda: dict(DEFAULT_PERIODS))
     joint: JointRules = field(default_factory=JointRules)
     deadline_days: int = 7  # working days from the decision to publication
+    # The word segmenter redaction finds names with, loaded once at start-up; None: patterns.
+    tagger: Tagger | None = field(default=None, compare=False)
 
     def authority(self, agency_id: str) -> Authority:
         return self.authorities.get(agency_id, Authority(agency_id, "", agency_id))
@@ -58,15 +65,9 @@ def china_day(moment: datetime) -> date:
 def decided_from(event: records_pb2.PenaltyDecided) -> Decided:
     case, p = event.case, event.proposal
     decided_at = event.decided_at.ToDatetime(tzinfo=UTC)
-    return Decided(
-        case_id=case.case_id,
-        agency_id=case.agency_id,
-        domain=case.domain,
-        party_kind="person" if case.party.kind == case.party.KIND_PERSON else "organization",
-        party_name=case.party.name,
-        credit_code=case.party.credit_code,
-        id_number=case.party.id_number,
-        legal_representative=case.party.legal_representative,
+    return _case_facts(
+        case,
+        event.named_persons,
         decision_no=event.decision_no,
         decision_date=china_day(decided_at),
         decision_text=event.decision_text,
@@ -80,6 +81,27 @@ def decided_from(event: records_pb2.PenaltyDecided) -> Decided:
     )
 
 
+def _case_facts(case: records_pb2.Case, named_persons, **decision) -> Decided:
+    """What the case tells about its party and the people its record names."""
+    defaults = dict(
+        decision_no="", decision_date=date(1970, 1, 1), decision_text="", facts="",
+        legal_basis=(), kinds=(), fine_yuan=0, confiscation_yuan=0, violation_type="",
+    )  # fmt: skip
+    return Decided(
+        case_id=case.case_id,
+        agency_id=case.agency_id,
+        domain=case.domain,
+        party_kind="person" if case.party.kind == case.party.KIND_PERSON else "organization",
+        party_name=case.party.name,
+        credit_code=case.party.credit_code,
+        id_number=case.party.id_number,
+        legal_representative=case.party.legal_representative,
+        party_address=case.party.address,
+        other_people=tuple(named_persons),
+        **{**defaults, **decision},
+    )
+
+
 def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -> None:
     """records.penalty-decided.v1 -> a public record, or a recorded refusal to publish."""
     event = unpack(envelope, records_pb2.PenaltyDecided)
@@ -88,6 +110,14 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         return
     now = utcnow()
     reason = withheld_reason(d)
+    record = public_record(d, policy.authority(d.agency_id), policy.periods, policy.tagger)
+    if reason is None:
+        # Never an empty required field on the public record: hold it back and show the
+        # agency what is missing (GET /v1/disclosures/withheld) instead.
+        missing = missing_fields(record, d.party_kind)
+        if missing:
+            reason = missing_reason(missing)
+            log.warning("decision %s not published: %s", d.decision_no, reason)
     if reason is not None:
         db.insert(
             uow.conn,
@@ -110,9 +140,11 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         )
         log.info("decision %s withheld from publication: %s", d.decision_no, reason)
         return
-    record = public_record(d, policy.authority(d.agency_id), policy.periods)
     disclosure_id = str(uuid_utils.uuid7())
-    took = working_days_between(d.decision_date, china_day(now))
+    calendar = load_calendar(uow.conn, db.calendar_years)
+    counted = calendar.working_days_between(d.decision_date, china_day(now))
+    due = calendar.add_working_days(d.decision_date, policy.deadline_days)
+    took = counted.days
     earlier = (
         db.decisions_since(
             uow.conn,
@@ -138,8 +170,9 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         status="published",
         decided_at=event.decided_at.ToDatetime(tzinfo=UTC),
         published_at=now,
-        due_date=add_working_days(d.decision_date, policy.deadline_days),
+        due_date=due.date,
         working_days_to_publish=took,
+        due_provisional=due.provisional or counted.provisional,
         publication_end=date.fromisoformat(record.publication_end),
         min_end=date.fromisoformat(record.min_end),
     )
@@ -171,8 +204,14 @@ def publish_decided(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) ->
         )
 
 
-def withdraw_revoked(uow: UnitOfWork, envelope: EventEnvelope) -> None:
-    """records.penalty-revoked.v1 -> the record becomes a withdrawal notice with its reason."""
+def withdraw_revoked(
+    uow: UnitOfWork, envelope: EventEnvelope, policy: Policy | None = None
+) -> None:
+    """records.penalty-revoked.v1 -> the record becomes a withdrawal notice with its reason.
+
+    The reason is published, so it is redacted as the record was (a reconsideration's reason
+    names the applicant, their ID number, phone and home)."""
+    policy = policy or Policy()
     event = unpack(envelope, records_pb2.PenaltyRevoked)
     row = db.disclosure_of_case(uow.conn, event.case.case_id)
     if row is None:
@@ -185,7 +224,9 @@ def withdraw_revoked(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         row.disclosure_id,
         status="withdrawn",
         withdrawn_at=utcnow(),
-        withdrawal_reason=event.reason[:2000],
+        withdrawal_reason=redactor(_case_facts(event.case, event.named_persons), policy.tagger)(
+            event.reason
+        )[:2000],
     )
     uow.conn.execute(db.joint_list.delete().where(db.joint_list.c.decision_no == row.decision_no))
 
@@ -292,3 +333,9 @@ def joint_entries(database: Database, credit_code: str) -> list:
 def late(database: Database, agency_id: str, deadline_days: int) -> list:
     with database.read() as conn:
         return db.late(conn, agency_id, deadline_days)
+
+
+def withheld(database: Database, agency_id: str) -> list:
+    """The agency's decisions that were not published, newest first, with the reason."""
+    with database.read() as conn:
+        return db.withheld_of(conn, agency_id)

@@ -95,11 +95,30 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
 
     async def IngestEvents(self, request, context):
         accepted, duplicates, commands = await _call(
-            context, handlers.ingest, self._db, request.device_id, list(request.events)
+            context,
+            handlers.ingest,
+            self._db,
+            request.device_id,
+            list(request.events),
+            agency_id=request.agency_id,  # "" from an old caller: refused
         )
         reply = gas_pb2.IngestEventsResponse(accepted=accepted, duplicates=duplicates)
         reply.commands.extend(_command_pb(c) for c in commands)
         return reply
+
+    async def GetDevice(self, request, context):
+        row = await _call(
+            context, handlers.get_device, self._db, request.device_id, request.agency_id
+        )
+        return gas_pb2.GetDeviceResponse(
+            device=gas_pb2.Device(
+                device_id=row.device_id,
+                venue_id=row.venue_id,
+                kind=row.kind,
+                model=row.model or "",
+                serial=row.serial or "",
+            )
+        )
 
     async def ListAlarms(self, request, context):
         rows = await _call(
@@ -131,7 +150,17 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
         deadline = loop.time() + min(max(request.wait_seconds, 0.0), MAX_WAIT_S)
         while True:
             woken = self._bell.listen(request.device_id)
-            commands = await _call(context, handlers.pending_commands, self._db, request.device_id)
+            try:
+                commands = await _call(
+                    context,
+                    handlers.pending_commands,
+                    self._db,
+                    request.device_id,
+                    agency_id=request.agency_id,
+                )
+            except BaseException:
+                self._bell.forget(request.device_id, woken)
+                raise
             left = deadline - loop.time()
             if commands or left <= 0:
                 self._bell.forget(request.device_id, woken)
@@ -157,9 +186,14 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
         reply = gas_pb2.ListDeviceChangesResponse()
         for r in rows:
             change = reply.changes.add(
-                device_id=r.device_id, kind=r.kind, venue_id=r.venue_id, venue_name=r.name,
-                town=r.town, status=r.status, fault=r.fault,
-            )  # fmt: skip
+                device_id=r.device_id,
+                kind=r.kind,
+                venue_id=r.venue_id,
+                venue_name=r.name,
+                town=r.town,
+                status=r.status,
+                fault=r.fault,
+            )
             change.changed_at.FromDatetime(as_utc(r.status_changed_at))
         return reply
 

@@ -105,6 +105,28 @@ def upsert_device(database: Database, d: gas_pb2.Device, agency_id: str = "") ->
     return d
 
 
+def get_device(database: Database, device_id: str, agency_id: str):
+    """A registered device whose venue is `agency_id`'s; NotFound for any other (an agency
+    issues credentials only for its own devices, and learns nothing of another's)."""
+    with database.read() as conn:
+        device = db.one(conn, db.devices, "device_id", device_id)
+        venue = db.one(conn, db.venues, "venue_id", device.venue_id) if device else None
+    if device is None or venue is None or not agency_id or venue.agency_id != agency_id:
+        raise NotFound(f"device {device_id} is not registered at a venue of your agency")
+    return device
+
+
+def _owned(conn: sa.Connection, device, device_id: str, agency_id: str | None):
+    """The device's venue, checked against the agency of the credentials that signed the
+    request (`None`: a trusted in-process caller such as the simulator's own tests)."""
+    if device is None:
+        raise NotFound(f"device {device_id} is not registered")
+    venue = db.one(conn, db.venues, "venue_id", device.venue_id)
+    if agency_id is not None and (not agency_id or venue.agency_id != agency_id):
+        raise NotFound(f"device {device_id} is not registered with your agency")
+    return venue
+
+
 def _date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
@@ -156,21 +178,26 @@ def _state_json(state: AlarmState) -> dict:
 
 
 def ingest(
-    database: Database, device_id: str, events, policy: ValvePolicy | None = None
+    database: Database,
+    device_id: str,
+    events,
+    policy: ValvePolicy | None = None,
+    agency_id: str | None = None,
 ) -> tuple[int, int, list]:
-    """Store a device's batch (durable before the answer) and apply the alarm rules."""
+    """Store a device's batch (durable before the answer) and apply the alarm rules.
+
+    `agency_id` is the agency whose credentials signed the batch: a device registered at
+    another agency's venue is refused before anything is stored."""
     policy = policy or ValvePolicy()
     now = utcnow()
     _validate(events, now)
     with _one_writer(database), database.unit_of_work() as uow:
         device = db.one(uow.conn, db.devices, "device_id", device_id, lock=True)
-        if device is None:
-            raise NotFound(f"device {device_id} is not registered")
+        venue = _owned(uow.conn, device, device_id, agency_id)
         seen = _seen(uow.conn, device_id, [e.seq for e in events])
         fresh = sorted((e for e in events if e.seq not in seen), key=lambda x: x.seq)
         if fresh:
             _insert_events(uow.conn, device_id, fresh, now)
-        venue = db.one(uow.conn, db.venues, "venue_id", device.venue_id)
         thresholds = Thresholds(venue.first_lel, venue.second_lel, venue.sustain)
         alarm = db.active_alarm(uow.conn, venue.venue_id)
         state = _state_of(alarm)
@@ -452,11 +479,16 @@ def acknowledge_alarm(
     return rows[0]
 
 
-def pending_commands(database: Database, device_id: str, policy: ValvePolicy | None = None):
-    """A valve's long-poll: its due close commands, marked delivered like in a post's answer."""
+def pending_commands(
+    database: Database,
+    device_id: str,
+    policy: ValvePolicy | None = None,
+    agency_id: str | None = None,
+):
+    """A valve's long-poll: its due close commands, marked delivered like in a post's answer.
+    `agency_id` as for `ingest`: another agency's credentials never see a close command."""
     with database.read() as conn:  # the common case, nothing due, takes no write lock
-        if db.one(conn, db.devices, "device_id", device_id) is None:
-            raise NotFound(f"device {device_id} is not registered")
+        _owned(conn, db.one(conn, db.devices, "device_id", device_id), device_id, agency_id)
         if not db.open_commands(conn, device_id):
             return []
     with database.unit_of_work() as uow:

@@ -292,14 +292,12 @@ class Simulator:
 
     async def poll_commands(self, valve: SimDevice, wait: float = 25.0) -> Reply:
         """Hold the valve's long-poll open until a close command is due or `wait` s pass."""
-        headers = signed_headers(
-            valve.device_id, valve.secret, b"", method="GET", path=COMMANDS_PATH
-        )
+        # The signature covers the query string exactly as sent.
+        target = f"{COMMANDS_PATH}?wait={wait:g}"
+        headers = signed_headers(valve.device_id, valve.secret, b"", method="GET", path=target)
         del headers["Content-Type"]
         sent_at = time.perf_counter()
-        r = await self.http.get(
-            COMMANDS_PATH, params={"wait": wait}, headers=headers, timeout=wait + 30
-        )
+        r = await self.http.get(target, headers=headers, timeout=wait + 30)
         return self._answer(valve, r, sent_at)
 
     def _answer(self, device: SimDevice, r: httpx.Response, sent_at: float) -> Reply:

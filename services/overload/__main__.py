@@ -11,7 +11,10 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     servicers=grpc_api.servicers,
     grpc_service_names=["enforcement.overload.v1.OverloadService"],
-    consumers={"records.case-advanced.v1": reports.on_case_advanced},
+    consumers={
+        "records.case-advanced.v1": reports.on_case_advanced,
+        "review.calendar-year-published.v1": reports.on_calendar_year,
+    },
 )
 
 if __name__ == "__main__":

@@ -7,10 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.chassis.calendar_store import define_calendar_table
 from services.chassis.messaging_tables import define_messaging_tables
 
 metadata = sa.MetaData()
 outbox, inbox, dead_letter = define_messaging_tables(metadata)
+# A copy of the official calendar's years (review.calendar-year-published.v1).
+calendar_years = define_calendar_table(metadata)
 
 inspections = sa.Table(
     "inspections",
@@ -220,6 +223,8 @@ reports = sa.Table(
     sa.Column("due_date", sa.Date, nullable=False),
     sa.Column("sent_on", sa.Date, nullable=True),
     sa.Column("sent_by", sa.String(64), nullable=True),
+    # counted through a year without its notice: recounted when the year is entered
+    sa.Column("due_provisional", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_reports_agency_due", "agency_id", "due_date"),
 )
 
@@ -237,3 +242,50 @@ def list_reports(conn: sa.Connection, agency_id: str, open_only: bool) -> list[A
     if open_only:
         query = query.where(reports.c.sent_on.is_(None))
     return list(conn.execute(query.order_by(reports.c.due_date)))
+
+
+referrals = sa.Table(
+    "referrals",
+    metadata,
+    sa.Column("referral_id", sa.String(36), primary_key=True),
+    sa.Column("inspection_id", sa.String(36), nullable=False),
+    sa.Column("weighing_id", sa.String(36), nullable=False),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("plate", sa.String(12), nullable=False),
+    sa.Column("to_power", sa.String(24), nullable=False),
+    sa.Column("to_agency", sa.String(200), nullable=False),
+    sa.Column("matters", sa.JSON, nullable=False),
+    sa.Column("basis", sa.JSON, nullable=False),
+    sa.Column("facts", sa.Text, nullable=False),
+    sa.Column("photo_keys", sa.JSON, nullable=False),
+    sa.Column("own_fine_yuan", sa.Integer, nullable=False),
+    sa.Column("own_fine_basis", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("sent_on", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("acknowledged_on", sa.Date, nullable=True),
+    sa.Column("acknowledged_by", sa.String(64), nullable=True),
+    sa.Column("acknowledgement_ref", sa.String(100), nullable=True),
+    sa.UniqueConstraint("inspection_id", "to_power", name="uq_referrals_inspection_power"),
+    sa.Index("ix_referrals_agency_due", "agency_id", "due_date"),
+)
+
+
+def attached_photo_keys(conn: sa.Connection, weighing_id: str) -> list[str]:
+    query = (
+        sa.select(photos.c.object_key)
+        .where(photos.c.weighing_id == weighing_id, photos.c.status == "attached")
+        .order_by(photos.c.created_at)
+    )
+    return [r.object_key for r in conn.execute(query)]
+
+
+def get_referral(conn: sa.Connection, referral_id: str) -> Any:
+    return conn.execute(sa.select(referrals).where(referrals.c.referral_id == referral_id)).first()
+
+
+def list_referrals(conn: sa.Connection, agency_id: str, open_only: bool) -> list[Any]:
+    query = sa.select(referrals).where(referrals.c.agency_id == agency_id)
+    if open_only:
+        query = query.where(referrals.c.status == "sent")
+    return list(conn.execute(query.order_by(referrals.c.due_date, referrals.c.referral_id)))

@@ -14,8 +14,9 @@ from services.chassis.storage import ObjectStore
 from services.chassis.workdays import china_date
 from services.overload import handlers, photos, reports
 from services.overload.config import Settings
+from services.overload.domain.competence import UnknownPower
 from services.overload.domain.inspection import IllegalStep, OfficersMissing
-from services.overload.domain.rules import InvalidWeighing
+from services.overload.domain.rules import RULE_SETS, InvalidWeighing
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
@@ -25,6 +26,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (IllegalStep, grpc.StatusCode.FAILED_PRECONDITION),
     (InvalidWeighing, grpc.StatusCode.INVALID_ARGUMENT),
     (OfficersMissing, grpc.StatusCode.INVALID_ARGUMENT),
+    (UnknownPower, grpc.StatusCode.FAILED_PRECONDITION),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
 ]
 
@@ -34,6 +36,7 @@ MAX_STATISTICS_DAYS = 731  # two years of station-days per answer
 
 
 def verdict_to_pb(v: dict) -> overload_pb2.Verdict:
+    """A stored verdict of any rules version: fields a version did not have read empty."""
     return overload_pb2.Verdict(
         rules_version=v["rules_version"],
         limit_t=v["limit_t"],
@@ -52,6 +55,16 @@ def verdict_to_pb(v: dict) -> overload_pb2.Verdict:
         size_violations=v["size_violations"],
         hundred_tonne_king=v["hundred_tonne_king"],
         notes=v["notes"],
+        fine_reading=v.get("fine_reading", ""),
+        fine_reading_source=v.get("fine_reading_source", ""),
+        axle_findings=v.get("axle_findings", []),
+        axle_over=v.get("axle_over", False),
+        size_fine_yuan=v.get("size_fine_yuan", 0),
+        size_rule=v.get("size_rule", ""),
+        permit_no=v.get("permit_no", ""),
+        overload_load_t=v.get("overload_load_t") or "",
+        mass_over_limit=v.get("mass_over_limit", v["over_limit"]),
+        rules_description=RULE_SETS.get(v["rules_version"], ""),
     )
 
 
@@ -83,6 +96,32 @@ def report_to_pb(r) -> overload_pb2.Report:
         overdue=r.sent_on is None and r.due_date < today,
         sent_on=r.sent_on.isoformat() if r.sent_on else "",
         sent_by=r.sent_by or "",
+        due_date_provisional=r.due_provisional,
+    )
+
+
+def referral_to_pb(row, photo_keys: list[str]) -> overload_pb2.Referral:
+    today = china_date()
+    return overload_pb2.Referral(
+        referral_id=row.referral_id,
+        inspection_id=row.inspection_id,
+        weighing_id=row.weighing_id,
+        plate=row.plate,
+        to_power=row.to_power,
+        to_agency=row.to_agency,
+        matters=row.matters,
+        basis=row.basis,
+        status=row.status,
+        sent_on=row.sent_on.isoformat(),
+        due_date=row.due_date.isoformat(),
+        overdue=row.status == "sent" and row.due_date < today,
+        acknowledged_on=row.acknowledged_on.isoformat() if row.acknowledged_on else "",
+        acknowledged_by=row.acknowledged_by or "",
+        acknowledgement_ref=row.acknowledgement_ref or "",
+        photo_keys=photo_keys,
+        facts=row.facts,
+        own_fine_yuan=row.own_fine_yuan,
+        own_fine_basis=row.own_fine_basis,
     )
 
 
@@ -97,11 +136,34 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
         store: ObjectStore | None = None,
         presigner: ObjectStore | None = None,
         bucket: str = "overload-evidence",
+        policy: handlers.Policy | None = None,
     ) -> None:
         self._db = database
+        self._policy = policy or handlers.Policy()
         self._store = store
         self._presigner = presigner or store
         self._bucket = bucket
+
+    async def ListReferrals(self, request, context):
+        rows = await _call(
+            context, handlers.list_referrals, self._db, request.agency_id, request.open_only
+        )
+        return overload_pb2.ListReferralsResponse(
+            referrals=[referral_to_pb(r, keys) for r, keys in rows]
+        )
+
+    async def AcknowledgeReferral(self, request, context):
+        row, keys = await _call(
+            context,
+            handlers.acknowledge_referral,
+            self._db,
+            referral_id=request.referral_id,
+            agency_id=request.agency_id,
+            actor_id=request.actor_id,
+            reference=request.reference,
+            acknowledged_on=request.acknowledged_on,
+        )
+        return overload_pb2.AcknowledgeReferralResponse(referral=referral_to_pb(row, keys))
 
     async def ListReports(self, request, context):
         rows = await _call(
@@ -132,6 +194,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             weighing_id=request.weighing_id,
             agency_id=request.agency_id,
             station_id=request.station_id,
+            device_agency_id=request.device_agency_id,
             sha256=request.sha256,
             size=request.size,
             media_type=request.media_type,
@@ -152,6 +215,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             photo_id=request.photo_id,
             agency_id=request.agency_id,
             station_id=request.station_id,
+            device_agency_id=request.device_agency_id,
         )
         return overload_pb2.ConfirmPhotoResponse(
             photo_id=request.photo_id, status=status, object_key=key
@@ -161,9 +225,23 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
         station = await _call(context, handlers.upsert_station, self._db, request.station)
         return overload_pb2.UpsertStationResponse(station=station)
 
+    async def GetStation(self, request, context):
+        row = await _call(
+            context, handlers.get_station, self._db, request.station_id, request.agency_id
+        )
+        return overload_pb2.GetStationResponse(
+            station=overload_pb2.Station(
+                station_id=row.station_id,
+                name=row.name,
+                kind=row.kind,
+                agency_id=row.agency_id,
+                town=row.town or "",
+            )
+        )
+
     async def RecordWeighing(self, request, context):
         weighing_id, verdict, inspection, created = await _call(
-            context, handlers.record_weighing, self._db, request
+            context, handlers.record_weighing, self._db, request, self._policy
         )
         reply = overload_pb2.RecordWeighingResponse(
             weighing_id=weighing_id, verdict=verdict_to_pb(verdict), created=created
@@ -182,6 +260,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             to_status=request.to_status,
             officers=list(request.officers),
             actor_id=request.actor_id,
+            policy=self._policy,
         )
         return overload_pb2.AdvanceInspectionResponse(inspection=inspection_to_pb(row))
 
@@ -265,5 +344,11 @@ def servicers(database: Database, settings: Settings | None) -> list:
         )
     )
     store.ensure_bucket(settings.evidence_bucket)
-    servicer = OverloadServicer(database, store, presigner, settings.evidence_bucket)
+    servicer = OverloadServicer(
+        database,
+        store,
+        presigner,
+        settings.evidence_bucket,
+        policy=handlers.Policy.from_settings(settings),
+    )
     return [(overload_pb2_grpc.add_OverloadServiceServicer_to_server, servicer)]

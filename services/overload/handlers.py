@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -13,8 +14,9 @@ from enforcement.common.v1 import common_pb2
 from enforcement.overload.v1 import overload_events_pb2, overload_pb2
 from services.chassis.db import Database
 from services.chassis.events import build_event, utcnow
-from services.chassis.workdays import CHINA_TZ, china_date
+from services.chassis.workdays import CHINA_TZ, add_working_days, china_date
 from services.overload import db
+from services.overload.domain import competence
 from services.overload.domain.inspection import (
     IllegalStep,
     OfficersMissing,
@@ -24,10 +26,16 @@ from services.overload.domain.inspection import (
     manual_step,
 )
 from services.overload.domain.rules import (
+    DEFAULT_READING_SOURCE,
+    AxleGroup,
     Configuration,
+    FinePolicy,
     InvalidWeighing,
+    Permit,
+    Rounding,
     Scale,
     ScaleKind,
+    Special,
     VehicleKind,
     evaluate,
     validate_plate,
@@ -35,11 +43,36 @@ from services.overload.domain.rules import (
 
 SERVICE = "overload"
 TOPIC_CONFIRMED = "overload.violation-confirmed.v1"
+TOPIC_REFERRAL_ACKNOWLEDGED = "overload.referral-acknowledged.v1"
 REPEAT_OVER = 3  # Art. 46: more than 3 violations in a year
 
 
 class NotFound(LookupError):
     pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The district's choices the rules take (from Settings): the Art. 43 reading and its
+    source, each agency's powers, where referrals go and how soon their receipt is due."""
+
+    fine: FinePolicy = field(default_factory=FinePolicy)
+    agency_powers: Mapping[str, list[str]] = field(default_factory=dict)
+    recipients: Mapping[str, str] = field(default_factory=dict)
+    referral_ack_working_days: int = 5
+
+    @classmethod
+    def from_settings(cls, settings) -> Policy:
+        rounding = Rounding(settings.fine_rounding)
+        return cls(
+            fine=FinePolicy(
+                rounding=rounding,
+                source=settings.fine_rounding_source.strip() or DEFAULT_READING_SOURCE,
+            ),
+            agency_powers=dict(settings.agency_powers),
+            recipients=dict(settings.referral_recipients),
+            referral_ack_working_days=settings.referral_ack_working_days,
+        )
 
 
 def _decimal(text: str, name: str, *, required: bool = False) -> Decimal | None:
@@ -64,24 +97,80 @@ def _verdict_dict(v) -> dict:
     }
 
 
-def verdict_of(req: overload_pb2.RecordWeighingRequest):
+def _axle_groups(req: overload_pb2.RecordWeighingRequest) -> tuple[tuple[AxleGroup, ...], str]:
+    """The axle groups as described, or the bare `axle_loads_t` (one per axle) read in the
+    party's favour: the first a steering axle, every other one a twin-tyred drive axle."""
+    if req.axle_groups:
+        return (
+            tuple(
+                AxleGroup(
+                    axles=g.axles,
+                    load_t=_decimal(g.load_t, f"axle_groups[{i}].load_t"),
+                    twin_tyres=not g.single_tyres,
+                    drive=g.drive,
+                    steer=g.steer,
+                    spread_mm=g.spread_mm or None,
+                    air_suspension=g.air_suspension,
+                    widened_tyres=g.widened_tyres,
+                )
+                for i, g in enumerate(req.axle_groups)
+            ),
+            "",
+        )
+    if not req.axle_loads_t:
+        return (), ""
+    if len(req.axle_loads_t) != req.vehicle.axles:
+        raise InvalidWeighing(
+            f"axle_loads_t has one load per axle: {len(req.axle_loads_t)} for "
+            f"{req.vehicle.axles} axles (or describe the groups in axle_groups)"
+        )
+    loads = [_decimal(t, f"axle_loads_t[{i}]") for i, t in enumerate(req.axle_loads_t)]
+    steer = AxleGroup(1, loads[0], twin_tyres=False, steer=True)
+    groups = (steer, *(AxleGroup(1, load, drive=True) for load in loads[1:]))
+    return groups, (
+        "axle layout not given: the first axle judged as a steering axle, the others as "
+        "single twin-tyred drive axles (the highest limits they can have)"
+    )
+
+
+def verdict_of(req: overload_pb2.RecordWeighingRequest, policy: Policy | None = None):
     """The pure rules applied to a request: raises InvalidWeighing on impossible input."""
+    policy = policy or Policy()
     try:
         kind = VehicleKind(req.vehicle.kind)
         scale_kind = ScaleKind(req.scale.kind)
+        special = Special(req.vehicle.special) if req.vehicle.special else None
     except ValueError as exc:
         raise InvalidWeighing(
-            "vehicle kind is truck or combination; scale kind is static or wim"
+            "vehicle kind is truck, combination, tractor, farm_vehicle or low_speed_truck; "
+            "special is refrigerated, centre_axle_car_carrier or special_purpose; scale kind "
+            "is static or wim"
         ) from exc
+    groups, layout_note = _axle_groups(req)
     cfg = Configuration(
         kind,
         req.vehicle.axles,
         single_drive_axle=req.vehicle.single_drive_axle,
         single_tyre_non_drive=req.vehicle.single_tyre_non_drive,
         air_suspension_twin_drive=req.vehicle.air_suspension_twin_drive,
+        single_tyre_axles=max(0, req.vehicle.single_tyre_axles),
+        widened_tyre_axles=max(0, req.vehicle.widened_tyre_axles),
+        licensed_gross_t=_decimal(req.vehicle.licensed_gross_t, "licensed_gross_t"),
+        special=special,
+        semi_trailer_spread_mm=req.vehicle.semi_trailer_spread_mm or None,
+        axle_groups=groups,
     )
+    permit = None
+    if req.HasField("permit"):
+        permit = Permit(
+            permit_no=req.permit.permit_no.strip()[:64],
+            gross_t=_decimal(req.permit.gross_t, "permit.gross_t", required=True),
+            height_m=_decimal(req.permit.height_m, "permit.height_m"),
+            width_m=_decimal(req.permit.width_m, "permit.width_m"),
+            length_m=_decimal(req.permit.length_m, "permit.length_m"),
+        )
     scale = Scale(scale_kind, req.scale.accuracy_class, req.scale.interval_kg or 20)
-    return evaluate(
+    verdict = evaluate(
         cfg,
         scale,
         _decimal(req.gross_t, "gross_t", required=True),
@@ -90,7 +179,12 @@ def verdict_of(req: overload_pb2.RecordWeighingRequest):
         height_m=_decimal(req.height_m, "height_m"),
         width_m=_decimal(req.width_m, "width_m"),
         length_m=_decimal(req.length_m, "length_m"),
+        fine_policy=policy.fine,
+        permit=permit,
     )
+    if layout_note:
+        verdict = replace(verdict, notes=(*verdict.notes, layout_note))
+    return verdict
 
 
 def _party(p: overload_events_pb2.Party) -> dict:
@@ -109,8 +203,11 @@ def _officers(officers, actor_id: str = "") -> list[dict]:
     return found
 
 
-def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest):
+def record_weighing(
+    database: Database, req: overload_pb2.RecordWeighingRequest, policy: Policy | None = None
+):
     """Store a weighing and its verdict: (weighing_id, verdict, inspection, created)."""
+    policy = policy or Policy()
     if not 8 <= len(req.client_weighing_id) <= 100:
         raise InvalidWeighing("client_weighing_id is required (8 to 100 characters)")
     if not req.station_id:
@@ -124,7 +221,7 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
                 db.get_inspection(conn, prior.inspection_id) if prior.inspection_id else None
             )
             return prior.weighing_id, prior.verdict, inspection, False
-    verdict = verdict_of(req)
+    verdict = verdict_of(req, policy)
     if scale_expired and not verdict.suspicion_only:
         # An unverified scale proves nothing: the reading sends the truck to another scale.
         verdict = replace(
@@ -213,14 +310,14 @@ def record_weighing(database: Database, req: overload_pb2.RecordWeighingRequest)
                 day=weighed_at.astimezone(CHINA_TZ).date(),
             )
             if status is Status.confirmed and (current is None or current.confirmed_at is None):
-                _confirm(uow, inspection_id, officers, now)
+                _confirm(uow, inspection_id, officers, now, policy)
             uow.commit()
     except sa.exc.IntegrityError:
         with database.read() as conn:
             prior = db.weighing_by_client_id(conn, req.client_weighing_id)
         if prior is None:
             raise
-        return record_weighing(database, req)
+        return record_weighing(database, req, policy)
     with database.read() as conn:
         inspection = db.get_inspection(conn, inspection_id) if inspection_id else None
     return weighing_id, v, inspection, True
@@ -234,8 +331,9 @@ def _event_party(p: dict) -> overload_events_pb2.Party:
     )
 
 
-def _confirm(uow, inspection_id: str, officers: list[dict], now: datetime) -> None:
-    """The officers confirm the static reading: the violation is counted and announced once."""
+def _confirm(uow, inspection_id: str, officers: list[dict], now: datetime, policy: Policy) -> None:
+    """The officers confirm the static reading: the violation is counted and announced once,
+    and what another agency must act on is referred to it (抄告/移送) in the same step."""
     inspection = db.get_inspection(uow.conn, inspection_id)
     weighing = db.get_weighing(uow.conn, inspection.static_weighing_id)
     v, parties = weighing.verdict, inspection.parties
@@ -284,13 +382,149 @@ def _confirm(uow, inspection_id: str, officers: list[dict], now: datetime) -> No
         hundred_tonne_king=v["hundred_tonne_king"],
         rules_version=v["rules_version"],
         cargo=parties.get("cargo", ""),
+        fine_reading=v.get("fine_reading", ""),
+        fine_reading_source=v.get("fine_reading_source", ""),
+        size_violations=v.get("size_violations", []),
     )
+    powers = competence.powers_of(inspection.agency_id, policy.agency_powers)
+    event.agency_powers.extend(sorted(p.value for p in powers))
+    for sent in _refer(uow, inspection, weighing, powers, policy, now):
+        event.referrals.append(sent)
     event.confirmed_at.FromDatetime(now)
     uow.add_event(
         build_event(
             topic=TOPIC_CONFIRMED, aggregate_id=inspection_id, payload=event, producer=SERVICE
         )
     )
+
+
+def _own_fine(v: dict, powers: frozenset) -> tuple[int, str]:
+    """The fine this agency proposes for the driver: the higher one within its powers
+    (行政处罚法 Art. 29), as records will propose it."""
+    own = []
+    if competence.Power.road_authority in powers:
+        own.append((int(v.get("fine_yuan") or 0), competence.ART_43))
+    if competence.Power.traffic_police in powers:
+        own.append((int(v.get("overload_fine_yuan") or 0), competence.ART_92))
+    return max(own, default=(0, ""), key=lambda x: x[0])
+
+
+def _refer(uow, inspection, weighing, powers, policy: Policy, now: datetime):
+    """Stores one referral per competent agency; yields them as the event carries them."""
+    v, parties = weighing.verdict, inspection.parties
+    drafts = competence.referrals(competence.matters_of(v), powers, policy.recipients)
+    if not drafts:
+        return
+    today = china_date(now)
+    due = add_working_days(today, policy.referral_ack_working_days)
+    photos = db.attached_photo_keys(uow.conn, weighing.weighing_id)
+    own_yuan, own_basis = _own_fine(v, powers)
+    driver = parties.get("driver", {})
+    facts = (
+        f"车辆{inspection.plate}于{weighing.day:%Y-%m-%d}在{weighing.station_id}称重: "
+        f"车货总质量{v['measured_t']}吨, 称重误差{v['tolerance_t']}吨, 限定标准{v['limit_t']}吨"
+        f" ({v['limit_basis']}); 驾驶人{driver.get('name', '')}; "
+        f"核定载质量{parties.get('rated_load_t') or '未知'}吨, 整备质量"
+        f"{parties.get('curb_mass_t') or '未知'}吨; 货物{parties.get('cargo') or '未知'}。"
+        f"本机关拟处罚款{own_yuan}元 ({own_basis or '无'}), 同一违法行为不得给予两次以上罚款。"
+    )
+    for d in drafts:
+        referral_id = str(uuid_utils.uuid7())
+        matters = [f"{m.what} ({m.basis})" for m in d.matters]
+        db.insert(
+            uow.conn,
+            db.referrals,
+            referral_id=referral_id,
+            inspection_id=inspection.inspection_id,
+            weighing_id=weighing.weighing_id,
+            agency_id=inspection.agency_id,
+            plate=inspection.plate,
+            to_power=d.to_power.value,
+            to_agency=d.to_agency,
+            matters=matters,
+            basis=list(d.basis),
+            facts=facts,
+            photo_keys=photos,
+            own_fine_yuan=own_yuan,
+            own_fine_basis=own_basis,
+            status="sent",
+            sent_on=today,
+            due_date=due,
+        )
+        yield overload_events_pb2.ReferralSent(
+            referral_id=referral_id,
+            to_power=d.to_power.value,
+            to_agency=d.to_agency,
+            matters=matters,
+            basis=list(d.basis),
+            due_date=due.isoformat(),
+            photo_keys=photos,
+        )
+
+
+def list_referrals(database: Database, agency_id: str, open_only: bool) -> list:
+    with database.read() as conn:
+        rows = db.list_referrals(conn, agency_id, open_only)
+        # The weighing's photos as they are now: one attached after sending goes along too.
+        return [(r, db.attached_photo_keys(conn, r.weighing_id)) for r in rows]
+
+
+def acknowledge_referral(
+    database: Database,
+    *,
+    referral_id: str,
+    agency_id: str,
+    actor_id: str,
+    reference: str,
+    acknowledged_on: str = "",
+):
+    """Staff record that the competent agency received the referral (回执); once only."""
+    reference = reference.strip()
+    if not 1 <= len(reference) <= 100:
+        raise InvalidWeighing("reference: the recipient's receipt or case number (1-100)")
+    today = china_date(utcnow())
+    try:
+        on = date.fromisoformat(acknowledged_on) if acknowledged_on else today
+    except ValueError as exc:
+        raise InvalidWeighing("acknowledged_on is a date YYYY-MM-DD") from exc
+    with database.unit_of_work() as uow:
+        row = db.get_referral(uow.conn, referral_id)
+        if row is None or row.agency_id != agency_id:
+            raise NotFound("referral not found")
+        if on < row.sent_on or on > today:
+            raise InvalidWeighing("acknowledged_on lies between the sending and today")
+        if row.status != "acknowledged":
+            uow.conn.execute(
+                db.referrals.update()
+                .where(db.referrals.c.referral_id == referral_id)
+                .values(
+                    status="acknowledged",
+                    acknowledged_on=on,
+                    acknowledged_by=actor_id,
+                    acknowledgement_ref=reference,
+                )
+            )
+            event = overload_events_pb2.ReferralAcknowledged(
+                referral_id=referral_id,
+                agency_id=agency_id,
+                weighing_id=row.weighing_id,
+                inspection_id=row.inspection_id,
+                to_agency=row.to_agency,
+                acknowledged_on=on.isoformat(),
+                acknowledged_by=actor_id,
+                acknowledgement_ref=reference,
+            )
+            uow.add_event(
+                build_event(
+                    topic=TOPIC_REFERRAL_ACKNOWLEDGED,
+                    aggregate_id=row.inspection_id,
+                    payload=event,
+                    producer=SERVICE,
+                )
+            )
+        uow.commit()
+    with database.read() as conn:
+        return db.get_referral(conn, referral_id), db.attached_photo_keys(conn, row.weighing_id)
 
 
 VERIFICATION_VALID_DAYS = 365  # vehicle scales are verified yearly (JJG 539 / JJG 907)
@@ -301,6 +535,10 @@ def _with_station(database: Database, req: overload_pb2.RecordWeighingRequest):
     scale's verification has expired. Unregistered stations are mobile checks by officers."""
     with database.read() as conn:
         station = db.get_station(conn, req.station_id)
+    if req.device_agency_id and (station is None or station.agency_id != req.device_agency_id):
+        # A station device's credentials are its agency's; they weigh at that agency's
+        # registered stations only (never as a mobile check, never at another agency's).
+        raise NotFound(f"station {req.station_id} is not registered with your agency")
     if station is None:
         if not req.agency_id:
             raise NotFound(f"station {req.station_id} is not registered")
@@ -323,6 +561,15 @@ def _with_station(database: Database, req: overload_pb2.RecordWeighingRequest):
         (today - station.verified_on).days > VERIFICATION_VALID_DAYS
     )
     return out, expired
+
+
+def get_station(database: Database, station_id: str, agency_id: str):
+    """A registered station of `agency_id`; NotFound for any other agency's or none."""
+    with database.read() as conn:
+        station = db.get_station(conn, station_id)
+    if station is None or not agency_id or station.agency_id != agency_id:
+        raise NotFound(f"station {station_id} is not registered with your agency")
+    return station
 
 
 def upsert_station(database: Database, station: overload_pb2.Station):
@@ -367,8 +614,10 @@ def advance(
     to_status: str,
     officers=(),
     actor_id: str = "",
+    policy: Policy | None = None,
 ):
     """An officer's step; `confirmed` is the on-site act of two or more certified officers."""
+    policy = policy or Policy()
     try:
         to = Status(to_status)
     except ValueError as exc:
@@ -381,7 +630,7 @@ def advance(
         manual_step(Status(row.status), to)
         now = utcnow()
         if to is Status.confirmed:
-            _confirm(uow, inspection_id, confirming, now)
+            _confirm(uow, inspection_id, confirming, now, policy)
         else:
             db.update_inspection(uow.conn, inspection_id, status=to.value, updated_at=now)
         uow.commit()

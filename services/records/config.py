@@ -27,6 +27,13 @@ class Settings(ServiceSettings, S3Settings):
     multipart_threshold_bytes: int = 64 * 1024 * 1024
     part_size_bytes: int = 16 * 1024 * 1024
     max_evidence_bytes: int = 4 * 1024 * 1024 * 1024
+    max_pending_slots_per_user: int = Field(
+        default=50, description="open upload slots (URLs still valid) a user may hold, then 429"
+    )
+    pending_slot_retention_s: int = Field(
+        default=24 * 3600,
+        description="a pending slot's upload is deleted this long after its URLs expired",
+    )
     log_signing_key: SecretStr = Field(
         default=SecretStr(""),
         description="Ed25519 seed (base64) that signs the Merkle log's tree heads",

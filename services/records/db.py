@@ -501,6 +501,37 @@ def get_slot_by_client_id(conn: sa.Connection, client_slot_id: str) -> Any:
     ).first()
 
 
+def count_pending_slots(conn: sa.Connection, created_by: str, since: datetime) -> int:
+    """A user's pending slots asked for (or renewed) after `since`: their URLs still work."""
+    c = evidence_slots.c
+    return conn.execute(
+        sa.select(sa.func.count())
+        .select_from(evidence_slots)
+        .where(c.created_by == created_by, c.status == "pending", c.created_at > since)
+    ).scalar_one()
+
+
+def stale_pending_slots(conn: sa.Connection, before: datetime, limit: int) -> list[Any]:
+    c = evidence_slots.c
+    return list(
+        conn.execute(
+            sa.select(evidence_slots)
+            .where(c.status == "pending", c.created_at < before)
+            .order_by(c.created_at)
+            .limit(limit)
+        )
+    )
+
+
+def expire_slot(conn: sa.Connection, slot_id: str) -> None:
+    c = evidence_slots.c
+    conn.execute(
+        evidence_slots.update()
+        .where(c.slot_id == slot_id, c.status == "pending")
+        .values(status="expired", upload_id=None)
+    )
+
+
 def update_slot(conn: sa.Connection, slot_id: str, **values: Any) -> None:
     conn.execute(
         evidence_slots.update().where(evidence_slots.c.slot_id == slot_id).values(**values)

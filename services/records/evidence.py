@@ -3,6 +3,19 @@
 Objects are keyed by case, slot and SHA-256, so a slot can only ever overwrite its own
 object; the hash the phone declared is checked against the stored bytes before the evidence
 joins the record, and a mismatch leaves the slot open for another try.
+
+Attached evidence can never be replaced (issue 13.3). An upload URL stays valid for its
+whole TTL, so on confirm the upload is copied inside the S3 server to a final key under
+`attached/` that no upload URL ever named, and the record points there; the upload itself is
+then deleted. The single-PUT URL also carries the declared SHA-256 (`x-amz-checksum-sha256`
+in the signed query), so the S3 server refuses other bytes and keeps the checksum it
+checked: confirming then reads no bytes back. Multipart uploads (SeaweedFS keeps no
+checksum for them) and servers without the checksum are hashed from the final copy.
+Downloads are attachments of the confirmed media type.
+
+A user holds at most `max_pending_slots` open slots (pending, URLs not yet expired); pending
+slots whose URLs expired more than `pending_retention` ago are swept: their uploads deleted,
+the slot marked expired (asking again with the same client_slot_id opens it anew).
 """
 
 from __future__ import annotations
@@ -15,10 +28,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import uuid_utils
+from minio.error import S3Error
 
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import utcnow
-from services.chassis.storage import ObjectStore
+from services.chassis.storage import ObjectStore, Verification
 from services.records import db
 from services.records.domain.cases import Case, Stage
 from services.records.domain.entries import (
@@ -50,6 +64,19 @@ class UploadPolicy:
     multipart_threshold: int
     part_size: int
     max_size: int
+    max_pending_slots: int = 50  # per user, while their URLs are valid
+    pending_retention: timedelta = timedelta(hours=24)  # after the URLs expired, then swept
+
+
+class TooManySlots(Exception):
+    """The user already holds `max_pending_slots` open upload slots."""
+
+
+FINAL_PREFIX = "attached/"  # no upload URL ever names a key under it
+
+
+def final_key(upload_key: str) -> str:
+    return FINAL_PREFIX + upload_key
 
 
 @dataclass(frozen=True)
@@ -107,6 +134,11 @@ def request_slot(
             with database.read() as conn:
                 entry = db.get_entry(conn, row.entry_id)
             return Slot(row.slot_id, "attached", row.object_key, None, entry=entry)
+        if row.status == "expired":  # swept: opened anew, and counted again
+            _check_pending(database, policy, actor_id)
+        with database.unit_of_work() as uow:
+            db.update_slot(uow.conn, row.slot_id, status="pending", created_at=utcnow())
+            uow.commit()
         return _presign(
             database,
             store,
@@ -118,6 +150,8 @@ def request_slot(
             media_type,
             row.upload_id,
         )
+    sweep_expired_slots(database, store, policy)
+    _check_pending(database, policy, actor_id)
     slot_id = str(uuid_utils.uuid7())
     object_key = f"{case_id}/{slot_id}/{sha256}"
     try:
@@ -158,6 +192,42 @@ def request_slot(
     return _presign(database, store, presigner, policy, slot_id, object_key, size, media_type, None)
 
 
+def _check_pending(database: Database, policy: UploadPolicy, actor_id: str) -> None:
+    since = utcnow() - policy.url_ttl
+    with database.read() as conn:
+        held = db.count_pending_slots(conn, actor_id, since)
+    if held >= policy.max_pending_slots:
+        raise TooManySlots(
+            f"you hold {held} open upload slots; confirm them or let them expire "
+            f"({int(policy.url_ttl.total_seconds())} s after they were asked for)"
+        )
+
+
+def sweep_expired_slots(
+    database: Database, store: ObjectStore, policy: UploadPolicy, limit: int = 100
+) -> int:
+    """Delete the uploads of pending slots whose URLs expired `pending_retention` ago and
+    mark the slots expired (a few at a time, on the way of new requests). Returns how many."""
+    before = utcnow() - policy.url_ttl - policy.pending_retention
+    with database.read() as conn:
+        rows = db.stale_pending_slots(conn, before, limit)
+    for row in rows:
+        try:
+            if row.upload_id:
+                store.abort_multipart(policy.bucket, row.object_key, row.upload_id)
+        except Exception:  # already completed or aborted: nothing left to abort
+            log.info("multipart upload of slot %s was not there to abort", row.slot_id)
+        try:
+            store.delete(policy.bucket, row.object_key)
+        except Exception:  # the next sweep tries again: the slot stays pending until then
+            log.warning("could not delete the upload of expired slot %s", row.slot_id)
+            continue
+        with database.unit_of_work() as uow:
+            db.expire_slot(uow.conn, row.slot_id)
+            uow.commit()
+    return len(rows)
+
+
 def raise_conflict() -> None:
     raise Conflict("client_slot_id was already used for another file; make a new one")
 
@@ -185,7 +255,10 @@ def _presign(
 ) -> Slot:
     expires_at = utcnow() + policy.url_ttl
     if size <= policy.multipart_threshold:
-        url = presigner.presigned_put_url(policy.bucket, object_key, policy.url_ttl)
+        # Bound to the declared SHA-256: the S3 server takes no other bytes through it.
+        url = presigner.presigned_put_url(
+            policy.bucket, object_key, policy.url_ttl, sha256_hex=object_key.rsplit("/", 1)[1]
+        )
         return Slot(slot_id, "pending", object_key, expires_at, put_url=url)
     part_size = max(MIN_PART, policy.part_size, math.ceil(size / MAX_PARTS))
     if upload_id is None:
@@ -212,24 +285,52 @@ def evidence_links(
     *,
     case_id: str,
     agency_id: str,
+    sha256: str = "",
+    attachment: bool = False,
 ) -> list[tuple[Entry, EvidenceRef, str, datetime]]:
-    """Presigned GET links for every verified evidence object of a case."""
+    """Presigned GET links for every verified evidence object of a case (or the one with
+    `sha256`). Every link is an attachment of the confirmed type, under the file's name: a
+    browser saves it, never renders it (`attachment` is kept for callers that ask)."""
     with database.read() as conn:
         case = db.get_case(conn, case_id)
         if case is None or case.agency_id != agency_id:
             raise NotFound("case not found")
         entries = db.case_entries(conn, case_id)
     expires = utcnow() + policy.url_ttl
+    wanted = sha256.lower()
+    found = (
+        [(entry, ref) for entry in entries for ref in entry.evidence if ref.sha256 == wanted]
+        if wanted
+        else [(entry, ref) for entry in entries for ref in entry.evidence]
+    )
+    if wanted and not found:
+        raise NotFound(f"no evidence {wanted} in case {case_id}")
+    if wanted:
+        found = found[:1]  # the same file attached twice is one download
     return [
         (
             entry,
             ref,
-            presigner.presigned_get_url(policy.bucket, ref.object_key, policy.url_ttl),
+            # An attachment of the confirmed type: a browser saves it, never renders it.
+            presigner.presigned_get_url(
+                policy.bucket,
+                ref.object_key,
+                policy.url_ttl,
+                media_type=ref.media_type,
+                filename=download_name(ref),
+            ),
             expires,
         )
-        for entry in entries
-        for ref in entry.evidence
+        for entry, ref in found
     ]
+
+
+def download_name(ref: EvidenceRef) -> str:
+    """The file name a download is saved under: the phone's name, else the hash and type."""
+    if ref.filename.strip():
+        return ref.filename.strip()
+    extension = ref.media_type.split("/")[-1].split("+")[0] or "bin"
+    return f"{ref.sha256[:16]}.{extension}"
 
 
 def confirm_upload(
@@ -261,6 +362,8 @@ def confirm_upload(
             entry = db.get_entry(conn, row.entry_id)
         assert entry is not None
         return entry, False
+    if row.status == "expired":
+        raise EvidenceMismatch("the slot expired; ask for it again and upload the file again")
     if row.upload_id:
         if not parts:
             raise InvalidEntry("a multipart upload is confirmed with each part's ETag")
@@ -281,7 +384,8 @@ def confirm_upload(
                 "a part is missing or its ETag does not match; ask for the slot again and "
                 "upload every part"
             ) from exc
-    result = store.verify_sha256(policy.bucket, row.object_key, row.sha256, row.size)
+    sealed = final_key(row.object_key)
+    result = _seal_and_verify(store, policy, row, sealed)
     if not result.ok:
         problem = {
             "missing": "nothing was uploaded to the slot yet",
@@ -294,8 +398,9 @@ def confirm_upload(
             uow.commit()
         if result.reason != "missing":
             store.delete(policy.bucket, row.object_key)
+            store.delete(policy.bucket, sealed)
         raise EvidenceMismatch(f"{problem}; upload the file again to the same slot")
-    ref = EvidenceRef(row.sha256, row.size, row.media_type, row.object_key, row.filename)
+    ref = EvidenceRef(row.sha256, row.size, row.media_type, sealed, row.filename)
     evidence_meta = WriteMeta(
         client_entry_id=f"evidence:{slot_id}",
         actor_id=meta.actor_id,
@@ -322,4 +427,32 @@ def confirm_upload(
         return entry
 
     _, entry, created = _write(database, case_id, evidence_meta, effect)
+    try:  # the sealed copy is the evidence; the upload URL now only reaches a dead key
+        store.delete(policy.bucket, row.object_key)
+    except Exception:
+        log.warning("could not delete the upload of slot %s after sealing it", slot_id)
     return entry, created
+
+
+def _seal_and_verify(store: ObjectStore, policy: UploadPolicy, row, sealed: str) -> Verification:
+    """Copy the upload to its final key and check that copy against the declared SHA-256:
+    by the checksum the S3 server verified on the PUT when there is one (no bytes read),
+    else by reading the final copy, which nothing handed out can write any more."""
+    info = store.stat(policy.bucket, row.object_key)
+    if info is None:
+        return Verification(ok=False, actual_sha256=None, size=None, reason="missing")
+    if info.size != row.size:
+        return Verification(ok=False, actual_sha256=None, size=info.size, reason="size-mismatch")
+    try:
+        store.seal(
+            policy.bucket, row.object_key, sealed,
+            etag=info.etag, media_type=row.media_type, filename=row.filename,
+        )  # fmt: skip
+    except S3Error as exc:  # replaced between the look and the copy: look again next time
+        log.warning("sealing the upload of slot %s failed: %s", row.slot_id, exc.code)
+        return Verification(ok=False, actual_sha256=None, size=None, reason="missing")
+    if info.sha256 is not None:
+        ok = info.sha256 == row.sha256
+        reason = "ok" if ok else "hash-mismatch"
+        return Verification(ok=ok, actual_sha256=info.sha256, size=info.size, reason=reason)
+    return store.verify_sha256(policy.bucket, sealed, row.sha256, row.size)

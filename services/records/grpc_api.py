@@ -18,7 +18,7 @@ from services.records.domain.entries import InvalidEntry, RecordClosed
 from services.records.domain.lifecycle import IllegalTransition
 from services.records.domain.meta import InvalidMeta
 from services.records.domain.parties import InvalidParty
-from services.records.domain.penalties import InvalidProposal
+from services.records.domain.penalties import InvalidProposal, MissingForDisclosure
 from services.records.domain.recording import recording_flags
 from services.records.domain.treehead import TreeHeadSigner
 from services.records.messages import (
@@ -40,7 +40,9 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotAllowed, grpc.StatusCode.PERMISSION_DENIED),
     (handlers.Conflict, grpc.StatusCode.ALREADY_EXISTS),
     (IllegalTransition, grpc.StatusCode.FAILED_PRECONDITION),
+    (MissingForDisclosure, grpc.StatusCode.INVALID_ARGUMENT),
     (evidence.EvidenceMismatch, grpc.StatusCode.FAILED_PRECONDITION),
+    (evidence.TooManySlots, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (RecordClosed, grpc.StatusCode.FAILED_PRECONDITION),
     (
         (
@@ -81,6 +83,8 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             multipart_threshold=settings.multipart_threshold_bytes,
             part_size=settings.part_size_bytes,
             max_size=settings.max_evidence_bytes,
+            max_pending_slots=settings.max_pending_slots_per_user,
+            pending_retention=timedelta(seconds=settings.pending_slot_retention_s),
         )
 
     async def OpenCase(self, request, context):
@@ -222,6 +226,8 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             case_id=request.case_id,
             decision_text=request.decision_text,
             meta=meta_from_pb(request.meta),
+            legal_representative=request.legal_representative,
+            violation_type=request.violation_type,
         )
         return records_pb2.DecidePenaltyResponse(
             case=case_to_pb(case), entry=entry_to_pb(entry), created=created
@@ -334,6 +340,8 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             self._policy,
             case_id=request.case_id,
             agency_id=request.agency_id,
+            sha256=request.sha256,
+            attachment=request.attachment,
         )
         return records_pb2.GetEvidenceLinksResponse(
             links=[
@@ -345,6 +353,24 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
                 )
                 for entry, ref, url, expires in links
             ]
+        )
+
+    async def GetNextStages(self, request, context):
+        case, stages = await _call(
+            context,
+            handlers.next_stages,
+            self._db,
+            case_id=request.case_id,
+            agency_id=request.agency_id,
+        )
+        return records_pb2.GetNextStagesResponse(
+            case=case_to_pb(case),
+            stages=[
+                records_pb2.NextStage(
+                    stage=s.stage.value, ready=s.ready, via=s.via, needs=list(s.needs)
+                )
+                for s in stages
+            ],
         )
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import uuid_utils
 
+from enforcement.calendar.v1 import calendar_pb2
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
 from services.chassis.db import Database, UnitOfWork, as_utc
@@ -35,6 +36,7 @@ from services.records.domain.entries import (
     InvalidEntry,
     RecordClosed,
     canonical_bytes,
+    named_persons,
     seal,
     validate_payload,
 )
@@ -43,9 +45,17 @@ from services.records.domain.lifecycle import (
     check_revocation,
     check_transition,
 )
+from services.records.domain.lifecycle import next_stages as lifecycle_next_stages
 from services.records.domain.meta import WriteMeta, validate_meta
 from services.records.domain.numbering import NumberKind, format_number
-from services.records.domain.penalties import Proposal, check_can_propose, validate_proposal
+from services.records.domain.parties import PartyKind
+from services.records.domain.penalties import (
+    MissingForDisclosure,
+    Proposal,
+    check_can_propose,
+    missing_for_disclosure,
+    validate_proposal,
+)
 from services.records.domain.recording import STEP_ACTS
 from services.records.messages import case_to_pb, proposal_to_pb, ts
 
@@ -341,6 +351,17 @@ def _append(
     return entry
 
 
+def append_system_entry(
+    uow: UnitOfWork, case: Case, *, kind: str, client_entry_id: str, actor_id: str, payload: dict
+) -> Entry | None:
+    """An entry another service's event writes (in the consumer's transaction); once only."""
+    if db.get_entry_by_client_id(uow.conn, client_entry_id) is not None:
+        return None
+    validate_payload(payload)
+    meta = WriteMeta(client_entry_id=client_entry_id, actor_id=actor_id, agency_id=case.agency_id)
+    return _append(uow.conn, case, kind=kind, meta=meta, payload=payload, now=utcnow())
+
+
 def _reread(database: Database, case_id: str) -> Case:
     with database.read() as conn:
         case = db.get_case(conn, case_id)
@@ -402,6 +423,15 @@ def _facts(conn: sa.Connection, case: Case) -> CaseFacts:
         review_status=case.review_status,
         decided=case.decision_no is not None,
     )
+
+
+def next_stages(database: Database, *, case_id: str, agency_id: str) -> tuple[Case, list]:
+    """The stages a case of `agency_id` may move to next, each with what it still needs."""
+    with database.read() as conn:
+        case = db.get_case(conn, case_id)
+        if case is None or case.agency_id != agency_id:
+            raise NotFound(f"case {case_id} not found")
+        return case, lifecycle_next_stages(_facts(conn, case))
 
 
 def _year(now: datetime) -> int:
@@ -631,15 +661,46 @@ def _proposal_pb(database: Database, proposal_id: str) -> records_pb2.PenaltyPro
 
 
 def decide_penalty(
-    database: Database, numbering: Numbering, *, case_id: str, decision_text: str, meta: WriteMeta
+    database: Database,
+    numbering: Numbering,
+    *,
+    case_id: str,
+    decision_text: str,
+    meta: WriteMeta,
+    legal_representative: str = "",
+    violation_type: str = "",
 ) -> tuple[Case, Entry, bool]:
-    """处罚决定: refused until the legal review cleared the current proposal."""
+    """处罚决定: refused until the legal review cleared the current proposal, and until the
+    decision holds every field its public record (双公示) needs."""
     if not decision_text.strip() or len(decision_text) > 20000:
         raise InvalidEntry("decision_text is required (at most 20,000 characters)")
+    if len(legal_representative) > 100 or len(violation_type) > 100:
+        raise InvalidEntry("legal_representative and violation_type: at most 100 characters")
 
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
         check_transition(_facts(uow.conn, case), Stage.decision, by_command=True)
         proposal = db.get_proposal(uow.conn, case.proposal_id)
+        discretion = dict(proposal.body.get("discretion", {}))
+        organization = case.party.kind is PartyKind.organization
+        representative = case.party.legal_representative or (
+            legal_representative.strip() if organization else ""
+        )
+        violation = discretion.get("violation_type", "") or violation_type.strip()
+        missing = missing_for_disclosure(
+            organization=organization,
+            credit_code=case.party.credit_code,
+            legal_representative=representative,
+            violation_type=violation,
+            secret_related=bool(proposal.body.get("secret_related", False)),
+        )
+        if missing:
+            raise MissingForDisclosure(missing)
+        completed = {}  # what the decision adds to the case and the proposal
+        decided_body = {**proposal.body, "discretion": {**discretion, "violation_type": violation}}
+        if representative != case.party.legal_representative:
+            completed["legal_representative"] = representative
+        if violation != discretion.get("violation_type", ""):
+            completed["violation_type"] = violation
         year = _year(now)
         n = db.next_number(
             uow.conn, agency_id=case.agency_id, kind=NumberKind.decision.name, year=year
@@ -656,21 +717,24 @@ def decide_penalty(
                 "decision_text": decision_text,
                 "from": case.stage.value,
                 "to": Stage.decision.value,
+                **({"completed": completed} if completed else {}),
             },
             now=now,
         )
         db.update_case(uow.conn, case.case_id, stage=Stage.decision.value, decision_no=decision_no)
         case.stage, case.decision_no = Stage.decision, decision_no
+        decided_case = case_to_pb(case)
+        decided_case.party.legal_representative = representative
         uow.add_event(
             _event(
                 TOPIC_PENALTY_DECIDED,
                 case,
                 records_pb2.PenaltyDecided(
-                    case=case_to_pb(case),
+                    case=decided_case,
                     proposal=proposal_to_pb(
                         proposal.proposal_id,
                         proposal.round,
-                        proposal.body,
+                        decided_body,
                         proposal.proposed_by,
                         as_utc(proposal.proposed_at),
                     ),
@@ -678,6 +742,7 @@ def decide_penalty(
                     decided_at=_ts(now),
                     decision_text=decision_text,
                     decided_by=meta.actor_id,
+                    named_persons=_named_persons(uow.conn, case.case_id),
                 ),
             )
         )
@@ -726,6 +791,7 @@ def revoke_penalty(
                     reason=reason,
                     basis=basis,
                     revoked_at=_ts(now),
+                    named_persons=_named_persons(uow.conn, case.case_id),
                 ),
             )
         )
@@ -736,6 +802,11 @@ def revoke_penalty(
 
 def _ts(value: datetime):
     return ts(value)
+
+
+def _named_persons(conn: sa.Connection, case_id: str) -> list[str]:
+    """The people the case's record names, for disclosure's redaction."""
+    return named_persons([e.payload for e in db.case_entries(conn, case_id)])
 
 
 # -- legal review outcomes (review.completed.v1) ----------------------------------------------
@@ -785,6 +856,54 @@ def record_review_outcome(uow: UnitOfWork, envelope) -> None:
                 if event.outcome != "not-required"
                 else {}
             ),
+        },
+        now=utcnow(),
+    )
+
+
+DEADLINE_TOPICS = (
+    "review.deadline-recomputed.v1",
+    "disclosure.deadline-recomputed.v1",
+    "overload.deadline-recomputed.v1",
+)
+DEADLINE_NAMES = {
+    "legal-review": "法制审核期限",
+    "disclosure": "行政处罚决定公示期限",
+    "art44-report": "超限运输违法行为抄告期限 (62号令第四十四条)",
+}
+
+
+def record_deadline_recomputed(uow: UnitOfWork, envelope) -> None:
+    """A deadline of the case recounted when a year of the official calendar was entered:
+    written into the case's record as a new entry; earlier entries stay as they were."""
+    event = unpack(envelope, calendar_pb2.DeadlineRecomputed)
+    case = db.lock_case(uow.conn, event.case_id)
+    if case is None:
+        log_.warning("recomputed deadline of unknown case %s ignored", event.case_id)
+        return
+    _append(
+        uow.conn,
+        case,
+        kind=EntryKind.deadline_recomputed,
+        meta=WriteMeta(
+            client_entry_id=(
+                f"deadline:{event.ref_id}:{event.calendar_year}v{event.calendar_version}"
+            )[:100],
+            actor_id=envelope.producer or "calendar",
+            agency_id=case.agency_id,
+            device_time=None,
+        ),
+        payload={
+            "deadline": event.deadline,
+            "name": DEADLINE_NAMES.get(event.deadline, event.deadline),
+            "ref_id": event.ref_id,
+            "previous_due_date": event.previous_due_date,
+            "previous_provisional": event.previous_provisional,
+            "due_date": event.due_date,
+            "provisional": event.provisional,
+            "calendar_year": event.calendar_year,
+            "calendar_version": event.calendar_version,
+            "notice_no": event.notice_no,
         },
         now=utcnow(),
     )

@@ -33,6 +33,7 @@ from services.records import db, handlers
 from services.records.domain.cases import Domain, InvalidCase, Officer, OpenCase
 from services.records.domain.entries import InvalidEntry
 from services.records.domain.overload import (
+    DEFAULT_POWERS,
     ConfirmedOverload,
     driver_proposal,
     instigation_proposal,
@@ -138,8 +139,10 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[TaskDraft]:
-    """一超四罚: cases against the driver, the carrier and the loading source, each with its
-    penalty proposal, and a supervision notice (抄告) task for the authorities."""
+    """一超四罚: cases against the driver, the carrier and the loading source, each with the
+    penalty proposal within the agency's powers, and a supervision notice (抄告) task for the
+    authorities. The referrals the overload service sent to the competent agency (超载 and
+    the driver's points to the traffic police) are written into the driver's case record."""
     confirmed = ConfirmedOverload(
         plate=event.plate,
         gross_t=Decimal(str(event.gross_t)),
@@ -152,6 +155,9 @@ def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[T
         overload_rule=event.overload_rule,
         hundred_tonne_king=event.hundred_tonne_king,
         cargo=event.cargo,
+        powers=frozenset(event.agency_powers) or DEFAULT_POWERS,
+        referred_to=tuple(r.to_agency for r in event.referrals),
+        size_violations=tuple(event.size_violations),
     )
     facts = {
         "weighing_id": event.weighing_id,
@@ -172,7 +178,28 @@ def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[T
         "hundred_tonne_king": event.hundred_tonne_king,
         "cargo": event.cargo,
         "rules_version": event.rules_version,
+        "fine_reading": event.fine_reading,
+        "fine_reading_source": event.fine_reading_source,
+        "agency_powers": sorted(confirmed.powers),
     }
+    referral_entries = tuple(
+        (
+            "document",
+            {
+                "document": "案件移送函(抄告)",
+                "referral_id": r.referral_id,
+                "status": "sent",
+                "to_power": r.to_power,
+                "to_agency": r.to_agency,
+                "matters": list(r.matters),
+                "basis": list(r.basis),
+                "due_date": r.due_date,
+                "weighing_id": event.weighing_id,
+                "photo_keys": list(r.photo_keys),
+            },
+        )
+        for r in event.referrals
+    )
     officers = tuple(Officer(o.officer_id, o.name, o.certificate_no) for o in event.officers)
     acted_at = event.confirmed_at.ToDatetime(tzinfo=UTC) if event.HasField("confirmed_at") else None
     entries = (
@@ -208,8 +235,8 @@ def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[T
     ]
     drafts: list[TaskDraft] = []
     for role, label, party, kind, proposal in roles:
-        if not party.name:
-            continue
+        if not party.name or (proposal is None and role != "driver"):
+            continue  # another agency's matter: it went there as a referral
         drafts.append(
             CaseDraft(
                 source_ref=f"{event.weighing_id}:{role}",
@@ -227,7 +254,7 @@ def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[T
                 officers=officers,
                 acted_at=acted_at,
                 reason=f"一超四罚: {confirmed.describe()}",
-                facts=entries,
+                facts=entries + (referral_entries if role == "driver" else ()),
                 proposal=proposal,
             )
         )
@@ -327,6 +354,43 @@ def _event_case(topic: str, d: CaseDraft) -> handlers.EventCase:
         reason=d.reason[:2000],
         facts=d.facts,
         proposal=d.proposal,
+    )
+
+
+REFERRAL_ACKNOWLEDGED = "overload.referral-acknowledged.v1"
+OVERLOAD_CONFIRMED = "overload.violation-confirmed.v1"
+
+
+def record_referral_acknowledged(uow: UnitOfWork, envelope: EventEnvelope) -> None:
+    """The competent agency's receipt of a referral (回执), written into the driver's case.
+
+    The referral itself entered the record when the case was opened; its acknowledgement
+    completes it, so the record shows the other agency holds the matter (行政处罚法 Art. 29).
+    """
+    event = unpack(envelope, overload_events_pb2.ReferralAcknowledged)
+    found = db.get_case_by_source(uow.conn, OVERLOAD_CONFIRMED, f"{event.weighing_id}:driver")
+    if found is None or found.agency_id != event.agency_id:
+        log.warning("acknowledged referral %s has no driver's case", event.referral_id)
+        return
+    case = db.lock_case(uow.conn, found.case_id)
+    if case is None or case.stage == "archived":
+        log.warning("referral %s acknowledged after the case was archived", event.referral_id)
+        return
+    on = event.acknowledged_on
+    handlers.append_system_entry(
+        uow,
+        case,
+        kind="document",
+        client_entry_id=f"referral-ack:{event.referral_id}"[:100],
+        actor_id=event.acknowledged_by or "overload",
+        payload={
+            "document": "案件移送回执",
+            "referral_id": event.referral_id,
+            "status": "acknowledged",
+            "to_agency": event.to_agency,
+            "acknowledged_on": on,
+            "acknowledgement_ref": event.acknowledgement_ref,
+        },
     )
 
 

@@ -13,7 +13,10 @@ def make_spec(settings: Settings) -> ServiceSpec:
         name="review",
         migrations=Path(__file__).parent / "migrations",
         servicers=grpc_api.servicers,
-        grpc_service_names=["enforcement.review.v1.ReviewService"],
+        grpc_service_names=[
+            "enforcement.review.v1.ReviewService",
+            "enforcement.calendar.v1.CalendarService",
+        ],
         consumers=make_handlers(grpc_api.policy_of(settings)),
         periodic=(Periodic("overdue-sweep", settings.overdue_sweep_s, handlers.sweep_overdue),),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.chassis.calendar_store import define_calendar_table
 from services.chassis.messaging_tables import define_messaging_tables
 from services.review.domain.benchmarks import Band, Benchmark
 
@@ -27,6 +28,8 @@ known_cases = sa.Table(
 )
 
 outbox, inbox, dead_letter = define_messaging_tables(metadata)
+# The official calendar: every version entered from the State Council's notice.
+calendar_years = define_calendar_table(metadata)
 
 
 def upsert_known_case(
@@ -112,6 +115,8 @@ review_tasks = sa.Table(
     sa.Column("overdue_notified", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("due_from", sa.Date, nullable=True),  # the day the working days count from
+    sa.Column("due_provisional", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_review_tasks_agency_status", "agency_id", "status"),
     sa.Index("ix_review_tasks_case", "case_id", "round"),
 )
@@ -143,6 +148,40 @@ def benchmark(conn: sa.Connection, benchmark_id: str, violation_type: str) -> Be
                 tuple(Band(c, lo, hi) for c, lo, hi in row.bands),
             )
     return None
+
+
+def _benchmark_of(row) -> Benchmark:
+    return Benchmark(
+        row.benchmark_id,
+        row.version,
+        row.violation_type,
+        row.title,
+        row.legal_basis,
+        row.legal_min_yuan,
+        row.legal_max_yuan,
+        tuple(Band(c, lo, hi) for c, lo, hi in row.bands),
+    )
+
+
+def newest_benchmarks(conn: sa.Connection) -> list[Benchmark]:
+    """The newest version of every benchmark, by id."""
+    newest = (
+        sa.select(benchmarks.c.benchmark_id, sa.func.max(benchmarks.c.version).label("version"))
+        .group_by(benchmarks.c.benchmark_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(benchmarks)
+        .join(
+            newest,
+            sa.and_(
+                benchmarks.c.benchmark_id == newest.c.benchmark_id,
+                benchmarks.c.version == newest.c.version,
+            ),
+        )
+        .order_by(benchmarks.c.benchmark_id)
+    ).all()
+    return [_benchmark_of(r) for r in rows]
 
 
 def one_reviewer(conn: sa.Connection, reviewer_id: str) -> Any:
@@ -277,3 +316,14 @@ def overdue_unnotified(conn: sa.Connection, today: date) -> list:
 
 def all_tasks_of_agency(conn: sa.Connection, agency_id: str) -> list:
     return list(conn.execute(sa.select(review_tasks).where(review_tasks.c.agency_id == agency_id)))
+
+
+def open_tasks(conn: sa.Connection) -> list:
+    return list(
+        conn.execute(
+            sa.select(review_tasks).where(
+                review_tasks.c.status.in_(("waiting", "assigned")),
+                review_tasks.c.due_date.is_not(None),
+            )
+        )
+    )

@@ -6,11 +6,14 @@ import json
 
 import grpc
 
+from enforcement.calendar.v1 import calendar_pb2, calendar_pb2_grpc
 from enforcement.review.v1 import review_pb2, review_pb2_grpc
+from services.chassis.calendar_store import year_to_pb
 from services.chassis.db import Database, as_utc
 from services.chassis.grpc_server import blocking_caller
-from services.review import handlers
+from services.review import calendar, handlers
 from services.review.config import Settings
+from services.review.domain.benchmarks import benchmark_domains
 from services.review.domain.tasks import CheckItem, InvalidReview, NotAllowed
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
@@ -48,6 +51,7 @@ def task_to_pb(row) -> review_pb2.ReviewTask:
         due_date=row.due_date.isoformat() if row.due_date else "",
         extended=row.extended,
         extension_reason=row.extension_reason or "",
+        due_date_provisional=bool(row.due_date and row.due_provisional),
         overdue=bool(
             row.status in ("waiting", "assigned") and row.due_date and row.due_date < today
         ),
@@ -148,6 +152,94 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
             approval_rate=s.approval_rate,
             return_reasons=[review_pb2.Count(key=k, count=n) for k, n in s.return_reasons],
             returns_by_officer=[review_pb2.Count(key=k, count=n) for k, n in s.returns_by_officer],
+            calendar_warning=s.calendar_warning,
+        )
+
+
+class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
+    """The official calendar: entered years, versions, the missing-year warning."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._db = database
+        self._policy = policy_of(settings)
+
+    async def PublishYear(self, request, context):
+        year, recounted, _created = await _call(
+            context,
+            calendar.publish_year,
+            self._db,
+            self._policy,
+            year=request.year,
+            notice_no=request.notice_no,
+            holidays=list(request.holidays),
+            makeup_days=list(request.makeup_days),
+            entered_by=request.entered_by,
+            agency_id=request.agency_id,
+            note=request.note,
+        )
+        return calendar_pb2.PublishYearResponse(year=year, recomputed=recounted)
+
+    async def GetCalendar(self, request, context):
+        today, warning, states = await _call(
+            context, calendar.calendar_state, self._db, request.year
+        )
+        return calendar_pb2.GetCalendarResponse(
+            today=today.isoformat(),
+            warning=warning,
+            years=[
+                calendar_pb2.YearState(
+                    year=s.year,
+                    source=s.source.value,
+                    provisional=s.source.value == "statutory",
+                    versions=[year_to_pb(v) for v in s.versions],
+                    statutory_holidays=[d.isoformat() for d in s.statutory],
+                )
+                for s in states
+            ],
+        )
+
+    async def ListBenchmarks(self, request, context):
+        found = await _call(context, handlers.list_benchmarks, self._db, request.domain)
+        return review_pb2.ListBenchmarksResponse(
+            benchmarks=[
+                review_pb2.Benchmark(
+                    benchmark_id=b.benchmark_id,
+                    version=b.version,
+                    violation_type=b.violation_type,
+                    title=b.title,
+                    legal_basis=b.legal_basis,
+                    legal_min_yuan=b.legal_min_yuan,
+                    legal_max_yuan=b.legal_max_yuan,
+                    bands=[
+                        review_pb2.BenchmarkBand(
+                            circumstance=band.circumstance,
+                            low_yuan=band.low_yuan,
+                            high_yuan=band.high_yuan,
+                        )
+                        for band in b.bands
+                    ],
+                    domains=benchmark_domains(b),
+                )
+                for b in found
+            ]
+        )
+
+    async def AssessProposal(self, request, context):
+        a = await _call(
+            context,
+            handlers.assess_proposal,
+            self._db,
+            request.case,
+            request.proposal,
+            self._policy,
+        )
+        return review_pb2.AssessProposalResponse(
+            major=a.major,
+            reasons=a.reasons,
+            placement=review_pb2.Placement(**a.placement),
+            due_date=a.due_date.isoformat() if a.due_date else "",
+            due_date_provisional=a.due_provisional,
+            deadline_working_days=self._policy.deadline_days if a.major else 0,
         )
 
 
@@ -161,5 +253,9 @@ def policy_of(settings: Settings) -> handlers.Policy:
 
 def servicers(database: Database, settings: Settings) -> list:
     return [
-        (review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(database, settings))
+        (review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(database, settings)),
+        (
+            calendar_pb2_grpc.add_CalendarServiceServicer_to_server,
+            CalendarServicer(database, settings),
+        ),
     ]

@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import uuid_utils
-from google.protobuf.json_format import MessageToDict
 
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from enforcement.records.v1 import records_pb2
 from enforcement.review.v1 import review_pb2
+from services.chassis.calendar_store import load_calendar
 from services.chassis.db import Database, UnitOfWork
 from services.chassis.events import build_event, unpack, utcnow
-from services.chassis.workdays import add_working_days, china_date
+from services.chassis.jsonpb import message_to_dict
+from services.chassis.workdays import Calendar, Due, china_date
 from services.review import db
-from services.review.domain.benchmarks import place
+from services.review.domain.benchmarks import Benchmark, benchmark_domains, place
 from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
 from services.review.domain.tasks import (
     OPEN,
@@ -52,6 +53,31 @@ def china_today(now: datetime | None = None) -> date:
     return china_date(now or utcnow())
 
 
+def calendar_of(conn) -> Calendar:
+    """The official calendar as this service stores it (entered years over the package)."""
+    return load_calendar(conn, db.calendar_years)
+
+
+def review_due(calendar: Calendar, policy: Policy, start: date, extended: bool) -> Due:
+    """The review's deadline: 7 working days from the proposal, 3 more once extended (local
+    rule); provisional when the count goes through a year without its notice."""
+    due = calendar.add_working_days(start, policy.deadline_days)
+    if not extended:
+        return due
+    more = calendar.add_working_days(due.date, policy.extension_days)
+    return Due(more.date, due.provisional or more.provisional, (*due.years, *more.years))
+
+
+def due_start(task) -> date:
+    """The China day the task's working days count from (its proposal's day)."""
+    if task.due_from is not None:
+        return task.due_from
+    proposed_at = (task.proposal or {}).get("proposed_at")
+    if proposed_at:
+        return china_date(datetime.fromisoformat(proposed_at.replace("Z", "+00:00")))
+    return china_date(task.created_at)
+
+
 def _party_keys(party: dict) -> list[str]:
     return [party.get("credit_code", ""), party.get("name", "")]
 
@@ -75,18 +101,25 @@ def record_case_opened(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     )
 
 
-def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -> None:
-    """records.penalty-proposed.v1 -> a review task, or an immediate 'not required'."""
-    event = unpack(envelope, records_pb2.PenaltyProposed)
-    case, proposal = event.case, event.proposal
-    if db.get_task_by_proposal(uow.conn, proposal.proposal_id) is not None:
-        return
+@dataclass(frozen=True)
+class Assessment:
+    """What the review makes of a proposal before anyone looks at it."""
+
+    major: bool
+    reasons: list[str]  # the major rules that fired; when not major, why not
+    placement: dict
+    due_date: date | None  # the review's deadline (7 working days); None when not major
+    due_provisional: bool = False  # counted through a year whose calendar is not entered
+
+
+def assess(conn, case, proposal, policy: Policy) -> Assessment:
+    """Major or not (重大执法决定), why, where the amount sits, and the review's deadline."""
     placement = {"benchmark_id": "", "version": 0, "finding": "no-benchmark", "message": ""}
     departs = proposal.discretion.departs
     extra: list[str] = []
     if proposal.fine_yuan > 0:
         bench = db.benchmark(
-            uow.conn, proposal.discretion.benchmark_id, proposal.discretion.violation_type
+            conn, proposal.discretion.benchmark_id, proposal.discretion.violation_type
         )
         if bench is None:
             placement["message"] = "no discretion benchmark for this violation type"
@@ -114,6 +147,39 @@ def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
         complex_case=proposal.complex_case,
     )
     reasons = major_reasons(facts, policy.rules) + extra
+    if not reasons:
+        why = ["none of the major-decision rules applies"]
+        if placement["message"]:
+            why.append(placement["message"])
+        return Assessment(False, why, placement, None)
+    proposed_at = (
+        proposal.proposed_at.ToDatetime(tzinfo=UTC) if proposal.HasField("proposed_at") else None
+    )
+    due = review_due(calendar_of(conn), policy, china_today(proposed_at), extended=False)
+    return Assessment(True, reasons, placement, due.date, due.provisional)
+
+
+def assess_proposal(database: Database, case, proposal, policy: Policy) -> Assessment:
+    with database.read() as conn:
+        return assess(conn, case, proposal, policy)
+
+
+def list_benchmarks(database: Database, domain: str) -> list[Benchmark]:
+    """The newest version of every benchmark that applies to cases of `domain` (all: "")."""
+    with database.read() as conn:
+        found = db.newest_benchmarks(conn)
+    return [b for b in found if not domain or domain in benchmark_domains(b)]
+
+
+def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -> None:
+    """records.penalty-proposed.v1 -> a review task, or an immediate 'not required'."""
+    event = unpack(envelope, records_pb2.PenaltyProposed)
+    case, proposal = event.case, event.proposal
+    if db.get_task_by_proposal(uow.conn, proposal.proposal_id) is not None:
+        return
+    assessment = assess(uow.conn, case, proposal, policy)
+    placement, reasons = assessment.placement, assessment.reasons
+    party_kind = "person" if case.party.kind == case.party.KIND_PERSON else "organization"
     now = utcnow()
     party = {
         "kind": party_kind,
@@ -131,21 +197,18 @@ def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
         case_title=case.title,
         party=party,
         officer_ids=officer_ids,
-        proposal=MessageToDict(proposal, preserving_proto_field_name=True),
-        major=bool(reasons),
+        proposal=message_to_dict(proposal, every_field=False),
+        major=assessment.major,
         reasons=reasons,
         placement=placement,
         extended=False,
         overdue_notified=False,
         created_at=now,
     )
-    if not reasons:
-        why = ["none of the major-decision rules applies"]
-        if placement["message"]:
-            why.append(placement["message"])
+    if not assessment.major:
         db.insert_task(
             uow.conn,
-            **{**values, "reasons": why, "status": "not-required", "completed_at": now},
+            **{**values, "status": "not-required", "completed_at": now},
         )
         uow.add_event(
             _completed(
@@ -153,24 +216,28 @@ def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
                 case.case_id,
                 proposal.proposal_id,
                 "not-required",
-                why,
+                reasons,
                 "",
                 "",
                 now,
             )
         )
         return
-    proposed_at = (
-        proposal.proposed_at.ToDatetime(tzinfo=UTC) if proposal.HasField("proposed_at") else now
-    )
     conflicted = db.conflicted_reviewers(uow.conn, _party_keys(party))
     reviewer = choose_reviewer(db.reviewer_loads(uow.conn, case.agency_id), officer_ids, conflicted)
+    proposed_at = (
+        proposal.proposed_at.ToDatetime(tzinfo=UTC) if proposal.HasField("proposed_at") else None
+    )
+    start = china_today(proposed_at)
+    due = review_due(calendar_of(uow.conn), policy, start, extended=False)
     db.insert_task(
         uow.conn,
         **values,
         status="assigned" if reviewer else "waiting",
         reviewer_id=reviewer,
-        due_date=add_working_days(china_today(proposed_at), policy.deadline_days),
+        due_date=due.date,
+        due_from=start,
+        due_provisional=due.provisional,
     )
 
 
@@ -322,12 +389,16 @@ def extend_deadline(
             raise NotAllowed("only the assigned reviewer may extend the deadline")
         if task.extended:
             raise InvalidReview("the deadline was already extended once")
+        start = due_start(task)
+        due = review_due(calendar_of(uow.conn), policy, start, extended=True)
         db.update_task(
             uow.conn,
             review_id,
             extended=True,
             extension_reason=reason[:500],
-            due_date=add_working_days(task.due_date, policy.extension_days),
+            due_date=due.date,
+            due_from=start,
+            due_provisional=due.provisional,
         )
         uow.commit()
     with database.read() as conn:
@@ -394,12 +465,14 @@ class Statistics:
     approval_rate: float
     return_reasons: list[tuple[str, int]]
     returns_by_officer: list[tuple[str, int]]
+    calendar_warning: str = ""  # from 1 October: next year's official calendar is missing
 
 
 def statistics(database: Database, agency_id: str) -> Statistics:
     today = china_today()
     with database.read() as conn:
         rows = db.all_tasks_of_agency(conn, agency_id)
+        warning = calendar_of(conn).missing_year_warning(today) or ""
     open_rows = [r for r in rows if r.status in OPEN]
     decided = [r for r in rows if r.status in ("approved", "returned", "rejected")]
     sent_back = [r for r in decided if r.status != "approved"]
@@ -415,4 +488,5 @@ def statistics(database: Database, agency_id: str) -> Statistics:
         else 0.0,
         return_reasons=reasons.most_common(),
         returns_by_officer=officers.most_common(),
+        calendar_warning=warning,
     )

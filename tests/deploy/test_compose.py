@@ -38,8 +38,8 @@ S3_SERVICES = {"records", "overload"}
 
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY")
 # Names that contain a secret word but hold no secret (an access key *id* names a key, it
-# does not grant anything by itself). None is in use today; listed so the rule is explicit.
-NOT_SECRET_SUFFIXES = ("_KEY_ID",)
+# does not grant anything by itself; a public key and where a keystore lies are not secret).
+NOT_SECRET_SUFFIXES = ("_KEY_ID", "_PUBLIC_KEY", "_KEYSTORE_TYPE", "_KEYSTORE_LOCATION")
 REQUIRED_VAR = re.compile(r"^\$\{(?P<var>[A-Z][A-Z0-9_]*):\?[^}]+\}$")
 # `${NAME...}` references in the file, skipping `$${...}` (escaped, expanded by a shell later).
 VAR_REFERENCE = re.compile(r"(?<!\$)\$\{(?P<var>[A-Z][A-Z0-9_]*)(?P<op>:?[-?+])?")
@@ -233,7 +233,7 @@ def test_kafka_is_three_kraft_brokers_with_replication_three(services: dict) -> 
         assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3", name
         assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3", name
         assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false", name
-        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092", name
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"SASL_SSL://{name}:9092", name
         cluster_ids.add(env["CLUSTER_ID"])
         node_ids.add(env["KAFKA_NODE_ID"])
         assert any(":/var/lib/kafka/data" in v for v in service["volumes"]), name
@@ -273,6 +273,42 @@ def test_service_settings_are_complete_and_consistent(services: dict) -> None:
         "GATEWAY_JWT_SECRET",
     ):
         assert key in gateway
+
+
+def test_kafka_accepts_only_scram_over_tls_and_s3_only_https(compose: dict, services: dict) -> None:
+    """Issue 13, item 8: no client reaches the broker or S3 in the clear or anonymously."""
+    for name, service in services.items():
+        if not str(service.get("image", "")).startswith("apache/kafka:"):
+            continue
+        env = {k: str(v) for k, v in env_of(service).items()}
+        listeners = dict(
+            item.split(":", 1) for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+        )
+        assert set(listeners.values()) <= {"SASL_SSL", "SSL"}, name
+        assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512", name
+        assert env["KAFKA_LISTENER_NAME_CONTROLLER_SSL_CLIENT_AUTH"] == "required", name
+        assert "--command-config" in " ".join(service["healthcheck"]["test"]), name
+    for name in [*APP_PROCESSES, "init"]:
+        prefix = "INIT" if name == "init" else name.upper()
+        env = {k: str(v) for k, v in env_of(services[name]).items()}
+        if name != "gateway":
+            assert env[f"{prefix}_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
+            assert env[f"{prefix}_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", name
+            assert REQUIRED_VAR.match(env[f"{prefix}_KAFKA_SASL_PASSWORD"]), name
+        if f"{prefix}_S3_SECURE" in env:
+            assert env[f"{prefix}_S3_SECURE"] == "true", name
+    weed = " ".join(services["seaweedfs"]["command"])
+    assert "-s3.cert.file=" in weed and "-s3.key.file=" in weed
+    assert set(compose["secrets"]) >= {"deployment-ca", "s3-tls-cert", "s3-tls-key"}
+
+
+def test_services_trust_only_the_gateways_service_token(services: dict) -> None:
+    for name in SERVICES:
+        env = env_of(services[name])
+        assert REQUIRED_VAR.match(env[f"{name.upper()}_SERVICE_TOKEN_PUBLIC_KEY"]), name
+    gateway = env_of(services["gateway"])
+    for key in ("GATEWAY_SERVICE_TOKEN_KEY", "GATEWAY_METRICS_TOKEN", "GATEWAY_PUBLIC_BASE_URL"):
+        assert REQUIRED_VAR.match(gateway[key]), key
 
 
 def test_volumes_are_named(compose: dict, services: dict) -> None:
@@ -402,3 +438,59 @@ def test_k8s_readme_names_every_referenced_secret() -> None:
                 if ref:
                     assert ref["name"] in readme, f"README.md does not name {ref['name']}"
                     assert ref["key"] in readme, f"README.md does not name key {ref['key']}"
+
+
+def test_k8s_network_policies_deny_by_default_and_let_only_the_gateway_reach_services() -> None:
+    """Issue 13, item 8: only the gateway reaches services; only services reach their stores."""
+    policies = {doc["metadata"]["name"]: doc["spec"] for doc in of_kind("NetworkPolicy")}
+    deny = [
+        p for p in policies.values()
+        if p["podSelector"] == {} and set(p["policyTypes"]) == {"Ingress", "Egress"}
+        and not p.get("ingress") and not p.get("egress")
+    ]  # fmt: skip
+    assert deny, "no default-deny policy"
+    grpc_ports = set(SERVICES.values())
+    for name, spec in policies.items():
+        for rule in spec.get("ingress") or []:
+            ports = {p["port"] for p in rule.get("ports") or []}
+            if ports & grpc_ports or any(p.get("endPort") for p in rule.get("ports") or []):
+                if ports & {9101}:
+                    continue  # the metrics ports, from the monitoring namespace
+                sources = rule.get("from") or []
+                assert sources == [
+                    {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "gateway"}}}
+                ], f"{name}: gRPC ports open to {sources}"
+        for rule in spec.get("egress") or []:
+            ports = {p["port"] for p in rule.get("ports") or []}
+            if ports & {5432, 9092, 443}:
+                selected = spec["podSelector"]
+                labels = selected.get("matchLabels", {})
+                names = {
+                    v for e in selected.get("matchExpressions", []) for v in e.get("values", [])
+                }
+                assert labels.get("app.kubernetes.io/component") in {
+                    "gateway", "grpc-service", "init"
+                } or names <= {"records", "overload", "enforcement-init"}, name  # fmt: skip
+                if ports & {9092, 443}:
+                    assert labels.get("app.kubernetes.io/component") != "gateway", name
+
+
+def test_k8s_processes_reach_kafka_with_scram_over_tls_and_trust_the_service_token_key() -> None:
+    config = next(d for d in of_kind("ConfigMap") if d["metadata"]["name"] == "enforcement-config")
+    assert config["data"]["kafka-security-protocol"] == "SASL_SSL"
+    assert config["data"]["kafka-sasl-mechanism"] == "SCRAM-SHA-512"
+    assert config["data"]["s3-secure"] == "true"
+    for doc in of_kind("Deployment") + of_kind("Job"):
+        name = doc["metadata"]["name"]
+        env = {item["name"]: item for item in containers_of(doc)[0].get("env", [])}
+        if name == "gateway":
+            for key in ("GATEWAY_SERVICE_TOKEN_KEY", "GATEWAY_METRICS_TOKEN"):
+                assert "secretKeyRef" in env[key]["valueFrom"], key
+            assert "GATEWAY_PUBLIC_BASE_URL" in env
+            continue
+        prefix = "INIT" if doc["kind"] == "Job" else name.upper()
+        protocol = env[f"{prefix}_KAFKA_SECURITY_PROTOCOL"]["valueFrom"]["configMapKeyRef"]
+        assert protocol["key"] == "kafka-security-protocol", name
+        assert "secretKeyRef" in env[f"{prefix}_KAFKA_SASL_PASSWORD"]["valueFrom"], name
+        if doc["kind"] == "Deployment":
+            assert f"{prefix}_SERVICE_TOKEN_PUBLIC_KEY" in env, name

@@ -14,10 +14,12 @@ from services.chassis.consumer import ConsumerRunner
 from services.chassis.db import Database, make_engine, migrate
 from services.chassis.events import build_event
 from services.disclosure.consumers import make_handlers
+from services.disclosure.domain.publication import Authority
 from services.disclosure.handlers import Policy
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "disclosure" / "migrations"
 AGENCY = "xinbei-yjj"
+AUTHORITY = Authority("常州市新北区应急管理局", "11320411MB00000000", "常州市新北区应急管理局")
 COMPANY = ("常州某化工有限公司", "914403001922038216")
 _numbers = iter(range(1, 10**6))
 
@@ -97,6 +99,14 @@ def deliver(database: Database, event, policy: Policy | None = None) -> str:
         name="disclosure",
         bootstrap="unused:1",
         db=database,
-        handlers=make_handlers(policy or Policy()),
+        handlers=make_handlers(policy or Policy(authorities={AGENCY: AUTHORITY})),
     )
     return runner.handle(event.topic, 0, 0, event.payload)
+
+
+@pytest.fixture(scope="session")
+def tagger():
+    """The segmenter the service loads at start-up, loaded once for the session."""
+    from services.disclosure.segmenter import load_tagger
+
+    return load_tagger()

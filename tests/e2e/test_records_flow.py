@@ -149,6 +149,7 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
                 "kind": "organization",
                 "name": "常州某化工有限公司",
                 "credit_code": "914403001922038216",
+                "legal_representative": "周建国",
             },
             "co_officer_ids": [colleague],
         },
@@ -248,7 +249,7 @@ def test_an_officer_runs_a_case_to_decision_and_anyone_can_check_its_record(http
     # The decision reaches the public disclosure within seconds, redacted, and shows on the
     # public page in a real browser.
     public = wait_for_disclosure(http, decided["case"]["decision_no"])
-    assert public["party_name"] == "常州某化工有限公司" and public["fine_10k_yuan"] == "20"
+    assert public["party_name"] == "常州某化工有限公司" and public["fine_10k_yuan"] == 20
     look_at_the_public_page(stack, decided["case"]["decision_no"])
 
     # Anyone holding the log's public key can check an entry against a signed tree head.
@@ -416,7 +417,8 @@ def test_a_hundred_tonne_truck_becomes_the_four_cases_of_yi_chao_si_fa(http, sta
     )
     assert r.status_code == 201, r.text
     static = r.json()
-    assert static["verdict"]["hundred_tonne_king"] and static["verdict"]["fine_yuan"] == 26500
+    # 102 t - 0.06 t scale error - 49 t = 52.94 t over: 52 full tonnes (the default reading).
+    assert static["verdict"]["hundred_tonne_king"] and static["verdict"]["fine_yuan"] == 26000
     assert static["inspection"]["inspection_id"] == pre["inspection"]["inspection_id"]
     assert static["inspection"]["status"] == "weighed"  # waits for the officers on site
     confirmed = post(http, steps, officer, {"to": "confirmed", "co_officer_ids": [colleague]}, 200)
@@ -429,7 +431,11 @@ def test_a_hundred_tonne_truck_becomes_the_four_cases_of_yi_chao_si_fa(http, sta
         lambda e: e.weighing_id == static["weighing_id"],
     )
     assert [o.officer_id for o in announced.officers] == [officer_id, colleague]
-    assert announced.fine_yuan == 26500 and announced.overload_percent == "148.57"
+    # 超载 after the scale's error: 102 - 0.06 - 15 = 86.94 t carried on a rated 35 t.
+    assert announced.fine_yuan == 26000 and announced.overload_percent == "148.40"
+    # The road authority refers the 超载 fine and the driver's points to the traffic police.
+    [sent] = announced.referrals
+    assert sent.to_power == "traffic-police" and list(announced.agency_powers) == ["road-authority"]
 
     deadline = time.monotonic() + 60
     while True:
@@ -453,9 +459,17 @@ def test_a_hundred_tonne_truck_becomes_the_four_cases_of_yi_chao_si_fa(http, sta
     assert cases["driver"]["party"]["kind"] == "person"
     timeline = http.get(f"/v1/cases/{cases['driver']['case_id']}/timeline", headers=officer)
     kinds = [e["kind"] for e in timeline.json()["entries"]]
-    assert kinds == ["opened", "transition", "transition", "document", "step", "proposal"]
+    assert kinds == [
+        "opened", "transition", "transition", "document", "step", "document", "proposal"
+    ]  # fmt: skip
+    referral = timeline.json()["entries"][5]["payload"]
+    assert (
+        referral["document"] == "案件移送函(抄告)" and referral["referral_id"] == sent.referral_id
+    )
+    assert referral["to_agency"] == "公安机关交通管理部门"
     proposal = timeline.json()["entries"][-1]["payload"]
-    assert proposal["fine_yuan"] == 26500
+    assert proposal["fine_yuan"] == 26000  # Art. 43 only: Art. 92 is the traffic police's
+    assert not any("第九十二条" in b for b in proposal["legal_basis"])
     assert proposal["discretion"]["benchmark_id"] == "jt62-43-overlimit"
 
     # The supervision notice (抄告) stays a task, without a penalty.
@@ -470,9 +484,34 @@ def test_a_hundred_tonne_truck_becomes_the_four_cases_of_yi_chao_si_fa(http, sta
         lambda e: e.case.source_ref.startswith(static["weighing_id"]),
         want=3,
     )
-    assert sorted(p.proposal.fine_yuan for p in proposed) == [25000, 25000, 26500]
+    assert sorted(p.proposal.fine_yuan for p in proposed) == [25000, 25000, 26000]
 
-    # Review: 26,500 yuan for a person is major (over 10,000) and waits for the reviewer.
+    # The referral is tracked: staff record the traffic police's receipt, and it reaches the
+    # driver's case record over Kafka.
+    listed = http.get("/v1/overload/referrals", headers=officer).json()["referrals"]
+    [mine] = [x for x in listed if x["referral_id"] == sent.referral_id]
+    assert mine["status"] == "sent" and not mine.get("overdue")
+    ack = post(
+        http,
+        f"/v1/overload/referrals/{sent.referral_id}/acknowledgement",
+        officer,
+        {"reference": "新公交(2026)第88号"},
+        200,
+    )
+    assert ack["status"] == "acknowledged"
+    deadline = time.monotonic() + 60
+    while True:
+        entries = http.get(
+            f"/v1/cases/{cases['driver']['case_id']}/timeline", headers=officer
+        ).json()["entries"]
+        receipts = [e for e in entries if e["payload"].get("document") == "案件移送回执"]
+        if receipts:
+            break
+        assert time.monotonic() < deadline, "the receipt never reached the case record"
+        time.sleep(0.5)
+    assert receipts[0]["payload"]["acknowledgement_ref"] == "新公交(2026)第88号"
+
+    # Review: 26,000 yuan for a person is major (over 10,000) and waits for the reviewer.
     task = wait_for_review_task(http, reviewer, cases["driver"]["case_id"])
     assert task["major"] and task["status"] == "assigned"
     assert any("fine over 10,000 yuan for a person" in r for r in task["reasons"])

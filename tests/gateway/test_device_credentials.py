@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from enforcement.gas.v1 import gas_pb2
 from gateway import db as gwdb
 from gateway.app import create_app
 from gateway.config import Settings
@@ -15,11 +16,15 @@ from gateway.security.device_signing import signed_headers
 from gateway.security.principals import Role
 from gateway.security.tokens import TokenService
 from services.chassis.db import Database, make_engine, migrate
+from services.chassis.grpc_server import GrpcServer
+from services.gas import handlers as gas
+from services.gas.grpc_api import servicers
 from tests.gateway.conftest import SECRET
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "gateway" / "migrations"
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = ROOT / "gateway" / "migrations"
 ME = "/v1/devices/me"
 
 
@@ -48,15 +53,40 @@ async def api(tmp_path):
             tokens[username] = {
                 "Authorization": f"Bearer {tokens_service.issue_access(user.to_principal())[0]}"
             }
-    app = create_app(
-        Settings(database_url=url, jwt_secret=SECRET, jwt_issuer="i", jwt_audience="a")
+    # The gas register: credentials are issued only for devices registered there.
+    gas_db = Database(make_engine(f"sqlite:///{tmp_path / 'gas.db'}"))
+    migrate(gas_db.engine, ROOT / "services" / "gas" / "migrations")
+    for venue_id in ("venue-1", "venue-2"):
+        gas.upsert_venue(
+            gas_db, gas_pb2.Venue(venue_id=venue_id, name="面馆", agency_id="a", town="t")
+        )
+    gas.upsert_device(
+        gas_db, gas_pb2.Device(device_id="det-77", venue_id="venue-1", kind="gas_detector")
     )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http,
-    ):
-        yield http, tokens, database
-    database.dispose()
+    gas.upsert_device(
+        gas_db, gas_pb2.Device(device_id="valve-5", venue_id="venue-2", kind="shutoff_valve")
+    )
+    server = GrpcServer("127.0.0.1", 0, servicers(gas_db, None), [])
+    port = await server.start()
+    app = create_app(
+        Settings(
+            database_url=url,
+            jwt_secret=SECRET,
+            jwt_issuer="i",
+            jwt_audience="a",
+            gas_addr=f"127.0.0.1:{port}",
+        )
+    )
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http,
+        ):
+            yield http, tokens, database
+    finally:
+        await server.stop(0)
+        gas_db.dispose()
+        database.dispose()
 
 
 async def whoami(http, device_id: str, secret: str) -> int:
@@ -100,6 +130,8 @@ async def test_only_the_agencys_admins_manage_its_devices(api):
     body = {"kind": "shutoff_valve", "owner_id": "venue-2"}
     assert (await http.post(path, json=body, headers=tokens["officer-a"])).status_code == 403
     assert (await http.post(path, json=body)).status_code == 401
+    # Not theirs to issue: the device is registered at agency a's venue.
+    assert (await http.post(path, json=body, headers=tokens["admin-b"])).status_code == 404
     assert (await http.post(path, json=body, headers=tokens["admin-a"])).status_code == 201
     for action in ("", "/rotate", "/revoke"):
         method = http.get if not action else http.post
@@ -117,7 +149,9 @@ async def test_only_the_agencys_admins_manage_its_devices(api):
     [
         ("bad id!", {"kind": "gas_detector", "owner_id": "v"}),
         ("ok-id", {"kind": "toaster", "owner_id": "v"}),
-        ("ok-id", {"kind": "gas_detector", "owner_id": ""}),
+        ("ok-id", {"kind": "weigh_station", "owner_id": ""}),
+        ("det-77", {"kind": "shutoff_valve"}),  # registered as a detector
+        ("det-77", {"kind": "gas_detector", "owner_id": "venue-2"}),  # registered at venue-1
         ("ok-id", {"kind": "gas_detector", "owner_id": "v", "secret": "mine"}),
     ],
 )
@@ -130,3 +164,15 @@ async def test_bad_requests_are_refused_and_issue_nothing(api, device_id, body):
     assert r.headers["content-type"].startswith("application/problem+json")
     with database.read() as conn:
         assert conn.execute(gwdb.device_credentials.select()).first() is None
+
+
+async def test_only_registered_devices_get_credentials(api):
+    http, tokens, _ = api
+    body = {"kind": "gas_detector", "owner_id": "venue-1"}
+    r = await http.post("/v1/devices/det-unknown/credentials", json=body, headers=tokens["admin-a"])
+    assert r.status_code == 404, r.text
+    # The owner may leave the venue out: the register knows it.
+    r = await http.post(
+        "/v1/devices/det-77/credentials", json={"kind": "gas_detector"}, headers=tokens["admin-a"]
+    )
+    assert r.status_code == 201 and r.json()["owner_id"] == "venue-1", r.text

@@ -16,6 +16,7 @@ from gateway.security.device_signing import (
     DevicePrincipal,
     canonical,
     device_principal,
+    request_target,
     sign,
     signed_headers,
     verify_device_request,
@@ -274,3 +275,37 @@ async def test_device_principal_dependency(database, device):
         assert refused.headers["www-authenticate"].startswith("HMAC-SHA256")
     # get_db's own arguments are resolved by FastAPI, not exposed as query parameters
     assert app.openapi()["paths"][PATH]["post"].get("parameters", []) == []
+
+
+async def test_the_query_string_is_signed_as_sent(database, device):
+    """Issue 13.11: the signed PATH is the request target, query string included."""
+    device_id, secret = device
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/v1/gas/commands")
+    async def commands(request: Request) -> dict:
+        return {"device": (await verify_device_request(request, database)).device_id}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        target = "/v1/gas/commands?wait=25&b=%E7%87%83"
+        ok = await client.get(target, headers=signed_headers(device_id, secret, "GET", target, b""))
+        assert ok.status_code == 200, ok.text
+        for signed, sent in (
+            ("/v1/gas/commands", "/v1/gas/commands?wait=25"),  # the query left unsigned
+            ("/v1/gas/commands?wait=25", "/v1/gas/commands?wait=55"),  # changed
+            ("/v1/gas/commands?a=1&b=2", "/v1/gas/commands?b=2&a=1"),  # re-ordered
+        ):
+            r = await client.get(
+                sent, headers=signed_headers(device_id, secret, "GET", signed, b"")
+            )
+            assert r.status_code == 401 and r.json()["type"] == PROBLEM_BASE + "bad-signature"
+
+
+def test_a_path_without_a_query_signs_as_before():
+    assert request_target("/v1/gas/device-events") == "/v1/gas/device-events"
+    assert request_target("/v1/gas/commands", "wait=25") == "/v1/gas/commands?wait=25"
+    assert canonical("GET", request_target("/x", "a=1"), 1, "n" * 16, b"").startswith(
+        b"GET\n/x?a=1\n1\n"
+    )

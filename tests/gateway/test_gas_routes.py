@@ -55,11 +55,11 @@ async def api(tmp_path):
     gw = Database(make_engine(f"sqlite:///{tmp_path / 'gateway.db'}"))
     migrate(gw.engine, ROOT / "gateway" / "migrations")
     secrets = {
-        "det-1": DeviceCredentials(gw).provision("det-1", "gas_detector", "v1"),
-        "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1"),
-        "valve-1": DeviceCredentials(gw).provision("valve-1", "shutoff_valve", "v1"),
-        "det-2": DeviceCredentials(gw).provision("det-2", "gas_detector", "v2"),
-        "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1"),
+        "det-1": DeviceCredentials(gw).provision("det-1", "gas_detector", "v1", "a"),
+        "ghost": DeviceCredentials(gw).provision("ghost", "gas_detector", "v1", "a"),
+        "valve-1": DeviceCredentials(gw).provision("valve-1", "shutoff_valve", "v1", "a"),
+        "det-2": DeviceCredentials(gw).provision("det-2", "gas_detector", "v2", "a"),
+        "wim": DeviceCredentials(gw).provision("wim", "weigh_station", "s1", "a"),
     }
     with gw.unit_of_work() as uow:
         gwdb.create_user(
@@ -193,10 +193,10 @@ async def test_a_valve_waiting_on_the_long_poll_gets_the_close_command_at_once(a
     poll = "/v1/gas/commands"
 
     async def wait_for_command():
-        query = "wait=10"
-        headers = signed_headers("valve-1", secrets["valve-1"], "GET", poll, b"")
+        target = f"{poll}?wait=10"  # the signature covers the query string
+        headers = signed_headers("valve-1", secrets["valve-1"], "GET", target, b"")
         started = time.monotonic()
-        r = await http.get(f"{poll}?{query}", headers=headers)
+        r = await http.get(target, headers=headers)
         return r, time.monotonic() - started
 
     async def leak():
@@ -213,12 +213,14 @@ async def test_a_valve_waiting_on_the_long_poll_gets_the_close_command_at_once(a
         http, secrets, "valve-1",
         [{"seq": 1, "type": "valve", "valve_state": "closed", "command_id": command["command_id"]}],
     )  # fmt: skip
+    short = f"{poll}?wait=0.2"
     empty = await http.get(
-        f"{poll}?wait=0.2", headers=signed_headers("valve-1", secrets["valve-1"], "GET", poll, b"")
+        short, headers=signed_headers("valve-1", secrets["valve-1"], "GET", short, b"")
     )
     assert empty.status_code == 200 and empty.json()["commands"] == []
+    now = f"{poll}?wait=0"
     detector = await http.get(
-        f"{poll}?wait=0", headers=signed_headers("det-1", secrets["det-1"], "GET", poll, b"")
+        now, headers=signed_headers("det-1", secrets["det-1"], "GET", now, b"")
     )
     assert detector.status_code == 200 and detector.json()["commands"] == []
     unsigned = await http.get(f"{poll}?wait=0")

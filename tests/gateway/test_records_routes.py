@@ -67,6 +67,7 @@ ENTERPRISE = {
     "kind": "organization",
     "name": "常州某化工有限公司",
     "credit_code": "914403001922038216",
+    "legal_representative": "周建国",
 }
 
 
@@ -229,7 +230,11 @@ def proposal(**changes) -> dict:
         "fine_yuan": 200_000,
         "legal_basis": ["《中华人民共和国安全生产法》第九十九条"],
         "facts": "燃气泄漏报警装置未按标准安装",
-        "discretion": {"benchmark_id": "aq-99-safety-equipment", "circumstance": "serious"},
+        "discretion": {
+            "benchmark_id": "aq-99-safety-equipment",
+            "violation_type": "safety-equipment-missing",
+            "circumstance": "serious",
+        },
         **changes,
     }
 
@@ -572,10 +577,12 @@ async def test_wrong_bytes_are_refused_and_the_right_ones_then_accepted(api):
 
     r = await api.post(confirm_path, "zhang", {}, expect=None)
     assert "nothing was uploaded" in assert_problem(r, 409, "not-allowed-now")["detail"]
-    await put_file(slot["put_url"], os.urandom(80_000))
+    # The URL is bound to the declared SHA-256: the S3 server refuses other bytes.
+    async with httpx.AsyncClient(timeout=60) as s3:
+        refused = await s3.put(slot["put_url"], content=os.urandom(80_000))
+    assert refused.status_code == 400 and "BadDigest" in refused.text, refused.text
     r = await api.post(confirm_path, "zhang", {}, expect=None)
-    detail = assert_problem(r, 409, "not-allowed-now")["detail"]
-    assert "SHA-256" in detail and "upload the file again" in detail
+    assert "nothing was uploaded" in assert_problem(r, 409, "not-allowed-now")["detail"]
     timeline = (await api.get(f"{path}/timeline", "zhang")).json()
     assert "evidence" not in {e["kind"] for e in timeline["entries"]}
 

@@ -40,7 +40,7 @@ def test_a_hundred_tonne_king_from_pre_check_to_release(overload_db):
     static_id, v, insp, created = handlers.record_weighing(overload_db, req)
     assert created and insp.inspection_id == pre.inspection_id
     assert insp.status == "weighed" and insp.hundred_tonne_king
-    assert v["fine_yuan"] == 27000 and v["limit_t"] == "49"  # 53.28 t over: 54 x 500
+    assert v["fine_yuan"] == 26500 and v["limit_t"] == "49"  # 53.28 t over: 53 full t x 500
     assert confirmed_events(overload_db) == []
     confirmed = handlers.advance(
         overload_db,
@@ -59,9 +59,10 @@ def test_a_hundred_tonne_king_from_pre_check_to_release(overload_db):
         ("u-zhang", "32041120001"),
         ("u-li", "32041120002"),
     ]
-    assert event.fine_yuan == 27000 and event.hundred_tonne_king and event.gross_t == 102.34
-    # 102.34 - 15 t curb = 87.34 t carried on a rated 35 t: 149.54 % over, the 2,000 tier.
-    assert event.overload_percent == "149.54" and event.overload_fine_yuan == 2000
+    assert event.fine_yuan == 26500 and event.hundred_tonne_king and event.gross_t == 102.34
+    # 102.34 - 0.06 t scale error - 15 t curb = 87.28 t carried on a rated 35 t: 149.37 %
+    # over, the 2,000 tier.
+    assert event.overload_percent == "149.37" and event.overload_fine_yuan == 2000
     assert event.rated_load_t == "35" and event.curb_mass_t == "15" and event.cargo == "砂石"
     # The station resends after a timeout: the same weighing, nothing new.
     again = handlers.record_weighing(overload_db, req)

@@ -82,13 +82,22 @@ async def test_a_photo_of_a_weighing_is_kept_only_when_its_bytes_match(overload_
             await stub.ConfirmPhoto(confirm)
         assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         async with httpx.AsyncClient() as http:
-            assert (await http.put(slot.put_url, content=b"not the photo" * 10)).status_code == 200
+            # The URL is bound to the declared SHA-256: the S3 server refuses other bytes.
+            assert (await http.put(slot.put_url, content=b"not the photo" * 10)).status_code == 400
+        # Other bytes written past the URL (no checksum kept) are caught by reading them.
+        upload_key = slot.put_url.split("/overload-evidence-tests/", 1)[1].split("?", 1)[0]
+        object_store.put_bytes("overload-evidence-tests", upload_key, os.urandom(len(photo)))
         with pytest.raises(grpc.aio.AioRpcError):
             await stub.ConfirmPhoto(confirm)
         async with httpx.AsyncClient() as http:
             assert (await http.put(slot.put_url, content=photo)).status_code == 200
         done = await stub.ConfirmPhoto(confirm)
-        assert done.status == "attached" and done.object_key.startswith(weighed.weighing_id)
+        # Sealed under a key no upload URL named.
+        assert done.status == "attached"
+        assert done.object_key == f"attached/{upload_key}"
+        assert object_store.stat("overload-evidence-tests", upload_key) is None
+        sealed = object_store.stat("overload-evidence-tests", done.object_key)
+        assert sealed is not None and sealed.content_type == "image/jpeg"
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.RequestPhotoSlot(
                 overload_pb2.RequestPhotoSlotRequest(

@@ -84,7 +84,8 @@ def test_the_adjustments(cfg, limit, note):
     [("0.9", 0), ("1.0", 0), ("1.1", 1000), ("3.5", 2000), ("80", 30000)],
 )
 def test_article_43_fines_with_started_tonnes_counted_whole(over, yuan):
-    assert overlimit_fine(D(over))[0] == yuan
+    # A district benchmark that counts a started tonne whole (不足1吨按1吨计).
+    assert overlimit_fine(D(over), FinePolicy(rounding=Rounding.up))[0] == yuan
 
 
 @pytest.mark.parametrize(
@@ -121,11 +122,12 @@ def test_a_weigh_in_motion_reading_is_only_a_suspicion():
     assert "static scale" in v.notes[0]
 
 
-def test_a_hundred_tonne_king_is_flagged_and_fined_per_started_tonne():
+def test_a_hundred_tonne_king_is_flagged_and_fined_per_full_tonne_by_default():
     v = evaluate(Configuration(C, 6), STATIC, D(102), rated_load_t=D(35), curb_mass_t=D(15))
-    # 102 t - 0.06 t tolerance - 49 t = 52.94 t over: 53 started tonnes x 500 yuan.
-    assert v.hundred_tonne_king and v.over_t == D("52.940") and v.fine_yuan == 26500
-    assert v.overload_fine_yuan == 2000 and v.overload_percent == D("148.57")
+    # 102 t - 0.06 t tolerance - 49 t = 52.94 t over: 52 full tonnes x 500 yuan.
+    assert v.hundred_tonne_king and v.over_t == D("52.940") and v.fine_yuan == 26000
+    # 102 - 0.06 - 15 = 86.94 t carried on a rated 35 t: 148.40 % over.
+    assert v.overload_fine_yuan == 2000 and v.overload_percent == D("148.40")
     assert v.rules_version
 
 

@@ -23,7 +23,12 @@ AGENCY = "xinbei-yjj"
 ZHANG = Officer("u-zhang", "张伟", "32041120001")
 LI = Officer("u-li", "李娜", "32041120002")
 WANG = Officer("u-wang", "王强", "32041120003")
-ENTERPRISE = Party(PartyKind.organization, "常州某化工有限公司", credit_code="914403001922038216")
+ENTERPRISE = Party(
+    PartyKind.organization,
+    "常州某化工有限公司",
+    credit_code="914403001922038216",
+    legal_representative="周建国",
+)
 NUMBERING = handlers.Numbering({AGENCY: "新北应急"})
 _ids = itertools.count()
 
@@ -57,7 +62,7 @@ def open_case(database: Database, *, officers=(ZHANG, LI), agency=AGENCY, **chan
         town="薛家镇",
         domain=Domain.hazardous_chemicals,
         title="危化品仓库日常检查",
-        party=ENTERPRISE,
+        party=changes.pop("party", ENTERPRISE),
         officers=tuple(officers),
         opened_by=officers[0].officer_id,
         **changes,

@@ -53,6 +53,18 @@ def confirmed(weighing_id: str, *, officers=(ZHANG, LI), **changes):
         carrier=party(name="常州某运输有限公司", credit_code="914403001922038216"),
         loading_source=party(name="某砂石场", credit_code="91110108551385082Q"),
         officers=list(officers),
+        agency_powers=["road-authority"],
+        referrals=[
+            overload_events_pb2.ReferralSent(
+                referral_id=f"ref-{weighing_id}",
+                to_power="traffic-police",
+                to_agency="公安机关交通管理部门",
+                matters=["超载: 扣除称重误差后超过核定载质量 149.54%", "驾驶人记分"],
+                basis=["《超限运输车辆行驶公路管理规定》第四十五条", "《行政处罚法》第二十九条"],
+                due_date="2026-12-08",
+                photo_keys=["weighings/w/photo-1.jpg"],
+            )
+        ],
     )
     event = overload_events_pb2.ViolationConfirmed(**{**base, **changes})
     event.confirmed_at.FromDatetime(datetime.now(UTC) - timedelta(seconds=30))
@@ -117,10 +129,11 @@ def test_a_confirmed_overload_opens_three_filed_cases_and_a_supervision_task(rec
         "transition",
         "document",
         "step",
+        "document",
         "proposal",
     ]
     assert [e.payload.get("to") for e in entries[1:3]] == ["filing", "investigation"]
-    document, step, proposal = entries[3].payload, entries[4].payload, entries[5].payload
+    document, step, proposal = entries[3].payload, entries[4].payload, entries[6].payload
     assert document["document"] == "车辆超限检测单" and document["over_t"] == 53.28
     assert document["overload_percent"] == "149.54" and document["hundred_tonne_king"]
     assert step["act"] == "inspection" and step["officers"] == ["u-zhang", "u-li"]
@@ -129,12 +142,20 @@ def test_a_confirmed_overload_opens_three_filed_cases_and_a_supervision_task(rec
     # The entries keep the time the officers confirmed it; they reached records 30 s later.
     assert all(e.actor_id == "u-zhang" and 25 < e.delay_s < 120 for e in entries)
 
-    # The driver: Art. 43 (27,000) beats Art. 92 (2,000); one act, one fine.
+    # The referral to the traffic police is in the driver's record, with what it carried.
+    referral = entries[5].payload
+    assert referral["document"] == "案件移送函(抄告)" and referral["status"] == "sent"
+    assert referral["to_agency"] == "公安机关交通管理部门"
+    assert referral["photo_keys"] == ["weighings/w/photo-1.jpg"]
+    assert referral["weighing_id"] == weighing and referral["referral_id"] == f"ref-{weighing}"
+    # The driver: the road authority proposes only its own fine, Art. 43 (27,000); the 超载
+    # fine and the points are the traffic police's, referred to them.
     assert proposal["fine_yuan"] == 27_000 and proposal["kinds"] == ["fine"]
     assert proposal["discretion"]["benchmark_id"] == "jt62-43-overlimit"
     assert proposal["discretion"]["circumstance"] == "serious"
     assert any("第四十三条" in b for b in proposal["legal_basis"])
-    assert any("行政处罚法》第二十九条" in b for b in proposal["legal_basis"])
+    assert not any("第九十二条" in b for b in proposal["legal_basis"])
+    assert "已移送公安机关交通管理部门" in proposal["facts"]
     proposals = outbox(records_db, "records.penalty-proposed.v1", records_pb2.PenaltyProposed)
     mine = {p.case.case_id: p for p in proposals if p.case.source_ref.startswith(weighing)}
     assert len(mine) == 3
@@ -162,20 +183,31 @@ def test_a_redelivered_or_resent_violation_opens_nothing_twice(records_db):
     assert proposals == 3
 
 
-def test_a_small_overload_gives_the_driver_the_higher_fine_or_a_warning(records_db):
+def test_a_small_overload_gives_the_driver_the_fine_within_the_agencys_powers(records_db):
     # 1.6 t over (1,000 yuan by Art. 43) but 120 % over the rated load (2,000 by Art. 92).
-    heavy_load = uid("w")
-    event = confirmed(
-        heavy_load, gross_t=50.66, over_t=1.6, fine_yuan=1_000, hundred_tonne_king=False,
+    small = dict(
+        gross_t=50.66, over_t=1.6, fine_yuan=1_000, hundred_tonne_king=False,
         overload_percent="120.00", overload_fine_yuan=2_000,
     )  # fmt: skip
-    runner(records_db).handle(TOPIC, 0, 1, event.payload)
+    # A road authority proposes its own Art. 43 fine; Art. 92 went to the traffic police.
+    road = uid("w")
+    runner(records_db).handle(TOPIC, 0, 1, confirmed(road, **small).payload)
+    _, entries = handlers.timeline(records_db, cases_of(records_db, road)["driver"].case_id, AGENCY)
+    assert entries[-1].payload["fine_yuan"] == 1_000
+    assert entries[-1].payload["discretion"]["benchmark_id"] == "jt62-43-overlimit"
+    # An agency holding both powers (joint enforcement) applies Art. 29 itself: the higher.
+    heavy_load = uid("w")
+    event = confirmed(
+        heavy_load, agency_powers=["road-authority", "traffic-police"], referrals=[], **small
+    )
+    runner(records_db).handle(TOPIC, 0, 3, event.payload)
     driver = cases_of(records_db, heavy_load)["driver"]
     _, entries = handlers.timeline(records_db, driver.case_id, AGENCY)
     proposal = entries[-1].payload
     assert proposal["fine_yuan"] == 2_000
     assert proposal["discretion"]["benchmark_id"] == "rtsl-92-overload"
     assert proposal["discretion"]["circumstance"] == "serious"
+    assert any("第二十九条" in b for b in proposal["legal_basis"])
     carrier = cases_of(records_db, heavy_load)["carrier"]
     _, entries = handlers.timeline(records_db, carrier.case_id, AGENCY)
     assert entries[-1].payload["fine_yuan"] == 15_000  # ordinary: not a 百吨王
@@ -208,3 +240,50 @@ def test_a_violation_that_cannot_be_a_lawful_case_becomes_a_task_with_the_reason
     assert cases_of(records_db, lone) == {}
     reasons = {t.details.get("case_not_opened", "") for t in tasks_of(records_db, lone)}
     assert any("at least 2 officers" in r for r in reasons)
+
+
+def test_a_traffic_police_agency_opens_only_the_drivers_case_with_its_own_fine(records_db):
+    weighing = uid("w")
+    event = confirmed(
+        weighing,
+        agency_powers=["traffic-police"],
+        referrals=[
+            overload_events_pb2.ReferralSent(
+                referral_id=f"ref-{weighing}", to_power="road-authority",
+                to_agency="公路管理机构", matters=["超限"], due_date="2026-12-08",
+            )
+        ],
+    )  # fmt: skip
+    runner(records_db).handle(TOPIC, 0, 1, event.payload)
+    cases = cases_of(records_db, weighing)
+    # The carrier's and the loading source's instigation is the road authority's (Art. 68).
+    assert sorted(cases) == ["driver"]
+    _, entries = handlers.timeline(records_db, cases["driver"].case_id, AGENCY)
+    assert entries[-1].payload["fine_yuan"] == 2_000
+    assert entries[-1].payload["discretion"]["benchmark_id"] == "rtsl-92-overload"
+
+
+def test_the_referrals_receipt_is_written_into_the_drivers_case_once(records_db):
+    weighing = uid("w")
+    r = runner(records_db)
+    r.handle(TOPIC, 0, 1, confirmed(weighing).payload)
+    ack = overload_events_pb2.ReferralAcknowledged(
+        referral_id=f"ref-{weighing}",
+        agency_id=AGENCY,
+        weighing_id=weighing,
+        to_agency="公安机关交通管理部门",
+        acknowledged_on="2026-12-03",
+        acknowledged_by="u-zhang",
+        acknowledgement_ref="新公交(2026)第88号",
+    )
+    topic = "overload.referral-acknowledged.v1"
+    first = build_event(topic=topic, aggregate_id="i", payload=ack, producer="overload")
+    assert r.handle(topic, 0, 7, first.payload) == "applied"
+    again = build_event(topic=topic, aggregate_id="i", payload=ack, producer="overload")
+    assert r.handle(topic, 1, 8, again.payload) == "applied"  # a resend: no second entry
+    _, entries = handlers.timeline(
+        records_db, cases_of(records_db, weighing)["driver"].case_id, AGENCY
+    )
+    receipts = [e.payload for e in entries if e.payload.get("document") == "案件移送回执"]
+    assert len(receipts) == 1 and receipts[0]["acknowledgement_ref"] == "新公交(2026)第88号"
+    assert receipts[0]["status"] == "acknowledged" and receipts[0]["referral_id"] == ack.referral_id

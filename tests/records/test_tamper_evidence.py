@@ -98,7 +98,11 @@ def test_an_uploaded_photo_is_verified_then_attached(records_db, store):
     slot, entry = upload(records_db, store, case, data, "image/jpeg")
     assert entry.kind == "evidence"
     assert entry.evidence[0].sha256 == hashlib.sha256(data).hexdigest()
-    assert entry.evidence[0].object_key.startswith(f"{case.case_id}/{slot.slot_id}/")
+    # Sealed under a key no upload URL named, typed as declared; the upload itself is gone.
+    assert entry.evidence[0].object_key == f"attached/{slot.object_key}"
+    assert slot.object_key.startswith(f"{case.case_id}/{slot.slot_id}/")
+    assert store.stat(BUCKET, slot.object_key) is None
+    assert store.stat(BUCKET, entry.evidence[0].object_key).content_type == "image/jpeg"
     # Asking again for the same slot returns the attached entry, not a new upload.
     again = evidence.request_slot(
         records_db, store, store, POLICY, case_id=case.case_id,
@@ -140,8 +144,22 @@ def test_a_mismatch_is_refused_and_the_slot_can_be_retried(records_db, store):
     good = os.urandom(50_000)
     digest = hashlib.sha256(good).hexdigest()
     client_slot_id = uid("slot")
-    with pytest.raises(evidence.EvidenceMismatch, match="SHA-256"):
+    # The URL is bound to the declared SHA-256: the storage itself refuses other bytes ...
+    with pytest.raises(AssertionError):
         upload(records_db, store, case, os.urandom(50_000), declared=digest, slot=client_slot_id)
+    # ... and bytes stored past it (a server that keeps no checksum) are read and refused.
+    s = evidence.request_slot(
+        records_db, store, store, POLICY, case_id=case.case_id, client_slot_id=client_slot_id,
+        sha256=digest, size=len(good), media_type="video/mp4", filename="", actor_id="u-zhang",
+        agency_id=case.agency_id,
+    )  # fmt: skip
+    store.put_bytes(BUCKET, s.object_key, os.urandom(50_000))
+    with pytest.raises(evidence.EvidenceMismatch, match="SHA-256"):
+        evidence.confirm_upload(
+            records_db, store, POLICY, slot_id=s.slot_id, case_id=case.case_id, parts=[],
+            caption="", relates_to_entry_id="", meta=meta(),
+        )  # fmt: skip
+    assert store.stat(BUCKET, f"attached/{s.object_key}") is None  # no sealed copy is left
     assert handlers.get_case(records_db, case.case_id).entry_count == 1
     _, entry = upload(records_db, store, case, good, slot=client_slot_id)
     assert entry.evidence[0].sha256 == digest

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from services.chassis import workdays
 from services.chassis.workdays import add_working_days, is_working_day, working_days_between
 from services.review.domain.benchmarks import DEFAULT_BENCHMARKS, place
 from services.review.domain.major import MajorRules, ProposalFacts, major_reasons
@@ -71,11 +70,11 @@ def test_seven_working_days_from_30_september_2026_cross_national_day_and_its_ma
     assert working_days_between(date(2026, 9, 30), date(2026, 10, 15)) == 7
 
 
-def test_a_year_the_calendar_does_not_know_falls_back_to_weekends(caplog, monkeypatch):
-    # 2027 is not in chinese-calendar 1.11: Fri 1, Mon 4 and Tue 5 January count.
-    monkeypatch.setattr(workdays, "_warned", set())
-    assert add_working_days(date(2026, 12, 31), 3) == date(2027, 1, 5)
-    assert "not known yet" in caplog.text
+def test_a_year_the_package_does_not_know_keeps_its_statutory_holidays():
+    # 2027 is not in chinese-calendar 1.11; 1 January is still a holiday (全国年节及纪念日放假办法
+    # Art. 2), so Mon 4, Tue 5 and Wed 6 January are the three working days.
+    assert not is_working_day(date(2027, 1, 1))
+    assert add_working_days(date(2026, 12, 31), 3) == date(2027, 1, 6)
 
 
 def _benchmark(violation_type: str):

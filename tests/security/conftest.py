@@ -39,6 +39,7 @@ EXTRA_USERS = [
     ("lht-supervisor", ["supervisor"], AGENCY, "龙虎塘街道", None),
     ("sec-locked", ["officer"], AGENCY, "薛家镇", "32041120099"),
     ("sec-refresh", ["officer"], AGENCY, "薛家镇", "32041120098"),
+    ("sec-uploader", ["officer"], AGENCY, "薛家镇", "32041120097"),
 ]
 TOKEN_REFRESH_S = 600  # log in again before the 900 s access token runs out
 
@@ -112,7 +113,7 @@ class Caller:
     password: str
     user_id: str = ""
     _token: str = ""
-    _at: float = field(default=0.0)
+    _at: float = field(default=float("-inf"))  # not 0: the monotonic clock starts at boot
 
     @property
     def token(self) -> str:

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 PUBLIC = {
     "getPublicTreeHead",
     "login",
+    "loginForm",
     "refreshToken",
     "searchDisclosures",
     "getDisclosure",
@@ -39,7 +40,8 @@ GUARDED = [
         "openCase transitionCase appendEntry requestEvidenceSlot confirmEvidence proposePenalty "
         "decidePenalty revokePenalty syncChanges listTasks postRoadsideWeighing advanceInspection "
         "requestWeighingPhotoSlot confirmWeighingPhoto listOverloadReports markOverloadReportSent "
-        "acknowledgeGasAlarm",
+        "acknowledgeGasAlarm "
+        "listOverloadReferrals acknowledgeOverloadReferral",  # 抄告/移送 (docs/overload.md)
     ),
     (frozenset({"legal_reviewer"}), "listMyReviews getReview completeReview extendReview"),
     (
@@ -48,7 +50,12 @@ GUARDED = [
         "overloadStatisticsChart overloadRepeatOffenders",
     ),
     (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
-    (frozenset({"officer", "supervisor", "admin"}), "getCase listCases getTimeline"),
+    (
+        frozenset({"officer", "supervisor", "admin"}),
+        "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures",
+    ),
+    (frozenset({"supervisor", "admin"}), "getCalendar"),
+    (frozenset({"admin"}), "enterCalendarYear"),
 ]
 ROLES_OF = {op: roles for roles, ops in GUARDED for op in ops.split()}
 

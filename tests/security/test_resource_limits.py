@@ -138,7 +138,8 @@ def test_an_upload_other_than_declared_is_never_attached(officer, case):
             "media_type": "image/jpeg",
         },
     ).json()
-    assert httpx.put(slot["put_url"], content=declared + b"x" * 100_000).status_code == 200
+    # The URL is bound to the declared SHA-256: the storage refuses other bytes (issue 13.3).
+    assert httpx.put(slot["put_url"], content=declared + b"x" * 100_000).status_code == 400
     before = officer.get(f"{path}/timeline").json()["entries"]
     r = officer.post(f"{path}/evidence-slots/{slot['slot_id']}/confirm", {"client_entry_id": cid()})
     assert r.status_code in (409, 422) and r.headers["content-type"].startswith(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from services.disclosure.domain.redaction import mask_person, redact_text
+from services.disclosure.domain.redaction import Tagger, mask_person, redact_text
 
 PENALTY_NAMES = {
     "warning": "警告",
@@ -77,7 +77,34 @@ class Decided:
     confiscation_yuan: int
     violation_type: str
     secret_related: bool = False
-    other_people: tuple[str, ...] = ()
+    other_people: tuple[str, ...] = ()  # natural persons the case's record names
+    party_address: str = ""  # a person's home; an organisation's premises are public
+
+
+def redactor(d: Decided, tagger: Tagger | None = None):
+    """The redaction of every free-text field of this case's public record and notices.
+
+    Known to it: the people the record names, the penalised person (surname + asterisks) and
+    their home; published anyway: an organisation's name and its legal representative (双公示
+    fields). Reasons added after publication (a revocation's) go through the same function.
+    """
+    person = d.party_kind == "person"
+    others = [n for n in d.other_people if n and n != d.party_name]
+    if person and d.legal_representative:
+        others.append(d.legal_representative)  # a guardian or agent, not a public field
+    public = [] if person else [d.party_name, d.legal_representative]
+
+    def clean(text: str) -> str:
+        return redact_text(
+            text,
+            known_people=others,
+            party_person=d.party_name if person else "",
+            home_addresses=[d.party_address] if person and d.party_address else [],
+            public_names=[n for n in public if n],
+            tagger=tagger,
+        )
+
+    return clean
 
 
 @dataclass(frozen=True)
@@ -145,19 +172,16 @@ def _wan(yuan: int) -> str:
 
 
 def public_record(
-    d: Decided, authority: Authority, periods: dict[str, Period] | None = None
+    d: Decided,
+    authority: Authority,
+    periods: dict[str, Period] | None = None,
+    tagger: Tagger | None = None,
 ) -> PublicRecord:
     periods = periods or DEFAULT_PERIODS
     chosen = [periods.get(k, Period(12, 36)) for k in d.kinds] or [Period(12, 36)]
     longest = max(chosen, key=lambda p: p.max_months)
     person = d.party_kind == "person"
-    known = [n for n in (*d.other_people, d.party_name if person else "") if n]
-
-    def clean(text: str) -> str:
-        out = redact_text(text, known_people=[n for n in known if n != d.party_name])
-        if person and d.party_name:
-            out = out.replace(d.party_name, mask_person(d.party_name))
-        return out
+    clean = redactor(d, tagger)
 
     licence = "、".join(
         PENALTY_NAMES[k] for k in d.kinds if k in ("licence-revocation", "qualification-lowering")
@@ -184,6 +208,48 @@ def public_record(
         data_source=authority.data_source,
         min_end=add_months(d.decision_date, max(p.min_months for p in chosen)).isoformat(),
     )
+
+
+# Fields of the national 双公示 record that may never be published empty, with their names
+# there. An organisation's 统一社会信用代码 and 法定代表人 are required of organisations only
+# (a person's record leaves them empty by rule).
+REQUIRED_FIELDS = {
+    "party_name": "行政相对人名称",
+    "decision_no": "行政处罚决定书文号",
+    "violation_type": "违法行为类型",
+    "facts": "违法事实",
+    "legal_basis": "处罚依据",
+    "penalty_category": "处罚类别",
+    "penalty_content": "处罚内容",
+    "decision_date": "处罚决定日期",
+    "authority": "处罚机关",
+    "authority_credit_code": "处罚机关统一社会信用代码",
+    "data_source": "数据来源单位",
+}
+ORGANISATION_FIELDS = {
+    "credit_code": "统一社会信用代码",
+    "legal_representative": "法定代表人",
+}
+
+
+def missing_fields(record: PublicRecord, party_kind: str) -> list[str]:
+    """The required 双公示 fields `record` would publish empty, as `name (中文)`."""
+    required = dict(REQUIRED_FIELDS)
+    if party_kind == "organization":
+        required.update(ORGANISATION_FIELDS)
+    return [
+        f"{name} ({label})"
+        for name, label in required.items()
+        if not str(getattr(record, name)).strip()
+    ]
+
+
+MISSING_PREFIX = "required fields missing: "
+
+
+def missing_reason(missing: list[str]) -> str:
+    """The withholding reason of a record with required fields missing (fits 300 characters)."""
+    return (MISSING_PREFIX + ", ".join(missing))[:300]
 
 
 # -- joint punishment (联合惩戒) -------------------------------------------------------------

@@ -39,6 +39,7 @@ class EntryKind(StrEnum):
     decision = "decision"  # 处罚决定
     revocation = "revocation"  # 撤销
     correction = "correction"  # corrects an earlier entry, which stays as it was
+    deadline_recomputed = "deadline-recomputed"  # a deadline recounted on the official calendar
 
 
 # Kinds a phone may append directly; the others come from their own commands.
@@ -198,3 +199,46 @@ def check_chain(entries: list[Entry], blobs: list[bytes] | None = None) -> list[
             )
         prev = entry.entry_hash
     return breaks
+
+
+# Keys under which an entry names a natural person other than the party: a witness to a
+# seal-up or a service left at the premises (留置送达), a person interviewed (询问笔录), an
+# agent. Each holds a name, a list of names, or objects with a "name".
+PERSON_KEYS = frozenset(
+    {"persons", "witnesses", "witness", "interviewee", "interviewees", "agent", "signer_name"}
+)
+
+
+def named_persons(payloads: list[dict[str, Any]]) -> list[str]:
+    """The natural persons a case's entries name, in order of appearance, each once.
+
+    Disclosure replaces them exactly wherever they appear in published text (个人信息保护法
+    Art. 4; names of persons other than the party are not published).
+    """
+    found: list[str] = []
+
+    def take(value: Any) -> None:
+        if isinstance(value, str):
+            name = value.strip()
+            if 2 <= len(name) <= 40 and name not in found:
+                found.append(name)
+        elif isinstance(value, list):
+            for item in value:
+                take(item)
+        elif isinstance(value, dict):
+            take(value.get("name"))
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in PERSON_KEYS:
+                    take(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for payload in payloads:
+        walk(payload)
+    return found

@@ -79,9 +79,14 @@ def check_transition(facts: CaseFacts, to: Stage, *, by_command: bool = False) -
     allowed = allowed_from(facts.stage)
     if to not in allowed:
         waiting = ""
+        through = [s for s in allowed if to in TRANSITIONS[s]]
+        if through:
+            waiting = (
+                f"; {to.value} comes after {through[0].value}: move to {through[0].value} first"
+            )
         if to in (Stage.notice, Stage.decision) and facts.has_proposal:
             if facts.review_status not in REVIEW_CLEARED:
-                waiting = (
+                waiting += (
                     "; the notice and the decision wait for the legal review (法制审核), "
                     f"which is {facts.review_status or 'pending'}"
                 )
@@ -123,3 +128,37 @@ def check_revocation(facts: CaseFacts) -> None:
             current=facts.stage,
             allowed=allowed_from(facts.stage),
         )
+
+
+# How a phone makes each move (the gateway's routes), for the next-stages lookup.
+TRANSITION_CALL = "POST /v1/cases/{id}/transitions"
+CALL_FOR = {
+    Stage.review: "POST /v1/cases/{id}/penalty-proposals",
+    Stage.decision: "POST /v1/cases/{id}/decision",
+}
+REVOCATION_CALL = "POST /v1/cases/{id}/revocation"
+
+
+@dataclass(frozen=True)
+class NextStage:
+    stage: Stage
+    ready: bool  # the move would be accepted now
+    via: str  # the call that makes it
+    needs: tuple[str, ...]  # what is still missing (empty when ready)
+
+
+def next_stages(facts: CaseFacts) -> list[NextStage]:
+    """Every stage the case may move to from where it is, each with what it still needs:
+    the same guards as `check_transition`, asked in advance (执法全过程: 启动 ... 归档)."""
+    out = []
+    for stage in allowed_from(facts.stage):
+        try:
+            check_transition(facts, stage, by_command=stage in COMMAND_FOR)
+            needs: tuple[str, ...] = ()
+        except IllegalTransition as refused:
+            needs = (str(refused),)
+        out.append(NextStage(stage, not needs, CALL_FOR.get(stage, TRANSITION_CALL), needs))
+    if facts.decided and facts.stage in DECIDED:
+        # 撤销 after reconsideration, litigation or the agency's own correction.
+        out.append(NextStage(Stage.withdrawn, True, REVOCATION_CALL, ()))
+    return out

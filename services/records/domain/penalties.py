@@ -114,3 +114,52 @@ def check_can_propose(stage: Stage, review_status: str) -> None:
             current=stage,
             allowed=allowed_from(stage),
         )
+
+
+# -- what the public record (双公示) of a decision needs ---------------------------------------
+
+# The national 行政处罚 双公示 record names, for an organisation, its 统一社会信用代码 and its
+# 法定代表人, and for every party the type of violation (违法行为类型); a decision that lacks
+# one would be published with an empty field. Field name -> its name on the public record.
+DISCLOSURE_FIELDS = {
+    "credit_code": "统一社会信用代码",
+    "legal_representative": "法定代表人",
+    "violation_type": "违法行为类型",
+}
+
+
+class MissingForDisclosure(ValueError):
+    """A decision that the public record (双公示) could not be made from; `missing` lists the
+    fields, each as `name (中文)`."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        named = ", ".join(f"{name} ({DISCLOSURE_FIELDS[name]})" for name in missing)
+        super().__init__(
+            f"the public record (双公示) of this decision needs: {named}; give "
+            "legal_representative and violation_type in the decision when the case lacks them"
+        )
+
+
+def missing_for_disclosure(
+    *,
+    organization: bool,
+    credit_code: str,
+    legal_representative: str,
+    violation_type: str,
+    secret_related: bool,
+) -> list[str]:
+    """The 双公示 fields a decision lacks (empty: it can be published as it is).
+
+    A decision that is never published (涉密) needs none of them.
+    """
+    if secret_related:
+        return []
+    missing = []
+    if organization and not credit_code.strip():
+        missing.append("credit_code")
+    if organization and not legal_representative.strip():
+        missing.append("legal_representative")
+    if not violation_type.strip():
+        missing.append("violation_type")
+    return missing

@@ -79,12 +79,39 @@ def place(amount_yuan: int, circumstance: str, benchmark: Benchmark) -> Placemen
     )
 
 
+# Case domains (records' `domain`) a benchmark's violation type can occur in. The 安全生产法
+# rows apply to every production and business unit (生产经营单位), whatever its field; the
+# overload rows only to road transport (超限超载).
+ROAD_TRANSPORT_VIOLATIONS = frozenset(
+    {"overlimit-transport", "overload-rated-load", "overload-instigation"}
+)
+ALL_DOMAINS = (
+    "hazardous-chemicals",
+    "gas",
+    "road-transport",
+    "construction",
+    "fire",
+    "mining",
+    "industry-trade",
+    "special-equipment",
+    "other",
+)
+
+
+def benchmark_domains(benchmark: Benchmark) -> tuple[str, ...]:
+    """The case domains a benchmark applies to, for picking one on the phone."""
+    if benchmark.violation_type in ROAD_TRANSPORT_VIOLATIONS:
+        return ("road-transport",)
+    return ALL_DOMAINS
+
+
 def _bands(*triples: tuple[str, int, int]) -> tuple[Band, ...]:
     return tuple(Band(c, lo, hi) for c, lo, hi in triples)
 
 
 # Version 1 of the district's table; a new version is a new row, old proposals keep theirs.
-# Review migration 0002 seeded the four 安全生产法 rows, 0003 the three overload rows.
+# Review migration 0002 seeded the four 安全生产法 rows, 0003 the three overload rows, 0004 the
+# overload dimensions row.
 DEFAULT_BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "aq-101-major-hazard",
@@ -172,5 +199,20 @@ DEFAULT_BENCHMARKS: tuple[Benchmark, ...] = (
         0,
         30_000,
         _bands(("minor", 0, 10_000), ("ordinary", 10_001, 20_000), ("serious", 20_001, 30_000)),
+    ),
+    # 外廓尺寸超限 alone (62号令 Art. 43(1)(一)): the law's own three bands, by how far out the
+    # vehicle is: within 4.2 m high, 3 m wide, 20 m long up to 200; within 4.5 m, 3.75 m,
+    # 28 m 200-1,000; beyond 1,000-3,000. With a mass over the limit as well the fines add up
+    # (Art. 43 para. 2) and the proposal is placed in jt62-43-overlimit.
+    Benchmark(
+        "jt62-43-size",
+        1,
+        "overlimit-dimensions",
+        "车货外廓尺寸超过限定标准 (违法超限运输)",
+        "《公路安全保护条例》第六十四条；"
+        "《超限运输车辆行驶公路管理规定》(交通运输部令2016年第62号)第四十三条第一款第(一)项",
+        0,
+        3_000,
+        _bands(("minor", 0, 200), ("ordinary", 200, 1_000), ("serious", 1_000, 3_000)),
     ),
 )

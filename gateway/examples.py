@@ -1,0 +1,175 @@
+"""Request examples for the OpenAPI document (/docs fills them in on "Try it out").
+
+Each is a zh-CN body that works as it stands against the demo district of `make run` (its
+users, towns, venues and weigh station), given a path id that exists: a test posts every one
+to its route on the embedded stack (tests/e2e/test_api_for_apps.py). Ids the phone makes
+(`client_*_id`) are examples too; a second post with the same one answers 200 with what the
+first made. Three cannot work as written, and say so: the passwords, and the refresh token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+# The file the evidence and photo examples declare: upload exactly these bytes to their URL.
+EXAMPLE_FILE = "现场照片示例：燃气灶具区域未安装可燃气体报警装置".encode()
+EXAMPLE_FILE_SHA256 = hashlib.sha256(EXAMPLE_FILE).hexdigest()
+
+_PARTY = {
+    "kind": "organization",
+    "name": "常州某餐饮管理有限公司",
+    "credit_code": "914403001922038216",
+    "legal_representative": "周建国",
+    "address": "常州市新北区薛家镇富民路88号",
+}
+_CHECKLIST = [
+    {"item": item, "passed": True}
+    for item in (
+        "subject", "powers", "facts", "evidence", "procedure",
+        "legal-basis", "discretion", "documents", "criminal-referral",
+    )
+]  # fmt: skip
+
+# Bodies that need what only the caller has; the test fills these in.
+NOT_AS_WRITTEN = {
+    "login": "the demo password is in var/secrets.json",
+    "refreshToken": "a refresh token comes from the login",
+    "changeOwnPassword": "the current password is the caller's own",
+}
+
+REQUEST_EXAMPLES: dict[str, dict] = {
+    "login": {"username": "officer1", "password": "见 var/secrets.json 的 demo_password"},
+    "refreshToken": {"refresh_token": "登录应答中的 refresh_token"},
+    "changeOwnPassword": {
+        "current_password": "当前密码",
+        "new_password": "新密码至少十二位-Xinbei2026",
+    },
+    "openCase": {
+        "client_case_id": "phone-0001-case-20261128-01",
+        "domain": "gas",
+        "title": "餐饮场所燃气安全检查",
+        "town": "薛家镇",
+        "party": _PARTY,
+        "co_officer_ids": ["u-officer2"],
+        "location": {"latitude": 31.8372, "longitude": 119.9731, "accuracy_m": 8},
+    },
+    "transitionCase": {
+        "to": "filing",
+        "client_entry_id": "phone-0001-filing-01",
+        "reason": "经初步调查，当事人涉嫌未按标准安装可燃气体报警装置，符合立案条件",
+    },
+    "appendEntry": {
+        "client_entry_id": "phone-0001-step-01",
+        "kind": "step",
+        "payload": {
+            "act": "inspection",
+            "text": "现场检查后厨燃气灶具区域，未见可燃气体报警装置",
+            "recording": "执法记录仪 DSJ-0215 全程录像",
+        },
+    },
+    "requestEvidenceSlot": {
+        "client_slot_id": "phone-0001-photo-01",
+        "sha256": EXAMPLE_FILE_SHA256,
+        "size": len(EXAMPLE_FILE),
+        "media_type": "image/jpeg",
+        "filename": "后厨燃气灶具区域.jpg",
+    },
+    "confirmEvidence": {
+        "client_entry_id": "phone-0001-photo-01-confirm",
+        "caption": "后厨燃气灶具区域，未安装可燃气体报警装置",
+    },
+    "proposePenalty": {
+        "client_entry_id": "phone-0001-proposal-01",
+        "kinds": ["warning", "fine"],
+        "fine_yuan": 15000,
+        "legal_basis": ["《中华人民共和国安全生产法》第九十九条第一项"],
+        "facts": "当事人在餐饮经营场所使用管道燃气，未按国家标准安装可燃气体报警装置。",
+        "discretion": {
+            "benchmark_id": "aq-99-safety-equipment",
+            "violation_type": "safety-equipment-missing",
+            "circumstance": "minor",
+        },
+    },
+    "decidePenalty": {
+        "client_entry_id": "phone-0001-decision-01",
+        "decision_text": "给予警告，并处罚款人民币壹万伍仟元整。",
+        "legal_representative": "周建国",
+    },
+    "revokePenalty": {
+        "client_entry_id": "phone-0001-revocation-01",
+        "reason": "常州市新北区人民政府行政复议决定撤销原处罚决定",
+        "basis": "reconsideration",
+    },
+    "recordConflict": {
+        "reviewer_id": "u-reviewer",
+        "party_key": "常州某建材有限公司",
+        "reason": "审核人员近亲属在该企业任职，依法回避",
+    },
+    "completeReview": {
+        "outcome": "approved",
+        "checklist": _CHECKLIST,
+        "opinion": "经审核，事实清楚，证据确凿，程序合法，适用依据正确，裁量适当，同意。",
+    },
+    "extendReview": {"reason": "案情复杂，需调取现场监控录像核实"},
+    "postStationWeighing": {
+        "client_weighing_id": "station-g312-20261128-0001",
+        "plate": "苏D7S001",
+        "vehicle": {"kind": "combination", "axles": 6},
+        "gross_t": 60.5,
+        "cargo": "砂石",
+    },
+    "postRoadsideWeighing": {
+        "client_weighing_id": "phone-0001-weigh-01",
+        "station_id": "station-g312-km45",
+        "plate": "苏D7S001",
+        "vehicle": {"kind": "combination", "axles": 6},
+        "gross_t": 60.5,
+        "cargo": "砂石",
+        "driver": {"name": "王五", "id_number": "11010519491231002X"},
+        "carrier": {"name": "常州某运输有限公司", "credit_code": "914403001922038216"},
+        "co_officer_ids": ["u-officer2"],
+    },
+    "advanceInspection": {"to": "unloaded", "co_officer_ids": ["u-officer2"]},
+    "putStation": {
+        "name": "G312国道45公里超限检测站",
+        "kind": "fixed",
+        "town": "罗溪镇",
+        "scale": {"kind": "static", "accuracy_class": "III", "interval_kg": 20},
+    },
+    "requestWeighingPhotoSlot": {
+        "sha256": EXAMPLE_FILE_SHA256,
+        "size": len(EXAMPLE_FILE),
+        "media_type": "image/jpeg",
+    },
+    "requestStationPhotoSlot": {
+        "sha256": EXAMPLE_FILE_SHA256,
+        "size": len(EXAMPLE_FILE),
+        "media_type": "image/jpeg",
+    },
+    "postGasDeviceEvents": {"events": [{"seq": 1001, "type": "reading", "lel": 12.5}]},
+    "putGasVenue": {
+        "name": "老街面馆",
+        "address": "常州市新北区薛家镇富民路12号",
+        "town": "薛家镇",
+        "contact": "0519-85120000",
+        "first_lel": 25,
+        "second_lel": 50,
+        "sustain": 2,
+    },
+    "putGasDevice": {
+        "venue_id": "venue-xuejia-001",
+        "kind": "gas_detector",
+        "model": "JT-BF-9000",
+        "serial": "GD-2026-0001",
+        "installed_on": "2026-05-20",
+    },
+    "provisionDevice": {"kind": "gas_detector", "owner_id": "venue-xuejia-001"},
+    "createUser": {
+        "username": "officer9",
+        "display_name": "孙明",
+        "roles": ["officer"],
+        "town": "薛家镇",
+        "certificate_no": "32041120009",
+    },
+    "changeUser": {"display_name": "孙明", "town": "龙虎塘街道"},
+}
