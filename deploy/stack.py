@@ -201,6 +201,8 @@ class Stack:
                 "GATEWAY_HTTP_HOST": "127.0.0.1",
                 "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
                 "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
+                # the apps upload evidence straight to S3's presigned URLs
+                "GATEWAY_APP_CONNECT_SRC": self.s3.endpoint,
                 "GATEWAY_SERVICE_TOKEN_KEY": self.secrets["service_token_key"],
                 "GATEWAY_PUBLIC_BASE_URL": self.gateway_url,
             }

@@ -225,7 +225,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(lookups.router)
     if settings.api_docs:
         install_api_docs(app)
-    mount_web_apps(app, Path(settings.web_dir))
+    mount_web_apps(app, Path(settings.web_dir), settings.app_connect_src)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
         value = headers.get(b"authorization", b"").decode("latin-1")

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         default="web",
         description="the web workspace; its built apps (officer/dist, console/dist) are served",
     )
+    app_connect_src: str = Field(
+        default="",
+        description="origins the web apps may send to besides the gateway's own, space "
+        "separated: the object storage of presigned uploads, e.g. https://s3.example.gov.cn",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="the gateway's public address, e.g. https://zfgs.example.gov.cn; links in "

@@ -107,7 +107,11 @@ def log_in(page: Page, stack: Stack) -> None:
         page.get_by_role("button", name="登录").click()
     expect(page.get_by_text("新建检查案件").first).to_be_visible()
     # The app shell must be cached before the network goes.
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    # (polled from here: the app's CSP forbids the eval a page-side wait would use)
+    deadline = time.monotonic() + 30
+    while not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "the service worker never took the page"
+        page.wait_for_timeout(200)
 
 
 def work_a_case_offline(page: Page, title: str, photo: Path) -> None:
@@ -135,9 +139,9 @@ def work_a_case_offline(page: Page, title: str, photo: Path) -> None:
     page.set_input_files("input[type=file]", str(photo))
     expect(page.get_by_text(f"证据：{photo.name}")).to_be_visible()
     for stage in ("立案", "调查取证"):
-        page.get_by_text("下一步", exact=True).click()
+        page.locator(".van-grid-item", has_text="下一步").click()
         page.get_by_role("button", name=stage).click()
-        expect(page.get_by_text(f"转到「{stage}」")).to_be_visible()
+        expect(page.get_by_text(f"转到「{stage}」", exact=True)).to_be_visible()
     page.get_by_text("处罚建议", exact=True).first.click()
     page.fill("input[name=fine_yuan]", "150000")
     page.fill("textarea[name=legal_basis]", "《中华人民共和国安全生产法》第九十九条")
@@ -247,3 +251,13 @@ def test_a_gateway_killed_in_the_middle_of_the_sync_loses_and_doubles_nothing(
     page.get_by_role("button", name="立即同步").click()
     wait_until_synced(page)
     check_stored_once(stack, title, photo_bytes)
+
+
+def test_the_case_lifecycle_is_published_for_moves_offline(stack):
+    r = httpx.get(f"{stack.gateway_url}/v1/lifecycle", headers=api_login(stack, "officer1"))
+    assert r.status_code == 200, r.text
+    stages = {s["stage"]: s for s in r.json()["stages"]}
+    assert stages["inspection"]["next"] == ["filing", "no_penalty", "withdrawn"]
+    assert stages["review"]["via"] == "POST /v1/cases/{id}/penalty-proposals"
+    assert stages["decision"]["via"] == "POST /v1/cases/{id}/decision"
+    assert stages["archived"]["next"] == []

@@ -24,8 +24,9 @@ export async function refreshWaiting(): Promise<void> {
 /** Who is logged in: from the gateway when it answers, else as last seen on this phone. */
 export async function loadMe(): Promise<Me | null> {
   try {
-    me.value = await api.request<Me>('GET', '/v1/auth/me')
-    await setMeta(db, 'me', me.value)
+    const answer = await api.request<Me>('GET', '/v1/auth/me')
+    me.value = answer
+    await setMeta(db, 'me', answer) // the plain answer: IndexedDB cannot store a reactive proxy
   } catch {
     me.value = await getMeta<Me | null>(db, 'me', null)
   }

@@ -129,13 +129,17 @@ export async function replay(db: OfficerDb, api: Api): Promise<ReplayOutcome> {
     )
     const attempt = async (op: QueuedOp, step: () => Promise<void>) => {
       if (held.has(op.caseRef)) return
-      await db.ops.update(op.id!, { attempts: op.attempts + 1 })
-      op.attempts += 1
+      // An attempt counts once the server answered; a phone without signal tries freely.
+      const answered = async () => {
+        op.attempts += 1
+        await db.ops.update(op.id!, { attempts: op.attempts })
+      }
       try {
         await step()
       } catch (err) {
         if (err instanceof SessionExpired) throw new Stop('login', err.message)
         if (err instanceof NetworkError) throw new Stop('offline', err.message)
+        await answered()
         if (err instanceof ApiError && err.transient) throw new Stop('offline', err.message)
         if (err instanceof ApiError) {
           held.add(op.caseRef)
@@ -268,7 +272,8 @@ async function confirm(db: OfficerDb, api: Api, op: QueuedOp, caseId: string) {
   } catch (err) {
     // The server found nothing, or other bytes, and discarded the upload: send it once more.
     if (err instanceof ApiError && err.status === 409 && op.attempts < 3) {
-      await db.ops.update(op.id!, { stage: 'slot', slotId: undefined, etags: {} })
+      op.attempts += 1 // the next slot request gets a fresh key, so fresh URLs
+      await db.ops.update(op.id!, { stage: 'slot', slotId: undefined, etags: {}, attempts: op.attempts })
       return
     }
     throw err
