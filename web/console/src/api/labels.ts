@@ -51,7 +51,7 @@ export const PENALTY_KINDS: Record<string, string> = {
 }
 
 export const ENTRY_KINDS: Record<string, string> = {
-  opened: '立案前检查开始',
+  opened: '启动检查',
   transition: '环节变更',
   note: '现场记录',
   evidence: '证据',
