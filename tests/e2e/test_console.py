@@ -357,6 +357,12 @@ def test_a_supervisor_sees_an_alarm_live_and_follows_the_dashboard_to_its_list(
         page.get_by_role("button", name="导出 CSV").click()
     assert "案件名称" in Path(download.value.path()).read_text(encoding="utf-8-sig")
     shot(page, "case-list")
+    page.get_by_role("link", name="监管总览").click()
+    page.get_by_role("link", name="全部审核任务").click()
+    expect(page.get_by_role("heading", name="法制审核清单")).to_be_visible()
+    expect(page.locator(".el-table__row", has_text="已同意").first).to_be_visible()
+    settle(page)
+    shot(page, "review-list")
     page.context.close()
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chinaDate, deadlineText, orderQueue, urgency, workingDaysLeft } from '../src/api/deadlines'
+import { chinaDate, deadlineText, orderQueue, reviewBucket, urgency, workingDaysLeft } from '../src/api/deadlines'
 import type { ReviewTask } from '../src/api/types'
 
 function task(over: Partial<ReviewTask>): ReviewTask {
@@ -54,5 +54,14 @@ describe('the queue', () => {
     expect(deadlineText(task({ due_date: null }), today)).toBe('无期限')
     expect(urgency(task({ due_date: '2026-12-09' }), today)).toBe('due-soon')
     expect(urgency(task({ due_date: '2026-12-10' }), today)).toBe('open')
+  })
+})
+
+describe('the review chart behind its slices', () => {
+  it('puts each task in one slice', () => {
+    expect(reviewBucket(task({ status: 'waiting' }))).toBe('待审核')
+    expect(reviewBucket(task({ status: 'assigned', overdue: true }))).toBe('已逾期')
+    expect(reviewBucket(task({ status: 'returned' }))).toBe('已审结')
+    expect(reviewBucket(task({ status: 'not-required' }))).toBe('无需审核')
   })
 })

@@ -78,3 +78,12 @@ export function orderQueue(tasks: readonly ReviewTask[], today: string): ReviewT
     return x.created_at < y.created_at ? -1 : x.created_at > y.created_at ? 1 : 0
   })
 }
+
+/** The slice of the supervisor's review chart a task belongs to (the list behind a slice). */
+export type ReviewBucket = '待审核' | '已逾期' | '已审结' | '无需审核'
+
+export function reviewBucket(task: ReviewTask): ReviewBucket {
+  if (task.status === 'not-required') return '无需审核'
+  if (!isOpen(task)) return '已审结'
+  return task.overdue ? '已逾期' : '待审核'
+}
