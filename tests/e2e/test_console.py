@@ -273,6 +273,15 @@ def test_a_reviewer_returns_then_approves_a_major_proposal(browser, http, stack)
     page.goto(f"/console/reviews/{second['review_id']}")
     expect(page.get_by_text("此前各轮审核")).to_be_visible()
     expect(page.get_by_text("缺少报警装置未接入切断阀的检测记录")).to_be_visible()
+    # Once, by 3 working days, with a reason.
+    page.get_by_role("button", name="申请延期（3 个工作日）").click()
+    box = page.locator(".el-message-box")
+    box.locator("input").fill("需调取燃气公司的检测记录")
+    box.get_by_role("button", name="申请延期").click()
+    expect(page.get_by_text("已延期：需调取燃气公司的检测记录")).to_be_visible()
+    expect(page.get_by_role("button", name="申请延期（3 个工作日）")).to_have_count(0)
+    extended = http.get(f"/v1/reviews/{second['review_id']}", headers=reviewer).json()["task"]
+    assert extended["extended"] and extended["due_date"] > second["due_date"]
     opinion = "经审核，案件事实清楚，证据确凿，程序合法，裁量适当，同意处罚。"
     work_the_checklist(page, {}, "同意", opinion)
     expect(submit).to_be_enabled()
