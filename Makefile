@@ -30,8 +30,8 @@ proto: $(PROTO_STAMP)
 run: install web-optional
 	$(PY) -m deploy.stack run
 
-## The web workspace (web/): the officers' phone app, built again when its sources change.
-WEB_APPS    := officer
+## The web workspace (web/): the officers' phone app and the desk console, built again when their sources change.
+WEB_APPS    := officer console
 WEB_SOURCES := $(shell find web/package.json web/package-lock.json $(addprefix web/,$(WEB_APPS)) \
                  \( -name node_modules -o -name dist \) -prune -o -type f -print 2>/dev/null)
 WEB_DEPS    := web/node_modules/.package-lock.json
