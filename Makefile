@@ -7,8 +7,8 @@ RUN_STAMP := $(VENV)/.installed-run
 PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
-.PHONY: run test test-unit proto lint bench load faults fuzz clean install install-run browser \
-	reset verify
+.PHONY: run test test-unit test-web proto lint bench load faults fuzz clean install install-run \
+	browser reset verify web web-optional node-check
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
@@ -50,7 +50,7 @@ proto: $(PROTO_STAMP)
 RUN_OPTIONS = $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
 	$(if $(filter command line,$(origin PORT)),--port $(PORT)) \
 	$(if $(filter 1 yes true,$(FREE_PORTS)),--free-ports)
-run: install-run
+run: install-run web-optional
 	$(PY) -m deploy.stack run $(strip $(RUN_OPTIONS))
 
 ## Stop a running `make run` and delete var/ (data, secrets, logs); .venv stays.
@@ -60,6 +60,40 @@ reset: install-run
 ## Check the record log of the stack in var/ (CASE=<case id> for one case's chain too).
 verify: install-run
 	$(PY) -m services.records.verify --var var $(if $(CASE),--case $(CASE))
+
+## The web workspace (web/): the officers' phone app and the desk console, built again when their sources change.
+WEB_APPS    := officer console
+WEB_SOURCES := $(shell find web/package.json web/package-lock.json $(addprefix web/,$(WEB_APPS)) \
+                 \( -name node_modules -o -name dist \) -prune -o -type f -print 2>/dev/null)
+WEB_DEPS    := web/node_modules/.package-lock.json
+WEB_BUILT   := $(foreach a,$(WEB_APPS),web/$(a)/dist/index.html)
+NODE_NEEDED := Node.js 20.19+ with npm builds the web apps (web/): install it (Debian: apt-get install nodejs npm, or from nodejs.org) and run make again
+
+node-check:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "$(NODE_NEEDED); node or npm is not on PATH" >&2; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+	  || { echo "$(NODE_NEEDED); this is Node.js $$(node --version)" >&2; exit 1; }
+
+$(WEB_DEPS): web/package.json web/package-lock.json $(foreach a,$(WEB_APPS),web/$(a)/package.json) | node-check
+	@echo "installing the web workspace's pinned packages (npm ci, about a minute the first time) ..."
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_BUILT) &: $(WEB_DEPS) $(WEB_SOURCES)
+	@echo "building the web apps ($(WEB_APPS)) ..."
+	cd web && npm run build --workspaces --silent >/dev/null
+	@touch $(WEB_BUILT)
+
+web: $(WEB_BUILT)
+
+# `make run` serves the API without Node.js; it says what is missing instead of failing.
+web-optional:
+	@if command -v node >/dev/null 2>&1; then $(MAKE) --no-print-directory web; \
+	else echo "WARNING: no Node.js: the officer app (/app/) and the console (/console/) are not built. $(NODE_NEEDED)." >&2; fi
+
+## Vitest unit tests of the web apps.
+test-web: web
+	cd web && npm test --silent
 
 ## Debian's Chromium and CJK fonts for the browser test of the public page.
 CHROMIUM := /usr/bin/chromium
@@ -73,7 +107,8 @@ browser:
 	  || echo "could not install $(BROWSER_PACKAGES); the browser test will say so" >&2; }
 
 ## Every test tier: unit, integration (real SQLite/PostgreSQL, Tansu, SeaweedFS), e2e.
-test: install browser
+test: install browser web
+	cd web && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install

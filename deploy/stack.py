@@ -272,6 +272,8 @@ class Stack:
                 "GATEWAY_HTTP_HOST": self.host,
                 "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
                 "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
+                # the apps upload evidence straight to S3's presigned URLs
+                "GATEWAY_APP_CONNECT_SRC": f"http://{self.s3_public_endpoint}",
                 "GATEWAY_SERVICE_TOKEN_KEY": self.secrets["service_token_key"],
                 "GATEWAY_PUBLIC_BASE_URL": self.gateway_url,
             }

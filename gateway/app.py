@@ -42,6 +42,7 @@ from gateway.security.headers import SecurityHeadersMiddleware
 from gateway.security.ratelimit import SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
+from gateway.webapps import mount_web_apps
 from services.chassis import context, metrics
 from services.chassis.db import Database, migrate
 
@@ -258,6 +259,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(lookups.router)
     if settings.api_docs:
         install_api_docs(app)
+    mount_web_apps(app, Path(settings.web_dir), settings.app_connect_src)
 
     def principal_of(headers: dict[bytes, bytes]) -> str | None:
         value = headers.get(b"authorization", b"").decode("latin-1")

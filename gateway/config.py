@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     public_requests_per_min: int = Field(
         default=300, description="per client address on the public disclosure routes"
     )
+    web_dir: str = Field(
+        default="web",
+        description="the web workspace; its built apps (officer/dist, console/dist) are served",
+    )
+    app_connect_src: str = Field(
+        default="",
+        description="origins the web apps may send to besides the gateway's own, space "
+        "separated: the object storage of presigned uploads, e.g. https://s3.example.gov.cn",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="the gateway's public address, e.g. https://zfgs.example.gov.cn; links in "

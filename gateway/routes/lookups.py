@@ -243,6 +243,41 @@ async def get_next_stages(case_id: CaseId, principal: CaseReader, state: State) 
     return await next_stages_of(state, principal, case_id)
 
 
+class LifecycleStageOut(BaseModel):
+    stage: str = Field(examples=["filing"])
+    next: list[str] = Field(description="the stages the lifecycle allows from this one")
+    via: str = Field(
+        description="the call that reaches this stage", examples=["POST /v1/cases/{id}/transitions"]
+    )
+
+
+class Lifecycle(BaseModel):
+    stages: list[LifecycleStageOut]
+
+
+@router.get(
+    "/v1/lifecycle",
+    operation_id="getLifecycle",
+    response_model=Lifecycle,
+    responses=PROBLEM_RESPONSES,
+    summary="The case lifecycle: which stage may follow which, for offering moves offline",
+)
+async def get_lifecycle(principal: Staff, state: State) -> Lifecycle:
+    """The records service's state machine as a table: every stage, the stages allowed from
+    it and the call that reaches it (a proposal reaches `review`, the decision route
+    `decision`). A phone keeps it to offer stage moves while offline; whether a move's
+    conditions hold (e.g. the decision after the legal review) is decided when it arrives,
+    and `GET /v1/cases/{id}/next-stages` says so in advance when online."""
+    reply = await call_service(
+        "records", state.clients.records.GetLifecycle, records_pb2.GetLifecycleRequest()
+    )
+    return Lifecycle(
+        stages=[
+            LifecycleStageOut(stage=s.stage, next=list(s.next), via=s.via) for s in reply.stages
+        ]
+    )
+
+
 # -- evidence downloads -----------------------------------------------------------------------
 
 

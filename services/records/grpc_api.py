@@ -15,7 +15,7 @@ from services.records import evidence, handlers, transparency
 from services.records.config import Settings
 from services.records.domain.cases import InvalidCase
 from services.records.domain.entries import InvalidEntry, RecordClosed
-from services.records.domain.lifecycle import IllegalTransition
+from services.records.domain.lifecycle import IllegalTransition, lifecycle
 from services.records.domain.meta import InvalidMeta
 from services.records.domain.parties import InvalidParty
 from services.records.domain.penalties import InvalidProposal, MissingForDisclosure
@@ -353,6 +353,16 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
                     expires_at=ts(expires),
                 )
                 for entry, ref, url, expires in links
+            ]
+        )
+
+    async def GetLifecycle(self, request, context):
+        return records_pb2.GetLifecycleResponse(
+            stages=[
+                records_pb2.LifecycleStage(
+                    stage=s.stage.value, next=[n.value for n in s.next], via=s.via
+                )
+                for s in lifecycle()
             ]
         )
 

@@ -162,3 +162,20 @@ def next_stages(facts: CaseFacts) -> list[NextStage]:
         # 撤销 after reconsideration, litigation or the agency's own correction.
         out.append(NextStage(Stage.withdrawn, True, REVOCATION_CALL, ()))
     return out
+
+
+@dataclass(frozen=True)
+class LifecycleStage:
+    stage: Stage
+    next: tuple[Stage, ...]  # the stages the table allows from this one
+    via: str  # the call that reaches this stage
+
+
+def lifecycle() -> list[LifecycleStage]:
+    """The whole table, for a phone that must offer stage moves while offline: which stage
+    may follow which and the call that reaches each. The guards (a decision after the legal
+    review, ...) are asked of the server when the move is made (and in `next_stages`)."""
+    return [
+        LifecycleStage(stage, allowed_from(stage), CALL_FOR.get(stage, TRANSITION_CALL))
+        for stage in Stage
+    ]

@@ -1,0 +1,408 @@
+"""The desk console (web/console) in Debian's Chromium against the embedded stack: a legal
+reviewer opens a major penalty proposal made through the API, ticks the checklist item by
+item and approves it, and the API then says approved; the other roles' screens open with
+their data. Screenshots of each screen go to var/test-artifacts/console-*.png."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect, sync_playwright
+
+from deploy.stack import Stack, free_ports
+from gateway.security.device_signing import signed_headers
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
+CONSOLE_BUILD = REPO / "web" / "console" / "dist" / "index.html"
+ARTIFACTS = REPO / "var" / "test-artifacts"
+DESK = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+CHECKLIST = (
+    "subject", "powers", "facts", "evidence", "procedure",
+    "legal-basis", "discretion", "documents", "criminal-referral",
+)  # fmt: skip
+# A loaded 2-core machine answers a login (argon2) in seconds, not milliseconds.
+expect.set_options(timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not CONSOLE_BUILD.exists():
+        pytest.fail("web/console is not built: `make test` builds it (`make web`)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's Chromium")
+    s = Stack(tmp_path_factory.mktemp("console") / "var", free_ports())
+    try:
+        s.start(ready_timeout=120)
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def http(stack):
+    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def new_page(browser, stack: Stack, viewport: dict) -> Page:
+    context = browser.new_context(
+        viewport=viewport, device_scale_factor=1, locale="zh-CN", base_url=stack.gateway_url
+    )
+    return context.new_page()
+
+
+def api_login(http, stack: Stack, username: str) -> dict:
+    r = http.post(
+        "/v1/auth/login", json={"username": username, "password": stack.secrets["demo_password"]}
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def post(http, path: str, headers: dict, body: dict, expect_status: int = 201) -> dict:
+    r = http.post(path, json=body, headers=headers)
+    assert r.status_code == expect_status, r.text
+    return r.json()
+
+
+def cid() -> str:
+    return str(uuid.uuid4())
+
+
+def shot(page: Page, name: str, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=full_page)
+
+
+def log_in(page: Page, stack: Stack, username: str, name: str | None = None) -> None:
+    page.goto("/console/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", stack.secrets["demo_password"])
+    if name:
+        shot(page, name)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("button", name=re.compile("^退出"))).to_be_visible()
+
+
+def a_major_proposal(http, stack: Stack, title: str) -> str:
+    """An officer opens a case, files it, investigates with a photo and proposes a fine of
+    150,000 yuan to an organisation (major: over 100,000). Returns the case id."""
+    officer = api_login(http, stack, "officer1")
+    case = post(
+        http,
+        "/v1/cases",
+        officer,
+        {
+            "client_case_id": cid(),
+            "domain": "gas",
+            "title": title,
+            "party": {
+                "kind": "organization",
+                "name": "常州某餐饮管理有限公司",
+                "credit_code": "914403001922038216",
+            },
+            "co_officer_ids": ["u-officer2"],
+        },
+    )
+    path = f"/v1/cases/{case['case_id']}"
+    post(http, f"{path}/transitions", officer, {"to": "filing", "client_entry_id": cid()})
+    post(http, f"{path}/transitions", officer, {"to": "investigation", "client_entry_id": cid()})
+    post(
+        http,
+        f"{path}/entries",
+        officer,
+        {
+            "client_entry_id": cid(),
+            "kind": "note",
+            "payload": {"text": "后厨燃气报警器未接入紧急切断阀"},
+        },
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 60, 40)).save(buffer, "JPEG", quality=80)
+    photo = buffer.getvalue()
+    slot = post(
+        http,
+        f"{path}/evidence-slots",
+        officer,
+        {
+            "client_slot_id": cid(),
+            "sha256": hashlib.sha256(photo).hexdigest(),
+            "size": len(photo),
+            "media_type": "image/jpeg",
+            "filename": "kitchen.jpg",
+        },
+    )
+    assert httpx.put(slot["put_url"], content=photo).status_code == 200
+    post(
+        http,
+        f"{path}/evidence-slots/{slot['slot_id']}/confirm",
+        officer,
+        {"client_entry_id": cid(), "caption": "后厨燃气管道现场照片"},
+    )
+    propose(http, officer, case["case_id"], "未按规定安装使用燃气泄漏报警和紧急切断装置")
+    return case["case_id"]
+
+
+def propose(http, officer: dict, case_id: str, facts: str) -> None:
+    proposed = post(
+        http,
+        f"/v1/cases/{case_id}/penalty-proposals",
+        officer,
+        {
+            "client_entry_id": cid(),
+            "kinds": ["fine"],
+            "fine_yuan": 150000,
+            "legal_basis": ["《中华人民共和国安全生产法》第九十九条"],
+            "facts": facts,
+            "discretion": {"benchmark_id": "aq-99-safety-equipment", "circumstance": "serious"},
+        },
+    )
+    assert proposed["case"]["review_status"] == "pending"
+
+
+def review_of(http, reviewer: dict, case_id: str, round_: int = 1, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        r = http.get("/v1/reviews/mine", params={"open_only": "false"}, headers=reviewer)
+        assert r.status_code == 200, r.text
+        found = [t for t in r.json()["tasks"] if t["case_id"] == case_id and t["round"] == round_]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"round {round_} never reached the reviewer"
+        time.sleep(0.5)
+
+
+def settle(page: Page) -> None:
+    """No loading mask left on the screen."""
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.el-loading-mask')]"
+        ".some((e) => e.offsetParent !== null)"
+    )
+
+
+def review_status(http, officer: dict, case_id: str, want: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while http.get(f"/v1/cases/{case_id}", headers=officer).json()["review_status"] != want:
+        assert time.monotonic() < deadline, f"records never heard the review's {want}"
+        time.sleep(0.5)
+
+
+def work_the_checklist(page: Page, failed: dict[str, str], outcome: str, opinion: str) -> None:
+    for item in CHECKLIST:
+        row = page.locator(f"tr[data-item='{item}']")
+        if item in failed:
+            row.get_by_text("不通过", exact=True).click()
+            row.locator("input.el-input__inner").fill(failed[item])
+        else:
+            row.get_by_text("通过", exact=True).click()
+    page.locator(".el-radio-button", has_text=re.compile(f"^{outcome}$")).click()
+    page.fill("textarea[name=opinion]", opinion)
+
+
+def test_a_reviewer_returns_then_approves_a_major_proposal(browser, http, stack):
+    title = f"燃气安全检查 {uuid.uuid4().hex[:6]}"
+    case_id = a_major_proposal(http, stack, title)
+    reviewer = api_login(http, stack, "reviewer")
+    officer = api_login(http, stack, "officer1")
+    first = review_of(http, reviewer, case_id)  # also registers the reviewer, who gets it
+    assert first["status"] == "assigned", first
+
+    page = new_page(browser, stack, DESK)
+    log_in(page, stack, "reviewer", "login")
+    expect(page.get_by_text(title)).to_be_visible()
+    expect(page.get_by_role("menuitem", name="法制审核")).to_be_visible()
+    expect(page.get_by_role("menuitem", name="账号管理")).to_have_count(0)
+    expect(page.locator(".el-table__row", has_text=title)).to_contain_text("个工作日")
+    settle(page)
+    shot(page, "review-queue")
+
+    # Round 1: the evidence falls short; returned for correction.
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_text("审核清单")).to_be_visible()
+    expect(page.get_by_text("对法人或其他组织罚款超过 100,000 元").first).to_be_visible()
+    expect(page.locator("img[alt='kitchen.jpg']")).to_be_visible()
+    submit = page.get_by_role("button", name="提交审核意见")
+    expect(submit).to_be_disabled()
+    settle(page)
+    shot(page, "review-file", full_page=True)
+    work_the_checklist(
+        page,
+        {"evidence": "缺少报警装置未接入切断阀的检测记录"},
+        "退回补正",
+        "请补充检测记录后重新报送。",
+    )
+    expect(submit).to_be_enabled()
+    submit.click()
+    page.locator(".el-message-box").get_by_role("button", name="提交").click()
+    expect(page.get_by_text("已退回").first).to_be_visible()
+    returned = http.get(f"/v1/reviews/{first['review_id']}", headers=reviewer).json()["task"]
+    assert returned["status"] == "returned"
+    assert [i["item"] for i in returned["checklist"] if not i["passed"]] == ["evidence"]
+
+    # The officer corrects and proposes again; round 2 reaches the same queue.
+    review_status(http, officer, case_id, "returned")
+    propose(http, officer, case_id, "未按规定安装使用燃气泄漏报警和紧急切断装置（附检测记录）")
+    second = review_of(http, reviewer, case_id, round_=2)
+
+    page.goto(f"/console/reviews/{second['review_id']}")
+    expect(page.get_by_text("此前各轮审核")).to_be_visible()
+    expect(page.get_by_text("缺少报警装置未接入切断阀的检测记录")).to_be_visible()
+    # Once, by 3 working days, with a reason.
+    page.get_by_role("button", name="申请延期（3 个工作日）").click()
+    box = page.locator(".el-message-box")
+    box.locator("input").fill("需调取燃气公司的检测记录")
+    box.get_by_role("button", name="申请延期").click()
+    expect(page.get_by_text("已延期：需调取燃气公司的检测记录")).to_be_visible()
+    expect(page.get_by_role("button", name="申请延期（3 个工作日）")).to_have_count(0)
+    extended = http.get(f"/v1/reviews/{second['review_id']}", headers=reviewer).json()["task"]
+    assert extended["extended"] and extended["due_date"] > second["due_date"]
+    opinion = "经审核，案件事实清楚，证据确凿，程序合法，裁量适当，同意处罚。"
+    work_the_checklist(page, {}, "同意", opinion)
+    expect(submit).to_be_enabled()
+    shot(page, "review-checklist", full_page=True)
+    submit.click()
+    page.locator(".el-message-box").get_by_role("button", name="提交").click()
+    expect(page.get_by_text("已同意").first).to_be_visible()
+    expect(submit).to_have_count(0)
+
+    # The opinion (审核意见书) as the browser prints it.
+    page.emulate_media(media="print")
+    expect(page.get_by_text("重大行政执法决定法制审核意见书")).to_be_visible()
+    shot(page, "review-opinion-print", full_page=True)
+    page.context.close()
+
+    done = http.get(f"/v1/reviews/{second['review_id']}", headers=reviewer).json()["task"]
+    assert done["status"] == "approved"
+    assert [i["item"] for i in done["checklist"]] == list(CHECKLIST)
+    assert all(i["passed"] for i in done["checklist"])
+    assert "同意处罚" in done["opinion"]
+    review_status(http, officer, case_id, "approved")
+
+
+def gas_leak(http, stack: Stack, device_id: str, lel: float = 31) -> None:
+    """Two readings over the first threshold from a seeded detector: an alarm."""
+    devices = json.loads((stack.var / "demo-devices.json").read_text())
+    base = int(time.time() * 1000)
+    raw = json.dumps(
+        {
+            "events": [
+                {"seq": base, "type": "reading", "lel": lel - 5},
+                {"seq": base + 1, "type": "reading", "lel": lel},
+            ]
+        }
+    ).encode()
+    headers = signed_headers(
+        device_id, devices[device_id]["secret"], "POST", "/v1/gas/device-events", raw
+    )
+    r = http.post(
+        "/v1/gas/device-events",
+        content=raw,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_an_owner_sees_their_alarm_and_nothing_of_another_venue(browser, http, stack):
+    gas_leak(http, stack, "gas-det-0001")  # 老街面馆, the owner's venue
+    gas_leak(http, stack, "gas-det-0002", lel=55)  # another venue, in another town
+    page = new_page(browser, stack, PHONE)
+    log_in(page, stack, "owner1")
+    expect(page.get_by_text("正在报警").first).to_be_visible()
+    expect(page.locator(".alarm")).to_have_count(1)
+    expect(page.get_by_text("报警时怎么办")).to_be_visible()
+    expect(page.locator(".el-menu")).to_have_count(0)
+    shot(page, "owner", full_page=True)
+    page.goto("/console/dashboard")  # a deep link to a screen the owner may not use
+    expect(page).to_have_url(re.compile(r"/console/venue$"))
+    page.context.close()
+
+
+def test_a_supervisor_sees_an_alarm_live_and_follows_the_dashboard_to_its_list(
+    browser, http, stack
+):
+    page = new_page(browser, stack, DESK)
+    log_in(page, stack, "supervisor")
+    expect(page.get_by_text("各环节案件")).to_be_visible()
+    expect(page.get_by_role("menuitem", name="法制审核")).to_have_count(0)
+    expect(page.locator("canvas").first).to_be_visible()
+    alarm = page.locator(".alarms .el-table__row", has_text="老街面馆")
+    expect(alarm).to_contain_text("1 级")
+    settle(page)
+    # The detector reads more gas: the alarm escalates on the open page, without a reload.
+    gas_leak(http, stack, "gas-det-0001", lel=60)
+    expect(alarm).to_contain_text("2 级")
+    shot(page, "dashboard", full_page=True)
+    page.locator(".towns a").first.click()
+    expect(page.get_by_role("heading", name="案件清单")).to_be_visible()
+    expect(page.locator(".el-table__row").first).to_be_visible()
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 CSV").click()
+    assert "案件名称" in Path(download.value.path()).read_text(encoding="utf-8-sig")
+    shot(page, "case-list")
+    page.get_by_role("link", name="监管总览").click()
+    page.get_by_role("link", name="全部审核任务").click()
+    expect(page.get_by_role("heading", name="法制审核清单")).to_be_visible()
+    expect(page.locator(".el-table__row", has_text="已同意").first).to_be_visible()
+    settle(page)
+    shot(page, "review-list")
+    page.context.close()
+
+
+def test_an_admin_opens_an_account_and_issues_a_device_secret(browser, http, stack):
+    page = new_page(browser, stack, DESK)
+    log_in(page, stack, "admin")
+    page.get_by_role("menuitem", name="账号管理").click()
+    expect(page.get_by_text("officer1")).to_be_visible()
+    page.get_by_role("button", name="开设账号").click()
+    page.fill("input[name=new_username]", "officer9")
+    page.fill("input[name=display_name]", "周敏")
+    page.fill("input[name=town]", "薛家镇")
+    page.fill("input[name=certificate_no]", "32041120009")
+    page.locator(".el-dialog").get_by_role("button", name="开设").click()
+    expect(page.get_by_text("的临时密码")).to_be_visible()
+    settle(page)
+    password = page.locator(".issued code").inner_text().strip()
+    shot(page, "users")
+    r = http.post("/v1/auth/login", json={"username": "officer9", "password": password})
+    assert r.status_code == 200, r.text
+
+    page.get_by_role("menuitem", name="设备凭据").click()
+    page.fill("input[name=device_id]", "gas-det-0901")
+    page.locator(".el-select").first.click()
+    page.get_by_role("option", name="燃气报警器").click()
+    page.fill("input[name=owner_id]", "venue-xuejia-001")
+    page.get_by_role("button", name="签发凭据").click()
+    secret = page.locator("[data-secret]").inner_text().strip()
+    shot(page, "devices")
+    headers = signed_headers("gas-det-0901", secret, "GET", "/v1/devices/me", b"")
+    r = http.get("/v1/devices/me", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["device_id"] == "gas-det-0901"
+    page.context.close()

@@ -1,0 +1,289 @@
+// The shapes of the gateway's answers the console reads (see /openapi.json). int64 fields
+// of the gas and overload services come as strings (protobuf's JSON mapping).
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail?: string
+  errors?: { loc: (string | number)[]; msg: string }[]
+  request_id?: string
+}
+
+export interface TokenPair {
+  access_token: string
+  token_type: string
+  expires_in: number
+  refresh_token: string
+}
+
+export type Role = 'officer' | 'legal_reviewer' | 'supervisor' | 'admin' | 'venue_owner'
+
+export interface Me {
+  user_id: string
+  username: string
+  display_name: string
+  roles: string[]
+  agency_id: string
+  town: string | null
+  certificate_no: string | null
+  venue_id?: string | null
+}
+
+// -- legal review -------------------------------------------------------------------------
+
+export type CheckItemKey =
+  | 'subject'
+  | 'powers'
+  | 'facts'
+  | 'evidence'
+  | 'procedure'
+  | 'legal-basis'
+  | 'discretion'
+  | 'documents'
+  | 'criminal-referral'
+
+export interface CheckItem {
+  item: CheckItemKey
+  passed: boolean
+  comment: string
+}
+
+export interface Placement {
+  benchmark_id: string
+  version: number
+  finding: string
+  message: string
+}
+
+/** The penalty proposal as records sent it (POST /v1/cases/{id}/penalty-proposals). */
+export interface Proposal {
+  kinds?: string[]
+  fine_yuan?: number | string
+  confiscation_yuan?: number | string
+  legal_basis?: string[]
+  facts?: string
+  discretion?: {
+    benchmark_id?: string
+    violation_type?: string
+    circumstance?: string | null
+    departs?: boolean
+    departure_reason?: string
+  }
+  mitigated?: boolean
+  hearing_requested?: boolean
+  public_interest?: boolean
+  complex_case?: boolean
+  [key: string]: unknown
+}
+
+export type ReviewStatus = 'waiting' | 'assigned' | 'approved' | 'returned' | 'rejected' | string
+
+export interface ReviewTask {
+  review_id: string
+  case_id: string
+  proposal_id: string
+  round: number
+  agency_id: string
+  town: string
+  case_title: string
+  party_name: string
+  party_kind: string
+  officer_ids: string[]
+  proposal: Proposal
+  major: boolean
+  reasons: string[]
+  placement: Placement
+  status: ReviewStatus
+  reviewer_id: string | null
+  checklist: CheckItem[]
+  opinion: string
+  due_date: string | null
+  extended: boolean
+  extension_reason: string
+  overdue: boolean
+  created_at: string
+  completed_at: string | null
+}
+
+export interface TimelineEntry {
+  entry_id: string
+  seq: number
+  kind: string
+  actor_id: string
+  server_time: string
+  payload: Record<string, unknown>
+  evidence: Record<string, unknown>[]
+}
+
+export interface EvidenceLink {
+  entry_id: string
+  sha256: string
+  media_type: string
+  size: number
+  filename: string
+  url: string
+}
+
+export interface TaskDetail {
+  task: ReviewTask
+  previous_rounds: ReviewTask[]
+  timeline: TimelineEntry[]
+  evidence: EvidenceLink[]
+}
+
+export interface ReviewStatistics {
+  waiting: number
+  overdue: number
+  completed: number
+  not_required: number
+  approval_rate: number
+  return_reasons: { key: string; count: number }[]
+  returns_by_officer: { key: string; count: number }[]
+}
+
+// -- cases and supervision ----------------------------------------------------------------
+
+export interface CaseOut {
+  case_id: string
+  town: string
+  domain: string
+  title: string
+  stage: string
+  party: { kind: string; name: string; credit_code: string }
+  opened_at: string
+  case_no: string | null
+  decision_no: string | null
+  review_status: string | null
+  updated_at: string | null
+}
+
+export interface CaseList {
+  cases: CaseOut[]
+  next_page_token: string | null
+}
+
+export interface OfficerTimeliness {
+  officer_id: string | null
+  entries: number
+  in_time: number
+  in_time_ratio: number
+  p95_delay_s: number
+  max_delay_s: number
+}
+
+export interface Timeliness {
+  officers: OfficerTimeliness[]
+  agency: OfficerTimeliness
+  allowed_delay_s: number
+}
+
+export interface TownCoverage {
+  town: string
+  registered: number
+  protected: number
+  unprotected: number
+  inspection_overdue: number
+  gaps: Record<string, number>
+}
+
+export interface Coverage {
+  district: TownCoverage
+  towns: TownCoverage[]
+  unprotected: { venue_id: string; name: string; town: string; gaps: string[] }[]
+  computed_at: string
+  gap_labels: Record<string, string>
+}
+
+export interface StationDay {
+  station_id: string
+  day: string
+  weighed: string | number
+  suspected: string | number
+  confirmed: string | number
+  hundred_tonne_kings: string | number
+}
+
+export interface NamedCount {
+  key: string
+  name: string
+  count: string | number
+}
+
+export interface OverloadStatistics {
+  days: StationDay[]
+  top_carriers: NamedCount[]
+  top_loading_sources: NamedCount[]
+}
+
+export interface RepeatOffenders {
+  vehicles: NamedCount[]
+  carriers: NamedCount[]
+  [key: string]: NamedCount[]
+}
+
+// -- gas ----------------------------------------------------------------------------------
+
+export interface Alarm {
+  alarm_id: string
+  venue_id: string
+  venue_name: string
+  town: string
+  level: number
+  active: boolean
+  critical: boolean
+  acknowledged: boolean
+  acknowledged_by: string
+  peak_lel: number
+  raised_at: string
+  updated_at: string
+}
+
+export interface AlarmList {
+  alarms: Alarm[]
+}
+
+// -- administration -----------------------------------------------------------------------
+
+export interface UserOut {
+  user_id: string
+  username: string
+  display_name: string
+  roles: string[]
+  town: string | null
+  certificate_no: string | null
+  venue_id: string | null
+  active: boolean
+  temporary_password: string | null
+}
+
+export interface UserIn {
+  username: string
+  display_name: string
+  roles: string[]
+  town?: string | null
+  certificate_no?: string | null
+  venue_id?: string | null
+}
+
+export interface UserChange {
+  display_name?: string
+  roles?: string[]
+  town?: string
+  certificate_no?: string
+  active?: boolean
+}
+
+export type DeviceKind = 'gas_detector' | 'shutoff_valve' | 'controller' | 'weigh_station'
+
+export interface Credentials {
+  device_id: string
+  kind: DeviceKind | string
+  owner_id: string
+  status: string
+  created_at: string
+  rotated_at: string | null
+  revoked_at: string | null
+  previous_valid_until: string | null
+  secret: string | null
+}

@@ -1,0 +1,30 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { homeFor, mayOpen } from './api/roles'
+import { currentUser } from './session'
+
+export const router = createRouter({
+  history: createWebHistory('/console/'),
+  routes: [
+    { path: '/', component: () => import('./views/NoAccessView.vue') },
+    { path: '/login', component: () => import('./views/LoginView.vue'), meta: { bare: true } },
+    { path: '/reviews', component: () => import('./views/ReviewQueueView.vue'), meta: { title: '法制审核' } },
+    { path: '/reviews/:id', component: () => import('./views/ReviewView.vue'), props: true, meta: { title: '法制审核' } },
+    { path: '/dashboard', component: () => import('./views/DashboardView.vue'), meta: { title: '监管总览' } },
+    { path: '/dashboard/cases', component: () => import('./views/CaseListView.vue'), meta: { title: '案件清单' } },
+    { path: '/dashboard/reviews', component: () => import('./views/ReviewListView.vue'), meta: { title: '法制审核清单' } },
+    { path: '/users', component: () => import('./views/UsersView.vue'), meta: { title: '账号管理' } },
+    { path: '/devices', component: () => import('./views/DevicesView.vue'), meta: { title: '设备凭据' } },
+    { path: '/venue', component: () => import('./views/VenueView.vue'), meta: { title: '我的场所', phone: true } },
+    { path: '/no-access', component: () => import('./views/NoAccessView.vue') },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.path === '/login') return true
+  const user = await currentUser()
+  if (!user) return { path: '/login', query: { next: to.fullPath } }
+  if (to.path === '/') return homeFor(user.roles)
+  if (!mayOpen(user.roles, to.path)) return homeFor(user.roles)
+  return true
+})

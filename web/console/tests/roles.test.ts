@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { homeFor, mayOpen, menuFor } from '../src/api/roles'
+
+describe('role menus', () => {
+  it('shows each role only its own screens', () => {
+    expect(menuFor(['legal_reviewer']).map((m) => m.path)).toEqual(['/reviews'])
+    expect(menuFor(['supervisor']).map((m) => m.path)).toEqual(['/dashboard'])
+    expect(menuFor(['admin']).map((m) => m.path)).toEqual(['/dashboard', '/users', '/devices'])
+    expect(menuFor(['venue_owner']).map((m) => m.path)).toEqual(['/venue'])
+    expect(menuFor(['officer'])).toEqual([])
+  })
+  it('joins the menus of several roles without repeats', () => {
+    expect(menuFor(['supervisor', 'legal_reviewer', 'admin']).map((m) => m.path)).toEqual([
+      '/reviews', '/dashboard', '/users', '/devices',
+    ])
+  })
+  it('guards deep links', () => {
+    expect(mayOpen(['legal_reviewer'], '/reviews/abc')).toBe(true)
+    expect(mayOpen(['legal_reviewer'], '/users')).toBe(false)
+    expect(mayOpen(['venue_owner'], '/dashboard/cases')).toBe(false)
+    expect(mayOpen(['supervisor'], '/dashboard/cases')).toBe(true)
+    expect(mayOpen(['supervisor'], '/reviewsX')).toBe(true) // not a menu path: the router redirects
+  })
+  it('lands each role on its first screen', () => {
+    expect(homeFor(['venue_owner'])).toBe('/venue')
+    expect(homeFor(['officer'])).toBe('/no-access')
+  })
+})

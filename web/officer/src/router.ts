@@ -1,0 +1,20 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { needsLogin } from './app'
+
+export const router = createRouter({
+  history: createWebHistory('/app/'),
+  routes: [
+    { path: '/', redirect: '/tasks' },
+    { path: '/login', component: () => import('./views/LoginView.vue'), meta: { bare: true } },
+    { path: '/tasks', component: () => import('./views/TasksView.vue'), meta: { title: '我的任务' } },
+    { path: '/cases', component: () => import('./views/CasesView.vue'), meta: { title: '案件' } },
+    { path: '/cases/new', component: () => import('./views/NewCaseView.vue'), meta: { title: '新建案件', back: true } },
+    { path: '/cases/:id', component: () => import('./views/CaseView.vue'), meta: { title: '案件', back: true }, props: true },
+    { path: '/queue', component: () => import('./views/QueueView.vue'), meta: { title: '同步队列' } },
+    { path: '/me', component: () => import('./views/MeView.vue'), meta: { title: '我的' } },
+  ],
+})
+
+router.beforeEach((to) => {
+  if (needsLogin.value && to.path !== '/login') return { path: '/login', query: { next: to.fullPath } }
+})
