@@ -142,6 +142,36 @@ def one_server_error_answer(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+_RARE_CLIENT_ERRORS = ("400", "413")
+
+
+def rare_client_errors_as_a_range(doc: dict[str, Any]) -> dict[str, Any]:
+    """A malformed body (400) and one over the size limit (413) are the client's own bugs,
+    never a flow an app handles: one `4XX` answer stands for them, so every operation does
+    not repeat both; the codes an app acts on (401, 403, 404, 409, 422, 429) stay listed."""
+    shared = doc.setdefault("components", {}).setdefault("responses", {})
+    shared["ClientError"] = {
+        "description": "Other client errors: a body that is not JSON (400), or larger than "
+        "the limit (413)",
+        "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+    }
+    for path_item in doc.get("paths", {}).values():
+        for operation in path_item.values():
+            answers = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            rare = [s for s in _RARE_CLIENT_ERRORS if "$ref" in answers.get(s, {})]
+            for status in rare:
+                del answers[status]
+            if rare:
+                answers["4XX"] = {"$ref": "#/components/responses/ClientError"}
+            for answer in answers.values():
+                if answer.get("description") == "Successful Response":
+                    answer["description"] = "OK"
+    for name in ("BadRequest", "TooLarge"):
+        if f'"#/components/responses/{name}"' not in json.dumps(doc["paths"]):
+            shared.pop(name, None)
+    return doc
+
+
 def drop_generated_titles(node: Any) -> Any:
     """Pydantic titles every property after its name ("case_id" -> "Case Id"); the name says
     it already, and the copies are a tenth of the document."""
@@ -213,6 +243,7 @@ def install_api_docs(app: FastAPI) -> None:
                 tags=app.openapi_tags,
             )
             doc = one_server_error_answer(share_problem_answers(doc))
+            doc = rare_client_errors_as_a_range(doc)
             doc = add_request_examples(drop_generated_titles(doc))
             app.openapi_schema = offer_password_login(doc)
         return app.openapi_schema
