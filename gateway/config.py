@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     )
     app_connect_src: str = Field(
         default="",
-        description="origins the web apps may send to besides the gateway's own, space "
+        description="origins the web apps may load from and send to besides the gateway, space "
         "separated: the object storage of presigned uploads, e.g. https://s3.example.gov.cn",
     )
     public_base_url: str | None = Field(

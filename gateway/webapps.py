@@ -19,16 +19,16 @@ APPS = {"app": "officer", "console": "console"}
 REPO = Path(__file__).resolve().parents[1]
 
 
-def app_csp(connect_src: str = "") -> str:
+def app_csp(storage: str = "") -> str:
     """The apps' Content-Security-Policy: their own scripts only, no inline script, no eval;
-    files go to the object storage's presigned URLs (`connect_src`). Set on every file of
-    the app, the service worker's included, whose own fetches it governs."""
+    evidence goes to and comes from the object storage's presigned URLs (`storage`). Set on
+    every file of the app, the service worker's included, whose own fetches it governs."""
+    s3 = f" {storage}" if storage else ""
     return (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
-        f"connect-src 'self' {connect_src}".rstrip()
-        + "; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"
+        f"img-src 'self' data: blob:{s3}; media-src 'self' blob:{s3}; font-src 'self' data:; "
+        f"connect-src 'self'{s3}; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
 

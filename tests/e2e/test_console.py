@@ -349,6 +349,8 @@ def test_a_supervisor_sees_an_alarm_live_and_follows_the_dashboard_to_its_list(
     page = new_page(browser, stack, DESK)
     log_in(page, stack, "supervisor")
     expect(page.get_by_text("各环节案件")).to_be_visible()
+    # No arrangement entered past the package's years (2026): the supervisor is told so.
+    expect(page.get_by_text(re.compile(r"\d{4}年国务院节假日安排尚未录入"))).to_be_visible()
     expect(page.get_by_role("menuitem", name="法制审核")).to_have_count(0)
     expect(page.locator("canvas").first).to_be_visible()
     alarm = page.locator(".alarms .el-table__row", has_text="老街面馆")
@@ -393,6 +395,18 @@ def test_an_admin_opens_an_account_and_issues_a_device_secret(browser, http, sta
     r = http.post("/v1/auth/login", json={"username": "officer9", "password": password})
     assert r.status_code == 200, r.text
 
+    # The register decides whose a device is: it is placed at the agency's venue first.
+    admin = {"Authorization": "Bearer " + http.post(
+        "/v1/auth/login",
+        json={"username": "admin", "password": stack.secrets["demo_password"]},
+    ).json()["access_token"]}  # fmt: skip
+    placed = http.put(
+        "/v1/gas/devices/gas-det-0901",
+        json={"venue_id": "venue-xuejia-001", "kind": "gas_detector", "model": "JT-BF-9000",
+              "serial": "GD-2026-0901", "installed_on": "2026-05-20"},
+        headers=admin,
+    )  # fmt: skip
+    assert placed.status_code < 300, placed.text
     page.get_by_role("menuitem", name="设备凭据").click()
     page.fill("input[name=device_id]", "gas-det-0901")
     page.locator(".el-select").first.click()

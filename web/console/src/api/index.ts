@@ -123,3 +123,8 @@ export const devices = {
 
 export { ApiError, NetworkError, SessionExpired } from './client'
 export { explain } from './problems'
+
+/** The official calendar's state (supervisors and admins): the missing-year warning. */
+export const calendar = {
+  state: () => api.request<{ today: string; warning?: string }>('GET', '/v1/calendar'),
+}
