@@ -172,6 +172,7 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "certificate_no": "32041120009",
     },
     "changeUser": {"display_name": "孙明", "town": "龙虎塘街道"},
+    "assignReview": {"reviewer_id": "u-reviewer"},
     "acknowledgeOverloadReferral": {
         "reference": "新公交抄〔2026〕118号",
         "acknowledged_on": "2026-12-01",

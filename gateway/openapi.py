@@ -151,14 +151,16 @@ def rare_client_errors_as_a_range(doc: dict[str, Any]) -> dict[str, Any]:
     not repeat both; the codes an app acts on (401, 403, 404, 409, 422, 429) stay listed."""
     shared = doc.setdefault("components", {}).setdefault("responses", {})
     shared["ClientError"] = {
-        "description": "Other client errors: a body that is not JSON (400), or larger than "
-        "the limit (413)",
+        "description": "Other client errors: a body that is not JSON (400), larger than the "
+        "limit (413), or a conflict on a read (409)",
         "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
     }
     for path_item in doc.get("paths", {}).values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             answers = operation.get("responses", {}) if isinstance(operation, dict) else {}
-            rare = [s for s in _RARE_CLIENT_ERRORS if "$ref" in answers.get(s, {})]
+            # A read never conflicts: its 409 (an Idempotency-Key in flight) is rare too.
+            statuses = (*_RARE_CLIENT_ERRORS, "409") if method == "get" else _RARE_CLIENT_ERRORS
+            rare = [s for s in statuses if "$ref" in answers.get(s, {})]
             for status in rare:
                 del answers[status]
             if rare:

@@ -69,6 +69,9 @@ def _wants_json(request: Request) -> bool:
     responses={200: {"content": {"text/html": {}}}},
 )
 async def home(request: Request) -> Response:
+    """A page (or, for `Accept: application/json`, a list) of where to go from here: the API
+    docs, the public disclosures, the officers' app and the desk console when they are built,
+    and the readiness check."""
     links = home_links(request)
     if _wants_json(request):
         return JSONResponse(

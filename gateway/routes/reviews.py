@@ -481,6 +481,9 @@ async def extend_review(
 async def assign_review(
     review_id: ReviewId, body: AssignmentIn, principal: Supervisor, state: State
 ) -> ReviewTask:
+    """An agency's admin or supervisor (a town-bound one, in their town) hands an open task to
+    an active legal reviewer of the agency who is neither an officer of the case nor in
+    conflict with the party (回避); a reviewer who left is handed off this way too."""
     reviewer = agency_reviewer(state, principal, body.reviewer_id)
     reply = await _review(
         state.clients.review.AssignTask,

@@ -413,6 +413,7 @@ def test_every_request_example_of_the_document_is_accepted(http, stack, officer,
         return next((t for t in tasks if t["case_id"] == major["case_id"]), None)
 
     review_id = wait_for("the review task", queued)["review_id"]
+    send("assignReview", supervisor, review_id=review_id)
     send("extendReview", reviewer, review_id=review_id)
     send("completeReview", reviewer, review_id=review_id)
     send("recordConflict", supervisor)
