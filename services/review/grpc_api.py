@@ -206,6 +206,29 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
             deadline_working_days=self._policy.deadline_days if a.major else 0,
         )
 
+    async def DeactivateReviewer(self, request, context):
+        returned, reassigned = await _call(
+            context,
+            handlers.deactivate_reviewer,
+            self._db,
+            reviewer_id=request.reviewer_id,
+            agency_id=request.agency_id,
+        )
+        return review_pb2.DeactivateReviewerResponse(returned=returned, reassigned=reassigned)
+
+    async def AssignTask(self, request, context):
+        task = await _call(
+            context,
+            handlers.assign_task,
+            self._db,
+            review_id=request.review_id,
+            agency_id=request.agency_id,
+            town=request.town,
+            reviewer_id=request.reviewer_id,
+            reviewer_name=request.reviewer_name,
+        )
+        return review_pb2.AssignTaskResponse(task=task_to_pb(task))
+
 
 class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
     """The official calendar: entered years, versions, the missing-year warning."""
@@ -248,29 +271,6 @@ class CalendarServicer(calendar_pb2_grpc.CalendarServiceServicer):
                 for s in states
             ],
         )
-
-    async def DeactivateReviewer(self, request, context):
-        returned, reassigned = await _call(
-            context,
-            handlers.deactivate_reviewer,
-            self._db,
-            reviewer_id=request.reviewer_id,
-            agency_id=request.agency_id,
-        )
-        return review_pb2.DeactivateReviewerResponse(returned=returned, reassigned=reassigned)
-
-    async def AssignTask(self, request, context):
-        task = await _call(
-            context,
-            handlers.assign_task,
-            self._db,
-            review_id=request.review_id,
-            agency_id=request.agency_id,
-            town=request.town,
-            reviewer_id=request.reviewer_id,
-            reviewer_name=request.reviewer_name,
-        )
-        return review_pb2.AssignTaskResponse(task=task_to_pb(task))
 
 
 def policy_of(settings: Settings) -> handlers.Policy:

@@ -13,6 +13,7 @@ import pytest
 from starlette.staticfiles import StaticFiles
 
 from gateway import db as gwdb
+from gateway import webapps
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.problem_texts import BY_SLUG, KINDS, negotiate, translate
@@ -75,8 +76,10 @@ async def test_the_root_page_points_a_browser_to_the_docs_and_the_public_pages(h
     for href in ("/docs", "/public", "/openapi.json"):
         assert f'href="{href}"' in r.text
     assert "行政处罚公示" in r.text
-    # The apps are not built in this gateway: no link that would answer 404.
-    assert 'href="/app/"' not in r.text and 'href="/console/"' not in r.text
+    # An app is linked exactly when its built files are served: no link that would answer 404.
+    for mount, folder in (("app", "officer"), ("console", "console")):
+        built = (webapps.REPO / "web" / folder / "dist" / "index.html").is_file()
+        assert (f'href="/{mount}/"' in r.text) is built, mount
     assert (await http.get("/docs")).status_code == 200
     # /public asks the disclosure service (not started here): a route, not a 404.
     assert (await http.get("/public")).status_code != 404

@@ -38,6 +38,7 @@ def hostile_disclosure(officer, colleague, public) -> dict:
             "kind": "organization",
             "name": FORMULAS["name"],
             "credit_code": CREDIT_CODE,
+            "legal_representative": "王强",  # the public record needs it
         },
     )
     path = f"/v1/cases/{opened['case_id']}"
