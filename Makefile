@@ -63,7 +63,7 @@ verify: install-run
 
 ## The web workspace (web/): the officers' phone app and the desk console, built again when their sources change.
 WEB_APPS    := officer console
-WEB_SOURCES := $(shell find web/package.json web/package-lock.json $(addprefix web/,$(WEB_APPS)) \
+WEB_SOURCES := $(shell find web/package.json web/package-lock.json web/shared $(addprefix web/,$(WEB_APPS)) \
                  \( -name node_modules -o -name dist \) -prune -o -type f -print 2>/dev/null)
 WEB_DEPS    := web/node_modules/.package-lock.json
 WEB_BUILT   := $(foreach a,$(WEB_APPS),web/$(a)/dist/index.html)

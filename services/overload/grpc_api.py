@@ -8,7 +8,6 @@ import grpc
 
 from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
 from services.chassis.db import Database, as_utc
-from services.chassis.events import utcnow
 from services.chassis.grpc_server import blocking_caller
 from services.chassis.storage import ObjectStore
 from services.chassis.workdays import china_date
@@ -269,7 +268,7 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
         return overload_pb2.GetInspectionResponse(inspection=inspection_to_pb(row))
 
     async def GetStatistics(self, request, context):
-        today = utcnow().date()
+        today = china_date()  # weighings are counted by their day in China (UTC+8)
         try:
             day_to = date.fromisoformat(request.date_to) if request.date_to else today
             day_from = (
