@@ -16,16 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from deploy.stack import Stack, free_ports
+from deploy.stack import Stack
 from gateway.security.device_signing import signed_headers
+from tests.e2e.webapp_support import REPO, chromium, stack_serving
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[2]
-CONSOLE_BUILD = REPO / "web" / "console" / "dist" / "index.html"
 ARTIFACTS = REPO / "var" / "test-artifacts"
 DESK = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -39,16 +37,8 @@ expect.set_options(timeout=30_000)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not CONSOLE_BUILD.exists():
-        pytest.fail("web/console is not built: `make test` builds it (`make web`)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's Chromium")
-    s = Stack(tmp_path_factory.mktemp("console") / "var", free_ports())
-    try:
-        s.start(ready_timeout=120)
+    with stack_serving("console", tmp_path_factory.mktemp("console") / "var") as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +49,8 @@ def http(stack):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def new_page(browser, stack: Stack, viewport: dict) -> Page:

@@ -14,15 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, Route, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect
 
-from deploy.stack import Stack, free_ports
+from deploy.stack import Stack
+from tests.e2e.webapp_support import REPO, chromium, stack_serving
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[2]
-APP_BUILD = REPO / "web" / "officer" / "dist" / "index.html"
 ARTIFACTS = REPO / "var" / "test-artifacts"
 PHONE = {"width": 360, "height": 640}
 # A loaded 2-core machine answers a login (argon2) in seconds, not milliseconds.
@@ -33,29 +31,14 @@ WHERE = {"latitude": 31.8456, "longitude": 119.9612, "accuracy": 12}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not APP_BUILD.exists():
-        pytest.fail("web/officer is not built: `make test` builds it (`make web`)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's Chromium")
-    s = Stack(tmp_path_factory.mktemp("officer-app") / "var", free_ports())
-    try:
-        s.start(ready_timeout=120)
+    with stack_serving("officer", tmp_path_factory.mktemp("officer-app") / "var") as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
