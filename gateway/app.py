@@ -232,7 +232,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         lifespan=lifespan,
         docs_url=None,  # served by install_api_docs, without a CDN
         redoc_url=None,
-        **({} if settings.api_docs else {"openapi_url": None}),
+        openapi_url=None,  # the parts of the document are served by install_api_docs
     )
     install_problem_handlers(app)
 

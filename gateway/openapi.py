@@ -10,6 +10,12 @@
 - "Authorize" offers a login form: an OAuth 2 password flow against `POST /v1/auth/token`
   (form fields `username`, `password`), which answers the same token pair as
   `POST /v1/auth/login`. The bearer field stays for a token pasted by hand.
+- One document per audience, so that each stays small enough to read and to load on a phone
+  (a test keeps every part under 150 KB): `/openapi.json` is the staff apps' core (login,
+  cases, records, reviews, documents, accounts), `/openapi/field.json` the field domains (gas,
+  overload, hazards, hazard sources), `/openapi/devices.json` the signed device routes and
+  `/openapi/public.json` what needs no login. Each carries only the components it uses.
+  `/openapi/all.json` is the whole API in one document, for tools (code generators, fuzzers).
 - /docs is Swagger UI served from the gateway itself, so it renders on an intranet without
   internet. The files (Swagger UI 5, which reads OpenAPI 3.1) come from the pinned PyPI package
   `fastapi-offline`; `swagger-ui-bundle` was considered but ships Swagger UI 4, which cannot
@@ -27,7 +33,7 @@ import fastapi_offline
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.examples import REQUEST_EXAMPLES
@@ -228,6 +234,80 @@ def offer_password_login(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+# part name -> (URL, title, the operation tags it holds); the first part takes any other tag.
+PARTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "core": (
+        "/openapi.json",
+        "执法办案 (core: login, cases, records, reviews, documents, accounts)",
+        ("auth", "cases", "records", "reviews", "documents", "lookups", "users", "calendar"),
+    ),
+    "field": (
+        "/openapi/field.json",
+        "现场业务 (field: gas, overload, hazards, hazard sources)",
+        ("gas", "overload", "hazards", "hazard-sources"),
+    ),
+    "devices": ("/openapi/devices.json", "设备接口 (signed device routes)", ("devices",)),
+    "public": ("/openapi/public.json", "公开接口 (public, no login)", ("public", "operations")),
+}
+WHOLE_URL = "/openapi/all.json"
+
+
+def _part_of(operation: dict[str, Any]) -> str:
+    tags = operation.get("tags") or []
+    for name, (_url, _title, part_tags) in PARTS.items():
+        if any(t in part_tags for t in tags):
+            return name
+    return next(iter(PARTS))
+
+
+def _refs(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/"):
+            found.add(ref)
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+
+
+def part_document(doc: dict[str, Any], part: str) -> dict[str, Any]:
+    """The operations of one part, with only the components they reach."""
+    paths: dict[str, Any] = {}
+    for path, item in doc.get("paths", {}).items():
+        kept = {m: op for m, op in item.items() if isinstance(op, dict) and _part_of(op) == part}
+        if kept:
+            paths[path] = kept
+    components = doc.get("components", {})
+    wanted: set[str] = set()
+    _refs(paths, wanted)
+    todo = list(wanted)
+    while todo:
+        _, _, kind, name = todo.pop().split("/", 3)
+        found: set[str] = set()
+        _refs(components.get(kind, {}).get(name), found)
+        for ref in found - wanted:
+            wanted.add(ref)
+            todo.append(ref)
+    kept_components: dict[str, Any] = {}
+    for kind, entries in components.items():
+        if kind == "securitySchemes":
+            kept_components[kind] = entries
+            continue
+        chosen = {n: v for n, v in entries.items() if f"#/components/{kind}/{n}" in wanted}
+        if chosen:
+            kept_components[kind] = chosen
+    _url, title, _ = PARTS[part]
+    info = dict(doc.get("info", {}))
+    info["title"] = f"{info.get('title', 'API')} — {title}"
+    others = ", ".join(u for n, (u, _t, _g) in PARTS.items() if n != part)
+    info["description"] = (
+        f"This part of the API; the other parts: {others}; everything in one: {WHOLE_URL}."
+    )
+    return {**doc, "info": info, "paths": paths, "components": kept_components}
+
+
 def install_api_docs(app: FastAPI) -> None:
     """The OpenAPI document with shared answers and the login form; /docs served locally.
 
@@ -251,12 +331,29 @@ def install_api_docs(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    parts: dict[str, dict[str, Any]] = {}
+
+    def serve_part(name: str):
+        async def document() -> JSONResponse:
+            if name not in parts:
+                parts[name] = part_document(app.openapi(), name)
+            return JSONResponse(parts[name])
+
+        return document
+
+    for name, (url, _title, _tags) in PARTS.items():
+        app.add_api_route(url, serve_part(name), include_in_schema=False)
+
+    @app.get(WHOLE_URL, include_in_schema=False)
+    async def whole() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     app.mount(ASSETS_URL, StaticFiles(directory=_SWAGGER_FILES), name="swagger-ui")
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
+            openapi_url=PARTS["core"][0],
             title=f"{app.title} — API",
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
@@ -267,6 +364,7 @@ def install_api_docs(app: FastAPI) -> None:
                 "validatorUrl": None,  # no badge from validator.swagger.io: nothing leaves
                 "displayRequestDuration": True,
                 "tryItOutEnabled": True,
+                "urls": [{"url": u, "name": t} for u, t, _ in PARTS.values()],
             },
         )
 

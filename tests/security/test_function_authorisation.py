@@ -71,7 +71,7 @@ USERS = {
 @pytest.fixture(scope="module")
 def operations(http) -> dict[str, tuple[str, str]]:
     """operation id -> (method, path with every path parameter filled in)."""
-    spec = http.get("/openapi.json").json()
+    spec = http.get("/openapi/all.json").json()
     found = {}
     for path, methods in spec["paths"].items():
         for method, op in methods.items():

@@ -114,7 +114,7 @@ def targets(officer, colleague, login, weighing, disclosure) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def api_schema(stack):
-    return schemathesis.openapi.from_url(f"{stack.gateway_url}/openapi.json")
+    return schemathesis.openapi.from_url(f"{stack.gateway_url}/openapi/all.json")
 
 
 def fuzz(operation, session, mode, known: dict[str, str], auth: dict[str, str]) -> str | None:

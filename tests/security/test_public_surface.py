@@ -105,7 +105,9 @@ async def test_metrics_are_off_in_production_without_a_token(tmp_path):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("path", ["/docs", "/openapi.json"])  # ReDoc is not served at all
+@pytest.mark.parametrize(
+    "path", ["/docs", "/openapi.json", "/openapi/field.json", "/openapi/all.json"]
+)  # ReDoc is not served at all
 async def test_api_docs_can_be_switched_off(tmp_path, path):
     assert (await answers(production_settings(tmp_path), path)).status_code == 200
     off = production_settings(tmp_path, api_docs=False)
