@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import json
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -351,9 +352,11 @@ def install_api_docs(app: FastAPI) -> None:
     app.mount(ASSETS_URL, StaticFiles(directory=_SWAGGER_FILES), name="swagger-ui")
 
     @app.get(DOCS_URL, include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=PARTS["core"][0],
+    async def docs(part: str = "core") -> HTMLResponse:
+        if part not in PARTS:
+            part = "core"
+        page = get_swagger_ui_html(
+            openapi_url=PARTS[part][0],
             title=f"{app.title} — API",
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
@@ -364,9 +367,17 @@ def install_api_docs(app: FastAPI) -> None:
                 "validatorUrl": None,  # no badge from validator.swagger.io: nothing leaves
                 "displayRequestDuration": True,
                 "tryItOutEnabled": True,
-                "urls": [{"url": u, "name": t} for u, t, _ in PARTS.values()],
             },
         )
+        CURRENT = ' aria-current="page"'
+        # The bundle has no standalone top bar, so the parts are plain links above it.
+        links = " · ".join(
+            f'<a href="{DOCS_URL}?part={name}"{CURRENT if name == part else ""}>{escape(title)}</a>'
+            for name, (_url, title, _tags) in PARTS.items()
+        )
+        nav = f'<nav aria-label="API parts" class="api-parts">{links}</nav>'
+        body = bytes(page.body).decode().replace("<body>", f"<body>\n{nav}", 1)
+        return HTMLResponse(body)
 
     @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
     async def oauth2_redirect() -> HTMLResponse:
