@@ -34,6 +34,7 @@ from gateway.routes import (
     public,
     records,
     reviews,
+    supervision,
     users,
 )
 from gateway.security.accounts import AccountStates
@@ -257,6 +258,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(users.router)
     app.include_router(calendar.router)
     app.include_router(lookups.router)
+    app.include_router(supervision.router)
     if settings.api_docs:
         install_api_docs(app)
     mount_web_apps(app, Path(settings.web_dir), settings.app_connect_src)

@@ -107,11 +107,31 @@ class EvidenceLink(BaseModel):
     url: str = Field(description="presigned download, valid for a few minutes")
 
 
+class PartyOut(BaseModel):
+    kind: str = Field(description="organization or person")
+    name: str
+    credit_code: str = Field(description="统一社会信用代码 (organisations)")
+    legal_representative: str = Field(description="法定代表人")
+    address: str
+
+
+class CaseOfficer(BaseModel):
+    officer_id: str
+    name: str
+    certificate_no: str = Field(description="执法证号")
+
+
 class TaskDetail(BaseModel):
     task: ReviewTask
     previous_rounds: list[ReviewTask]
     timeline: list[TimelineEntry]
     evidence: list[EvidenceLink]
+    party: PartyOut | None = Field(
+        default=None, description="the case's party (never a person's ID number)"
+    )
+    officers: list[CaseOfficer] = Field(
+        default_factory=list, description="the case's officers with their certificates"
+    )
 
 
 class OutcomeIn(BaseModel):
@@ -385,7 +405,26 @@ async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> 
         records_pb2.GetEvidenceLinksRequest(**case),
         "records",
     )
+    found = await _review(
+        state.clients.records.GetCase,
+        records_pb2.GetCaseRequest(case_id=reply.task.case_id),
+        "records",
+    )
+    party, officers = None, []
+    if found.case.agency_id == principal.agency_id:
+        p = found.case.party
+        party = PartyOut(
+            kind="person" if p.kind == p.KIND_PERSON else "organization", name=p.name,
+            credit_code=p.credit_code, legal_representative=p.legal_representative,
+            address=p.address,
+        )  # fmt: skip
+        officers = [
+            CaseOfficer(officer_id=o.officer_id, name=o.name, certificate_no=o.certificate_no)
+            for o in found.case.officers
+        ]
     return TaskDetail(
+        party=party,
+        officers=officers,
         task=task_out(reply.task),
         previous_rounds=[task_out(t) for t in reply.previous_rounds],
         timeline=[
