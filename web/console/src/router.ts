@@ -18,6 +18,7 @@ export const router = createRouter({
     { path: '/devices', component: () => import('./views/DevicesView.vue'), meta: { title: '设备与凭据' } },
     { path: '/registers', component: () => import('./views/RegistersView.vue'), meta: { title: '场所与检测站' } },
     { path: '/calendar', component: () => import('./views/CalendarView.vue'), meta: { title: '节假日安排' } },
+    { path: '/audit', component: () => import('./views/AuditView.vue'), meta: { title: '操作记录' } },
     { path: '/venue', component: () => import('./views/VenueView.vue'), meta: { title: '我的场所', phone: true } },
     { path: '/no-access', component: () => import('./views/NoAccessView.vue') },
     { path: '/:rest(.*)*', redirect: '/' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deadlineRows, deadlineWords, deviceRows, lastSeenText, parseDates, percent } from '../src/api/supervision'
+import { actionText, deadlineRows, deadlineWords, deviceRows, lastSeenText, parseDates, percent } from '../src/api/supervision'
 import type { Credentials, DeadlineItem, Station, VenueDevices } from '../src/api/types'
 
 const item = (over: Partial<DeadlineItem>): DeadlineItem => ({
@@ -70,5 +70,12 @@ describe('the holiday calendar form', () => {
   })
   it('names what it cannot read', () => {
     expect(parseDates('2027-02-30 明天 2027-05-01').bad).toEqual(['2027-02-30', '明天'])
+  })
+})
+
+describe('the audit log in words', () => {
+  it('names a known change and shows an unknown route as it is', () => {
+    expect(actionText('POST', '/v1/reviews/{review_id}/outcome')).toBe('作出法制审核意见')
+    expect(actionText('DELETE', '/v1/things/{id}')).toBe('DELETE /v1/things/{id}')
   })
 })

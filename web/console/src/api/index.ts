@@ -18,6 +18,7 @@ import type {
   UserIn,
   UserOut,
   CheckItem,
+  AuditEntry,
   CalendarState,
   Deadlines,
   DisclosureTimeliness,
@@ -150,4 +151,10 @@ export const registers = {
   stations: () => api.request<{ stations: Station[] }>('GET', '/v1/overload/stations'),
   putStation: (id: string, body: Record<string, unknown>) =>
     api.request<unknown>('PUT', `/v1/overload/stations/${encodeURIComponent(id)}`, { body }),
+}
+
+/** Who did what in the agency (admins). */
+export const audit = {
+  list: (query: { user_id?: string; before_id?: number; limit?: number } = {}) =>
+    api.request<{ entries: AuditEntry[]; next_before_id: number | null }>('GET', '/v1/audit', { query }),
 }

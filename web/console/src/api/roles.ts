@@ -15,6 +15,7 @@ export const MENU: MenuItem[] = [
   { path: '/devices', label: '设备与凭据', roles: ['admin'] },
   { path: '/registers', label: '场所与检测站', roles: ['admin'] },
   { path: '/calendar', label: '节假日安排', roles: ['admin'] },
+  { path: '/audit', label: '操作记录', roles: ['admin'] },
   { path: '/venue', label: '我的场所', roles: ['venue_owner'] },
 ]
 

@@ -137,3 +137,39 @@ export function parseDates(text: string): { dates: string[]; bad: string[] } {
   }
   return { dates: [...out].sort(), bad }
 }
+
+// The audit log's routes in words; an unknown route is shown as it is.
+const ACTIONS: [string, string, string][] = [
+  ['POST', '/v1/cases', '立案登记'],
+  ['POST', '/v1/cases/{case_id}/transitions', '案件环节流转'],
+  ['POST', '/v1/cases/{case_id}/entries', '记录执法过程'],
+  ['POST', '/v1/cases/{case_id}/evidence-slots', '上传证据'],
+  ['POST', '/v1/cases/{case_id}/evidence-slots/{slot_id}/confirm', '确认证据'],
+  ['POST', '/v1/cases/{case_id}/penalty-proposals', '提出处罚建议'],
+  ['POST', '/v1/cases/{case_id}/decision', '作出处罚决定'],
+  ['POST', '/v1/cases/{case_id}/revocation', '撤销处罚决定'],
+  ['POST', '/v1/reviews/{review_id}/outcome', '作出法制审核意见'],
+  ['POST', '/v1/reviews/{review_id}/extension', '审核延期'],
+  ['POST', '/v1/reviews/{review_id}/assignment', '分派审核任务'],
+  ['POST', '/v1/reviews/conflicts', '登记审核回避'],
+  ['POST', '/v1/users', '开设账号'],
+  ['PATCH', '/v1/users/{user_id}', '修改账号'],
+  ['POST', '/v1/users/{user_id}/password-reset', '重置密码'],
+  ['POST', '/v1/auth/password', '修改本人密码'],
+  ['POST', '/v1/devices/{device_id}/credentials', '签发设备凭据'],
+  ['POST', '/v1/devices/{device_id}/credentials/rotate', '轮换设备密钥'],
+  ['POST', '/v1/devices/{device_id}/credentials/revoke', '吊销设备凭据'],
+  ['PUT', '/v1/gas/venues/{venue_id}', '登记或修改燃气场所'],
+  ['PUT', '/v1/gas/devices/{device_id}', '登记燃气设备'],
+  ['POST', '/v1/gas/alarms/{alarm_id}/acknowledge', '燃气报警接警'],
+  ['PUT', '/v1/overload/stations/{station_id}', '登记或修改检测站'],
+  ['POST', '/v1/overload/weighings', '录入称重'],
+  ['POST', '/v1/overload/inspections/{inspection_id}/steps', '治超现场处置'],
+  ['POST', '/v1/overload/reports/{report_id}/sent', '抄告已发送'],
+  ['POST', '/v1/overload/referrals/{referral_id}/acknowledgement', '移送已签收'],
+  ['POST', '/v1/calendar/years', '录入节假日安排'],
+]
+
+export function actionText(method: string, route: string): string {
+  return ACTIONS.find(([m, r]) => m === method && r === route)?.[2] ?? `${method} ${route}`
+}

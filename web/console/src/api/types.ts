@@ -432,3 +432,16 @@ export interface CaseOfficer {
   name: string
   certificate_no: string
 }
+
+export interface AuditEntry {
+  audit_id: number
+  at: string
+  user_id: string
+  username: string | null
+  display_name: string | null
+  method: string
+  route: string
+  path: string
+  status: number
+  request_id: string
+}
