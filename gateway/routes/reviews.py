@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query
@@ -82,6 +82,9 @@ class ReviewTask(BaseModel):
     )
     created_at: datetime
     completed_at: datetime | None
+    meeting: dict[str, Any] | None = Field(
+        default=None, description="集体讨论: the referral, then the meeting's record"
+    )
 
 
 class TaskList(BaseModel):
@@ -134,12 +137,28 @@ class TaskDetail(BaseModel):
     )
 
 
+class MeetingIn(BaseModel):
+    held_on: date = Field(description="the meeting's date, not in the future")
+    participants: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        min_length=3, max_length=30, description="the members present, by name (at least 3)"
+    )
+    minutes: str = Field(min_length=1, max_length=20000, description="会议纪要")
+
+
 class OutcomeIn(BaseModel):
     outcome: Literal["approved", "returned", "rejected"]
     checklist: list[CheckItem] = Field(
         max_length=20, description="every item of the checklist (法制审核内容) exactly once"
     )
     opinion: str = Field(min_length=1, max_length=20000, description="审核意见")
+    meeting: MeetingIn | None = Field(
+        default=None,
+        description="集体讨论: required, and only allowed, for a review referred to the meeting",
+    )
+
+
+class MeetingReferralIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="the dispute to settle")
 
 
 def outcome_errors(body: OutcomeIn) -> list[dict[str, Any]]:
@@ -243,6 +262,7 @@ def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
         completed_at=(
             t.completed_at.ToDatetime(tzinfo=UTC) if t.HasField("completed_at") else None
         ),
+        meeting=message_dict(t.meeting) if t.HasField("meeting") else None,
     )
 
 
@@ -481,6 +501,38 @@ async def complete_review(
                 for i in body.checklist
             ],
             opinion=body.opinion,
+            meeting=review_pb2.CollectiveMeeting(
+                held_on=body.meeting.held_on.isoformat(),
+                participants=body.meeting.participants,
+                minutes=body.meeting.minutes,
+            )
+            if body.meeting
+            else None,
+        ),
+    )
+    return task_out(reply.task)
+
+
+@router.post(
+    "/{review_id}/meeting",
+    operation_id="referReviewToMeeting",
+    response_model=ReviewTask,
+    responses=PROBLEM_RESPONSES,
+    summary="Refer a disputed review to the collective meeting (集体讨论)",
+)
+async def refer_to_meeting(
+    review_id: ReviewId, body: MeetingReferralIn, principal: Reviewer, state: State
+) -> ReviewTask:
+    """The assigned reviewer refers a disputed review to the agency's collective meeting
+    (集体讨论), saying why; the review stays open with its deadline, and its outcome is then
+    posted to `/outcome` with the meeting's date, members and minutes."""
+    reply = await _review(
+        state.clients.review.ReferToMeeting,
+        review_pb2.ReferToMeetingRequest(
+            review_id=review_id,
+            agency_id=principal.agency_id,
+            reviewer_id=principal.user_id,
+            reason=body.reason,
         ),
     )
     return task_out(reply.task)
