@@ -38,8 +38,13 @@ export const reviews = {
   mine: (openOnly = false) =>
     api.request<{ tasks: ReviewTask[] }>('GET', '/v1/reviews/mine', { query: { open_only: openOnly } }),
   get: (id: string) => api.request<TaskDetail>('GET', `/v1/reviews/${encodeURIComponent(id)}`),
-  complete: (id: string, body: { outcome: string; checklist: CheckItem[]; opinion: string }) =>
+  complete: (
+    id: string,
+    body: { outcome: string; checklist: CheckItem[]; opinion: string; meeting?: { held_on: string; participants: string[]; minutes: string } },
+  ) =>
     api.request<ReviewTask>('POST', `/v1/reviews/${encodeURIComponent(id)}/outcome`, { body }),
+  referToMeeting: (id: string, reason: string) =>
+    api.request<ReviewTask>('POST', `/v1/reviews/${encodeURIComponent(id)}/meeting`, { body: { reason } }),
   extend: (id: string, reason: string) =>
     api.request<ReviewTask>('POST', `/v1/reviews/${encodeURIComponent(id)}/extension`, {
       body: { reason },

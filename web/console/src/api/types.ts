@@ -104,6 +104,17 @@ export interface ReviewTask {
   overdue: boolean
   created_at: string
   completed_at: string | null
+  /** 集体讨论: the referral, then the meeting's record */
+  meeting?: CollectiveMeeting | null
+}
+
+export interface CollectiveMeeting {
+  reason: string
+  referred_by: string
+  referred_at?: string | null
+  held_on: string
+  participants: string[]
+  minutes: string
 }
 
 export interface TimelineEntry {
