@@ -256,7 +256,7 @@ def _venue_devices_pb(venue, devices, commands) -> gas_pb2.VenueDevices:
             sustain=venue.sustain,
         )
     )  # fmt: skip
-    for d in devices:
+    for d, status in devices:
         state = out.devices.add(
             device=gas_pb2.Device(
                 device_id=d.device_id, venue_id=d.venue_id, kind=d.kind, model=d.model,
@@ -264,7 +264,7 @@ def _venue_devices_pb(venue, devices, commands) -> gas_pb2.VenueDevices:
                 installed_on=d.installed_on.isoformat() if d.installed_on else "",
                 last_inspected_on=d.last_inspected_on.isoformat() if d.last_inspected_on else "",
             ),
-            status=d.status or "", fault=d.fault or "",
+            status=status, fault=d.fault or "",
             valve_state=d.valve_state if d.kind == "shutoff_valve" else "",
         )  # fmt: skip
         if d.last_seen is not None:

@@ -24,7 +24,7 @@ from services.gas.domain.alarms import (
     on_device_alarm,
     on_reading,
 )
-from services.gas.domain.liveness import DeviceKind
+from services.gas.domain.liveness import DeviceKind, DeviceStatus, device_status
 from services.gas.domain.valves import (
     CloseCommand,
     CommandStatus,
@@ -430,7 +430,9 @@ def venue_devices(
     database: Database, *, agency_id: str, town: str | None, venue_id: str | None
 ) -> list[tuple]:
     """The agency's venues (one town's, or one venue's) with their devices and the valves'
-    newest close commands: (venue, devices, commands) per venue, by town then name."""
+    newest close commands: (venue, [(device, status)], commands) per venue, by town then
+    name. The status is the liveness rule's now (online, offline, fault; "" never heard from),
+    not the one the last sweep announced."""
     if not agency_id:
         raise InvalidEvent("agency_id is required")
     q = sa.select(db.venues).where(db.venues.c.agency_id == agency_id)
@@ -457,7 +459,17 @@ def venue_devices(
             ):
                 if len(commands[c.venue_id]) < 20:
                     commands[c.venue_id].append(c)
-    return [(v, devices[v.venue_id], commands[v.venue_id]) for v in venues]
+    now = utcnow()
+
+    def status(d) -> str:
+        if d.last_seen is None:
+            return ""
+        seen = DeviceStatus(d.device_id, DeviceKind(d.kind), as_utc(d.last_seen), d.fault)
+        return device_status(seen, now)
+
+    return [
+        (v, [(d, status(d)) for d in devices[v.venue_id]], commands[v.venue_id]) for v in venues
+    ]
 
 
 # -- alarms for people -----------------------------------------------------------------------
