@@ -161,6 +161,14 @@ async def _quietly(name: str, unavailable: list[str], coro):
         return None
 
 
+async def _ask(name: str, unavailable: list[str], stub, method: str, request):
+    """`stub.method(request)` through `_quietly`; a service not configured counts as down."""
+    if stub is None:
+        unavailable.append(name)
+        return None
+    return await _quietly(name, unavailable, call_service(name, getattr(stub, method), request))
+
+
 @router.get(
     "/v1/stats/deadlines",
     operation_id="getDeadlines",
@@ -186,26 +194,17 @@ async def get_deadlines(
     clients = state.clients
     calendar, reviews, late, reports, tasks, town_cases = await asyncio.gather(
         _quietly("review", [], _calendar(state)),
-        _quietly("review", unavailable, call_service(
-            "review", clients.review.ListTasks,
-            review_pb2.ListTasksRequest(agency_id=agency, town=town or "", open_only=True),
-        )),
-        _quietly("disclosure", unavailable, call_service(
-            "disclosure", clients.disclosure.ListLate,
-            disclosure_pb2.ListLateRequest(agency_id=agency),
-        )),
-        _quietly("overload", unavailable, call_service(
-            "overload", clients.overload.ListReports,
-            overload_pb2.ListReportsRequest(agency_id=agency, open_only=True),
-        )),
-        _quietly("records", unavailable, call_service(
-            "records", clients.records.ListTasks,
-            records_pb2.ListTasksRequest(
-                agency_id=agency, town=town or "", status="open", page_size=1000
-            ),
-        )),
+        _ask("review", unavailable, clients.review, "ListTasks",
+             review_pb2.ListTasksRequest(agency_id=agency, town=town or "", open_only=True)),
+        _ask("disclosure", unavailable, clients.disclosure, "ListLate",
+             disclosure_pb2.ListLateRequest(agency_id=agency)),
+        _ask("overload", unavailable, clients.overload, "ListReports",
+             overload_pb2.ListReportsRequest(agency_id=agency, open_only=True)),
+        _ask("records", unavailable, clients.records, "ListTasks",
+             records_pb2.ListTasksRequest(
+                 agency_id=agency, town=town or "", status="open", page_size=1000)),
         _quietly("records", unavailable, _town_cases(state, principal, town))
-        if town else asyncio.sleep(0, None),
+        if town and clients.records is not None else asyncio.sleep(0, None),
     )  # fmt: skip
     calendar = calendar or Calendar()
     today = china_date()
