@@ -34,9 +34,11 @@ from gateway.routes import (
     public,
     records,
     reviews,
+    supervision,
     users,
 )
 from gateway.security.accounts import AccountStates
+from gateway.security.audit import AuditLog
 from gateway.security.caps import StreamSlots
 from gateway.security.headers import SecurityHeadersMiddleware
 from gateway.security.ratelimit import SlidingWindow
@@ -92,9 +94,10 @@ def too_large_response(limit: int, request_id: str) -> Response:
 class RequestContextMiddleware:
     """Request id (taken from X-Request-ID when sane, else made), body limit, HTTP metrics."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, audit: AuditLog | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.audit = audit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -165,6 +168,8 @@ class RequestContextMiddleware:
             metrics.HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
             metrics.HTTP_LATENCY.labels(scope["method"], path).observe(elapsed)
             log_access(scope, path, status, elapsed, request_id)
+            if self.audit is not None:
+                await self.audit.record(scope, path, status, request_id)
 
 
 access_log = logging.getLogger("gateway.access")
@@ -257,6 +262,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(users.router)
     app.include_router(calendar.router)
     app.include_router(lookups.router)
+    app.include_router(supervision.router)
     if settings.api_docs:
         install_api_docs(app)
     mount_web_apps(app, Path(settings.web_dir), settings.app_connect_src)
@@ -277,7 +283,11 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         max_body=settings.max_body_bytes,
         in_flight_timeout_s=settings.idempotency_in_flight_timeout_s,
     )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        audit=AuditLog(lambda: database),
+    )
     app.add_middleware(ProblemLanguage)  # every problem answer, in zh-CN or en
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     return app

@@ -95,7 +95,27 @@ idempotency_keys = sa.Table(
     sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
-TABLE_NAMES = ("users", "refresh_tokens", "device_credentials", "device_nonces", "idempotency_keys")
+# Who did what: one row per change an account asked for (every method but GET/HEAD/OPTIONS),
+# whatever its answer, kept for the agency's admins. Path without its query; never a body.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("agency_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("route", sa.String(300), nullable=False),  # the template, e.g. /v1/users/{user_id}
+    sa.Column("path", sa.String(500), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Index("ix_audit_log_agency_at", "agency_id", "at"),
+)
+
+TABLE_NAMES = (
+    "users", "refresh_tokens", "device_credentials", "device_nonces", "idempotency_keys",
+    "audit_log",
+)  # fmt: skip
 
 
 def utcnow() -> datetime:

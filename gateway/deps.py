@@ -59,7 +59,9 @@ def current_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     principal = state.tokens.decode_access(credentials.credentials)
-    request.scope.setdefault("state", {})["user_id"] = principal.user_id  # the access log's
+    scope_state = request.scope.setdefault("state", {})
+    scope_state["user_id"] = principal.user_id  # the access log's
+    scope_state["agency_id"] = principal.agency_id  # the audit log's
     # The token proves who; the account's current state decides whether it still counts.
     return state.accounts.check(principal)
 

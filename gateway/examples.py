@@ -111,6 +111,9 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "opinion": "经审核，事实清楚，证据确凿，程序合法，适用依据正确，裁量适当，同意。",
     },
     "extendReview": {"reason": "案情复杂，需调取现场监控录像核实"},
+    "referReviewToMeeting": {
+        "reason": "承办机构与审核人员对是否适用减轻处罚存在分歧，提请集体讨论"
+    },
     "postStationWeighing": {
         "client_weighing_id": "station-g312-20261128-0001",
         "plate": "苏D7S001",

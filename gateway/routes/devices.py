@@ -133,6 +133,26 @@ def _mine(credentials: DeviceCredentials, device_id: str, principal: Principal):
     return row
 
 
+class CredentialsList(BaseModel):
+    devices: list[CredentialsOut]
+
+
+@router.get(
+    "",
+    operation_id="listDeviceCredentials",
+    response_model=CredentialsList,
+    responses=PROBLEM_RESPONSES,
+    summary="Every device credential of your agency: status, rotation, revocation (admins)",
+)
+async def list_credentials(principal: Admin, state: State) -> CredentialsList:
+    """The credentials the agency's admins issued: gas detectors, valves and controllers by
+    venue, weigh stations by station, each active or revoked, with when it was issued,
+    rotated or revoked. Never a secret; the registers are `GET /v1/gas/venues` and
+    `GET /v1/overload/stations`."""
+    rows = await asyncio.to_thread(DeviceCredentials(state.db).of_agency, principal.agency_id)
+    return CredentialsList(devices=[_out(r) for r in rows])
+
+
 @router.post(
     "/{device_id}/credentials",
     operation_id="provisionDevice",

@@ -247,6 +247,34 @@ async def put_device(
     return message_dict(reply.device)
 
 
+@router.get(
+    "/v1/gas/venues",
+    operation_id="listGasVenues",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Venues with their detectors and valves, state and last seen (owners: their own)",
+)
+async def list_venues(
+    principal: AlarmReader,
+    state: State,
+    town: Annotated[str | None, Query(max_length=64, description="only this town/street")] = None,
+) -> dict:
+    """The registered venues with each detector's and valve's state (online, offline, fault;
+    the valve open or closed), when it was last heard from, and the valves' newest close
+    commands with their acknowledgement: the admins' register, a regulator's town/street, a
+    venue owner's own venue only."""
+    scope = _scope(principal)
+    if town:
+        if scope.get("town") not in ("", town) or "venue_id" in scope:
+            raise ProblemError(
+                status=403, type="forbidden", title="Outside your jurisdiction",
+                detail=f"you supervise {scope.get('town') or 'your venue'} only",
+            )  # fmt: skip
+        scope["town"] = town
+    reply = await _gas(state.clients.gas.ListVenueDevices, gas_pb2.ListVenueDevicesRequest(**scope))
+    return message_dict(reply)
+
+
 def _stamp(ts) -> datetime:
     return ts.ToDatetime(tzinfo=UTC)
 

@@ -407,6 +407,25 @@ async def put_station(
     return message_dict(reply.station)
 
 
+@router.get(
+    "/v1/overload/stations",
+    operation_id="listStations",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="The agency's weigh stations and their scales (admins and supervisors)",
+)
+async def list_stations(principal: Supervisor, state: State) -> dict:
+    """The weigh stations registered with the agency (a town-bound supervisor: their town's),
+    each with its scale's kind, accuracy class, interval and last verification, by town."""
+    reply = await _overload(
+        state.clients.overload.ListStations,
+        overload_pb2.ListStationsRequest(
+            agency_id=principal.agency_id, town=supervised_town(principal) or ""
+        ),
+    )
+    return message_dict(reply)
+
+
 class PhotoSlotIn(Strict):
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
     size: int = Field(gt=0, le=200 * 1024 * 1024)

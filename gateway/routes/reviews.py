@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query
@@ -82,6 +82,9 @@ class ReviewTask(BaseModel):
     )
     created_at: datetime
     completed_at: datetime | None
+    meeting: dict[str, Any] | None = Field(
+        default=None, description="集体讨论: the referral, then the meeting's record"
+    )
 
 
 class TaskList(BaseModel):
@@ -107,11 +110,39 @@ class EvidenceLink(BaseModel):
     url: str = Field(description="presigned download, valid for a few minutes")
 
 
+class PartyOut(BaseModel):
+    kind: str = Field(description="organization or person")
+    name: str
+    credit_code: str = Field(description="统一社会信用代码 (organisations)")
+    legal_representative: str = Field(description="法定代表人")
+    address: str
+
+
+class CaseOfficer(BaseModel):
+    officer_id: str
+    name: str
+    certificate_no: str = Field(description="执法证号")
+
+
 class TaskDetail(BaseModel):
     task: ReviewTask
     previous_rounds: list[ReviewTask]
     timeline: list[TimelineEntry]
     evidence: list[EvidenceLink]
+    party: PartyOut | None = Field(
+        default=None, description="the case's party (never a person's ID number)"
+    )
+    officers: list[CaseOfficer] = Field(
+        default_factory=list, description="the case's officers with their certificates"
+    )
+
+
+class MeetingIn(BaseModel):
+    held_on: date = Field(description="the meeting's date, not in the future")
+    participants: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        min_length=3, max_length=30, description="the members present, by name (at least 3)"
+    )
+    minutes: str = Field(min_length=1, max_length=20000, description="会议纪要")
 
 
 class OutcomeIn(BaseModel):
@@ -120,6 +151,14 @@ class OutcomeIn(BaseModel):
         max_length=20, description="every item of the checklist (法制审核内容) exactly once"
     )
     opinion: str = Field(min_length=1, max_length=20000, description="审核意见")
+    meeting: MeetingIn | None = Field(
+        default=None,
+        description="集体讨论: required, and only allowed, for a review referred to the meeting",
+    )
+
+
+class MeetingReferralIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="the dispute to settle")
 
 
 def outcome_errors(body: OutcomeIn) -> list[dict[str, Any]]:
@@ -223,6 +262,7 @@ def task_out(t: review_pb2.ReviewTask) -> ReviewTask:
         completed_at=(
             t.completed_at.ToDatetime(tzinfo=UTC) if t.HasField("completed_at") else None
         ),
+        meeting=message_dict(t.meeting) if t.HasField("meeting") else None,
     )
 
 
@@ -385,7 +425,26 @@ async def get_review(review_id: ReviewId, principal: Reviewer, state: State) -> 
         records_pb2.GetEvidenceLinksRequest(**case),
         "records",
     )
+    found = await _review(
+        state.clients.records.GetCase,
+        records_pb2.GetCaseRequest(case_id=reply.task.case_id),
+        "records",
+    )
+    party, officers = None, []
+    if found.case.agency_id == principal.agency_id:
+        p = found.case.party
+        party = PartyOut(
+            kind="person" if p.kind == p.KIND_PERSON else "organization", name=p.name,
+            credit_code=p.credit_code, legal_representative=p.legal_representative,
+            address=p.address,
+        )  # fmt: skip
+        officers = [
+            CaseOfficer(officer_id=o.officer_id, name=o.name, certificate_no=o.certificate_no)
+            for o in found.case.officers
+        ]
     return TaskDetail(
+        party=party,
+        officers=officers,
         task=task_out(reply.task),
         previous_rounds=[task_out(t) for t in reply.previous_rounds],
         timeline=[
@@ -442,6 +501,38 @@ async def complete_review(
                 for i in body.checklist
             ],
             opinion=body.opinion,
+            meeting=review_pb2.CollectiveMeeting(
+                held_on=body.meeting.held_on.isoformat(),
+                participants=body.meeting.participants,
+                minutes=body.meeting.minutes,
+            )
+            if body.meeting
+            else None,
+        ),
+    )
+    return task_out(reply.task)
+
+
+@router.post(
+    "/{review_id}/meeting",
+    operation_id="referReviewToMeeting",
+    response_model=ReviewTask,
+    responses=PROBLEM_RESPONSES,
+    summary="Refer a disputed review to the collective meeting (集体讨论)",
+)
+async def refer_to_meeting(
+    review_id: ReviewId, body: MeetingReferralIn, principal: Reviewer, state: State
+) -> ReviewTask:
+    """The assigned reviewer refers a disputed review to the agency's collective meeting
+    (集体讨论), saying why; the review stays open with its deadline, and its outcome is then
+    posted to `/outcome` with the meeting's date, members and minutes."""
+    reply = await _review(
+        state.clients.review.ReferToMeeting,
+        review_pb2.ReferToMeetingRequest(
+            review_id=review_id,
+            agency_id=principal.agency_id,
+            reviewer_id=principal.user_id,
+            reason=body.reason,
         ),
     )
     return task_out(reply.task)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
@@ -21,11 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from enforcement.review.v1 import review_pb2
 from gateway import db as gwdb
 from gateway.deps import CurrentPrincipal, State, require_roles, too_many
+from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.routes.auth import PASSWORD_CHECKS
+from gateway.security.audit import AuditLog
 from gateway.security.passwords import hash_password, verify_password
 from gateway.security.principals import Principal, Role
+from services.chassis.db import as_utc
 
 router = APIRouter(tags=["users"])
 
@@ -290,3 +294,62 @@ async def change_own_password(body: PasswordChange, principal: CurrentPrincipal,
         )  # fmt: skip
     await asyncio.to_thread(state.refresh.revoke_all, principal.user_id)
     return None
+
+
+# -- the audit log -----------------------------------------------------------------------------
+
+
+class AuditEntry(BaseModel):
+    audit_id: int
+    at: datetime
+    user_id: str
+    username: str | None = Field(description="null once the account is gone")
+    display_name: str | None
+    method: str
+    route: str = Field(description="the route's template, e.g. /v1/users/{user_id}")
+    path: str = Field(description="the path asked for, without its query")
+    status: int = Field(description="the answer: 2xx done, 4xx refused")
+    request_id: str
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntry]
+    next_before_id: int | None = Field(description="send as before_id for older entries")
+
+
+@router.get(
+    "/v1/audit",
+    operation_id="listAudit",
+    response_model=AuditPage,
+    responses=PROBLEM_RESPONSES,
+    summary="Who did what: the agency's accounts' changes, newest first (admins)",
+)
+async def list_audit(
+    principal: Admin,
+    state: State,
+    user_id: Annotated[str | None, Query(max_length=64, description="only this account")] = None,
+    since: Annotated[IsoAwareDateTime | None, Query(description="from this time")] = None,
+    until: Annotated[IsoAwareDateTime | None, Query(description="before this time")] = None,
+    before_id: Annotated[int | None, Query(ge=1, description="page: older than this")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Every change an account of the agency asked of the gateway (a case opened, a review
+    decided, an account or a device credential changed, a login refused is not one), with
+    who, when, the route, and the answer's status, refused ones too; newest first. Reads are
+    not listed, nor devices' posts (the services keep those)."""
+    audit = AuditLog(lambda: state.db)
+    rows = await asyncio.to_thread(
+        audit.entries, principal.agency_id, user_id=user_id, since=since, until=until,
+        before_id=before_id, limit=limit,
+    )  # fmt: skip
+    entries = [
+        AuditEntry(
+            audit_id=r.audit_id, at=as_utc(r.at), user_id=r.user_id, username=r.username,
+            display_name=r.display_name, method=r.method, route=r.route, path=r.path,
+            status=r.status, request_id=r.request_id,
+        )
+        for r in rows
+    ]  # fmt: skip
+    return AuditPage(
+        entries=entries, next_before_id=entries[-1].audit_id if len(entries) == limit else None
+    )

@@ -254,6 +254,18 @@ class DeviceCredentials:
         with self._db.read() as conn:
             return self._row(conn, device_id)
 
+    def of_agency(self, agency_id: str, limit: int = 5000) -> list[Any]:
+        """The agency's credential rows (never shown with their secrets), by owner and id."""
+        with self._db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(db.device_credentials)
+                    .where(db.device_credentials.c.agency_id == agency_id)
+                    .order_by(db.device_credentials.c.owner_id, db.device_credentials.c.device_id)
+                    .limit(limit)
+                )
+            )
+
     @staticmethod
     def _row(conn: sa.Connection, device_id: str) -> Any:
         return conn.execute(

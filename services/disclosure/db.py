@@ -183,6 +183,17 @@ def late(conn: sa.Connection, agency_id: str, deadline_days: int) -> list[Any]:
     )
 
 
+def publications(
+    conn: sa.Connection, agency_id: str, date_from: date | None, date_to: date | None
+) -> list[Any]:
+    q = sa.select(disclosures).where(disclosures.c.agency_id == agency_id)
+    if date_from is not None:
+        q = q.where(disclosures.c.decision_date >= date_from)
+    if date_to is not None:
+        q = q.where(disclosures.c.decision_date <= date_to)
+    return list(conn.execute(q.order_by(disclosures.c.decision_date).limit(5000)))
+
+
 def withheld_of(conn: sa.Connection, agency_id: str) -> list[Any]:
     return list(
         conn.execute(

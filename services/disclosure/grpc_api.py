@@ -113,6 +113,28 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServiceServicer):
             ]
         )
 
+    async def ListPublications(self, request, context):
+        rows = await _call(
+            context,
+            handlers.publications,
+            self._db,
+            request.agency_id,
+            request.date_from,
+            request.date_to,
+        )
+        limit = self._settings.deadline_working_days
+        out = disclosure_pb2.ListPublicationsResponse(deadline_working_days=limit)
+        for r in rows:
+            item = out.publications.add(
+                case_id=r.case_id, decision_no=r.decision_no,
+                decision_date=r.decision_date.isoformat(), due_date=r.due_date.isoformat(),
+                working_days_to_publish=r.working_days_to_publish,
+                on_time=r.working_days_to_publish <= limit, status=r.status,
+                due_date_provisional=r.due_provisional, party_name=r.party_name,
+            )  # fmt: skip
+            item.published_at.FromDatetime(as_utc(r.published_at))
+        return out
+
 
 def policy_of(settings: Settings, tagger: Tagger | None = None) -> handlers.Policy:
     period = Period(settings.min_publication_months, settings.max_publication_months)

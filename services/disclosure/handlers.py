@@ -335,6 +335,20 @@ def late(database: Database, agency_id: str, deadline_days: int) -> list:
         return db.late(conn, agency_id, deadline_days)
 
 
+def publications(database: Database, agency_id: str, date_from: str, date_to: str) -> list:
+    """The agency's published decisions of a period (by decision date), each with its
+    deadline and the working days it took (行政执法公示: within 7 working days)."""
+    if not agency_id:
+        raise ValueError("agency_id is required")
+    try:
+        start = date.fromisoformat(date_from) if date_from else None
+        end = date.fromisoformat(date_to) if date_to else None
+    except ValueError as exc:
+        raise ValueError("date_from and date_to are YYYY-MM-DD") from exc
+    with database.read() as conn:
+        return db.publications(conn, agency_id, start, end)
+
+
 def withheld(database: Database, agency_id: str) -> list:
     """The agency's decisions that were not published, newest first, with the reason."""
     with database.read() as conn:

@@ -120,6 +120,19 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
             )
         )
 
+    async def ListVenueDevices(self, request, context):
+        rows = await _call(
+            context,
+            handlers.venue_devices,
+            self._db,
+            agency_id=request.agency_id,
+            town=request.town or None,
+            venue_id=request.venue_id or None,
+        )
+        return gas_pb2.ListVenueDevicesResponse(
+            venues=[_venue_devices_pb(v, d, c) for v, d, c in rows]
+        )
+
     async def ListAlarms(self, request, context):
         rows = await _call(
             context,
@@ -232,6 +245,39 @@ def _town_pb(t: coverage.TownCoverage) -> gas_pb2.TownCoverage:
         town=t.town, registered=t.registered, protected=t.protected, unprotected=t.unprotected,
         inspection_overdue=t.inspection_overdue, gaps=dict(t.gaps),
     )  # fmt: skip
+
+
+def _venue_devices_pb(venue, devices, commands) -> gas_pb2.VenueDevices:
+    out = gas_pb2.VenueDevices(
+        venue=gas_pb2.Venue(
+            venue_id=venue.venue_id, name=venue.name, credit_code=venue.credit_code,
+            address=venue.address, agency_id=venue.agency_id, town=venue.town,
+            contact=venue.contact, first_lel=venue.first_lel, second_lel=venue.second_lel,
+            sustain=venue.sustain,
+        )
+    )  # fmt: skip
+    for d, status in devices:
+        state = out.devices.add(
+            device=gas_pb2.Device(
+                device_id=d.device_id, venue_id=d.venue_id, kind=d.kind, model=d.model,
+                serial=d.serial,
+                installed_on=d.installed_on.isoformat() if d.installed_on else "",
+                last_inspected_on=d.last_inspected_on.isoformat() if d.last_inspected_on else "",
+            ),
+            status=status, fault=d.fault or "",
+            valve_state=d.valve_state if d.kind == "shutoff_valve" else "",
+        )  # fmt: skip
+        if d.last_seen is not None:
+            state.last_seen.FromDatetime(as_utc(d.last_seen))
+    for c in commands:
+        cmd = out.commands.add(
+            command_id=c.command_id, valve_id=c.valve_id, alarm_id=c.alarm_id,
+            status=c.status, deliveries=c.deliveries,
+        )  # fmt: skip
+        cmd.issued_at.FromDatetime(as_utc(c.issued_at))
+        if c.acknowledged_at is not None:
+            cmd.acknowledged_at.FromDatetime(as_utc(c.acknowledged_at))
+    return out
 
 
 def servicers(database: Database, _settings: object) -> list:

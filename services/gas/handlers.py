@@ -24,7 +24,7 @@ from services.gas.domain.alarms import (
     on_device_alarm,
     on_reading,
 )
-from services.gas.domain.liveness import DeviceKind
+from services.gas.domain.liveness import DeviceKind, DeviceStatus, device_status
 from services.gas.domain.valves import (
     CloseCommand,
     CommandStatus,
@@ -424,6 +424,52 @@ def escalate(
             n += 1
         uow.commit()
     return n
+
+
+def venue_devices(
+    database: Database, *, agency_id: str, town: str | None, venue_id: str | None
+) -> list[tuple]:
+    """The agency's venues (one town's, or one venue's) with their devices and the valves'
+    newest close commands: (venue, [(device, status)], commands) per venue, by town then
+    name. The status is the liveness rule's now (online, offline, fault; "" never heard from),
+    not the one the last sweep announced."""
+    if not agency_id:
+        raise InvalidEvent("agency_id is required")
+    q = sa.select(db.venues).where(db.venues.c.agency_id == agency_id)
+    if town:
+        q = q.where(db.venues.c.town == town)
+    if venue_id:
+        q = q.where(db.venues.c.venue_id == venue_id)
+    with database.read() as conn:
+        venues = list(conn.execute(q.order_by(db.venues.c.town, db.venues.c.name).limit(2000)))
+        ids = [v.venue_id for v in venues]
+        devices: dict[str, list] = {i: [] for i in ids}
+        commands: dict[str, list] = {i: [] for i in ids}
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            for d in conn.execute(
+                sa.select(db.devices)
+                .where(db.devices.c.venue_id.in_(chunk))
+                .order_by(db.devices.c.kind, db.devices.c.device_id)
+            ):
+                devices[d.venue_id].append(d)
+            for c in conn.execute(
+                sa.select(db.commands)
+                .where(db.commands.c.venue_id.in_(chunk))
+                .order_by(db.commands.c.issued_at.desc())
+            ):
+                if len(commands[c.venue_id]) < 20:
+                    commands[c.venue_id].append(c)
+    now = utcnow()
+
+    def status(d) -> str:
+        if d.last_seen is None:
+            return ""
+        seen = DeviceStatus(d.device_id, DeviceKind(d.kind), as_utc(d.last_seen), d.fault)
+        return device_status(seen, now)
+
+    return [
+        (v, [(d, status(d)) for d in devices[v.venue_id]], commands[v.venue_id]) for v in venues
+    ]
 
 
 # -- alarms for people -----------------------------------------------------------------------

@@ -238,6 +238,25 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
             )
         )
 
+    async def ListStations(self, request, context):
+        rows = await _call(
+            context, handlers.list_stations, self._db, request.agency_id, request.town
+        )
+        return overload_pb2.ListStationsResponse(
+            stations=[
+                overload_pb2.Station(
+                    station_id=r.station_id, name=r.name, kind=r.kind, agency_id=r.agency_id,
+                    town=r.town or "",
+                    scale=overload_pb2.ScaleInfo(
+                        kind=r.scale_kind, accuracy_class=r.accuracy_class,
+                        interval_kg=r.interval_kg,
+                        verified_on=r.verified_on.isoformat() if r.verified_on else "",
+                    ),
+                )
+                for r in rows
+            ]
+        )  # fmt: skip
+
     async def RecordWeighing(self, request, context):
         weighing_id, verdict, inspection, created = await _call(
             context, handlers.record_weighing, self._db, request, self._policy

@@ -572,6 +572,17 @@ def get_station(database: Database, station_id: str, agency_id: str):
     return station
 
 
+def list_stations(database: Database, agency_id: str, town: str = "") -> list:
+    """The agency's registered weigh stations (one town's), by town then name."""
+    if not agency_id:
+        raise InvalidWeighing("agency_id is required")
+    q = sa.select(db.stations).where(db.stations.c.agency_id == agency_id)
+    if town:
+        q = q.where(db.stations.c.town == town)
+    with database.read() as conn:
+        return list(conn.execute(q.order_by(db.stations.c.town, db.stations.c.name).limit(2000)))
+
+
 def upsert_station(database: Database, station: overload_pb2.Station):
     if not station.station_id or not station.agency_id or not station.name:
         raise InvalidWeighing("a station needs an id, a name and an agency")

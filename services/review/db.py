@@ -117,6 +117,9 @@ review_tasks = sa.Table(
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("due_from", sa.Date, nullable=True),  # the day the working days count from
     sa.Column("due_provisional", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 集体讨论: {reason, referred_by, referred_at} once referred, then held_on, participants,
+    # minutes when the meeting's outcome is recorded.
+    sa.Column("meeting", sa.JSON, nullable=True),
     sa.Index("ix_review_tasks_agency_status", "agency_id", "status"),
     sa.Index("ix_review_tasks_case", "case_id", "round"),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import grpc
 
@@ -14,7 +15,13 @@ from services.chassis.grpc_server import blocking_caller
 from services.review import calendar, handlers
 from services.review.config import Settings
 from services.review.domain.benchmarks import benchmark_domains
-from services.review.domain.tasks import CheckItem, InvalidOutcome, InvalidReview, NotAllowed
+from services.review.domain.tasks import (
+    CheckItem,
+    InvalidOutcome,
+    InvalidReview,
+    Meeting,
+    NotAllowed,
+)
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
@@ -58,6 +65,17 @@ def task_to_pb(row) -> review_pb2.ReviewTask:
         ),
     )
     msg.created_at.FromDatetime(as_utc(row.created_at))
+    if row.meeting:
+        m = row.meeting
+        msg.meeting.CopyFrom(
+            review_pb2.CollectiveMeeting(
+                reason=m.get("reason", ""), referred_by=m.get("referred_by", ""),
+                held_on=m.get("held_on", ""), participants=m.get("participants", []),
+                minutes=m.get("minutes", ""),
+            )
+        )  # fmt: skip
+        if m.get("referred_at"):
+            msg.meeting.referred_at.FromDatetime(datetime.fromisoformat(m["referred_at"]))
     if row.completed_at is not None:
         msg.completed_at.FromDatetime(as_utc(row.completed_at))
     return msg
@@ -133,8 +151,27 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
             outcome=request.outcome,
             checklist=[CheckItem(i.item, i.passed, i.comment) for i in request.checklist],
             opinion=request.opinion,
+            meeting=Meeting(
+                request.meeting.held_on,
+                tuple(request.meeting.participants),
+                request.meeting.minutes,
+            )
+            if request.HasField("meeting")
+            else None,
         )
         return review_pb2.CompleteReviewResponse(task=task_to_pb(task), created=created)
+
+    async def ReferToMeeting(self, request, context):
+        task = await _call(
+            context,
+            handlers.refer_to_meeting,
+            self._db,
+            review_id=request.review_id,
+            agency_id=request.agency_id,
+            reviewer_id=request.reviewer_id,
+            reason=request.reason,
+        )
+        return review_pb2.ReferToMeetingResponse(task=task_to_pb(task))
 
     async def ExtendDeadline(self, request, context):
         task = await _call(

@@ -27,9 +27,11 @@ from services.review.domain.tasks import (
     OPEN,
     CheckItem,
     InvalidReview,
+    Meeting,
     NotAllowed,
     check_reviewer,
     choose_reviewer,
+    validate_meeting,
     validate_outcome,
 )
 
@@ -396,7 +398,10 @@ def complete_review(
     outcome: str,
     checklist: list[CheckItem],
     opinion: str,
+    meeting: Meeting | None = None,
 ) -> tuple[object, bool]:
+    """Decide a review; one referred to a collective meeting (集体讨论) is decided with the
+    meeting's record, which joins the task."""
     validate_outcome(outcome, checklist, opinion)
     with database.unit_of_work() as uow:
         task = _own(db.get_task(uow.conn, review_id, for_update=True), agency_id)
@@ -410,7 +415,15 @@ def complete_review(
             uow.conn, _party_keys(task.party), agency_id
         )
         check_reviewer(reviewer_id, task.officer_ids, conflicted)
+        validate_meeting(bool(task.meeting), meeting, china_date().isoformat())
         now = utcnow()
+        if meeting is not None:
+            record = {
+                **task.meeting, "held_on": meeting.held_on,
+                "participants": [n.strip() for n in meeting.participants if n.strip()],
+                "minutes": meeting.minutes,
+            }  # fmt: skip
+            db.update_task(uow.conn, review_id, meeting=record)
         db.update_task(
             uow.conn,
             review_id,
@@ -470,6 +483,34 @@ def extend_deadline(
             due_from=start,
             due_provisional=due.provisional,
         )
+        uow.commit()
+    with database.read() as conn:
+        return db.get_task(conn, review_id)
+
+
+def refer_to_meeting(
+    database: Database, *, review_id: str, agency_id: str, reviewer_id: str, reason: str
+):
+    """The assigned reviewer refers a disputed review to a collective meeting (集体讨论); the
+    review stays open, its deadline unchanged, until the meeting's outcome is recorded."""
+    if not reason.strip() or len(reason) > 2000:
+        raise InvalidReview("a referral to a collective meeting needs a reason")
+    with database.unit_of_work() as uow:
+        task = _own(db.get_task(uow.conn, review_id, for_update=True), agency_id)
+        if task.status not in OPEN:
+            raise InvalidReview(f"the review is already {task.status}")
+        if task.reviewer_id != reviewer_id:
+            raise NotAllowed("only the assigned reviewer may refer the review")
+        if task.meeting:
+            raise InvalidReview("the review was already referred to a collective meeting")
+        db.update_task(
+            uow.conn,
+            review_id,
+            meeting={
+                "reason": reason.strip(), "referred_by": reviewer_id,
+                "referred_at": utcnow().isoformat(),
+            },
+        )  # fmt: skip
         uow.commit()
     with database.read() as conn:
         return db.get_task(conn, review_id)

@@ -123,6 +123,20 @@ def test_publication_deadline_and_late_list_count_working_days_across_a_holiday(
     assert case_id_of(event) in {r.case_id for r in late}
 
 
+def test_publications_of_a_period_say_which_met_the_7_working_day_deadline(disclosure_db):
+    late = decided(decided_at=datetime(2026, 9, 30, 2, tzinfo=UTC))
+    on_time = decided(company=("某按期企业", "91110108551385082Q"))
+    deliver(disclosure_db, late)
+    deliver(disclosure_db, on_time)
+    rows = handlers.publications(disclosure_db, "xinbei-yjj", "2026-09-01", "")
+    took = {r.case_id: r.working_days_to_publish for r in rows}
+    assert took[case_id_of(late)] > 7 and took[case_id_of(on_time)] <= 7
+    assert handlers.publications(disclosure_db, "xinbei-yjj", "2026-10-01", "2026-10-31") == []
+    assert handlers.publications(disclosure_db, "other", "", "") == []
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        handlers.publications(disclosure_db, "xinbei-yjj", "30.9.2026", "")
+
+
 def test_credit_repair_only_after_the_minimum_period_and_every_request_is_logged(disclosure_db):
     recent = decided()
     old = decided(

@@ -418,7 +418,15 @@ def test_every_request_example_of_the_document_is_accepted(http, stack, officer,
     review_id = wait_for("the review task", queued)["review_id"]
     send("assignReview", supervisor, review_id=review_id)
     send("extendReview", reviewer, review_id=review_id)
-    send("completeReview", reviewer, review_id=review_id)
+    # Referred to the collective meeting (集体讨论), it is decided with the meeting's record.
+    send("referReviewToMeeting", reviewer, review_id=review_id)
+    meeting = {"held_on": "2026-11-30", "participants": ["张局长", "李副局长", "王科长"],
+               "minutes": "经集体讨论，同意法制审核意见。"}  # fmt: skip
+    decided = send(
+        "completeReview", reviewer, review_id=review_id,
+        body={**examples["completeReview"][2]["example"], "meeting": meeting},
+    )  # fmt: skip
+    assert decided["meeting"]["participants"] == meeting["participants"]
     send("recordConflict", supervisor)
 
     # Overload: a roadside weighing over the limit (confirmed by the two officers on site), its

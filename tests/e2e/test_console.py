@@ -1,7 +1,9 @@
 """The desk console (web/console) in Debian's Chromium against the embedded stack: a legal
 reviewer opens a major penalty proposal made through the API, ticks the checklist item by
-item and approves it, and the API then says approved; the other roles' screens open with
-their data. Screenshots of each screen go to var/test-artifacts/console-*.png."""
+item, takes it to the collective meeting and approves it, and the API then says approved;
+the other roles' screens open with their data, a supervisor follows the charts to their
+lists and exports them, an admin issues a device secret from the device list. Screenshots
+of each screen go to var/test-artifacts/console-*.png."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 ARTIFACTS = REPO / "var" / "test-artifacts"
 DESK = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+PHONE = {"width": 360, "height": 640}
 CHECKLIST = (
     "subject", "powers", "facts", "evidence", "procedure",
     "legal-basis", "discretion", "documents", "criminal-referral",
@@ -96,6 +98,41 @@ def log_in(page: Page, stack: Stack, username: str, name: str | None = None) -> 
 def a_major_proposal(http, stack: Stack, title: str) -> str:
     """An officer opens a case, files it, investigates with a photo and proposes a fine of
     150,000 yuan to an organisation (major: over 100,000). Returns the case id."""
+    officer, case_id = an_investigated_case(http, stack, title)
+    propose(http, officer, case_id, "未按规定安装使用燃气泄漏报警和紧急切断装置")
+    return case_id
+
+
+def a_decided_case(http, stack: Stack, title: str) -> str:
+    """A minor case (a 5,000-yuan fine needs no legal review) decided: the disclosure service
+    publishes it. Returns the case id."""
+    officer, case_id = an_investigated_case(http, stack, title)
+    path = f"/v1/cases/{case_id}"
+    post(
+        http,
+        f"{path}/penalty-proposals",
+        officer,
+        {
+            "client_entry_id": cid(), "kinds": ["warning", "fine"], "fine_yuan": 5000,
+            "legal_basis": ["《中华人民共和国安全生产法》第九十九条第一项"],
+            "facts": "餐饮经营场所未按国家标准安装可燃气体报警装置。",
+            "discretion": {"benchmark_id": "aq-99-safety-equipment", "circumstance": "minor"},
+        },
+    )  # fmt: skip
+    review_status(http, officer, case_id, "not-required")
+    post(http, f"{path}/transitions", officer, {"to": "notice", "client_entry_id": cid()})
+    post(
+        http,
+        f"{path}/decision",
+        officer,
+        {"client_entry_id": cid(), "decision_text": "给予警告，并处罚款人民币伍仟元整。",
+         "legal_representative": "周建国"},
+    )  # fmt: skip
+    return case_id
+
+
+def an_investigated_case(http, stack: Stack, title: str) -> tuple[dict, str]:
+    """An officer's case, filed and under investigation with a note and a photo."""
     officer = api_login(http, stack, "officer1")
     case = post(
         http,
@@ -109,6 +146,7 @@ def a_major_proposal(http, stack: Stack, title: str) -> str:
                 "kind": "organization",
                 "name": "常州某餐饮管理有限公司",
                 "credit_code": "914403001922038216",
+                "legal_representative": "周建国",
             },
             "co_officer_ids": ["u-officer2"],
         },
@@ -148,8 +186,7 @@ def a_major_proposal(http, stack: Stack, title: str) -> str:
         officer,
         {"client_entry_id": cid(), "caption": "后厨燃气管道现场照片"},
     )
-    propose(http, officer, case["case_id"], "未按规定安装使用燃气泄漏报警和紧急切断装置")
-    return case["case_id"]
+    return officer, case["case_id"]
 
 
 def propose(http, officer: dict, case_id: str, facts: str) -> None:
@@ -230,6 +267,9 @@ def test_a_reviewer_returns_then_approves_a_major_proposal(browser, http, stack)
     expect(page.get_by_text("审核清单")).to_be_visible()
     expect(page.get_by_text("对法人或其他组织罚款超过 100,000 元").first).to_be_visible()
     expect(page.locator("img[alt='kitchen.jpg']")).to_be_visible()
+    # Officers by name and certificate, the party by its credit code, not by ids.
+    expect(page.locator("[data-officers]")).to_contain_text("张伟（执法证号 32041120001）")
+    expect(page.locator("[data-credit-code]")).to_have_text("914403001922038216")
     submit = page.get_by_role("button", name="提交审核意见")
     expect(submit).to_be_disabled()
     settle(page)
@@ -265,8 +305,19 @@ def test_a_reviewer_returns_then_approves_a_major_proposal(browser, http, stack)
     expect(page.get_by_role("button", name="申请延期（3 个工作日）")).to_have_count(0)
     extended = http.get(f"/v1/reviews/{second['review_id']}", headers=reviewer).json()["task"]
     assert extended["extended"] and extended["due_date"] > second["due_date"]
+    # A dispute over the discretion goes to the collective meeting (集体讨论).
+    page.get_by_role("button", name="提交集体讨论").click()
+    box = page.locator(".el-message-box")
+    box.locator("input").fill("对裁量幅度存在分歧")
+    box.get_by_role("button", name="提交集体讨论").click()
+    expect(page.get_by_text("已提交集体讨论：对裁量幅度存在分歧")).to_be_visible()
     opinion = "经审核，案件事实清楚，证据确凿，程序合法，裁量适当，同意处罚。"
     work_the_checklist(page, {}, "同意", opinion)
+    expect(submit).to_be_disabled()  # the meeting's record is still missing
+    page.locator(".el-date-editor input").fill(china_today(http, stack))
+    page.keyboard.press("Enter")
+    page.fill("input[name=participants]", "张局长、李副局长、王科长")
+    page.fill("textarea[name=minutes]", "经集体讨论，裁量幅度适当，同意法制审核意见。")
     expect(submit).to_be_enabled()
     shot(page, "review-checklist", full_page=True)
     submit.click()
@@ -285,21 +336,39 @@ def test_a_reviewer_returns_then_approves_a_major_proposal(browser, http, stack)
     assert [i["item"] for i in done["checklist"]] == list(CHECKLIST)
     assert all(i["passed"] for i in done["checklist"])
     assert "同意处罚" in done["opinion"]
+    assert done["meeting"]["participants"] == ["张局长", "李副局长", "王科长"]
     review_status(http, officer, case_id, "approved")
+
+
+def china_today(http, stack: Stack) -> str:
+    """Today in China, as the calendar answers it (supervisors may read it)."""
+    r = http.get("/v1/calendar", headers=api_login(http, stack, "supervisor"))
+    return r.json()["today"]
 
 
 def gas_leak(http, stack: Stack, device_id: str, lel: float = 31) -> None:
     """Two readings over the first threshold from a seeded detector: an alarm."""
-    devices = json.loads((stack.var / "demo-devices.json").read_text())
     base = int(time.time() * 1000)
-    raw = json.dumps(
-        {
-            "events": [
-                {"seq": base, "type": "reading", "lel": lel - 5},
-                {"seq": base + 1, "type": "reading", "lel": lel},
-            ]
-        }
-    ).encode()
+    device_posts(
+        http, stack, device_id,
+        [{"seq": base, "type": "reading", "lel": lel - 5},
+         {"seq": base + 1, "type": "reading", "lel": lel}],
+    )  # fmt: skip
+
+
+def valve_closes(http, stack: Stack, device_id: str) -> None:
+    """The seeded valve answers its close command: closed (else the alarm turns critical)."""
+    base = int(time.time() * 1000)
+    device_posts(
+        http, stack, device_id,
+        [{"seq": base, "type": "heartbeat"},
+         {"seq": base + 1, "type": "valve", "valve_state": "closed"}],
+    )  # fmt: skip
+
+
+def device_posts(http, stack: Stack, device_id: str, events: list[dict]) -> None:
+    devices = json.loads((stack.var / "demo-devices.json").read_text())
+    raw = json.dumps({"events": events}).encode()
     headers = signed_headers(
         device_id, devices[device_id]["secret"], "POST", "/v1/gas/device-events", raw
     )
@@ -313,14 +382,23 @@ def gas_leak(http, stack: Stack, device_id: str, lel: float = 31) -> None:
 
 def test_an_owner_sees_their_alarm_and_nothing_of_another_venue(browser, http, stack):
     gas_leak(http, stack, "gas-det-0001")  # 老街面馆, the owner's venue
+    valve_closes(http, stack, "gas-valve-0001")
     gas_leak(http, stack, "gas-det-0002", lel=55)  # another venue, in another town
+    valve_closes(http, stack, "gas-valve-0002")
     page = new_page(browser, stack, PHONE)
     log_in(page, stack, "owner1")
     expect(page.get_by_text("正在报警").first).to_be_visible()
     expect(page.locator(".alarm")).to_have_count(1)
     expect(page.get_by_text("报警时怎么办")).to_be_visible()
     expect(page.locator(".el-menu")).to_have_count(0)
-    shot(page, "owner", full_page=True)
+    # Their detector and valve with state and last seen; the other venue's are not there.
+    expect(page.locator(".device", has_text="gas-det-0001")).to_contain_text("最后上报")
+    expect(page.locator(".device", has_text="gas-valve-0001")).to_contain_text("阀门已关闭")
+    expect(page.locator(".command").first).to_contain_text("阀门已确认关闭")
+    expect(page.locator(".device", has_text="gas-det-0002")).to_have_count(0)
+    settle(page)
+    shot(page, "owner")
+    shot(page, "owner-full", full_page=True)
     page.goto("/console/dashboard")  # a deep link to a screen the owner may not use
     expect(page).to_have_url(re.compile(r"/console/venue$"))
     page.context.close()
@@ -329,6 +407,7 @@ def test_an_owner_sees_their_alarm_and_nothing_of_another_venue(browser, http, s
 def test_a_supervisor_sees_an_alarm_live_and_follows_the_dashboard_to_its_list(
     browser, http, stack
 ):
+    supervisor = api_login(http, stack, "supervisor")
     page = new_page(browser, stack, DESK)
     log_in(page, stack, "supervisor")
     expect(page.get_by_text("各环节案件")).to_be_visible()
@@ -357,7 +436,44 @@ def test_a_supervisor_sees_an_alarm_live_and_follows_the_dashboard_to_its_list(
     expect(page.locator(".el-table__row", has_text="已同意").first).to_be_visible()
     settle(page)
     shot(page, "review-list")
+
+    # Deadlines about to be missed: the alarms' inspection tasks are due within a working day.
+    page.get_by_role("link", name="监管总览").click()
+    page.get_by_role("link", name=re.compile(r"^全部 \d+ 项")).click()
+    expect(page.get_by_role("heading", name="即将超期与已逾期事项")).to_be_visible()
+    expect(page.locator(".deadlines .el-table__row", has_text="检查任务").first).to_be_visible()
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 CSV").click()
+    assert "剩余工作日" in Path(download.value.path()).read_text(encoding="utf-8-sig")
+    shot(page, "deadline-list")
+
+    # The share disclosed within 7 working days, and the decisions behind it.
+    a_decided_case(http, stack, f"燃气安全检查 {uuid.uuid4().hex[:6]}")
+
+    def published():
+        r = http.get("/v1/stats/disclosure-timeliness", headers=supervisor)
+        return r.status_code == 200 and r.json()["total"] >= 1
+
+    wait_until(published, "the decision's publication")
+    page.get_by_role("link", name="监管总览").click()
+    expect(page.locator(".share .num")).to_have_text("100%")
+    page.get_by_role("link", name="全部决定").click()
+    expect(page.get_by_role("heading", name="处罚决定公示及时情况")).to_be_visible()
+    expect(page.locator(".publications .el-table__row").first).to_contain_text("个工作日")
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 CSV").click()
+    assert "行政处罚决定书文号" in Path(download.value.path()).read_text(encoding="utf-8-sig")
+    shot(page, "disclosure-list")
     page.context.close()
+
+
+def wait_until(check, what: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"{what} never came"
+        time.sleep(0.5)
 
 
 def test_an_admin_opens_an_account_and_issues_a_device_secret(browser, http, stack):
@@ -390,16 +506,38 @@ def test_an_admin_opens_an_account_and_issues_a_device_secret(browser, http, sta
         headers=admin,
     )  # fmt: skip
     assert placed.status_code < 300, placed.text
-    page.get_by_role("menuitem", name="设备凭据").click()
-    page.fill("input[name=device_id]", "gas-det-0901")
-    page.locator(".el-select").first.click()
-    page.get_by_role("option", name="燃气报警器").click()
-    page.fill("input[name=owner_id]", "venue-xuejia-001")
-    page.get_by_role("button", name="签发凭据").click()
+    # The device list: the venues' detectors and valves and the weigh station, with their
+    # credentials; the new detector has none yet and gets its secret from its row.
+    page.get_by_role("menuitem", name="设备与凭据").click()
+    devices = page.locator(".devices")
+    expect(devices.locator(".el-table__row", has_text="gas-valve-0001")).to_contain_text("有效")
+    expect(devices.locator(".el-table__row", has_text="wim-station-01")).to_contain_text("有效")
+    row = devices.locator(".el-table__row", has_text="gas-det-0901")
+    expect(row).to_contain_text("未签发")
+    row.get_by_role("button", name="签发凭据").click()
     secret = page.locator("[data-secret]").inner_text().strip()
+    expect(row).to_contain_text("有效")
+    settle(page)
     shot(page, "devices")
     headers = signed_headers("gas-det-0901", secret, "GET", "/v1/devices/me", b"")
     r = http.get("/v1/devices/me", headers=headers)
     assert r.status_code == 200, r.text
     assert r.json()["device_id"] == "gas-det-0901"
+
+    page.get_by_role("menuitem", name="场所与检测站").click()
+    expect(page.locator(".venues .el-table__row", has_text="老街面馆")).to_contain_text(
+        "gas-det-0901"
+    )
+    settle(page)
+    shot(page, "registers")
+    page.get_by_role("menuitem", name="节假日安排").click()
+    expect(page.locator(".years .el-table__row").first).to_be_visible()
+    settle(page)
+    shot(page, "calendar", full_page=True)
+    page.get_by_role("menuitem", name="操作记录").click()
+    expect(page.locator(".audit .el-table__row", has_text="签发设备凭据").first).to_contain_text(
+        "系统管理员"
+    )
+    settle(page)
+    shot(page, "audit")
     page.context.close()

@@ -151,3 +151,23 @@ def test_coverage_per_town_and_district(gas_db):
     only = coverage.coverage(gas_db, agency_id="xb", town="三井街道")
     assert [t.town for t in only.towns] == ["三井街道"] and only.district.registered == 1
     assert coverage.coverage(gas_db, agency_id="other").district.registered == 0
+
+
+@pytest.mark.integration
+def test_the_register_lists_each_venues_devices_with_their_state_now(gas_db):
+    handlers.ingest(gas_db, "det-a", [ev("heartbeat")])
+    handlers.ingest(gas_db, "det-c", [ev("fault", fault="line-short")])
+    age(gas_db, "valve-c", 600)  # silent for 10 minutes: offline, whatever was announced
+    venues = handlers.venue_devices(gas_db, agency_id="xb", town=None, venue_id=None)
+    assert [v.venue_id for v, _, _ in venues] == ["v-c", "v-a", "v-b"]  # by town, then name
+    state = {d.device_id: status for _, devices, _ in venues for d, status in devices}
+    assert state == {
+        "det-a": "online", "valve-a": "", "det-b": "", "det-c": "fault", "valve-c": "offline",
+    }  # fmt: skip
+    [(venue, devices, _)] = handlers.venue_devices(
+        gas_db, agency_id="xb", town=None, venue_id="v-a"
+    )
+    assert venue.venue_id == "v-a" and len(devices) == 2
+    assert handlers.venue_devices(gas_db, agency_id="other", town=None, venue_id=None) == []
+    with pytest.raises(handlers.InvalidEvent):
+        handlers.venue_devices(gas_db, agency_id="", town=None, venue_id=None)

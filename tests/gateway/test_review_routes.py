@@ -137,3 +137,22 @@ async def test_review_routes_are_for_their_roles_and_agency(api):
         headers=h["reviewer"],
     )
     assert bad.status_code == 422
+
+
+async def test_deadlines_list_the_open_reviews_and_name_the_services_that_did_not_answer(api):
+    http, h, review_db = api
+    deliver(review_db, proposed(kinds=["closure"], fine_yuan=0))
+    await http.get("/v1/reviews/mine", headers=h["reviewer"])  # assigned
+    assert (await http.get("/v1/stats/deadlines", headers=h["officer"])).status_code == 403
+    answer = await http.get("/v1/stats/deadlines?within=10", headers=h["supervisor"])
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    # Only the review service runs here: the others' parts are missing, and said to be.
+    assert body["unavailable"] == ["disclosure", "overload", "records"]
+    [review] = [i for i in body["items"] if i["kind"] == "review"]
+    assert review["state"] == "due_soon" and 0 < review["working_days_left"] <= 10
+    counts = {c["kind"]: c for c in body["counts"]}
+    assert counts["review"]["open"] == 1 and counts["review"]["due_soon"] == 1
+    # Due in 7 working days: not within the default 2.
+    default = (await http.get("/v1/stats/deadlines", headers=h["supervisor"])).json()
+    assert default["items"] == [] and default["counts"][0]["open"] == 1

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import uuid_utils
 
 from enforcement.calendar.v1 import calendar_pb2
+from enforcement.overload.v1 import overload_pb2
 from enforcement.records.v1 import records_pb2
 from services.chassis.calendar_store import TOPIC_YEAR_PUBLISHED
 from services.chassis.consumer import ConsumerRunner
@@ -121,3 +122,18 @@ def test_art_44_reports_are_recounted_when_the_year_is_entered(overload_db):
         "2027-02-15",
     )
     assert recomputed(overload_db, sent.case_id) == []
+
+
+def test_the_station_register_lists_the_agencys_stations_by_town(overload_db):
+    for station_id, name, town in (("s-2", "龙城站", "罗溪镇"), ("s-1", "新桥站", "新桥街道")):
+        handlers.upsert_station(
+            overload_db,
+            overload_pb2.Station(
+                station_id=station_id, name=name, kind="wim", agency_id="xb", town=town,
+                scale=overload_pb2.ScaleInfo(kind="wim", accuracy_class="5", interval_kg=20),
+            ),
+        )  # fmt: skip
+    rows = handlers.list_stations(overload_db, "xb")
+    assert [(r.station_id, r.accuracy_class) for r in rows] == [("s-1", "5"), ("s-2", "5")]
+    assert [r.station_id for r in handlers.list_stations(overload_db, "xb", "罗溪镇")] == ["s-2"]
+    assert handlers.list_stations(overload_db, "other") == []

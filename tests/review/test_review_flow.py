@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from enforcement.records.v1 import records_pb2
 from services.chassis.events import parse_envelope, unpack
 from services.review import db, handlers
-from services.review.domain.tasks import CHECKLIST_KEYS, CheckItem, InvalidReview, NotAllowed
+from services.review.domain.tasks import (
+    CHECKLIST_KEYS,
+    CheckItem,
+    InvalidReview,
+    Meeting,
+    NotAllowed,
+)
 
 from .conftest import AGENCY, deliver, outcomes, proposed, task_of
 
@@ -113,6 +119,54 @@ def test_approve_needs_every_item_passed_and_sends_the_outcome_once(review_db):
     assert answer.opinion == "经审核, 同意"
     with pytest.raises(handlers.NotFound):
         handlers.get_task(review_db, task.review_id, "other-agency")
+
+
+def test_a_disputed_review_goes_to_the_collective_meeting_and_is_decided_with_its_record(
+    review_db,
+):
+    handlers.register_reviewer(review_db, reviewer_id="u-reviewer", agency_id=AGENCY, name="法")
+    event = proposed(mitigated=True)
+    deliver(review_db, event)
+    task = task_of(
+        review_db,
+        unpack(parse_envelope(event.payload), records_pb2.PenaltyProposed).proposal.proposal_id,
+    )
+    meeting = Meeting("2026-11-30", ("张局长", "李副局长", "王科长"), "经集体讨论，同意减轻处罚。")
+    with pytest.raises(InvalidReview, match="only a review referred"):
+        handlers.complete_review(
+            review_db, review_id=task.review_id, agency_id=AGENCY, reviewer_id="u-reviewer",
+            outcome="approved", checklist=checklist(), opinion="同意", meeting=meeting,
+        )  # fmt: skip
+    with pytest.raises(NotAllowed):
+        handlers.refer_to_meeting(
+            review_db, review_id=task.review_id, agency_id=AGENCY, reviewer_id="u-other",
+            reason="分歧",
+        )  # fmt: skip
+    referred = handlers.refer_to_meeting(
+        review_db, review_id=task.review_id, agency_id=AGENCY, reviewer_id="u-reviewer",
+        reason="对是否适用减轻处罚存在分歧",
+    )  # fmt: skip
+    assert referred.status == "assigned" and referred.meeting["reason"].startswith("对是否")
+    with pytest.raises(InvalidReview, match="already referred"):
+        handlers.refer_to_meeting(
+            review_db, review_id=task.review_id, agency_id=AGENCY, reviewer_id="u-reviewer",
+            reason="again",
+        )  # fmt: skip
+    with pytest.raises(InvalidReview, match="meeting's record"):
+        complete(review_db, task)
+    too_few = Meeting("2026-11-30", ("张局长", "张局长", "王科长"), "纪要")
+    with pytest.raises(InvalidReview, match="at least 3"):
+        handlers.complete_review(
+            review_db, review_id=task.review_id, agency_id=AGENCY, reviewer_id="u-reviewer",
+            outcome="approved", checklist=checklist(), opinion="同意", meeting=too_few,
+        )  # fmt: skip
+    done, created = handlers.complete_review(
+        review_db, review_id=task.review_id, agency_id=AGENCY, reviewer_id="u-reviewer",
+        outcome="approved", checklist=checklist(), opinion="按集体讨论意见，同意", meeting=meeting,
+    )  # fmt: skip
+    assert created and done.status == "approved"
+    assert done.meeting["participants"] == ["张局长", "李副局长", "王科长"]
+    assert done.meeting["held_on"] == "2026-11-30" and done.meeting["reason"]
 
 
 def test_return_then_repropose_then_approve_and_the_new_round_sees_the_old(review_db):

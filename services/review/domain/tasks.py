@@ -71,6 +71,41 @@ def validate_outcome(outcome: str, checklist: Iterable[CheckItem], opinion: str)
         raise InvalidOutcome("every failed checklist item needs a comment")
 
 
+# A collective meeting (集体讨论) of the agency's leadership settles a dispute the reviewer
+# cannot (DOMAIN: "Disputes go to a collective meeting"). Local rule: at least 3 members.
+MEETING_MIN_PARTICIPANTS = 3
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The meeting that decided a referred review: when, who took part, what was said."""
+
+    held_on: str  # YYYY-MM-DD
+    participants: tuple[str, ...]
+    minutes: str
+
+
+def validate_meeting(referred: bool, meeting: Meeting | None, today: str) -> None:
+    """A review referred to a collective meeting (集体讨论) is decided with the meeting's
+    record: its date (not in the future), at least `MEETING_MIN_PARTICIPANTS` named members
+    and its minutes (会议纪要); a review not referred carries no meeting."""
+    if not referred:
+        if meeting is not None:
+            raise InvalidOutcome("only a review referred to a collective meeting records one")
+        return
+    if meeting is None:
+        raise InvalidOutcome("a referred review is decided with the collective meeting's record")
+    if len(meeting.held_on) != 10 or meeting.held_on > today:
+        raise InvalidOutcome("the meeting's date is YYYY-MM-DD and not in the future")
+    names = [n.strip() for n in meeting.participants if n.strip()]
+    if len(set(names)) < MEETING_MIN_PARTICIPANTS:
+        raise InvalidOutcome(
+            f"a collective meeting has at least {MEETING_MIN_PARTICIPANTS} named participants"
+        )
+    if not meeting.minutes.strip() or len(meeting.minutes) > 20_000:
+        raise InvalidOutcome("the meeting's minutes (会议纪要) are required")
+
+
 def check_reviewer(reviewer_id: str, officer_ids: Iterable[str], conflicted: bool) -> None:
     """A reviewer is never one of the case's officers and has no recorded conflict."""
     if reviewer_id in set(officer_ids):

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { emptyChecklist, outcomeProblems, toChecklist } from '../src/api/checklist'
+import { emptyChecklist, meetingParticipants, meetingProblems, outcomeProblems, toChecklist } from '../src/api/checklist'
 
 describe('the review checklist', () => {
   it('has the nine items the review service expects', () => {
@@ -28,5 +28,19 @@ describe('the review checklist', () => {
     items[3].comment = ' 缺少现场照片 '
     expect(outcomeProblems(items, 'returned', '补充证据')).toEqual([])
     expect(toChecklist(items)[3]).toEqual({ item: 'evidence', passed: false, comment: '缺少现场照片' })
+  })
+})
+
+describe('the collective meeting (集体讨论)', () => {
+  it('reads the members once each, however they are separated', () => {
+    expect(meetingParticipants('张局长、李副局长\n王科长, 张局长')).toEqual(['张局长', '李副局长', '王科长'])
+  })
+  it('asks for the date, three members and the minutes', () => {
+    expect(meetingProblems({ held_on: '2026-11-30', participants: '甲、乙、丙', minutes: '同意' }, '2026-12-01')).toEqual([])
+    expect(meetingProblems({ held_on: '2026-12-02', participants: '甲、乙', minutes: ' ' }, '2026-12-01')).toEqual([
+      '集体讨论日期不能晚于今天',
+      '集体讨论参会人员至少 3 人（已填 2 人）',
+      '请填写会议纪要',
+    ])
   })
 })

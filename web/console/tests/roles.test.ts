@@ -5,13 +5,13 @@ describe('role menus', () => {
   it('shows each role only its own screens', () => {
     expect(menuFor(['legal_reviewer']).map((m) => m.path)).toEqual(['/reviews'])
     expect(menuFor(['supervisor']).map((m) => m.path)).toEqual(['/dashboard'])
-    expect(menuFor(['admin']).map((m) => m.path)).toEqual(['/dashboard', '/users', '/devices'])
+    expect(menuFor(['admin']).map((m) => m.path)).toEqual(['/dashboard', '/users', '/devices', '/registers', '/calendar', '/audit'])
     expect(menuFor(['venue_owner']).map((m) => m.path)).toEqual(['/venue'])
     expect(menuFor(['officer'])).toEqual([])
   })
   it('joins the menus of several roles without repeats', () => {
     expect(menuFor(['supervisor', 'legal_reviewer', 'admin']).map((m) => m.path)).toEqual([
-      '/reviews', '/dashboard', '/users', '/devices',
+      '/reviews', '/dashboard', '/users', '/devices', '/registers', '/calendar', '/audit',
     ])
   })
   it('guards deep links', () => {
@@ -19,6 +19,9 @@ describe('role menus', () => {
     expect(mayOpen(['legal_reviewer'], '/users')).toBe(false)
     expect(mayOpen(['venue_owner'], '/dashboard/cases')).toBe(false)
     expect(mayOpen(['supervisor'], '/dashboard/cases')).toBe(true)
+    expect(mayOpen(['supervisor'], '/dashboard/deadlines')).toBe(true)
+    expect(mayOpen(['supervisor'], '/audit')).toBe(false)
+    expect(mayOpen(['supervisor'], '/registers')).toBe(false)
     expect(mayOpen(['supervisor'], '/reviewsX')).toBe(true) // not a menu path: the router redirects
   })
   it('lands each role on its first screen', () => {

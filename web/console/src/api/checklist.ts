@@ -59,3 +59,27 @@ export function outcomeProblems(items: readonly DraftItem[], outcome: Outcome, o
 export function toChecklist(items: readonly DraftItem[]): CheckItem[] {
   return items.map((i) => ({ item: i.item, passed: i.passed === true, comment: i.comment.trim() }))
 }
+
+/** The collective meeting's record (集体讨论) as the reviewer types it. */
+export interface MeetingDraft {
+  held_on: string
+  participants: string
+  minutes: string
+}
+
+/** The members' names typed one per line or separated by 、，, or spaces, each once. */
+export function meetingParticipants(text: string): string[] {
+  return [...new Set(text.split(/[\n、，,;；\s]+/).map((s) => s.trim()).filter(Boolean))]
+}
+
+/** What the meeting's record still lacks (the review service's rule: date not in the future,
+ * at least 3 named members, minutes). */
+export function meetingProblems(m: MeetingDraft, today: string): string[] {
+  const out: string[] = []
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(m.held_on)) out.push('请选择集体讨论的日期')
+  else if (m.held_on > today) out.push('集体讨论日期不能晚于今天')
+  const n = meetingParticipants(m.participants).length
+  if (n < 3) out.push(`集体讨论参会人员至少 3 人（已填 ${n} 人）`)
+  if (!m.minutes.trim()) out.push('请填写会议纪要')
+  return out
+}

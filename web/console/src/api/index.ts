@@ -18,6 +18,12 @@ import type {
   UserIn,
   UserOut,
   CheckItem,
+  AuditEntry,
+  CalendarState,
+  Deadlines,
+  DisclosureTimeliness,
+  Station,
+  VenueDevices,
 } from './types'
 
 export const api = new Api(browserSessionStore)
@@ -32,8 +38,13 @@ export const reviews = {
   mine: (openOnly = false) =>
     api.request<{ tasks: ReviewTask[] }>('GET', '/v1/reviews/mine', { query: { open_only: openOnly } }),
   get: (id: string) => api.request<TaskDetail>('GET', `/v1/reviews/${encodeURIComponent(id)}`),
-  complete: (id: string, body: { outcome: string; checklist: CheckItem[]; opinion: string }) =>
+  complete: (
+    id: string,
+    body: { outcome: string; checklist: CheckItem[]; opinion: string; meeting?: { held_on: string; participants: string[]; minutes: string } },
+  ) =>
     api.request<ReviewTask>('POST', `/v1/reviews/${encodeURIComponent(id)}/outcome`, { body }),
+  referToMeeting: (id: string, reason: string) =>
+    api.request<ReviewTask>('POST', `/v1/reviews/${encodeURIComponent(id)}/meeting`, { body: { reason } }),
   extend: (id: string, reason: string) =>
     api.request<ReviewTask>('POST', `/v1/reviews/${encodeURIComponent(id)}/extension`, {
       body: { reason },
@@ -65,6 +76,9 @@ export const supervision = {
   coverage: () => api.request<Coverage>('GET', '/v1/gas/coverage'),
   overload: () => api.request<OverloadStatistics>('GET', '/v1/overload/statistics'),
   repeatOffenders: () => api.request<RepeatOffenders>('GET', '/v1/overload/repeat-offenders'),
+  deadlines: (within = 2) => api.request<Deadlines>('GET', '/v1/stats/deadlines', { query: { within } }),
+  disclosure: (query: { date_from?: string; date_to?: string } = {}) =>
+    api.request<DisclosureTimeliness>('GET', '/v1/stats/disclosure-timeliness', { query }),
 }
 
 export const gas = {
@@ -110,6 +124,7 @@ export const users = {
 }
 
 export const devices = {
+  list: () => api.request<{ devices: Credentials[] }>('GET', '/v1/devices'),
   get: (id: string) => api.request<Credentials>('GET', `/v1/devices/${encodeURIComponent(id)}/credentials`),
   provision: (id: string, kind: DeviceKind, owner_id: string) =>
     api.request<Credentials>('POST', `/v1/devices/${encodeURIComponent(id)}/credentials`, {
@@ -126,5 +141,25 @@ export { explain } from './problems'
 
 /** The official calendar's state (supervisors and admins): the missing-year warning. */
 export const calendar = {
-  state: () => api.request<{ today: string; warning?: string }>('GET', '/v1/calendar'),
+  state: () => api.request<CalendarState>('GET', '/v1/calendar'),
+  enter: (body: { year: number; notice_no: string; holidays: string[]; makeup_days: string[]; note?: string }) =>
+    api.request<unknown>('POST', '/v1/calendar/years', { body }),
+}
+
+/** The registers: venues with their devices' state (owners: their own venue), weigh stations. */
+export const registers = {
+  venues: () => api.request<{ venues: VenueDevices[] }>('GET', '/v1/gas/venues'),
+  putVenue: (id: string, body: Record<string, unknown>) =>
+    api.request<unknown>('PUT', `/v1/gas/venues/${encodeURIComponent(id)}`, { body }),
+  putDevice: (id: string, body: Record<string, unknown>) =>
+    api.request<unknown>('PUT', `/v1/gas/devices/${encodeURIComponent(id)}`, { body }),
+  stations: () => api.request<{ stations: Station[] }>('GET', '/v1/overload/stations'),
+  putStation: (id: string, body: Record<string, unknown>) =>
+    api.request<unknown>('PUT', `/v1/overload/stations/${encodeURIComponent(id)}`, { body }),
+}
+
+/** Who did what in the agency (admins). */
+export const audit = {
+  list: (query: { user_id?: string; before_id?: number; limit?: number } = {}) =>
+    api.request<{ entries: AuditEntry[]; next_before_id: number | null }>('GET', '/v1/audit', { query }),
 }

@@ -12,7 +12,10 @@ export const MENU: MenuItem[] = [
   { path: '/reviews', label: '法制审核', roles: ['legal_reviewer'] },
   { path: '/dashboard', label: '监管总览', roles: ['supervisor', 'admin'] },
   { path: '/users', label: '账号管理', roles: ['admin'] },
-  { path: '/devices', label: '设备凭据', roles: ['admin'] },
+  { path: '/devices', label: '设备与凭据', roles: ['admin'] },
+  { path: '/registers', label: '场所与检测站', roles: ['admin'] },
+  { path: '/calendar', label: '节假日安排', roles: ['admin'] },
+  { path: '/audit', label: '操作记录', roles: ['admin'] },
   { path: '/venue', label: '我的场所', roles: ['venue_owner'] },
 ]
 

@@ -104,6 +104,17 @@ export interface ReviewTask {
   overdue: boolean
   created_at: string
   completed_at: string | null
+  /** 集体讨论: the referral, then the meeting's record */
+  meeting?: CollectiveMeeting | null
+}
+
+export interface CollectiveMeeting {
+  reason: string
+  referred_by: string
+  referred_at?: string | null
+  held_on: string
+  participants: string[]
+  minutes: string
 }
 
 export interface TimelineEntry {
@@ -130,6 +141,9 @@ export interface TaskDetail {
   previous_rounds: ReviewTask[]
   timeline: TimelineEntry[]
   evidence: EvidenceLink[]
+  /** the case's party and officers (the gateway reads them from the case) */
+  party?: CaseParty | null
+  officers?: CaseOfficer[]
 }
 
 export interface ReviewStatistics {
@@ -286,4 +300,159 @@ export interface Credentials {
   revoked_at: string | null
   previous_valid_until: string | null
   secret: string | null
+}
+
+// -- supervision across services ------------------------------------------------------------
+
+export type DeadlineKind = 'review' | 'disclosure' | 'art44_report' | 'task'
+
+export interface DeadlineItem {
+  kind: DeadlineKind
+  ref_id: string
+  case_id: string | null
+  title: string
+  town: string | null
+  due_date: string
+  working_days_left: number
+  state: 'overdue' | 'due_soon'
+  provisional: boolean
+}
+
+export interface Deadlines {
+  today: string
+  within_working_days: number
+  counts: { kind: DeadlineKind; overdue: number; due_soon: number; open: number }[]
+  items: DeadlineItem[]
+  unavailable: string[]
+}
+
+export interface Publication {
+  case_id: string
+  decision_no: string
+  party_name: string
+  decision_date: string
+  due_date: string
+  published_at: string
+  working_days_to_publish: number
+  on_time: boolean
+  status: string
+  provisional: boolean
+}
+
+export interface DisclosureTimeliness {
+  deadline_working_days: number
+  total: number
+  on_time: number
+  late: number
+  share_on_time: number | null
+  months: { month: string; total: number; on_time: number }[]
+  publications: Publication[]
+}
+
+// -- registers ------------------------------------------------------------------------------
+
+export interface GasVenue {
+  venue_id: string
+  name: string
+  credit_code: string
+  address: string
+  agency_id: string
+  town: string
+  contact: string
+  first_lel: number
+  second_lel: number
+  sustain: number
+}
+
+export interface GasDevice {
+  device_id: string
+  venue_id: string
+  kind: string
+  model: string
+  serial: string
+  installed_on: string
+  last_inspected_on: string
+}
+
+export interface DeviceState {
+  device: GasDevice
+  status: string
+  fault: string
+  valve_state: string
+  last_seen?: string | null
+}
+
+export interface CloseCommand {
+  command_id: string
+  valve_id: string
+  alarm_id: string
+  status: string
+  deliveries: number
+  issued_at: string
+  acknowledged_at?: string | null
+}
+
+export interface VenueDevices {
+  venue: GasVenue
+  devices: DeviceState[]
+  commands: CloseCommand[]
+}
+
+export interface Station {
+  station_id: string
+  name: string
+  kind: string
+  agency_id: string
+  town: string
+  scale: { kind: string; accuracy_class: string; interval_kg: number; verified_on: string }
+}
+
+export interface CalendarYear {
+  year: number
+  version: number
+  notice_no: string
+  holidays: string[]
+  makeup_days: string[]
+  entered_by: string
+  entered_at?: string
+  note: string
+}
+
+export interface CalendarState {
+  today: string
+  warning: string
+  years: {
+    year: number
+    source: string
+    provisional: boolean
+    versions: CalendarYear[]
+    statutory_holidays: string[]
+  }[]
+}
+
+export interface CaseParty {
+  kind: string
+  name: string
+  credit_code: string
+  legal_representative: string
+  address: string
+}
+
+export interface CaseOfficer {
+  officer_id: string
+  name: string
+  certificate_no: string
+}
+
+export interface AuditEntry {
+  audit_id: number
+  at: string
+  user_id: string
+  username: string | null
+  display_name: string | null
+  method: string
+  route: string
+  path: string
+  status: number
+  request_id: string
 }
