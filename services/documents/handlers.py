@@ -85,6 +85,7 @@ def document_to_pb(row: Any) -> documents_pb2.Document:
         number=row.number,
         case_no=row.case_no,
         party_name=row.party_name,
+        agency_name=row.content.get("agency", ""),
         sha256=row.sha256,
         size=row.size,
         object_key=row.object_key,
