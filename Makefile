@@ -60,6 +60,7 @@ reset: install-run
 ## Check the record log of the stack in var/ (CASE=<case id> for one case's chain too).
 verify: install-run
 	$(PY) -m services.records.verify --var var $(if $(CASE),--case $(CASE))
+	$(PY) -m services.documents.verify --var var
 
 ## The web workspace (web/): the officers' phone app and the desk console, built again when their sources change.
 WEB_APPS    := officer console

@@ -286,11 +286,12 @@ class Stack:
 
     # -- start and stop -------------------------------------------------------------
 
-    def write_records_env(self) -> Path:
-        """The records service's settings, for the verifier (`make verify`, `--var var`)."""
-        path = self.var / "records.env"
-        env = self._service_env("records")
-        lines = [f"{k}='{v}'" for k, v in sorted(env.items()) if k.startswith("RECORDS_")]
+    def write_records_env(self, name: str = "records") -> Path:
+        """A service's settings, for its verifier (`make verify`, `--var var`)."""
+        path = self.var / f"{name}.env"
+        env = self._service_env(name)
+        prefix = f"{name.upper()}_"
+        lines = [f"{k}='{v}'" for k, v in sorted(env.items()) if k.startswith(prefix)]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds secrets
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("# written by `make run`; read by `make verify`\n" + "\n".join(lines) + "\n")
@@ -300,6 +301,7 @@ class Stack:
         started = time.monotonic()
         self.check_ports()
         self.write_records_env()
+        self.write_records_env("documents")
         log(f"SeaweedFS (S3 on {self.s3.endpoint}, data in {self.var / 's3'}) ...")
         self.s3.start()
         self.s3.wait_ready(timeout=60)

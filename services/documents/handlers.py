@@ -52,7 +52,7 @@ TOPIC_ARCHIVED = "documents.case-file-archived.v1"
 MAX_SIGNATURE_BYTES = 512 * 1024
 SIGNER_ROLES = {"officer": "执法人员", "party": None, "witness": "见证人"}
 # Stages at which the case file may be bound: the case is decided and done, or ended early.
-BINDABLE = frozenset({"closing", "no-penalty", "withdrawn"})
+BINDABLE = frozenset({"closing", "no_penalty", "withdrawn"})
 
 
 class NotFound(LookupError):

@@ -392,6 +392,9 @@ def build(
         signers = [f"法制审核人员（签名）：{fields.get('reviewer_name', '')}"]
     else:  # pragma: no cover - every Kind is handled above
         raise InvalidDocument(f"no template for {kind}")
+    # Every document names the officers with their certificates (执法证号).
+    if not any(label in ("执法人员", "询问人", "承办人", "送达人") for label, _ in rows):
+        rows.append(("执法人员", officers))
     return Content(
         title=spec.title,
         number=number,
