@@ -483,6 +483,7 @@ def test_the_case_file_binds_every_document_and_is_archived(run, http, stack):
     assert text.index("行政处罚决定书") < text.index("现场检查记录") < text.index("结案审批表")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "case-file.pdf").write_bytes(bound)
+    (ARTIFACTS / "case-file.json").write_text(json.dumps(f, ensure_ascii=False))
 
 
 def test_the_public_page_tells_a_genuine_pdf_from_a_tampered_one(run, http, stack):
@@ -538,3 +539,32 @@ def test_the_verifier_finds_a_changed_stored_pdf(run, stack):
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert [p["number"] for p in report["problems"]] == [d["number"]]
+
+
+def test_a_reader_checks_a_pdf_on_the_public_page_in_a_phone_browser(run, stack, tmp_path):
+    """The page hashes the chosen file in the browser (WebCrypto) and checks the inclusion
+    proof there too; the file never leaves the phone."""
+    from tests.e2e.webapp_support import CHROMIUM, chromium
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's Chromium")
+    d = run["docs"]["penalty-decision"]
+    genuine = tmp_path / "决定书.pdf"
+    genuine.write_bytes(run["pdfs"]["penalty-decision"])
+    tampered = tmp_path / "决定书-改.pdf"
+    changed = bytearray(run["pdfs"]["penalty-decision"])
+    changed[len(changed) // 3] ^= 0x01
+    tampered.write_bytes(bytes(changed))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 360, "height": 640}, locale="zh-CN")
+        page.goto(f"{stack.gateway_url}/v/{d['document_id']}")
+        page.wait_for_selector("#proof-verdict[data-browser=ok]")
+        page.set_input_files("#file", str(genuine))
+        page.wait_for_selector("[data-verdict=match]")
+        page.wait_for_selector("#proof-verdict[data-browser=ok]")
+        page.screenshot(path=str(ARTIFACTS / "verify-match.png"), full_page=True)
+        page.set_input_files("#file", str(tampered))
+        page.wait_for_selector("[data-verdict=mismatch]")
+        assert "does not match" in page.content()
+        page.screenshot(path=str(ARTIFACTS / "verify-mismatch.png"))
