@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 import uuid_utils
 from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
@@ -184,6 +185,8 @@ def issue_document(
     if not timeline.case.case_id or timeline.case.agency_id != agency_id:
         raise NotFound("case not found")
     case = case_data(timeline)
+    if case.stage == "archived":
+        raise InvalidDocument("the case is archived: its record takes no more documents")
     now = utcnow()
     today = china_date(now)
     document_id = str(uuid_utils.uuid7())
@@ -193,6 +196,9 @@ def issue_document(
             _served_document(uow.conn, case.case_id, fields) if k is Kind.service_receipt else None
         )
         if k is Kind.penalty_decision:
+            issued = [r for r in db.case_documents(uow.conn, case.case_id) if r.kind == k.value]
+            if issued:  # one decision, one number: a signature makes a new version instead
+                raise InvalidDocument(f"the decision document {issued[0].number} exists already")
             number = case.decision_no  # records numbered it at the decision, gap-free
         else:
             n = db.next_number(uow.conn, agency_id=agency_id, kind=k.value, year=today.year)
@@ -211,31 +217,36 @@ def issue_document(
         digest = sha256_hex(pdf)
         key = f"{case.case_id}/{document_id}/v1-{digest}.pdf"
         store.put_bytes(settings.pdf_bucket, key, pdf, content_type="application/pdf")
-        uow.conn.execute(
-            db.documents.insert().values(
-                document_id=document_id,
-                client_document_id=client_document_id,
-                case_id=case.case_id,
-                agency_id=agency_id,
-                kind=k.value,
-                title=SPECS[k].title,
-                number=number,
-                case_no=case.case_no,
-                party_name=case.party.get("name", ""),
-                content=content,
-                sha256=digest,
-                size=len(pdf),
-                object_key=key,
-                version=1,
-                earlier_sha256=[],
-                issued_by=issued_by,
-                issued_at=now,
-                entry_id=None,
-                service=None,
-                deadlines=[],
-                signatures=[],
+        try:
+            uow.conn.execute(
+                db.documents.insert().values(
+                    document_id=document_id,
+                    client_document_id=client_document_id,
+                    case_id=case.case_id,
+                    agency_id=agency_id,
+                    kind=k.value,
+                    title=SPECS[k].title,
+                    number=number,
+                    case_no=case.case_no,
+                    party_name=case.party.get("name", ""),
+                    content=content,
+                    sha256=digest,
+                    size=len(pdf),
+                    object_key=key,
+                    version=1,
+                    earlier_sha256=[],
+                    issued_by=issued_by,
+                    issued_at=now,
+                    entry_id=None,
+                    service=None,
+                    deadlines=[],
+                    signatures=[],
+                )
             )
-        )
+        except sa.exc.IntegrityError:  # the same client id, issued concurrently: the first wins
+            uow.conn.rollback()
+            with database.read() as conn:
+                return db.by_client_id(conn, client_document_id), False
         row = db.get_document(uow.conn, document_id)
         uow.add_event(
             _event(
