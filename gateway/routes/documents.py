@@ -339,14 +339,21 @@ async def _log_document(state, principal: Principal, d: documents_pb2.Document):
     return attached.document
 
 
-async def _own_document(state, principal: Principal, document_id: str):
+async def _own_document(state, principal: Principal, document_id: str, *, writing=False):
     reply = await call_service(
         "documents",
         _documents(state).GetDocument,
         documents_pb2.GetDocumentRequest(document_id=document_id, agency_id=principal.agency_id),
     )
     # a town-bound supervisor sees only their town's cases
-    await _timeline(state, principal, reply.document.case_id)
+    timeline = await _timeline(state, principal, reply.document.case_id)
+    if writing and timeline.case.stage == "archived":
+        raise ProblemError(
+            status=409,
+            type="not-allowed-now",
+            title="Not allowed in this state",
+            detail="the case is archived: its documents and record take no more changes",
+        )
     return reply.document
 
 
@@ -460,7 +467,7 @@ async def record_service(
     recipient. The deadlines that run from service (陈述申辩 3 and 听证 5 working days after a
     notice; payment 15 days after a decision) are counted from it. The act is also a `step`
     entry (act `service`) of the record, which asks for its audio-video recording."""
-    doc = await _own_document(state, principal, document_id)
+    doc = await _own_document(state, principal, document_id, writing=True)
     served_at = documents_pb2.Service(
         method=body.method,
         recipient=body.recipient,
@@ -522,7 +529,7 @@ async def add_signature(
     on the document's signature line, which makes a new version of the PDF whose hash is
     appended to the record (the earlier version's hash stays genuine on the public page). A
     party who refuses to sign: `refused` with the `witness` who saw it (拒签)."""
-    doc = await _own_document(state, principal, document_id)
+    doc = await _own_document(state, principal, document_id, writing=True)
     try:
         png = base64.b64decode(body.image_png_base64, validate=True)
     except ValueError as exc:

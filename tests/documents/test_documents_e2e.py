@@ -27,7 +27,8 @@ from services.chassis.storage import ObjectStore
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "documents"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "var" / "test-artifacts" / "documents"
 PARTY = "常州某化工有限公司"
 BASIS = "《中华人民共和国安全生产法》第九十九条第三项"
 FACTS = "危险化学品仓库可燃气体报警装置未按标准安装"
@@ -568,3 +569,48 @@ def test_a_reader_checks_a_pdf_on_the_public_page_in_a_phone_browser(run, stack,
         page.wait_for_selector("[data-verdict=mismatch]")
         assert "does not match" in page.content()
         page.screenshot(path=str(ARTIFACTS / "verify-mismatch.png"))
+
+
+def test_an_officer_draws_a_signature_in_the_app_and_it_lands_on_the_document(run, http, stack):
+    """The officer app's signature screen (文书签名) at 360x640: draw, confirm, the document
+    comes back with the signature and a new version."""
+    from tests.e2e.webapp_support import chromium
+
+    if not (ROOT / "web" / "officer" / "dist" / "index.html").is_file():
+        pytest.fail("the officer app is not built: `make web` (make test builds it)")
+    d = run["docs"]["no-penalty-decision"]
+    r = http.post(
+        "/v1/auth/login",
+        json={"username": "officer1", "password": stack.secrets["demo_password"]},
+    )
+    pair = r.json()
+    session = {
+        "access_token": pair["access_token"],
+        "refresh_token": pair["refresh_token"],
+        "access_expires_at": int(time.time() * 1000) + 600_000,
+    }
+    url = f"{stack.gateway_url}/app/cases/{d['case_id']}/documents/{d['document_id']}/sign"
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 360, "height": 640}, locale="zh-CN")
+        page.add_init_script(
+            f"sessionStorage.setItem('officer.session', {json.dumps(json.dumps(session))})"
+        )
+        page.goto(url)
+        page.wait_for_selector(f"text={d['number']}")
+        page.fill("input[placeholder='签名人姓名']", "张伟")
+        pad = page.locator("[data-testid=signature-pad]").bounding_box()
+        page.mouse.move(pad["x"] + 20, pad["y"] + 120)
+        page.mouse.down()
+        for x, y in ((70, 40), (120, 130), (170, 50), (230, 110), (300, 60)):
+            page.mouse.move(pad["x"] + x, pad["y"] + y, steps=5)
+        page.mouse.up()
+        page.screenshot(path=str(ARTIFACTS / "app-sign.png"))
+        page.click("text=确认签名")
+        page.wait_for_selector("text=张伟 已签")
+        page.wait_for_selector("text=第 2 版")
+    listed = http.get(f"/v1/cases/{d['case_id']}/documents", headers=run["officer"]).json()[
+        "documents"
+    ]
+    signed = next(x for x in listed if x["document_id"] == d["document_id"])
+    assert signed["version"] == 2 and signed["signatures"][0]["signer_name"] == "张伟"
+    assert signed["entry_id"]  # the new version's hash is in the record too
