@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -27,11 +26,12 @@ from services.documents.config import Settings
 def settings_from_env_file(path: Path) -> Settings:
     """DOCUMENTS_ settings from a KEY='value' file (what `make run` writes to
     var/documents.env); they win over the environment."""
+    values = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         key, sep, value = line.partition("=")
         if sep and key.startswith("DOCUMENTS_") and not line.lstrip().startswith("#"):
-            os.environ[key] = shlex.split(value)[0] if value.strip() else ""
-    return Settings()
+            values[key.removeprefix("DOCUMENTS_").lower()] = shlex.split(value)[0] if value else ""
+    return Settings(**values)
 
 
 def verify(settings: Settings) -> list[dict]:
