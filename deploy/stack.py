@@ -261,7 +261,7 @@ class Stack:
             env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
-        if name in ("records", "overload"):
+        if name in ("records", "overload", "documents"):
             env[f"{p}_S3_PUBLIC_ENDPOINT"] = self.s3_public_endpoint
         return env
 

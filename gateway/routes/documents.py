@@ -563,6 +563,34 @@ async def add_signature(
     return document_out(state, d)
 
 
+@router.get(
+    f"{CASE}/case-file/pdf",
+    operation_id="getCaseFilePdf",
+    status_code=307,
+    responses={**PROBLEM_RESPONSES, 307: {"description": "To a short-lived download URL"}},
+    summary="Download the archived case file (案卷) as one PDF",
+)
+async def get_case_file_pdf(case_id: CaseId, principal: CaseReader, state: State) -> Response:
+    """A redirect to a download URL of the archived case file in S3, valid for minutes; the
+    file is an attachment (application/pdf). 404 until the case file is bound."""
+    await _timeline(state, principal, case_id)
+    reply = await call_service(
+        "documents",
+        _documents(state).ListDocuments,
+        documents_pb2.ListDocumentsRequest(
+            case_id=case_id, agency_id=principal.agency_id, case_file_link=True
+        ),
+    )
+    if not reply.HasField("case_file"):
+        raise ProblemError(
+            status=404,
+            type="not-found",
+            title="Not found",
+            detail=f"case {case_id} has no case file yet",
+        )
+    return Response(status_code=307, headers={"location": reply.case_file.download_url})
+
+
 @router.post(
     f"{CASE}/case-file",
     operation_id="assembleCaseFile",

@@ -15,6 +15,10 @@ class Settings(ServiceSettings, S3Settings):
     grpc_port: int = 50056
     pdf_bucket: str = "documents-pdf"
     archive_bucket: str = "documents-archive"
+    s3_public_endpoint: str = Field(
+        default="", description="S3 host:port in the case files' download URLs; default s3_endpoint"
+    )
+    download_url_ttl_s: int = Field(default=300, description="how long a download URL is valid")
     number_prefixes: dict[str, str] = Field(
         default_factory=lambda: {"xinbei-yjj": "新北应急"},
         description="agency id -> prefix of its document numbers (文号), as in records",

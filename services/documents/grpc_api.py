@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import grpc
 
@@ -37,10 +37,13 @@ def _fields(text: str) -> dict:
 
 
 class DocumentsServicer(documents_pb2_grpc.DocumentsServiceServicer):
-    def __init__(self, database: Database, settings: Settings, store: ObjectStore) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, store: ObjectStore, presigner: ObjectStore
+    ) -> None:
         self._db = database
         self._settings = settings
         self._store = store
+        self._presigner = presigner
 
     async def IssueDocument(self, request, context):
         def issue():
@@ -100,6 +103,14 @@ class DocumentsServicer(documents_pb2_grpc.DocumentsServiceServicer):
         )
         if case_file is not None:
             reply.case_file.CopyFrom(handlers.case_file_to_pb(case_file))
+            if request.case_file_link:
+                reply.case_file.download_url = self._presigner.presigned_get_url(
+                    self._settings.archive_bucket,
+                    case_file.object_key,
+                    timedelta(seconds=self._settings.download_url_ttl_s),
+                    media_type="application/pdf",
+                    filename=f"案卷-{case_file.case_id}.pdf",
+                )
         return reply
 
     async def RecordService(self, request, context):
@@ -163,16 +174,21 @@ class DocumentsServicer(documents_pb2_grpc.DocumentsServiceServicer):
 
 
 def servicers(database: Database, settings: Settings):
-    store = ObjectStore(
-        settings.s3_endpoint,
-        settings.s3_access_key,
-        settings.s3_secret_key,
-        secure=settings.s3_secure,
-        region=settings.s3_region,
-    )
+    def store_at(endpoint: str) -> ObjectStore:
+        return ObjectStore(
+            endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+
+    store = store_at(settings.s3_endpoint)
+    public = settings.s3_public_endpoint or settings.s3_endpoint
+    presigner = store if public == settings.s3_endpoint else store_at(public)
     return [
         (
             documents_pb2_grpc.add_DocumentsServiceServicer_to_server,
-            DocumentsServicer(database, settings, store),
+            DocumentsServicer(database, settings, store, presigner),
         )
     ]

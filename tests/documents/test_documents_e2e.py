@@ -484,8 +484,12 @@ def test_the_case_file_binds_every_document_and_is_archived(run, http, stack):
     )
     keys = [o.object_name for o in store.client.list_objects("documents-archive", recursive=True)]
     assert len(keys) == 1
-    bound = store.client.get_object("documents-archive", keys[0]).read()
-    assert hashlib.sha256(bound).hexdigest() == f["sha256"]
+    stored = store.client.get_object("documents-archive", keys[0]).read()
+    assert hashlib.sha256(stored).hexdigest() == f["sha256"]
+    r = http.get(f["pdf_url"], headers=run["officer"])
+    assert r.status_code == 307
+    bound = httpx.get(r.headers["location"]).content  # the officer downloads it from S3
+    assert bound == stored
     text = flat(pdftotext(bound))
     assert "行政处罚案卷" in text and "卷内目录" in text and "证据清单" in text
     # the decision comes first after the cover and index, the closing form last
