@@ -624,3 +624,44 @@ def test_an_officer_draws_a_signature_in_the_app_and_it_lands_on_the_document(ru
     signed = next(x for x in listed if x["document_id"] == d["document_id"])
     assert signed["version"] == 2 and signed["signatures"][0]["signer_name"] == "张伟"
     assert signed["entry_id"]  # the new version's hash is in the record too
+
+
+def test_bad_input_is_refused_in_chinese_and_takes_no_number(run, http):
+    officer = run["officer"]
+    case_id = run["to_sign"]["case_id"]
+    path = f"/v1/cases/{case_id}/documents"
+    before = http.get(path, headers=officer).json()["documents"]
+    r = http.post(path, json={"client_document_id": cid(), "kind": "memo"}, headers=officer)
+    assert r.status_code == 422
+    r = http.post(
+        path,
+        json={
+            "client_document_id": cid(),
+            "kind": "rectification-order",
+            "fields": {"problems": ["x"]},
+        },
+        headers=officer,
+    )
+    assert r.status_code == 422 and "须填写" in r.json()["detail"], r.text
+    assert http.get(path, headers=officer).json()["documents"] == before
+    first = run["docs"]["rectification-order"]["number"]  # 新北应急责改〔year〕1号
+    made = issue(
+        http, officer, case_id, "rectification-order", {"problems": ["x"], "rectify_by": "明日"}
+    )
+    assert made["number"] == first.replace("〕1号", "〕2号")  # the refusal took no number
+    kept = run["to_sign"]["document_id"]  # an inspection record is kept, not served
+    r = http.post(
+        f"/v1/documents/{kept}/service",
+        json={"client_entry_id": cid(), "method": "direct",
+              "served_at": "2026-12-01T10:00:00+08:00", "recipient": "周建国"},
+        headers=officer,
+    )  # fmt: skip
+    assert r.status_code == 422 and "不向当事人送达" in r.json()["detail"], r.text
+    r = http.post(
+        f"/v1/documents/{made['document_id']}/service",
+        json={"client_entry_id": cid(), "method": "left-at-premises",
+              "served_at": "2026-12-01T10:00:00+08:00", "recipient": "周建国"},
+        headers=officer,
+    )  # fmt: skip
+    assert r.status_code == 422 and "见证人" in r.json()["detail"], r.text
+    assert http.get(f"/v/{made['document_id']}", params={"sha256": "xyz"}).status_code == 422
