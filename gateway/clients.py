@@ -46,9 +46,7 @@ class ServiceClients:
             disclosure_pb2_grpc.DisclosureServiceStub(disclosure) if disclosure else None
         )
         documents = self.channels.get("documents")
-        self.documents = (
-            documents_pb2_grpc.DocumentsServiceStub(documents) if documents else None
-        )
+        self.documents = documents_pb2_grpc.DocumentsServiceStub(documents) if documents else None
 
     async def health(self) -> dict[str, bool]:
         names = list(self.channels)
