@@ -29,14 +29,16 @@ from enforcement.records.v1 import records_pb2
 from gateway.deps import Officer, State, public_rate_limit
 from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
-from gateway.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, ProblemError
 from gateway.routes.cases import CaseId, CaseReader, check_visible
 from gateway.routes.records import WRITE_RESPONSES, ClientId, TreeHead, _answered, tree_head_out
 from gateway.security.principals import Principal
 from services.chassis.workdays import CHINA_TZ
 
 router = APIRouter(tags=["documents"])
-public = APIRouter(tags=["public"], dependencies=[Depends(public_rate_limit)])
+public = APIRouter(
+    tags=["public"], dependencies=[Depends(public_rate_limit)], responses=RATE_LIMITED_RESPONSES
+)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 VERIFY_JS = Path(__file__).resolve().parent.parent / "templates" / "public" / "verify.js"
 

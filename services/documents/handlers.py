@@ -203,16 +203,21 @@ def issue_document(
         else:
             n = db.next_number(uow.conn, agency_id=agency_id, kind=k.value, year=today.year)
             number = format_number(settings.prefix(agency_id), k, today.year, n)
-        content = content_rules.build(
-            k,
-            case,
-            fields,
-            number=number,
-            agency_name=settings.agency_name(agency_id),
-            today=today,
-            served=served,
-            payment=settings.payment_accounts.get(agency_id),
-        ).as_dict()
+        try:
+            content = content_rules.build(
+                k,
+                case,
+                fields,
+                number=number,
+                agency_name=settings.agency_name(agency_id),
+                today=today,
+                served=served,
+                payment=settings.payment_accounts.get(agency_id),
+            ).as_dict()
+        except (TypeError, AttributeError, KeyError) as exc:  # fields of the wrong shape
+            raise InvalidDocument(
+                f"{SPECS[k].title} needs: fields of the documented shape (docs/documents.md)"
+            ) from exc
         pdf = render.render_document(content, verify_url)
         digest = sha256_hex(pdf)
         key = f"{case.case_id}/{document_id}/v1-{digest}.pdf"
