@@ -8,7 +8,7 @@ PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
 .PHONY: run test test-unit test-web proto lint bench load faults fuzz clean install install-run \
-	browser reset verify web web-optional node-check
+	browser pdf-deps reset verify web web-optional node-check
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
@@ -50,7 +50,7 @@ proto: $(PROTO_STAMP)
 RUN_OPTIONS = $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
 	$(if $(filter command line,$(origin PORT)),--port $(PORT)) \
 	$(if $(filter 1 yes true,$(FREE_PORTS)),--free-ports)
-run: install-run web-optional
+run: install-run pdf-deps web-optional
 	$(PY) -m deploy.stack run $(strip $(RUN_OPTIONS))
 
 ## Stop a running `make run` and delete var/ (data, secrets, logs); .venv stays.
@@ -60,6 +60,7 @@ reset: install-run
 ## Check the record log of the stack in var/ (CASE=<case id> for one case's chain too).
 verify: install-run
 	$(PY) -m services.records.verify --var var $(if $(CASE),--case $(CASE))
+	$(PY) -m services.documents.verify --var var
 
 ## The web workspace (web/): the officers' phone app and the desk console, built again when their sources change.
 WEB_APPS    := officer console
@@ -106,8 +107,20 @@ browser:
 	    $$SUDO apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null \
 	  || echo "could not install $(BROWSER_PACKAGES); the browser test will say so" >&2; }
 
+## Debian's Pango (WeasyPrint renders the enforcement documents with it) and poppler-utils
+## (pdftotext, pdftoppm: the document tests read the PDFs back; docs/img/doc-*.png).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-noto-cjk
+pdf-deps:
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null \
+	  && ldconfig -p | grep -q libpangoft2-1.0 && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	  echo "installing $(PDF_PACKAGES) from Debian for the enforcement documents ..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq --no-install-recommends $(PDF_PACKAGES) >/dev/null \
+	  || echo "could not install $(PDF_PACKAGES); documents cannot be rendered or checked" >&2; }
+
 ## Every test tier: unit, integration (real SQLite/PostgreSQL, Tansu, SeaweedFS), e2e.
-test: install browser web
+test: install browser pdf-deps web
 	cd web && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -11,7 +11,7 @@ import logging
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from deploy.topics import BUCKETS, TOPICS
+from deploy.topics import BUCKETS, OBJECT_LOCK_BUCKETS, TOPICS
 from services.chassis.kafka_admin import ensure_topics
 from services.chassis.logs import configure_logging
 from services.chassis.settings import KafkaSecuritySettings
@@ -45,6 +45,12 @@ def initialise(settings: InitSettings) -> None:
         secure=settings.s3_secure,
     )
     for bucket in BUCKETS:
+        if bucket in OBJECT_LOCK_BUCKETS:
+            try:
+                store.ensure_bucket(bucket, object_lock=True)
+                continue
+            except Exception as exc:  # a server without object lock still keeps the files
+                log.warning("bucket %s without object lock: %s", bucket, exc)
         store.ensure_bucket(bucket)
     log.info("created %d topics and %d buckets", len(TOPICS), len(BUCKETS))
 

@@ -30,7 +30,7 @@ from deploy.embedded import LOOPBACK, SeaweedFS, Tansu, free_port, port_is_free
 from deploy.init import InitSettings, initialise
 from services.chassis.service_auth import ServiceTokenSigner, make_key_pair, public_key_of
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload")
+SERVICES = ("records", "review", "disclosure", "gas", "overload", "documents")
 DEFAULT_PORTS = {
     "gateway": 8000,
     "s3": 8333,
@@ -40,11 +40,13 @@ DEFAULT_PORTS = {
     "disclosure": 50053,
     "gas": 50054,
     "overload": 50055,
+    "documents": 50056,
     "records-metrics": 9111,
     "review-metrics": 9112,
     "disclosure-metrics": 9113,
     "gas-metrics": 9114,
     "overload-metrics": 9115,
+    "documents-metrics": 9116,
 }
 PORT_ROLES = {
     "gateway": "the gateway (HTTP)",
@@ -259,7 +261,7 @@ class Stack:
             env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
-        if name in ("records", "overload"):
+        if name in ("records", "overload", "documents"):
             env[f"{p}_S3_PUBLIC_ENDPOINT"] = self.s3_public_endpoint
         return env
 
@@ -284,11 +286,12 @@ class Stack:
 
     # -- start and stop -------------------------------------------------------------
 
-    def write_records_env(self) -> Path:
-        """The records service's settings, for the verifier (`make verify`, `--var var`)."""
-        path = self.var / "records.env"
-        env = self._service_env("records")
-        lines = [f"{k}='{v}'" for k, v in sorted(env.items()) if k.startswith("RECORDS_")]
+    def write_records_env(self, name: str = "records") -> Path:
+        """A service's settings, for its verifier (`make verify`, `--var var`)."""
+        path = self.var / f"{name}.env"
+        env = self._service_env(name)
+        prefix = f"{name.upper()}_"
+        lines = [f"{k}='{v}'" for k, v in sorted(env.items()) if k.startswith(prefix)]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds secrets
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("# written by `make run`; read by `make verify`\n" + "\n".join(lines) + "\n")
@@ -298,6 +301,7 @@ class Stack:
         started = time.monotonic()
         self.check_ports()
         self.write_records_env()
+        self.write_records_env("documents")
         log(f"SeaweedFS (S3 on {self.s3.endpoint}, data in {self.var / 's3'}) ...")
         self.s3.start()
         self.s3.wait_ready(timeout=60)

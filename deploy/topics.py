@@ -23,9 +23,17 @@ TOPICS: dict[str, int] = {
     "gas.venue-unprotected.v1": 6,
     "overload.violation-confirmed.v1": 6,
     "overload.referral-acknowledged.v1": 6,
+    "documents.document-issued.v1": 6,
+    "documents.document-served.v1": 6,
+    "documents.case-file-archived.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (
     "records-evidence",
     "overload-evidence",
+    "documents-pdf",
+    "documents-archive",
 )
+
+# Buckets made with object lock (WORM), where the S3 server supports it: the case files (案卷).
+OBJECT_LOCK_BUCKETS = frozenset({"documents-archive"})

@@ -26,6 +26,7 @@ from gateway.routes import (
     calendar,
     cases,
     devices,
+    documents,
     gas,
     home,
     lookups,
@@ -263,6 +264,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(calendar.router)
     app.include_router(lookups.router)
     app.include_router(supervision.router)
+    app.include_router(documents.router)
+    app.include_router(documents.public)
     if settings.api_docs:
         install_api_docs(app)
     mount_web_apps(app, Path(settings.web_dir), settings.app_connect_src)

@@ -8,6 +8,7 @@ import grpc
 
 from enforcement.calendar.v1 import calendar_pb2_grpc
 from enforcement.disclosure.v1 import disclosure_pb2_grpc
+from enforcement.documents.v1 import documents_pb2_grpc
 from enforcement.gas.v1 import gas_pb2_grpc
 from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
@@ -44,6 +45,8 @@ class ServiceClients:
         self.disclosure = (
             disclosure_pb2_grpc.DisclosureServiceStub(disclosure) if disclosure else None
         )
+        documents = self.channels.get("documents")
+        self.documents = documents_pb2_grpc.DocumentsServiceStub(documents) if documents else None
 
     async def health(self) -> dict[str, bool]:
         names = list(self.channels)

@@ -218,4 +218,28 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "makeup_days": ["2027-01-31", "2027-02-20", "2027-05-08", "2027-10-09"],
         "note": "",
     },
+    # Enforcement documents (执法文书): a rectification order, served, signed; the case file.
+    "issueDocument": {
+        "client_document_id": "phone-0001-doc-20261128-01",
+        "kind": "rectification-order",
+        "fields": {
+            "problems": ["后厨燃气灶具区域未安装可燃气体报警装置"],
+            "rectify_by": "2026年12月15日",
+            "basis": ["《中华人民共和国安全生产法》第九十九条第三项"],
+        },
+    },
+    "recordService": {
+        "client_entry_id": "phone-0001-service-20261128-01",
+        "method": "direct",
+        "served_at": "2026-11-28T10:30:00+08:00",
+        "recipient": "周建国",
+    },
+    "addSignature": {
+        "client_signature_id": "phone-0001-sign-20261128-01",
+        "role": "officer",
+        "signer_name": "张伟",
+        "image_png_base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAC"
+        "hwGA60e6kgAAAABJRU5ErkJggg==",
+    },
+    "assembleCaseFile": {"client_entry_id": "phone-0001-casefile-20261128-01"},
 }

@@ -75,12 +75,13 @@ class ObjectStore:
 
     # -- buckets --------------------------------------------------------------------------
 
-    def ensure_bucket(self, name: str) -> None:
-        """Create the bucket unless it exists; safe to call concurrently and repeatedly."""
+    def ensure_bucket(self, name: str, object_lock: bool = False) -> None:
+        """Create the bucket unless it exists; safe to call concurrently and repeatedly.
+        `object_lock` (WORM retention) can only be switched on when the bucket is made."""
         if self.client.bucket_exists(name):
             return
         try:
-            self.client.make_bucket(name)
+            self.client.make_bucket(name, object_lock=object_lock)
         except S3Error as exc:
             if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                 raise

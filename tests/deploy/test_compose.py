@@ -32,9 +32,11 @@ SERVICES = {
     "disclosure": 50053,
     "gas": 50054,
     "overload": 50055,
+    "documents": 50056,
 }
 APP_PROCESSES = {**{name: f"services.{name}" for name in SERVICES}, "gateway": "gateway"}
-S3_SERVICES = {"records", "overload"}
+S3_SERVICES = {"records", "overload", "documents"}
+FILE_KEEPERS = S3_SERVICES | {"enforcement-init"}
 
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY")
 # Names that contain a secret word but hold no secret (an access key *id* names a key, it
@@ -470,7 +472,7 @@ def test_k8s_network_policies_deny_by_default_and_let_only_the_gateway_reach_ser
                 }
                 assert labels.get("app.kubernetes.io/component") in {
                     "gateway", "grpc-service", "init"
-                } or names <= {"records", "overload", "enforcement-init"}, name  # fmt: skip
+                } or names <= FILE_KEEPERS, name  # fmt: skip
                 if ports & {9092, 443}:
                     assert labels.get("app.kubernetes.io/component") != "gateway", name
 

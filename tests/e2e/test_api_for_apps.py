@@ -401,6 +401,11 @@ def test_every_request_example_of_the_document_is_accepted(http, stack, officer,
     write(officer, f"/v1/cases/{case_id}/transitions", {"to": "notice", "client_entry_id": cid()})
     send("decidePenalty", officer, case_id=case_id)
     send("revokePenalty", officer, case_id=case_id)
+    # Its documents: an order, served and signed; the revoked (withdrawn) case's file.
+    document = send("issueDocument", officer, case_id=case_id)
+    send("recordService", officer, document_id=document["document_id"])
+    send("addSignature", officer, document_id=document["document_id"])
+    send("assembleCaseFile", officer, case_id=case_id)
 
     # A major proposal in the reviewer's queue: extend its deadline, then approve it.
     major = open_case(officer, colleague)

@@ -29,6 +29,7 @@ PUBLIC = {
     "getDisclosure",
     "exportDisclosures",
     "disclosureFeed",
+    "verifyDocument",  # a document's public check (docs/documents.md)
     "healthz",
     "readyz",
     "metrics",
@@ -42,7 +43,8 @@ GUARDED = [
         "decidePenalty revokePenalty syncChanges listTasks postRoadsideWeighing advanceInspection "
         "requestWeighingPhotoSlot confirmWeighingPhoto listOverloadReports markOverloadReportSent "
         "acknowledgeGasAlarm "
-        "listOverloadReferrals acknowledgeOverloadReferral",  # 抄告/移送 (docs/overload.md)
+        "listOverloadReferrals acknowledgeOverloadReferral "  # 抄告/移送 (docs/overload.md)
+        "issueDocument recordService addSignature assembleCaseFile",  # 执法文书
     ),
     (frozenset({"legal_reviewer"}), "listMyReviews getReview completeReview extendReview"),
     (
@@ -53,7 +55,8 @@ GUARDED = [
     (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
     (
         frozenset({"officer", "supervisor", "admin"}),
-        "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures",
+        "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures "
+        "listDocuments getDocumentPdf getCaseFilePdf",
     ),
     (frozenset({"supervisor", "admin"}), "getCalendar"),
     (frozenset({"admin"}), "enterCalendarYear"),

@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: '/cases', component: () => import('./views/CasesView.vue'), meta: { title: '案件' } },
     { path: '/cases/new', component: () => import('./views/NewCaseView.vue'), meta: { title: '新建案件', back: true } },
     { path: '/cases/:id', component: () => import('./views/CaseView.vue'), meta: { title: '案件', back: true }, props: true },
+    { path: '/cases/:caseId/documents/:documentId/sign', component: () => import('./views/SignDocumentView.vue'), meta: { title: '文书签名', back: true }, props: true },
     { path: '/queue', component: () => import('./views/QueueView.vue'), meta: { title: '同步队列' } },
     { path: '/me', component: () => import('./views/MeView.vue'), meta: { title: '我的' } },
   ],
