@@ -151,3 +151,27 @@ def test_coverage_per_town_and_district(gas_db):
     only = coverage.coverage(gas_db, agency_id="xb", town="三井街道")
     assert [t.town for t in only.towns] == ["三井街道"] and only.district.registered == 1
     assert coverage.coverage(gas_db, agency_id="other").district.registered == 0
+
+
+@pytest.mark.integration
+async def test_a_venue_state_shows_each_device_and_its_gaps(gas_db):
+    from services.gas.grpc_api import GasServicer
+
+    class Context:
+        async def abort(self, code, details):
+            raise AssertionError(f"{code}: {details}")
+
+    handlers.ingest(gas_db, "valve-a", [ev("valve", valve_state="closed")])
+    servicer = GasServicer(gas_db)
+    reply = await servicer.GetVenueState(
+        gas_pb2.GetVenueStateRequest(venue_id="v-a", agency_id="xb", town="薛家镇"), Context()
+    )
+    by_id = {d.device_id: d for d in reply.devices}
+    assert by_id["valve-a"].status == "online" and by_id["valve-a"].valve_state == "closed"
+    assert by_id["det-a"].status == "offline" and by_id["det-a"].valve_state == ""
+    assert list(reply.gaps) == ["detector-offline"]
+    assert reply.venue.name == "v-a"
+    with pytest.raises(handlers.NotFound):
+        handlers.venue_state(gas_db, "v-a", "xb", "三井街道")  # another town's venue
+    with pytest.raises(handlers.NotFound):
+        handlers.venue_state(gas_db, "v-a", "other", None)
