@@ -21,7 +21,7 @@ export function hintFor(problem: Problem): string {
   const slug = problem.type.split('/').pop() ?? ''
   switch (slug) {
     case 'not-allowed-now':
-      return '当前状态不允许这一步：打开案件或任务看现在可以做什么；情况变了就重试，或修改后重发，或放弃这一条。'
+      return '当前状态不允许这一步：打开案件看可以进行的下一步；情况变了就重试，或修改后重发，或放弃这一条。'
     case 'already-exists':
       return '这个编号已被另一条记录使用：放弃这一条，重新录入。'
     case 'invalid-request':
