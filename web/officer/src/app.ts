@@ -83,6 +83,7 @@ export function startSyncLoop(): void {
     if (online.value) void syncNow()
   }, 15_000)
   void refreshWaiting()
+  if (api.loggedIn) void loadMe() // who is logged in decides which screens show (报警 for town officers)
   if (online.value) void syncNow()
 }
 

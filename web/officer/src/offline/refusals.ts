@@ -52,6 +52,7 @@ export function reasonFor(problem: Problem): string {
     const where = e.loc
       .filter((p) => p !== 'body' && typeof p === 'string')
       .map((p) => PLACES[p as string] ?? String(p))
+      .filter((name, i, all) => name !== all[i - 1]) // payload › text reads as one 内容
       .join(' › ')
     return where ? `${where}：${e.msg}` : e.msg
   })
