@@ -30,6 +30,9 @@ DEMO_AUTHORITIES = {
     AGENCY: ["常州市新北区应急管理局", "11320411MB00000000", "常州市新北区应急管理局"],
 }
 
+# The names the apps show for an agency id (GATEWAY_AGENCY_NAMES).
+DEMO_AGENCY_NAMES = {agency: names[0] for agency, names in DEMO_AUTHORITIES.items()}
+
 USERS = [
     # username, user id, name, roles, town, certificate
     ("officer1", "u-officer1", "张伟", ["officer"], "薛家镇", "32041120001"),

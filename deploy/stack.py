@@ -282,6 +282,9 @@ class Stack:
         )
         for name in SERVICES:
             env[f"GATEWAY_{name.upper()}_ADDR"] = f"127.0.0.1:{self.ports[name]}"
+        from deploy.seed import DEMO_AGENCY_NAMES
+
+        env["GATEWAY_AGENCY_NAMES"] = json.dumps(DEMO_AGENCY_NAMES, ensure_ascii=False)
         return env
 
     # -- start and stop -------------------------------------------------------------

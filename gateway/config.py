@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     live_streams_per_user: int = Field(
         default=3, description="open live streams (SSE) per user, then 429 until one closes"
     )
+    agency_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="agency id -> its name as the apps show it (JSON), e.g. "
+        '{"xinbei-yjj": "常州市新北区应急管理局"}; an agency missing here shows its id',
+    )
     exports_per_10_min: int = Field(
         default=20, description="public CSV/JSON exports per client address, then 429"
     )

@@ -57,6 +57,7 @@ class Me(BaseModel):
     display_name: str
     roles: list[str]
     agency_id: str
+    agency_name: str | None = None
     town: str | None
     certificate_no: str | None
     venue_id: str | None = None
@@ -230,10 +231,12 @@ async def refresh(body: RefreshRequest, state: State) -> TokenPair:
     responses=PROBLEM_RESPONSES,
     summary="Who the access token belongs to",
 )
-async def me(principal: CurrentPrincipal) -> Me:
-    """The caller as the access token says: user id, roles, agency, town/street, enforcement
-    certificate. The officer app shows it and keeps `user_id` for its own writes."""
+async def me(principal: CurrentPrincipal, state: State) -> Me:
+    """The caller as the access token says: user id, roles, agency (its id and name),
+    town/street, enforcement certificate. The officer app shows it and keeps `user_id` for
+    its own writes."""
     return Me(
+        agency_name=state.settings.agency_names.get(principal.agency_id),
         user_id=principal.user_id,
         username=principal.username,
         display_name=principal.display_name,

@@ -10,7 +10,7 @@ import grpc
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.common.v1 import common_pb2
 from enforcement.records.v1 import records_pb2
@@ -73,6 +73,14 @@ class GeoPointIn(BaseModel):
     accuracy_m: float = Field(default=0, ge=0)
 
 
+class ClientIn(BaseModel):
+    # What the phone says of itself; the records service keeps it in the entry's payload.
+    model_config = ConfigDict(extra="forbid")
+
+    app_version: str = Field(default="", max_length=100)
+    location_missing: str = Field(default="", max_length=100)
+
+
 class OpenCaseIn(BaseModel):
     client_case_id: str = Field(
         min_length=8,
@@ -92,6 +100,7 @@ class OpenCaseIn(BaseModel):
     )
     device_time: IsoDateTime | None = Field(default=None, description="the phone's clock")
     location: GeoPointIn | None = None
+    client: ClientIn = Field(default_factory=ClientIn)
     task_id: str | None = Field(
         default=None, max_length=64, description="the inspection task (GET /v1/tasks) taken up"
     )
@@ -255,6 +264,7 @@ async def open_case(
         officers=officers,
         opened_by=principal.user_id,
         task_id=body.task_id or "",
+        **body.client.model_dump(),
     )
     if body.device_time is not None:
         request.device_time.CopyFrom(_ts(body.device_time))

@@ -275,6 +275,29 @@ async def list_venues(
     return message_dict(reply)
 
 
+@router.get(
+    "/v1/gas/venues/{venue_id}",
+    operation_id="getGasVenueState",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="A venue's detectors and valves now, and why unprotected",
+)
+async def get_venue_state(
+    venue_id: Annotated[str, PathParam(max_length=64)], principal: Watcher, state: State
+) -> dict:
+    """Each detector and valve online, offline or faulty, each valve open or closed with its
+    open close commands, and the gaps (`gap_labels` in zh-CN)."""
+    reply = await _gas(
+        state.clients.gas.GetVenueState,
+        gas_pb2.GetVenueStateRequest(
+            venue_id=venue_id, agency_id=principal.agency_id, town=principal.town or ""
+        ),
+    )
+    out = message_dict(reply)
+    out["gap_labels"] = {g: GAP_LABELS.get(g, g) for g in reply.gaps}
+    return out
+
+
 def _stamp(ts) -> datetime:
     return ts.ToDatetime(tzinfo=UTC)
 

@@ -293,6 +293,42 @@ async def roadside_weighing(
 InspectionId = Annotated[str, PathParam(max_length=64)]
 
 
+@router.get(
+    "/v1/overload/inspections",
+    operation_id="listInspections",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="Your agency's truck inspections, those awaiting confirmation first",
+)
+async def list_inspections(principal: Officer, state: State, open_only: bool = True) -> dict:
+    """The agency's truck inspections with their last verdict; `weighed` (to confirm) first."""
+    reply = await _overload(
+        state.clients.overload.ListInspections,
+        overload_pb2.ListInspectionsRequest(agency_id=principal.agency_id, open_only=open_only),
+    )
+    return message_dict(reply)
+
+
+@router.get(
+    "/v1/overload/inspections/{inspection_id}",
+    operation_id="getInspectionFile",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="One truck inspection: weighings, verdicts explained, photos",
+)
+async def get_inspection_file(
+    inspection_id: Annotated[str, PathParam(max_length=64)], principal: Officer, state: State
+) -> dict:
+    """Each weighing, its verdict explained, its checked photos (10-minute links); confirmers."""
+    reply = await _overload(
+        state.clients.overload.GetInspectionFile,
+        overload_pb2.GetInspectionFileRequest(
+            inspection_id=inspection_id, agency_id=principal.agency_id
+        ),
+    )
+    return message_dict(reply)
+
+
 @router.post(
     "/v1/overload/inspections/{inspection_id}/steps",
     operation_id="advanceInspection",

@@ -30,6 +30,7 @@ from gateway.routes.cases import (
     CaseId,
     CaseOut,
     CaseReader,
+    ClientIn,
     GeoPointIn,
     StageName,
     _ts,
@@ -98,6 +99,7 @@ class WriteIn(BaseModel):
         default=None, description="the phone's clock when the act happened, with its UTC offset"
     )
     location: GeoPointIn | None = None
+    client: ClientIn = Field(default_factory=ClientIn)
 
 
 class TransitionIn(WriteIn):
@@ -155,6 +157,7 @@ class ConfirmEvidenceIn(BaseModel):
     )
     device_time: IsoAwareDateTime | None = None
     location: GeoPointIn | None = None
+    client: ClientIn = Field(default_factory=ClientIn)
 
 
 class Discretion(BaseModel):
@@ -470,12 +473,14 @@ def write_meta(
     client_entry_id: str | None,
     device_time: datetime | None,
     location: GeoPointIn | None,
+    client: ClientIn | None = None,
 ) -> records_pb2.WriteMeta:
     """Who and where of a write: the officer and agency always from the token."""
     meta = records_pb2.WriteMeta(
         client_entry_id=client_entry_id or "",
         actor_id=principal.user_id,
         agency_id=principal.agency_id,
+        **(client.model_dump() if client is not None else {}),
     )
     if device_time is not None:
         meta.device_time.CopyFrom(_ts(device_time))
@@ -485,7 +490,7 @@ def write_meta(
 
 
 def _meta(principal: Principal, body: WriteIn) -> records_pb2.WriteMeta:
-    return write_meta(principal, body.client_entry_id, body.device_time, body.location)
+    return write_meta(principal, body.client_entry_id, body.device_time, body.location, body.client)
 
 
 async def _records(method, request, timeout: float | None = None):
@@ -680,7 +685,9 @@ async def confirm_evidence(
             ],
             caption=body.caption,
             relates_to_entry_id=body.relates_to_entry_id,
-            meta=write_meta(principal, body.client_entry_id, body.device_time, body.location),
+            meta=write_meta(
+                principal, body.client_entry_id, body.device_time, body.location, body.client
+            ),
         ),
         # Reading a large video back through SHA-256 takes longer than the usual deadline.
         timeout=state.settings.evidence_confirm_timeout_s,

@@ -9,8 +9,10 @@ import grpc
 
 from enforcement.gas.v1 import gas_pb2, gas_pb2_grpc
 from services.chassis.db import Database, as_utc
+from services.chassis.events import utcnow
 from services.chassis.grpc_server import blocking_caller
 from services.gas import coverage, handlers, protection
+from services.gas.domain.liveness import DeviceKind, DeviceStatus, device_status, gaps
 
 _CODES = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
@@ -132,6 +134,50 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
         return gas_pb2.ListVenueDevicesResponse(
             venues=[_venue_devices_pb(v, d, c) for v, d, c in rows]
         )
+
+    async def GetVenueState(self, request, context):
+        venue, devices, open_commands = await _call(
+            context,
+            handlers.venue_state,
+            self._db,
+            request.venue_id,
+            request.agency_id,
+            request.town or None,
+        )
+        now = utcnow()
+        statuses = [
+            DeviceStatus(d.device_id, DeviceKind(d.kind), as_utc(d.last_seen), d.fault)
+            for d in devices
+        ]
+        reply = gas_pb2.GetVenueStateResponse(
+            venue=gas_pb2.Venue(
+                venue_id=venue.venue_id,
+                name=venue.name,
+                credit_code=venue.credit_code,
+                address=venue.address,
+                agency_id=venue.agency_id,
+                town=venue.town,
+                contact=venue.contact,
+                first_lel=venue.first_lel,
+                second_lel=venue.second_lel,
+                sustain=venue.sustain,
+            ),
+            gaps=[g.value for g in gaps(statuses, now)],
+        )
+        for d, s in zip(devices, statuses, strict=True):
+            state = reply.devices.add(
+                device_id=d.device_id,
+                kind=d.kind,
+                status=device_status(s, now),
+                fault=d.fault,
+                valve_state=d.valve_state if d.kind == DeviceKind.valve.value else "",
+                open_commands=open_commands.get(d.device_id, 0),
+                last_inspected_on=d.last_inspected_on.isoformat() if d.last_inspected_on else "",
+            )
+            if s.last_seen is not None:
+                state.last_seen.FromDatetime(s.last_seen)
+        reply.checked_at.FromDatetime(now)
+        return reply
 
     async def ListAlarms(self, request, context):
         rows = await _call(

@@ -116,6 +116,22 @@ def get_device(database: Database, device_id: str, agency_id: str):
     return device
 
 
+def venue_state(database: Database, venue_id: str, agency_id: str, town: str | None = None):
+    """A venue of `agency_id` (and of `town` when given) with its devices and each valve's
+    open close commands; NotFound for any other, as for an alarm outside the caller's list."""
+    with database.read() as conn:
+        venue = db.one(conn, db.venues, "venue_id", venue_id)
+        if venue is None or venue.agency_id != agency_id or (town and venue.town != town):
+            raise NotFound("venue not found")
+        devices = db.devices_of(conn, venue_id)
+        open_commands = {
+            d.device_id: len(db.open_commands(conn, d.device_id))
+            for d in devices
+            if d.kind == DeviceKind.valve.value
+        }
+    return venue, devices, open_commands
+
+
 def _owned(conn: sa.Connection, device, device_id: str, agency_id: str | None):
     """The device's venue, checked against the agency of the credentials that signed the
     request (`None`: a trusted in-process caller such as the simulator's own tests)."""

@@ -316,3 +316,34 @@ def list_referrals(conn: sa.Connection, agency_id: str, open_only: bool) -> list
     if open_only:
         query = query.where(referrals.c.status == "sent")
     return list(conn.execute(query.order_by(referrals.c.due_date, referrals.c.referral_id)))
+
+
+def list_inspections(conn: sa.Connection, agency_id: str, open_only: bool, limit: int) -> list[Any]:
+    """The agency's inspections with their station's name; awaiting confirmation first."""
+    query = (
+        sa.select(inspections, stations.c.name.label("station_name"))
+        .select_from(
+            inspections.outerjoin(stations, stations.c.station_id == inspections.c.station_id)
+        )
+        .where(inspections.c.agency_id == agency_id)
+    )
+    if open_only:
+        query = query.where(inspections.c.status.in_(OPEN_STATUSES))
+    waiting = sa.case((inspections.c.status == "weighed", 0), else_=1)
+    return list(conn.execute(query.order_by(waiting, inspections.c.updated_at.desc()).limit(limit)))
+
+
+def weighings_of(conn: sa.Connection, inspection_id: str) -> list[Any]:
+    query = sa.select(weighings).where(weighings.c.inspection_id == inspection_id)
+    return list(conn.execute(query.order_by(weighings.c.weighed_at)))
+
+
+def attached_photos(conn: sa.Connection, weighing_ids: list[str]) -> list[Any]:
+    if not weighing_ids:
+        return []
+    query = (
+        sa.select(photos)
+        .where(photos.c.weighing_id.in_(weighing_ids), photos.c.status == "attached")
+        .order_by(photos.c.created_at)
+    )
+    return list(conn.execute(query))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import grpc
 
+from enforcement.common.v1 import common_pb2
 from enforcement.overload.v1 import overload_pb2, overload_pb2_grpc
 from services.chassis.db import Database, as_utc
 from services.chassis.grpc_server import blocking_caller
@@ -64,6 +66,15 @@ def verdict_to_pb(v: dict) -> overload_pb2.Verdict:
         overload_load_t=v.get("overload_load_t") or "",
         mass_over_limit=v.get("mass_over_limit", v["over_limit"]),
         rules_description=RULE_SETS.get(v["rules_version"], ""),
+    )
+
+
+PHOTO_LINK_TTL = timedelta(minutes=10)
+
+
+def _summary(row, station_name: str) -> overload_pb2.InspectionSummary:
+    return overload_pb2.InspectionSummary(
+        inspection=inspection_to_pb(row), town=row.town or "", station_name=station_name
     )
 
 
@@ -285,6 +296,63 @@ class OverloadServicer(overload_pb2_grpc.OverloadServiceServicer):
     async def GetInspection(self, request, context):
         row = await _call(context, handlers.get, self._db, request.inspection_id, request.agency_id)
         return overload_pb2.GetInspectionResponse(inspection=inspection_to_pb(row))
+
+    async def ListInspections(self, request, context):
+        rows = await _call(
+            context,
+            handlers.list_inspections,
+            self._db,
+            request.agency_id,
+            request.open_only,
+            request.limit or 100,
+        )
+        return overload_pb2.ListInspectionsResponse(
+            inspections=[_summary(r, r.station_name or "") for r in rows]
+        )
+
+    async def GetInspectionFile(self, request, context):
+        row, station, weighings, photo_rows = await _call(
+            context, handlers.inspection_file, self._db, request.inspection_id, request.agency_id
+        )
+        reply = overload_pb2.GetInspectionFileResponse(
+            summary=_summary(row, station.name if station is not None else ""),
+            static_weighing_id=row.static_weighing_id or "",
+            confirmed_by=[common_pb2.Officer(**o) for o in (row.confirmed_by or [])],
+        )
+        by_weighing: dict[str, list] = {}
+        for p in photo_rows:
+            by_weighing.setdefault(p.weighing_id, []).append(p)
+        presigner = self._presigner
+        # The SDK may ask the S3 server for the bucket's region: not on the event loop.
+        urls = await asyncio.to_thread(
+            lambda: (
+                {
+                    p.photo_id: presigner.presigned_get_url(
+                        self._bucket, p.object_key, PHOTO_LINK_TTL
+                    )
+                    for p in photo_rows
+                }
+                if presigner is not None
+                else {}
+            )
+        )
+        for w in weighings:
+            record = reply.weighings.add(
+                weighing_id=w.weighing_id,
+                scale_kind=w.scale_kind,
+                gross_t=w.gross_t,
+                verdict=verdict_to_pb(w.verdict),
+                recorded_by=w.recorded_by,
+            )
+            record.weighed_at.FromDatetime(as_utc(w.weighed_at))
+            for p in by_weighing.get(w.weighing_id, []):
+                record.photos.add(
+                    photo_id=p.photo_id,
+                    media_type=p.media_type,
+                    sha256=p.sha256,
+                    url=urls.get(p.photo_id, ""),
+                )
+        return reply
 
     async def GetStatistics(self, request, context):
         today = china_date()  # weighings are counted by their day in China (UTC+8)

@@ -657,6 +657,23 @@ def get(database: Database, inspection_id: str, agency_id: str):
     return row
 
 
+def list_inspections(database: Database, agency_id: str, open_only: bool, limit: int = 100):
+    with database.read() as conn:
+        return db.list_inspections(conn, agency_id, open_only, min(max(limit, 1), 500))
+
+
+def inspection_file(database: Database, inspection_id: str, agency_id: str):
+    """The inspection, its station, its weighings oldest first and their checked photos."""
+    with database.read() as conn:
+        row = db.get_inspection(conn, inspection_id)
+        if row is None or row.agency_id != agency_id:
+            raise NotFound("inspection not found")
+        station = db.get_station(conn, row.station_id)
+        weighings = db.weighings_of(conn, inspection_id)
+        photos = db.attached_photos(conn, [w.weighing_id for w in weighings])
+    return row, station, weighings, photos
+
+
 def statistics(database: Database, agency_id: str, day_from: date, day_to: date, town: str = ""):
     """The agency's figures, or one town's (a town-bound supervisor's view)."""
     since = datetime.combine(day_from, datetime.min.time(), tzinfo=CHINA_TZ)

@@ -407,6 +407,8 @@ def confirm_upload(
         agency_id=meta.agency_id,
         device_time=meta.device_time,
         location=meta.location,
+        app_version=meta.app_version,
+        location_missing=meta.location_missing,
     )
 
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:

@@ -46,7 +46,7 @@ from services.records.domain.lifecycle import (
     check_transition,
 )
 from services.records.domain.lifecycle import next_stages as lifecycle_next_stages
-from services.records.domain.meta import WriteMeta, validate_meta
+from services.records.domain.meta import WriteMeta, client_facts, validate_meta
 from services.records.domain.numbering import NumberKind, format_number
 from services.records.domain.parties import PartyKind
 from services.records.domain.penalties import (
@@ -127,6 +127,8 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
         agency_id=cmd.agency_id,
         device_time=cmd.device_time,
         location=location,
+        app_version=cmd.app_version,
+        location_missing=cmd.location_missing,
     )
     try:
         with database.unit_of_work() as uow:
@@ -331,7 +333,8 @@ def _append(
             device_time=meta.device_time,
             server_time=now,
             location=meta.location,
-            payload=payload,
+            # the act's own content wins: a note may already carry the app's version
+            payload={**client_facts(meta), **payload},
             evidence=evidence,
             corrects_entry_id=corrects,
             prev_hash=case.head_hash,

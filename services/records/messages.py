@@ -120,6 +120,8 @@ def open_case_from_pb(req: records_pb2.OpenCaseRequest) -> OpenCase:
             else None
         ),
         task_id=req.task_id or None,
+        app_version=req.app_version,
+        location_missing=req.location_missing,
     )
 
 
@@ -163,6 +165,8 @@ def meta_from_pb(meta: records_pb2.WriteMeta) -> WriteMeta:
             if meta.HasField("location")
             else None
         ),
+        app_version=meta.app_version,
+        location_missing=meta.location_missing,
     )
 
 

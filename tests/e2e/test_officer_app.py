@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +19,7 @@ from PIL import Image
 from playwright.sync_api import Page, Route, expect
 
 from deploy.stack import Stack
+from gateway.security.device_signing import signed_headers
 from tests.e2e.webapp_support import REPO, chromium, stack_serving
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +80,9 @@ def jpeg(path: Path) -> bytes:
 
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Every screen fits a 360 px wide phone: nothing scrolls sideways.
+    wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert wide <= 0, f"app-{name} scrolls sideways by {wide} px"
     page.screenshot(path=str(ARTIFACTS / f"app-{name}.png"))
 
 
@@ -193,9 +199,36 @@ def test_a_case_worked_offline_reaches_the_record_once(page, stack, tmp_path):
     page.get_by_text(title).first.click()
     expect(page.get_by_text("法制审核中").first).to_be_visible(timeout=30_000)
     shot(page, "case")
+    refuse_then_correct_a_note(page)
     page.goto("/app/me")
     expect(page.get_by_text("32041120001")).to_be_visible()
+    expect(page.get_by_text("常州市新北区应急管理局")).to_be_visible()  # the agency by name
     shot(page, "me")
+    # Locked and back: the login carries the device cookie the first login answered.
+    page.get_by_role("button", name="锁定").click()
+    page.get_by_role("button", name="确认").click()
+    page.fill("input[name=username]", "officer1")
+    page.fill("input[name=password]", stack.secrets["demo_password"])
+    with page.expect_request("**/v1/auth/login") as login:
+        page.get_by_role("button", name="登录").click()
+    assert json.loads(login.value.post_data or "{}").get("device_cookie")
+    expect(page.get_by_text("新建检查案件").first).to_be_visible()
+
+
+def refuse_then_correct_a_note(page: Page) -> None:
+    """A note the gateway refuses (422: a pasted NUL character) is shown with why, corrected
+    and sent again."""
+    page.get_by_text("记录", exact=True).first.click()
+    page.fill("textarea[name=text]", "同上\u0000")
+    page.get_by_role("button", name="保存").click()
+    page.goto("/app/queue")
+    expect(page.get_by_text("文本含有 NUL 字符")).to_be_visible()
+    shot(page, "queue-refused")
+    page.get_by_role("button", name="修改后重发").click()
+    page.fill("textarea[name='edit-payload.text']", "复查：报警器已接入切断阀")
+    shot(page, "queue-edit")
+    page.get_by_role("button", name="重新发送").click()
+    expect(page.get_by_text("全部已上传")).to_be_visible(timeout=30_000)
 
 
 def test_a_gateway_killed_in_the_middle_of_the_sync_loses_and_doubles_nothing(
@@ -247,3 +280,102 @@ def test_the_case_lifecycle_is_published_for_moves_offline(stack):
     assert stages["review"]["via"] == "POST /v1/cases/{id}/penalty-proposals"
     assert stages["decision"]["via"] == "POST /v1/cases/{id}/decision"
     assert stages["archived"]["next"] == []
+
+
+def gas_leak(stack: Stack, device_id: str, lel: float = 31) -> None:
+    """Two readings over the first threshold from a seeded detector: an alarm."""
+    devices = json.loads((stack.var / "demo-devices.json").read_text())
+    base = int(time.time() * 1000)
+    events = [
+        {"seq": base, "type": "reading", "lel": lel - 5},
+        {"seq": base + 1, "type": "reading", "lel": lel},
+    ]
+    raw = json.dumps({"events": events}).encode()
+    headers = signed_headers(
+        device_id, devices[device_id]["secret"], "POST", "/v1/gas/device-events", raw
+    )
+    r = httpx.post(
+        f"{stack.gateway_url}/v1/gas/device-events",
+        content=raw,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_a_town_officer_sees_a_gas_alarm_arrive_live_and_acknowledges_it(page, stack):
+    log_in(page, stack)
+    page.goto("/app/gas")
+    expect(page.get_by_text("实时接收中")).to_be_visible()
+    gas_leak(stack, "gas-det-0001")  # 老街面馆, 薛家镇: officer1's town
+    alarm = page.get_by_role("group", name=re.compile("燃气报警：老街面馆"))
+    expect(alarm).to_be_visible()  # over the stream, without a reload
+    expect(page.locator(".van-tabbar-item", has_text="报警")).to_be_visible()
+    shot(page, "gas")
+    alarm.get_by_role("button", name="确认报警：老街面馆").click()
+    expect(alarm.get_by_text("已确认，处置中")).to_be_visible()
+    officer = api_login(stack, "officer1")
+    r = httpx.get(f"{stack.gateway_url}/v1/gas/alarms", headers=officer)
+    found = [a for a in r.json()["alarms"] if a["venue_name"] == "老街面馆" and a["active"]]
+    assert found and found[0]["acknowledged"] and found[0]["acknowledged_by"] == "u-officer1"
+    alarm.get_by_role("button", name="查看设备与阀门：老街面馆").click()
+    expect(page.get_by_text("紧急切断阀").first).to_be_visible()
+    expect(page.get_by_text("可燃气体报警器").first).to_be_visible()
+    shot(page, "gas-venue")
+
+
+def test_a_road_officer_confirms_an_overload_with_a_colleague(page, stack, tmp_path):
+    officer2 = api_login(stack, "officer2")
+    plate = f"苏D{uuid.uuid4().int % 100000:05d}"
+    r = httpx.post(
+        f"{stack.gateway_url}/v1/overload/weighings",
+        headers=officer2,
+        json={
+            "client_weighing_id": f"e2e-{uuid.uuid4()}",
+            "station_id": "station-g312-km45",
+            "plate": plate,
+            "vehicle": {"kind": "combination", "axles": 6},
+            "gross_t": 60.5,
+            "cargo": "砂石",
+            "carrier": {"name": "常州某运输有限公司", "credit_code": "914403001922038216"},
+        },
+    )
+    assert r.status_code == 201, r.text
+    weighed = r.json()
+    assert weighed["inspection"]["status"] == "weighed"  # one officer alone cannot confirm
+    photo = jpeg(tmp_path / "scale.jpg")
+    digest = hashlib.sha256(photo).hexdigest()
+    slot = httpx.post(
+        f"{stack.gateway_url}/v1/overload/weighings/{weighed['weighing_id']}/photos",
+        headers=officer2,
+        json={"sha256": digest, "size": len(photo), "media_type": "image/jpeg"},
+    ).json()
+    assert httpx.put(slot["put_url"], content=photo).status_code == 200
+    confirmed = httpx.post(
+        f"{stack.gateway_url}/v1/overload/photos/{slot['photo_id']}/confirm", headers=officer2
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+    log_in(page, stack)
+    page.get_by_text("超限检测确认").click()
+    expect(page.get_by_text(plate)).to_be_visible()
+    shot(page, "overload")
+    page.get_by_text(plate).click()
+    expect(page.get_by_text("静态复检超限，待两名执法人员确认")).to_be_visible()
+    photo_img = page.get_by_role("img", name=f"{plate} 称重照片 1")
+    expect(photo_img).to_be_visible()
+    expect(photo_img).to_have_js_property("naturalWidth", 640)  # the checked photo itself
+    page.locator("input[name=co_officer]").click()
+    page.get_by_role("button", name=re.compile("李娜")).click()
+    shot(page, "inspection")
+    page.get_by_role("button", name="两人确认超限").click()
+    expect(page.get_by_text("超限已确认").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("李娜（执法证 32041120002）", exact=False)).to_be_visible()
+    shot(page, "inspection-confirmed")
+    r = httpx.get(
+        f"{stack.gateway_url}/v1/overload/inspections/{weighed['inspection']['inspection_id']}",
+        headers=officer2,
+    )
+    assert r.status_code == 200, r.text
+    file = r.json()
+    assert file["summary"]["inspection"]["status"] == "confirmed"
+    assert {o["officer_id"] for o in file["confirmed_by"]} == {"u-officer1", "u-officer2"}

@@ -171,3 +171,27 @@ def test_the_register_lists_each_venues_devices_with_their_state_now(gas_db):
     assert handlers.venue_devices(gas_db, agency_id="other", town=None, venue_id=None) == []
     with pytest.raises(handlers.InvalidEvent):
         handlers.venue_devices(gas_db, agency_id="", town=None, venue_id=None)
+
+
+@pytest.mark.integration
+async def test_a_venue_state_shows_each_device_and_its_gaps(gas_db):
+    from services.gas.grpc_api import GasServicer
+
+    class Context:
+        async def abort(self, code, details):
+            raise AssertionError(f"{code}: {details}")
+
+    handlers.ingest(gas_db, "valve-a", [ev("valve", valve_state="closed")])
+    servicer = GasServicer(gas_db)
+    reply = await servicer.GetVenueState(
+        gas_pb2.GetVenueStateRequest(venue_id="v-a", agency_id="xb", town="薛家镇"), Context()
+    )
+    by_id = {d.device_id: d for d in reply.devices}
+    assert by_id["valve-a"].status == "online" and by_id["valve-a"].valve_state == "closed"
+    assert by_id["det-a"].status == "offline" and by_id["det-a"].valve_state == ""
+    assert list(reply.gaps) == ["detector-offline"]
+    assert reply.venue.name == "v-a"
+    with pytest.raises(handlers.NotFound):
+        handlers.venue_state(gas_db, "v-a", "xb", "三井街道")  # another town's venue
+    with pytest.raises(handlers.NotFound):
+        handlers.venue_state(gas_db, "v-a", "other", None)

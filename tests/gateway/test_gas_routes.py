@@ -316,3 +316,23 @@ async def test_a_venue_owner_follows_only_their_own_venue(api):
     ).status_code == 403
     assert (await http.get("/v1/gas/coverage", headers=owner)).status_code == 403
     assert (await http.get("/v1/cases", headers=owner)).status_code == 403
+
+
+async def test_an_officer_sees_a_venues_detectors_and_valves_as_they_are_now(api):
+    http, secrets, _ = api
+    await post_events(
+        http, secrets, "valve-1", [{"seq": 1, "type": "valve", "valve_state": "closed"}]
+    )
+    r = await http.get("/v1/gas/venues/v1", headers=bearer(secrets))
+    assert r.status_code == 200, r.text
+    state = r.json()
+    devices = {d["device_id"]: d for d in state["devices"]}
+    assert (
+        devices["valve-1"]["status"] == "online" and devices["valve-1"]["valve_state"] == "closed"
+    )
+    assert devices["det-1"]["status"] == "offline"  # never heard from
+    assert state["gaps"] == ["detector-offline"]
+    assert state["gap_labels"] == {"detector-offline": "报警器离线"}
+    assert (await http.get("/v1/gas/venues/nowhere", headers=bearer(secrets))).status_code == 404
+    owner = {"Authorization": f"Bearer {secrets['owner']}"}
+    assert (await http.get("/v1/gas/venues/v2", headers=owner)).status_code == 403

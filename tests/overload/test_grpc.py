@@ -109,3 +109,42 @@ async def test_a_photo_of_a_weighing_is_kept_only_when_its_bytes_match(overload_
     finally:
         await channel.close()
         await server.stop(0)
+
+
+async def test_an_inspection_awaiting_confirmation_is_listed_first_with_its_file(stub):
+    waiting = await stub.RecordWeighing(weighing("60", plate="苏D70001", officers=()))
+    assert waiting.inspection.status == "weighed"
+    confirmed = await stub.RecordWeighing(weighing("61", plate="苏D70002"))
+    assert confirmed.inspection.status == "confirmed"
+    listed = await stub.ListInspections(
+        overload_pb2.ListInspectionsRequest(agency_id=AGENCY, open_only=True)
+    )
+    ids = [s.inspection.inspection_id for s in listed.inspections]
+    assert ids[0] == waiting.inspection.inspection_id
+    assert confirmed.inspection.inspection_id in ids
+    assert listed.inspections[0].town == "罗溪镇"
+    other = await stub.ListInspections(overload_pb2.ListInspectionsRequest(agency_id="other"))
+    assert not other.inspections
+
+    file = await stub.GetInspectionFile(
+        overload_pb2.GetInspectionFileRequest(
+            inspection_id=waiting.inspection.inspection_id, agency_id=AGENCY
+        )
+    )
+    assert [w.weighing_id for w in file.weighings] == [waiting.weighing_id]
+    assert file.static_weighing_id == waiting.weighing_id
+    assert file.weighings[0].verdict.over_limit and file.weighings[0].verdict.rules_description
+    assert not file.confirmed_by
+    done = await stub.GetInspectionFile(
+        overload_pb2.GetInspectionFileRequest(
+            inspection_id=confirmed.inspection.inspection_id, agency_id=AGENCY
+        )
+    )
+    assert {o.officer_id for o in done.confirmed_by} == {"u-zhang", "u-li"}
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetInspectionFile(
+            overload_pb2.GetInspectionFileRequest(
+                inspection_id=waiting.inspection.inspection_id, agency_id="other"
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -222,3 +222,104 @@ export async function problemOf(response: Response): Promise<Problem> {
     return { type: 'about:blank', title: response.statusText, status: response.status }
   }
 }
+
+// -- Logins that keep the device cookie, and live streams (appended for the officer app) ------
+
+export interface DeviceLogin {
+  /** the cookie a login on this device answered: sent with the account's next login */
+  device_cookie: string | null
+}
+
+// Merged into the class above (declaration merging), so the class itself stays as it was.
+export interface Api {
+  /**
+   * Log in, sending the device cookie an earlier login of this account here answered
+   * (failed logins from strangers elsewhere then never lock this device out); returns the
+   * cookie to keep for the next login.
+   */
+  loginOnDevice(username: string, password: string, deviceCookie: string | null): Promise<DeviceLogin>
+}
+
+Api.prototype.loginOnDevice = async function (
+  this: Api,
+  username: string,
+  password: string,
+  deviceCookie: string | null,
+): Promise<DeviceLogin> {
+  const pair = await this.request<TokenPair & { device_cookie?: string | null }>('POST', '/v1/auth/login', {
+    body: { username, password, ...(deviceCookie ? { device_cookie: deviceCookie } : {}) },
+    anonymous: true,
+  })
+  this['keep'](pair) // the class's own token keeping (TypeScript allows this access by name)
+  return { device_cookie: pair.device_cookie ?? null }
+}
+
+/** One Server-Sent Event. */
+export interface StreamEvent {
+  event: string
+  data: string
+  id?: string
+}
+
+/** Splits a growing text buffer into complete events; returns them and the unfinished rest. */
+export function parseEventStream(buffer: string): { events: StreamEvent[]; rest: string } {
+  const events: StreamEvent[] = []
+  const blocks = buffer.replace(/\r\n/g, '\n').split('\n\n')
+  const rest = blocks.pop() ?? ''
+  for (const block of blocks) {
+    let event = 'message'
+    let id: string | undefined
+    const data: string[] = []
+    for (const line of block.split('\n')) {
+      if (!line || line.startsWith(':')) continue
+      const colon = line.indexOf(':')
+      const field = colon < 0 ? line : line.slice(0, colon)
+      let value = colon < 0 ? '' : line.slice(colon + 1)
+      if (value.startsWith(' ')) value = value.slice(1)
+      if (field === 'event') event = value
+      else if (field === 'data') data.push(value)
+      else if (field === 'id') id = value
+    }
+    if (data.length) events.push({ event, data: data.join('\n'), id })
+  }
+  return { events, rest }
+}
+
+/**
+ * Follow a gateway stream (SSE over fetch: EventSource cannot send the Authorization header)
+ * until `signal` aborts, reconnecting after the server's end or a dropped connection.
+ * `onState` hears 'live' once connected and 'down' while it waits to reconnect.
+ */
+export async function followEventStream(
+  api: Api,
+  url: string,
+  onEvent: (e: StreamEvent) => void,
+  signal: AbortSignal,
+  onState: (state: 'live' | 'down') => void = () => undefined,
+  retryMs = 3000,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const token = await api.bearer()
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+        signal,
+      })
+      if (!response.ok || !response.body) throw new Error(`stream ${response.status}`)
+      onState('live')
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+      let buffer = ''
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        const parsed = parseEventStream(buffer + value)
+        buffer = parsed.rest
+        parsed.events.forEach(onEvent)
+      }
+    } catch {
+      if (signal.aborted) return
+    }
+    onState('down')
+    await new Promise((r) => setTimeout(r, retryMs))
+  }
+}

@@ -76,6 +76,8 @@ class OpenCase:
     device_time: datetime | None = None
     location: GeoPoint | None = None
     task_id: str | None = None  # the inspection task this case takes up
+    app_version: str = ""  # the phone app, and why there is no location (as in WriteMeta)
+    location_missing: str = ""
 
 
 @dataclass

@@ -19,6 +19,18 @@ class WriteMeta:
     agency_id: str
     device_time: datetime | None = None
     location: dict[str, float] | None = None
+    app_version: str = ""  # the phone app that made the write
+    location_missing: str = ""  # why there is no location, in the phone's words
+
+
+MAX_CLIENT_TEXT = 100
+
+
+def client_facts(meta: WriteMeta) -> dict[str, str]:
+    """What the phone says of itself, kept in the entry's payload beside the act: its app
+    version, and why a write has no location (every on-site act records where, or why not)."""
+    facts = {"app_version": meta.app_version, "location_missing": meta.location_missing}
+    return {k: v for k, v in facts.items() if v}
 
 
 def validate_meta(meta: WriteMeta, *, now: datetime) -> None:
@@ -28,6 +40,8 @@ def validate_meta(meta: WriteMeta, *, now: datetime) -> None:
         raise InvalidMeta("the acting officer and agency are required")
     if meta.device_time is not None and meta.device_time > now + MAX_CLOCK_AHEAD:
         raise InvalidMeta("device_time is in the future; check the phone's clock")
+    if len(meta.app_version) > MAX_CLIENT_TEXT or len(meta.location_missing) > MAX_CLIENT_TEXT:
+        raise InvalidMeta(f"app_version and location_missing: at most {MAX_CLIENT_TEXT} characters")
     if meta.location is not None:
         lat, lon = meta.location.get("latitude"), meta.location.get("longitude")
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):

@@ -34,8 +34,14 @@ export async function loadMe(): Promise<Me | null> {
 }
 
 /** Send the queue, then read what changed. Runs one at a time; safe to call often. */
+let again = false
+
 export async function syncNow(): Promise<ReplayOutcome | null> {
-  if (syncing.value || !api.loggedIn) return null
+  if (!api.loggedIn) return null
+  if (syncing.value) {
+    again = true // a write queued during a round goes in the next one, at once
+    return null
+  }
   syncing.value = true
   try {
     const outcome = await replay(db, api)
@@ -55,6 +61,10 @@ export async function syncNow(): Promise<ReplayOutcome | null> {
   } finally {
     syncing.value = false
     await refreshWaiting()
+    if (again) {
+      again = false
+      void syncNow()
+    }
   }
 }
 
@@ -73,6 +83,7 @@ export function startSyncLoop(): void {
     if (online.value) void syncNow()
   }, 15_000)
   void refreshWaiting()
+  if (api.loggedIn) void loadMe() // who is logged in decides which screens show (报警 for town officers)
   if (online.value) void syncNow()
 }
 

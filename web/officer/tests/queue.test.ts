@@ -2,8 +2,11 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Api, type Session, type SessionStore } from '../src/api/client'
 import { OfficerDb } from '../src/offline/db'
+import { logInKeepingDevice } from '../src/offline/device'
 import {
   discardOp,
+  editOp,
+  queueCall,
   queueEvidence,
   queueOpenCase,
   queueWrite,
@@ -47,6 +50,10 @@ class FakeGateway {
       this.tokenNo += 1
       return json(200, { access_token: `a${this.tokenNo}`, refresh_token: `r${this.tokenNo}`, expires_in: 900 })
     }
+    if (url.pathname === '/v1/auth/login') {
+      this.tokenNo += 1
+      return json(200, { access_token: `a${this.tokenNo}`, refresh_token: `r${this.tokenNo}`, expires_in: 900, device_cookie: `cookie-${this.tokenNo}` })
+    }
     if (url.hostname === 's3') {
       this.objects.set(url.pathname, (init?.body as Blob).size)
       return new Response(null, { status: 200, headers: { etag: '"e1"' } })
@@ -81,6 +88,8 @@ class FakeGateway {
       this.entries.set(body.client_entry_id, entryId)
       return json(existing ? 200 : 201, { entry: { entry_id: entryId } })
     }
+    const ack = path.match(/^\/v1\/gas\/alarms\/([^/]+)\/acknowledge$/)
+    if (ack) return json(200, { alarm_id: ack[1], acknowledged: true })
     return problem(404, 'not-found')
   }
 
@@ -248,6 +257,75 @@ describe('the write queue', () => {
     expect((await replay(db, api)).state).toBe('login')
     expect(store.session).toBeNull()
     expect(await db.ops.where('status').equals('pending').count()).toBe(1)
+  })
+})
+
+describe('writes outside a case, corrections and logins', () => {
+  it('sends an alarm acknowledgement queued offline once online; a refusal holds back only that alarm', async () => {
+    await queueCall(db, '/v1/gas/alarms/al-1/acknowledge', {}, '确认报警 1', 'gas-alarm:al-1')
+    await queueCall(db, '/v1/gas/alarms/al-2/acknowledge', {}, '确认报警 2', 'gas-alarm:al-2')
+    await queueWrite(db, 'c-9', 'entries', { kind: 'note', payload: { text: 'x' } }, '记录')
+    gw.offline = true
+    expect((await replay(db, api)).state).toBe('offline')
+    gw.offline = false
+    gw.failures['/v1/gas/alarms/al-1/acknowledge'] = [{ status: 422, type: 'invalid-request' }]
+    expect(await replay(db, api)).toMatchObject({ state: 'done', sent: 2, failed: 1 })
+    expect(gw.writes()).toEqual([
+      'POST /v1/gas/alarms/al-1/acknowledge',
+      'POST /v1/gas/alarms/al-2/acknowledge',
+      'POST /v1/cases/c-9/entries',
+    ])
+    const ops = await db.ops.toArray()
+    expect(ops.find((o) => o.label === '确认报警 2')!.result).toEqual({ alarm_id: 'al-2', acknowledged: true })
+    expect(ops.find((o) => o.label === '确认报警 1')!.status).toBe('failed')
+  })
+
+  it('sends a corrected write again under a new key and entry id, with the correction', async () => {
+    const ref = await queueOpenCase(db, { client_case_id: 'phone-case-c' }, 'C')
+    const id = await queueWrite(db, ref, 'penalty-proposals', { kinds: ['fine'], fine_yuan: 5000, facts: '短' }, '处罚建议')
+    const later = await queueWrite(db, ref, 'entries', { kind: 'note', payload: { text: '之后' } }, '之后的记录')
+    gw.failures['/v1/cases/c-1/penalty-proposals'] = [{ status: 422, type: 'invalid-request' }]
+    await replay(db, api)
+    const refused = (await db.ops.get(id))!
+    expect((await db.ops.get(later))!.status).toBe('pending') // held behind the refusal
+
+    await editOp(db, id, { ...refused.body, fine_yuan: 8000 })
+    const edited = (await db.ops.get(id))!
+    expect(edited.status).toBe('pending')
+    expect(edited.edits).toBe(1)
+    expect(edited.idempotencyKey).not.toBe(refused.idempotencyKey)
+    expect(edited.body.client_entry_id).not.toBe(refused.body.client_entry_id)
+    expect(await replay(db, api)).toMatchObject({ state: 'done', failed: 0 })
+    const sent = gw.calls.filter((c) => c.path.endsWith('/penalty-proposals'))
+    expect(sent.map((c) => c.body.fine_yuan)).toEqual([5000, 8000])
+    expect((await db.ops.get(later))!.status).toBe('done')
+  })
+
+  it('a corrected case keeps its client id, so the writes made after it still find it', async () => {
+    const ref = await queueOpenCase(db, { client_case_id: 'phone-case-k', title: '错' }, 'K')
+    await queueWrite(db, ref, 'entries', { kind: 'note', payload: {} }, 'K 记录')
+    gw.failures['/v1/cases'] = [{ status: 422, type: 'invalid-request' }]
+    await replay(db, api)
+    const opening = (await db.ops.toArray()).find((o) => o.kind === 'open-case')!
+    await editOp(db, opening.id!, { ...opening.body, title: '燃气检查' })
+    expect(await replay(db, api)).toMatchObject({ state: 'done', failed: 0 })
+    const cases = gw.calls.filter((c) => c.path === '/v1/cases')
+    expect(cases[1].body).toMatchObject({ client_case_id: 'phone-case-k', title: '燃气检查' })
+    expect(cases[1].key).toBe('case-phone-case-k-edit1')
+    expect(gw.writes()).toContain('POST /v1/cases/c-1/entries')
+  })
+
+  it('a login sends the device cookie the last login of that account answered, and keeps the new one', async () => {
+    store.session = null
+    await logInKeepingDevice(api, db, 'officer1', 'pw')
+    await logInKeepingDevice(api, db, 'Officer1 ', 'pw')
+    await logInKeepingDevice(api, db, 'officer2', 'pw')
+    const logins = gw.calls.filter((c) => c.path === '/v1/auth/login').map((c) => c.body)
+    expect(logins[0].device_cookie).toBeUndefined()
+    expect(logins[1]).toEqual({ username: 'Officer1', password: 'pw', device_cookie: 'cookie-2' })
+    expect(logins[2].device_cookie).toBeUndefined() // another account: not this one's cookie
+    expect(store.session!.access_token).toBe('a4')
+    expect((await db.meta.get('device_cookie.officer1'))!.value).toBe('cookie-3')
   })
 })
 

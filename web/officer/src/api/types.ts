@@ -15,6 +15,8 @@ export interface Me {
   display_name?: string
   roles: string[]
   agency_id: string
+  /** the agency's name; null when the gateway has none configured */
+  agency_name?: string | null
   town?: string | null
   certificate_no?: string | null
 }

@@ -3,7 +3,7 @@
 import Dexie, { type EntityTable } from 'dexie'
 import type { Case, Entry, Problem, Task } from '../api/types'
 
-export type OpKind = 'open-case' | 'write' | 'evidence'
+export type OpKind = 'open-case' | 'write' | 'evidence' | 'call'
 export type OpStatus = 'pending' | 'failed' | 'done' | 'discarded'
 export type EvidenceStage = 'slot' | 'upload' | 'confirm'
 
@@ -13,7 +13,8 @@ export interface QueuedOp {
   kind: OpKind
   /** the case: its server id, or `local:<client_case_id>` until the case is opened */
   caseRef: string
-  /** for `write`: the route below /v1/cases/{id}/, e.g. `entries`, `transitions` */
+  /** for `write`: the route below /v1/cases/{id}/, e.g. `entries`, `transitions`;
+   * for `call`: the whole path, e.g. `/v1/gas/alarms/{id}/acknowledge` */
   path?: string
   body: Record<string, unknown>
   idempotencyKey: string
@@ -24,6 +25,8 @@ export interface QueuedOp {
   createdAt: string
   finishedAt?: string
   error?: { problem: Problem; hint: string }
+  /** how often the officer edited it after a refusal */
+  edits?: number
   // evidence only
   stage?: EvidenceStage
   fileKey?: string

@@ -7,6 +7,8 @@ import type { Case, EvidenceSlot, Problem } from '../api/types'
 import { OfficerDb, type QueuedOp } from './db'
 
 export const LOCAL = 'local:'
+/** caseRef prefix of writes outside a case (`call`) */
+export const CALL = 'call:'
 
 export function newId(): string {
   return crypto.randomUUID()
@@ -19,18 +21,21 @@ export function hintFor(problem: Problem): string {
   const slug = problem.type.split('/').pop() ?? ''
   switch (slug) {
     case 'not-allowed-now':
-      return '案件当前阶段不允许这一步：打开案件看可以进行的下一步，改正后重试，或放弃这一条。'
+      return '当前状态不允许这一步：打开案件看可以进行的下一步；情况变了就重试，或修改后重发，或放弃这一条。'
     case 'already-exists':
       return '这个编号已被另一条记录使用：放弃这一条，重新录入。'
     case 'invalid-request':
     case 'validation-error':
-      return '内容不符合要求：按说明改正后重新录入，再放弃这一条。'
+      return '内容不符合要求：点「修改后重发」按上面的说明改正，或放弃这一条。'
     case 'forbidden':
       return '您不是这个案件的执法人员，或没有这项权限：请联系案件承办人。'
     case 'not-found':
       return '案件不存在或不在您的辖区：请联系管理员。'
     case 'idempotency-key-mismatch':
-      return '同一请求编号的内容不同：放弃这一条，重新录入。'
+    case 'idempotency-key-reused':
+      return '同一请求编号的内容不同：点「修改后重发」换一个编号再发，或放弃这一条。'
+    case 'conflict':
+      return '与服务器上已有的数据冲突：核对后修改重发，或放弃这一条。'
     default:
       return '请求被拒绝：查看说明；改正后重新录入，或联系管理员。'
   }
@@ -74,6 +79,27 @@ export async function queueWrite(
     path,
     body: { ...body, client_entry_id: clientEntryId },
     idempotencyKey: `${path}-${clientEntryId}`,
+    label,
+  })
+}
+
+/**
+ * A write outside a case's record (acknowledging a gas alarm, confirming an overload): POSTed
+ * to `path` as is. `ref` groups the writes of one thing, so a refusal holds back only its own.
+ */
+export async function queueCall(
+  db: OfficerDb,
+  path: string,
+  body: Record<string, unknown>,
+  label: string,
+  ref: string,
+) {
+  return add(db, {
+    kind: 'call',
+    caseRef: CALL + ref,
+    path,
+    body,
+    idempotencyKey: `call-${newId()}`,
     label,
   })
 }
@@ -178,6 +204,17 @@ export async function replay(db: OfficerDb, api: Api): Promise<ReplayOutcome> {
     // 3. the record: confirmations and entries, in the officer's order
     for (const op of await db.ops.where('status').equals('pending').sortBy('id')) {
       if (op.kind === 'open-case') continue
+      if (op.kind === 'call') {
+        await attempt(op, async () => {
+          const answer = await api.request<unknown>('POST', op.path!, {
+            body: op.body,
+            idempotencyKey: op.idempotencyKey,
+          })
+          await finish(db, op, answer)
+          sent += 1
+        })
+        continue
+      }
       const caseId = await resolveCase(db, op.caseRef)
       if (!caseId) continue
       if (op.kind === 'evidence') {
@@ -283,6 +320,24 @@ async function confirm(db: OfficerDb, api: Api, op: QueuedOp, caseId: string) {
 /** The officer asks to try a refused write again (after the case changed). */
 export async function retryOp(db: OfficerDb, id: number) {
   await db.ops.update(id, { status: 'pending', error: undefined })
+}
+
+/**
+ * The officer corrected a refused write: it goes again with the corrected body under a new
+ * Idempotency-Key (the gateway keeps the refusal under the old one) and, for a record entry,
+ * a new client_entry_id. A case keeps its client_case_id: the writes after it refer to it.
+ */
+export async function editOp(db: OfficerDb, id: number, body: Record<string, unknown>) {
+  const op = await db.ops.get(id)
+  if (!op || op.status !== 'failed') return
+  const edits = (op.edits ?? 0) + 1
+  const next = JSON.parse(JSON.stringify(body)) as Record<string, unknown>
+  let idempotencyKey = `${op.idempotencyKey.replace(/-edit\d+$/, '')}-edit${edits}`
+  if (op.kind === 'write') {
+    next.client_entry_id = newId()
+    idempotencyKey = `${op.path}-${next.client_entry_id}`
+  }
+  await db.ops.update(id, { body: next, idempotencyKey, edits, status: 'pending', error: undefined })
 }
 
 /** The officer gives a refused write up; it stays listed as discarded, its file is freed. */
