@@ -23,9 +23,11 @@ TOPICS: dict[str, int] = {
     "gas.venue-unprotected.v1": 6,
     "overload.violation-confirmed.v1": 6,
     "overload.referral-acknowledged.v1": 6,
+    "hazard_sources.alarm-raised.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (
     "records-evidence",
     "overload-evidence",
+    "hazard-sources-readings",
 )
