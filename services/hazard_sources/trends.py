@@ -179,22 +179,28 @@ def trend(
             width_s = max((end - start).total_seconds() / buckets, 1.0)
             con = duckdb.connect()
             try:
+                # epoch seconds in and out: DuckDB hands back zoned timestamps only with pytz
                 rows = con.execute(
                     """
-                    SELECT sensor_id,
-                           to_timestamp(floor(epoch(at) / $w) * $w) AS bucket,
+                    SELECT sensor_id, floor(epoch("at") / $w) * $w AS bucket,
                            min(value), max(value), avg(value), count(*)
                     FROM read_parquet($files)
-                    WHERE at >= $start AND at < $end
+                    WHERE epoch("at") >= $start AND epoch("at") < $end
                     GROUP BY ALL ORDER BY sensor_id, bucket
                     """,
-                    {"w": width_s, "files": files, "start": start, "end": end},
+                    {
+                        "w": width_s,
+                        "files": files,
+                        "start": start.timestamp(),
+                        "end": end.timestamp(),
+                    },
                 ).fetchall()
             finally:
                 con.close()
             for sensor_id, bucket, lo, hi, avg, count in rows:
                 points.append(
-                    {"sensor_id": sensor_id, "at": as_utc(bucket), "min": lo, "max": hi,
+                    {"sensor_id": sensor_id, "at": datetime.fromtimestamp(bucket, UTC),
+                     "min": lo, "max": hi,
                      "avg": avg, "count": count}
                 )  # fmt: skip
     return unit, sensors, alarms, points
