@@ -31,7 +31,7 @@ CHAIN = [
     {"role": "principal", "name": "王建华", "phone": "13900000001"},
     {"role": "technical", "name": "李工", "phone": "13900000002"},
     {"role": "operational", "name": "赵班长", "phone": "13900000003"},
-    {"role": "town", "name": "薛家镇安监办 陈明", "phone": "0519-85000000", "user_id": "u-officer1"},
+    {"role": "town", "name": "陈明", "phone": "0519-85000000", "user_id": "u-officer1"},
 ]
 LPG = "液化石油气(含丙烷、丁烷及其混合物)"
 
