@@ -74,7 +74,7 @@ class DeviceAuthPlugin(BaseAuthPlugin):
         try:
             r = await self._http.post(
                 "/internal/mqtt/auth",
-                json={"username": username, "password": password, "client_id": session.client_id},
+                json={"username": username, "password": password, "clientid": session.client_id},
                 headers={"X-Broker-Token": cfg.broker_token},
             )
         except httpx.HTTPError:

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     )
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
+    mqtt_tls_ca: str | None = Field(
+        default=None, description="CA file to check the broker's TLS certificate; unset: plain"
+    )
     mqtt_bridge_username: str = "bridge"
     mqtt_bridge_password: SecretStr = SecretStr("")
     mqtt_bridge_members: int = Field(

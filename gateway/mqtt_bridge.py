@@ -25,10 +25,13 @@ import asyncio
 import json
 import logging
 import signal
+import sys
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -46,6 +49,7 @@ from services.chassis.db import Database
 
 log = logging.getLogger("mqtt-bridge")
 SUBSCRIPTION = "devices/+/up/#"
+ALIVE = Path(tempfile.gettempdir()) / "mqtt-bridge.alive"
 POLL_WAIT_S = 25.0
 
 
@@ -93,6 +97,8 @@ class Bridge:
         self.client.username_pw_set(
             settings.mqtt_bridge_username, settings.mqtt_bridge_password.get_secret_value()
         )
+        if settings.mqtt_tls_ca:
+            self.client.tls_set(ca_certs=settings.mqtt_tls_ca)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.max_inflight_messages_set(100)
@@ -244,15 +250,31 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    while not stop.is_set():
+        if bridge.client.is_connected():
+            ALIVE.touch()  # the container's health check reads its age (--probe)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=10)
+        except TimeoutError:
+            pass
     await bridge.stop()
     await clients.close()
     database.dispose()
 
 
+def probe() -> int:
+    """0 when the bridge was connected to the broker within the last minute."""
+    try:
+        return 0 if time.time() - ALIVE.stat().st_mtime < 60 else 1
+    except OSError:
+        return 1
+
+
 def main() -> None:
     from services.chassis.logs import configure_logging
 
+    if sys.argv[1:] == ["--probe"]:
+        sys.exit(probe())
     settings = Settings()
     configure_logging("mqtt-bridge", settings.log_level, json=settings.log_json)
     asyncio.run(serve(settings))

@@ -422,7 +422,7 @@ def test_k8s_secrets_only_by_reference_and_production_mode() -> None:
                     assert "value" not in item, f"{name}.{key} must not hold a value"
                     assert "secretKeyRef" in item["valueFrom"], f"{name}.{key}"
             if doc["kind"] == "Deployment":
-                prefix = name.upper()
+                prefix = name.upper().replace("-", "_")
                 assert env[f"{prefix}_MODE"]["value"] == "production", name
     config = of_kind("ConfigMap")[0]["data"]
     for key in config:
@@ -488,7 +488,7 @@ def test_k8s_processes_reach_kafka_with_scram_over_tls_and_trust_the_service_tok
                 assert "secretKeyRef" in env[key]["valueFrom"], key
             assert "GATEWAY_PUBLIC_BASE_URL" in env
             continue
-        prefix = "INIT" if doc["kind"] == "Job" else name.upper()
+        prefix = "INIT" if doc["kind"] == "Job" else name.upper().replace("-", "_")
         protocol = env[f"{prefix}_KAFKA_SECURITY_PROTOCOL"]["valueFrom"]["configMapKeyRef"]
         assert protocol["key"] == "kafka-security-protocol", name
         assert "secretKeyRef" in env[f"{prefix}_KAFKA_SASL_PASSWORD"]["valueFrom"], name

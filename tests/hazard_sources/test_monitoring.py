@@ -130,3 +130,10 @@ def test_escalation_goes_one_step_per_wait_up_to_the_town(after_s, step):
 def test_limits_must_be_ordered():
     with pytest.raises(ValueError):
         Limits(high=2, high_high=1)
+
+
+def test_readings_without_time_between_them_are_no_rate():
+    limits = Limits(high=100, rate_per_min=1.0, sustain=1, stale_after_s=600)
+    state, _ = on_reading(limits, SensorState(), 10, T0)
+    _, changes = on_reading(limits, state, 50, T0 + timedelta(microseconds=1))
+    assert changes == []

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 RULES_VERSION = "monitoring/v1"
+MIN_RATE_INTERVAL_S = 1.0
 
 
 class Zone(StrEnum):
@@ -158,7 +159,13 @@ def on_reading(
         pending, streak = Zone.normal, 0
     # rate of change
     rate_active, rate_streak, rate_sign = state.rate_active, state.rate_streak, state.rate_sign
-    if limits.rate_per_min is not None and state.last_at is not None and at > state.last_at:
+    # Readings closer than MIN_RATE_INTERVAL_S (a batch sent without device times) say
+    # nothing about a rate: skipped, not counted as a jump.
+    if (
+        limits.rate_per_min is not None
+        and state.last_at is not None
+        and (at - state.last_at).total_seconds() >= MIN_RATE_INTERVAL_S
+    ):
         minutes = (at - state.last_at).total_seconds() / 60
         rate = (value - (state.last_value or 0.0)) / minutes
         sign = 1 if rate > 0 else -1
