@@ -1,0 +1,289 @@
+"""Hazard source sensors: ingestion through MQTT and through HTTP beside the raw broker.
+
+`python -m bench.hazard_sources` (also part of `make bench`) starts the embedded stack once and
+measures, side by side on this machine:
+
+- raw broker: QoS 1 messages published by one client and received by another through the
+  embedded broker (amqtt), no checks, nothing stored: the ceiling of the MQTT path;
+- MQTT: sensors publish signed batches of readings; the broker checks their CONNECT, the bridge
+  checks each message's signature and nonce (as the gateway does for HTTP) and hands it to the
+  hazard sources service, which applies the alarm rules, stores the latest value once-only and
+  buffers the raw readings for Parquet; timed until the service has taken the last seq;
+- HTTP: the same sensors post the same kind of signed batches to the gateway.
+
+Each sensor's batches hold READINGS readings; a few sensors go over their high limit near the
+end, and the alarm latency is the time from the publish of the reading that raised an alarm to
+the alarm's row. The figures go into docs/hazard-sources.md between its bench markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+
+from deploy.stack import Stack, free_ports
+from devices import protocol
+from devices.client import MqttDevice
+
+DOC = Path("docs/hazard-sources.md")
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+CHAIN = [
+    {"role": "principal", "name": "甲", "phone": "1"},
+    {"role": "technical", "name": "乙", "phone": "2"},
+    {"role": "operational", "name": "丙", "phone": "3"},
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sensors", type=int, default=40)
+    parser.add_argument("--messages", type=int, default=60, help="messages per sensor per path")
+    parser.add_argument("--readings", type=int, default=20, help="readings per message")
+    parser.add_argument("--raw-messages", type=int, default=5000)
+
+
+def login(http: httpx.Client, stack: Stack) -> dict:
+    r = http.post(
+        "/v1/auth/login", json={"username": "admin", "password": stack.secrets["demo_password"]}
+    )
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def register(http: httpx.Client, admin: dict, sensors: int) -> dict[str, str]:
+    unit = {
+        "enterprise_id": "bench-ent", "enterprise_name": "压测化工", "town": "薛家镇",
+        "kind": "storage", "name": "压测储罐区", "holdings": [{"chemical": "氯", "max_t": 50}],
+        "people_within_500m": 120, "chain": CHAIN,
+    }  # fmt: skip
+    http.put("/v1/hazard-sources/units/bench-unit", json=unit, headers=admin).raise_for_status()
+    secrets = {}
+    for i in range(sensors):
+        sid = f"bench-pt-{i:03d}"
+        body = {"unit_id": "bench-unit", "quantity": "pressure", "unit_of_measure": "MPa",
+                "high": 1.6, "high_high": 1.8, "deadband": 0.05, "sustain": 2,
+                "stale_after_s": 3600}  # fmt: skip
+        http.put(f"/v1/hazard-sources/sensors/{sid}", json=body, headers=admin).raise_for_status()
+        r = http.post(
+            f"/v1/devices/{sid}/credentials",
+            json={"kind": "hazard_sensor", "owner_id": "bench-unit"},
+            headers=admin,
+        )
+        r.raise_for_status()
+        secrets[sid] = r.json()["secret"]
+    return secrets
+
+
+def batch(seq0: int, n: int, high: bool) -> dict:
+    now = datetime.now(UTC).isoformat()
+    value = 1.7 if high else 1.2
+    return {"readings": [{"seq": seq0 + i, "value": value, "device_time": now} for i in range(n)]}
+
+
+def last_seqs(stack: Stack) -> dict[str, int]:
+    with sqlite3.connect(f"file:{stack.var / 'hazard_sources.db'}?mode=ro", uri=True) as conn:
+        return dict(
+            conn.execute("SELECT sensor_id, last_seq FROM sensors WHERE last_seq IS NOT NULL")
+        )
+
+
+def alarm_times(stack: Stack) -> dict[str, datetime]:
+    with sqlite3.connect(f"file:{stack.var / 'hazard_sources.db'}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT sensor_id, raised_at FROM alarms WHERE kind = 'limit'")
+        out = {}
+        for sensor_id, raised in rows:
+            at = datetime.fromisoformat(raised)
+            out[sensor_id] = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return out
+
+
+def wait_taken(stack: Stack, expected: dict[str, int], timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seqs = last_seqs(stack)
+        if all(seqs.get(s, -1) >= q for s, q in expected.items()):
+            return time.monotonic()
+        time.sleep(0.2)
+    raise RuntimeError("the service did not take every reading in time")
+
+
+def raw_broker(stack: Stack, count: int) -> dict:
+    """QoS 1 publish -> subscribe through the broker, as the bridge user (no device checks)."""
+    password = stack.secrets["mqtt_bridge_password"]
+    got = threading.Event()
+    received = [0]
+
+    def client(name: str) -> mqtt.Client:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
+        c.username_pw_set("bridge", password)
+        c.max_inflight_messages_set(100)
+        c.connect("127.0.0.1", stack.ports["mqtt"])
+        c.loop_start()
+        return c
+
+    def on_message(_c, _u, _m):
+        received[0] += 1
+        if received[0] >= count:
+            got.set()
+
+    sub = client("bench-raw-sub")
+    sub.on_message = on_message
+    sub.subscribe("bench/raw", qos=1)
+    time.sleep(1.0)
+    pub = client("bench-raw-pub")
+    payload = json.dumps(batch(0, 20, False)).encode()
+    started = time.monotonic()
+    infos = [pub.publish("bench/raw", payload, qos=1) for _ in range(count)]
+    for info in infos:
+        info.wait_for_publish(timeout=120)
+    got.wait(timeout=300)
+    took = time.monotonic() - started
+    for c in (pub, sub):
+        c.loop_stop()
+        c.disconnect()
+    return {"messages": received[0], "seconds": took, "per_s": received[0] / took}
+
+
+def mqtt_path(stack: Stack, secrets: dict[str, str], args, seq0: int) -> dict:
+    devices = [
+        MqttDevice("127.0.0.1", stack.ports["mqtt"], sid, secret).connect()
+        for sid, secret in secrets.items()
+    ]
+    expected = {}
+    sent_at: dict[str, float] = {}
+    started = time.monotonic()
+    for m in range(args.messages):
+        for i, d in enumerate(devices):
+            high = i % 10 == 0 and m >= args.messages - 2  # a few real excursions at the end
+            if high and d.device_id not in sent_at and m == args.messages - 1:
+                sent_at[d.device_id] = time.time()
+            d.publish("readings", batch(seq0 + m * args.readings, args.readings, high), wait=False)
+            expected[d.device_id] = seq0 + (m + 1) * args.readings - 1
+    done = wait_taken(stack, expected, timeout=900)
+    for d in devices:
+        d.close()
+    took = done - started
+    n = args.messages * len(devices)
+    return {
+        "messages": n,
+        "readings": n * args.readings,
+        "seconds": took,
+        "messages_per_s": n / took,
+        "readings_per_s": n * args.readings / took,
+        "sent_at": sent_at,
+    }
+
+
+async def _http_post_all(stack: Stack, secrets: dict[str, str], args, seq0: int) -> None:
+    path = "/v1/hazard-sources/readings"
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as http:
+        gate = asyncio.Semaphore(16)
+
+        async def one(sid: str, secret: str, m: int) -> None:
+            body = json.dumps(batch(seq0 + m * args.readings, args.readings, False)).encode()
+            headers = protocol.signed_headers(sid, secret, "POST", path, body)
+            headers["Content-Type"] = "application/json"
+            async with gate:
+                r = await http.post(path, content=body, headers=headers)
+                r.raise_for_status()
+
+        for m in range(args.messages):  # in order per sensor: seq never overtaken
+            await asyncio.gather(*(one(s, k, m) for s, k in secrets.items()))
+
+
+def http_path(stack: Stack, secrets: dict[str, str], args, seq0: int) -> dict:
+    started = time.monotonic()
+    asyncio.run(_http_post_all(stack, secrets, args, seq0))
+    took = time.monotonic() - started
+    n = args.messages * len(secrets)
+    return {
+        "messages": n,
+        "readings": n * args.readings,
+        "seconds": took,
+        "messages_per_s": n / took,
+        "readings_per_s": n * args.readings / took,
+    }
+
+
+def run(stack: Stack, args) -> dict:
+    with httpx.Client(base_url=stack.gateway_url, timeout=60) as http:
+        admin = login(http, stack)
+        secrets = register(http, admin, args.sensors)
+    out = {"raw": raw_broker(stack, args.raw_messages)}
+    print(f"raw broker: {out['raw']['per_s']:.0f} messages/s", flush=True)
+    out["mqtt"] = mqtt_path(stack, secrets, args, seq0=1)
+    alarms = alarm_times(stack)
+    latencies = [
+        (alarms[s] - datetime.fromtimestamp(t, UTC)).total_seconds()
+        for s, t in out["mqtt"].pop("sent_at").items()
+        if s in alarms
+    ]
+    out["alarm_latency_s"] = sorted(latencies)
+    print(f"mqtt: {out['mqtt']['readings_per_s']:.0f} readings/s", flush=True)
+    out["http"] = http_path(stack, secrets, args, seq0=1 + args.messages * args.readings)
+    print(f"http: {out['http']['readings_per_s']:.0f} readings/s", flush=True)
+    return out
+
+
+def markdown(result: dict, args) -> list[str]:
+    raw, mq, ht = result["raw"], result["mqtt"], result["http"]
+    lat = result["alarm_latency_s"]
+    p = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else (lambda q: float("nan"))
+    return [
+        BEGIN,
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.hazard_sources` "
+        f"on this 2-core machine (shared), {args.sensors} sensors, {args.readings} readings a "
+        "message, the whole embedded stack running:",
+        "",
+        "| path | messages | readings | seconds | messages/s | readings/s |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| raw broker (QoS 1 publish → subscribe, no checks) | {raw['messages']} | – | "
+        f"{raw['seconds']:.1f} | {raw['per_s']:.0f} | – |",
+        f"| MQTT → bridge → service (signature, nonce, rules, once-only) | {mq['messages']} | "
+        f"{mq['readings']} | {mq['seconds']:.1f} | {mq['messages_per_s']:.0f} | "
+        f"{mq['readings_per_s']:.0f} |",
+        f"| HTTP → gateway → service (the same checks) | {ht['messages']} | {ht['readings']} | "
+        f"{ht['seconds']:.1f} | {ht['messages_per_s']:.0f} | {ht['readings_per_s']:.0f} |",
+        "",
+        f"MQTT ingestion ran at {mq['messages_per_s'] / raw['per_s']:.1%} of the raw broker's "
+        f"message rate. Alarm latency (publish of the reading that raised it → alarm stored), "
+        f"{len(lat)} alarms: median {statistics.median(lat) if lat else float('nan'):.2f} s, "
+        f"max {p(1.0):.2f} s.",
+        END,
+    ]
+
+
+def write(section: list[str]) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(head + "\n".join(section) + tail, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.hazard_sources")
+    add_arguments(parser)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(Path(tmp) / "var", free_ports())
+        try:
+            stack.start(ready_timeout=180)
+            result = run(stack, args)
+        finally:
+            stack.stop()
+    print(json.dumps(result, indent=2, default=str))
+    write(markdown(result, args))
+
+
+if __name__ == "__main__":
+    main()
