@@ -273,7 +273,11 @@ def write(section: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.hazard_sources")
     add_arguments(parser)
-    args = parser.parse_args()
+    main_with(parser.parse_args())
+
+
+def main_with(args: argparse.Namespace) -> None:
+    """On a stack of its own."""
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp) / "var", free_ports())
         try:
