@@ -34,6 +34,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import grpc
 import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 
@@ -61,6 +62,21 @@ class Counters:
     failed: int = 0
     commands_sent: int = 0
     latencies: list[float] = field(default_factory=list)
+
+
+class Refused(ValueError):
+    """A message that will never take effect (it is acknowledged and dropped)."""
+
+
+# Service answers that another try cannot change.
+PERMANENT = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.UNAUTHENTICATED,
+}
 
 
 def member_of(device_id: str, members: int) -> int:
@@ -93,6 +109,9 @@ class Bridge:
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id or f"bridge-{member}",
             clean_session=False,  # QoS 1 messages wait in the broker while the bridge restarts
+            # PUBACK only once the message took effect (or was refused): a bridge that dies
+            # with messages in hand gets them again from the broker.
+            manual_ack=True,
         )
         self.client.username_pw_set(
             settings.mqtt_bridge_username, settings.mqtt_bridge_password.get_secret_value()
@@ -120,14 +139,16 @@ class Bridge:
     def _on_message(self, _client, _userdata, msg) -> None:
         device_id = device_of_topic(msg.topic)
         if device_id is None:
+            self.client.ack(msg.mid, msg.qos)
             return
         members = self.settings.mqtt_bridge_members
         if not self.settings.mqtt_shared_subscription and members > 1:
             if member_of(device_id, members) != self.settings.mqtt_bridge_member:
+                self.client.ack(msg.mid, msg.qos)  # another member's device
                 return
         queue = self._queues[zlib.crc32(device_id.encode()) % len(self._queues)]
         assert self._loop is not None
-        item = (device_id, msg.topic, bytes(msg.payload), time.perf_counter())
+        item = (device_id, msg.topic, bytes(msg.payload), time.perf_counter(), msg.mid, msg.qos)
         self._loop.call_soon_threadsafe(queue.put_nowait, item)
 
     # -- service side (the event loop) -------------------------------------------------------
@@ -150,21 +171,39 @@ class Bridge:
 
     async def _work(self, queue: asyncio.Queue) -> None:
         while True:
-            device_id, topic, payload, received = await queue.get()
+            device_id, topic, payload, received, mid, qos = await queue.get()
             self.counters.received += 1
             try:
-                await self.apply(device_id, topic, payload)
+                checked = await self._again_while_transient(self.check, device_id, topic, payload)
+                await self._again_while_transient(self.deliver, *checked)
                 self.counters.applied += 1
                 self.counters.latencies.append(time.perf_counter() - received)
-            except (ProblemError, ValueError, ValidationError) as exc:
+            except (ProblemError, ValueError, ValidationError, Refused) as exc:
+                # refused for good (bad signature, replayed nonce, bad body, unknown sensor)
                 self.counters.refused += 1
                 log.info("refused a message on %s: %s", topic, getattr(exc, "type", exc))
-            except Exception:
-                self.counters.failed += 1
-                log.exception("could not apply a message on %s", topic)
+            self.client.ack(mid, qos)
 
-    async def apply(self, device_id: str, topic: str, payload: bytes) -> Any:
-        """Check one signed message and hand it to its service (the HTTP route's call)."""
+    async def _again_while_transient(self, step, *args):
+        """A service or the database away: the same step again, so the device's messages
+        keep their order; a refusal ends it."""
+        while True:
+            try:
+                return await step(*args)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() in PERMANENT:
+                    raise Refused(f"{exc.code().name}: {exc.details()}") from exc
+                failure = exc.code().name
+            except (ProblemError, ValueError, ValidationError, Refused):
+                raise
+            except Exception as exc:  # e.g. the gateway database locked or away
+                failure = repr(exc)
+            self.counters.failed += 1
+            log.warning("a device message waits (%s); again in 1 s", failure)
+            await asyncio.sleep(1.0)
+
+    async def check(self, device_id: str, topic: str, payload: bytes):
+        """The signature, clock window and nonce, as for a signed HTTP request."""
         headers, body = open_publish(device_id, payload)
         device: DevicePrincipal = await asyncio.to_thread(
             self.credentials.verify,
@@ -174,13 +213,20 @@ class Bridge:
             body=body,
             window_s=self.settings.device_signature_window_s,
         )
-        kind = topic.rsplit("/", 1)[-1]
+        return device, topic.rsplit("/", 1)[-1], body
+
+    async def deliver(self, device: DevicePrincipal, kind: str, body: bytes) -> Any:
+        """The HTTP route's service call."""
         if kind == "readings" and device.kind == SENSOR_KIND:
             batch = ReadingsIn.model_validate_json(body)
             return await self.clients.hazard_sources.RecordReadings(readings_request(device, batch))
         if kind == "events" and device.kind in GAS_KINDS:
             return await self._gas_events(device, BatchIn.model_validate_json(body))
-        raise ValueError(f"{device.kind} does not publish {kind}")
+        raise Refused(f"{device.kind} does not publish {kind}")
+
+    async def apply(self, device_id: str, topic: str, payload: bytes) -> Any:
+        """Check one signed message and hand it to its service (the HTTP route's call)."""
+        return await self.deliver(*await self.check(device_id, topic, payload))
 
     async def _gas_events(self, device: DevicePrincipal, batch: BatchIn) -> Any:
         events = []

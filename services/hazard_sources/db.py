@@ -50,6 +50,7 @@ sensors = sa.Table(
     sa.Column("limits", sa.JSON, nullable=False),
     sa.Column("state", sa.JSON, nullable=False),  # monitoring.SensorState
     sa.Column("last_seq", sa.BigInteger, nullable=True),  # once-only: readings above it are new
+    sa.Column("readings_taken", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("last_value", sa.Float, nullable=True),
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("watched_since", sa.DateTime(timezone=True), nullable=False),

@@ -296,6 +296,7 @@ def record_readings(database: Database, req: pb.RecordReadingsRequest) -> tuple[
                 .where(db.sensors.c.sensor_id == sensor.sensor_id)
                 .values(
                     state=_state_json(state),
+                    readings_taken=db.sensors.c.readings_taken + len(accepted),
                     last_seq=last_seq,
                     last_value=state.last_value,
                     last_at=state.last_at,

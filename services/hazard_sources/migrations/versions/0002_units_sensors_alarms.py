@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("limits", sa.JSON, nullable=False),
         sa.Column("state", sa.JSON, nullable=False),
         sa.Column("last_seq", sa.BigInteger, nullable=True),
+        sa.Column("readings_taken", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("last_value", sa.Float, nullable=True),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("watched_since", sa.DateTime(timezone=True), nullable=False),
