@@ -136,7 +136,8 @@ async def serve(settings: BrokerSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("amqtt").setLevel(logging.WARNING)
+    for noisy in ("amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     asyncio.run(serve(BrokerSettings()))
 
 
