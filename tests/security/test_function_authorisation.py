@@ -41,7 +41,7 @@ GUARDED = [
         "openCase transitionCase appendEntry requestEvidenceSlot confirmEvidence proposePenalty "
         "decidePenalty revokePenalty syncChanges listTasks postRoadsideWeighing advanceInspection "
         "requestWeighingPhotoSlot confirmWeighingPhoto listOverloadReports markOverloadReportSent "
-        "acknowledgeGasAlarm "
+        "acknowledgeGasAlarm acknowledgeHazardAlarm handleHazardAlarm "
         "listOverloadReferrals acknowledgeOverloadReferral",  # 抄告/移送 (docs/overload.md)
     ),
     (frozenset({"legal_reviewer"}), "listMyReviews getReview completeReview extendReview"),
@@ -50,10 +50,11 @@ GUARDED = [
         "listReviews reviewStatistics recordConflict getTimeliness overloadStatistics "
         "overloadStatisticsChart overloadRepeatOffenders assignReview",
     ),
-    (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
+    (frozenset({"admin"}), "putGasVenue putGasDevice putStation putHazardUnit putHazardSensor"),
     (
         frozenset({"officer", "supervisor", "admin"}),
-        "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures",
+        "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures "
+        "getHazardUnit listHazardAlarms getHazardTrend getHazardChart",
     ),
     (frozenset({"supervisor", "admin"}), "getCalendar"),
     (frozenset({"admin"}), "enterCalendarYear"),
