@@ -398,3 +398,44 @@ def main_with(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def chart_screenshot(path: Path = Path("docs/img/hazard-chart.png")) -> Path:
+    """The console's chart (the route's own renderer) of a day like the e2e test's, in
+    Chromium at 360x640: a chlorine tank's pressure with an excursion and its alarm."""
+    from datetime import timedelta
+
+    from playwright.sync_api import sync_playwright
+
+    from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
+    from gateway.routes.hazard_sources import chart_svg
+
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    trend = pb.GetTrendResponse()
+    trend.sensors.add(
+        sensor_id="cl-pt-01", unit_id="cl-tank-01", quantity="pressure", unit_of_measure="MPa",
+        high=1.6, high_high=1.8, low=0.2,
+    )  # fmt: skip
+    for i in range(96):
+        avg = 1.2 + 0.05 * ((i % 12) / 12) + (0.5 if 60 <= i < 64 else 0.0)
+        p = trend.points.add(
+            sensor_id="cl-pt-01", min=avg - 0.03, max=avg + 0.03, avg=avg, count=90
+        )
+        p.at.FromDatetime(t0 + timedelta(minutes=15 * i))
+    alarm = trend.alarms.add(sensor_id="cl-pt-01", kind="limit", level="high")
+    alarm.raised_at.FromDatetime(t0 + timedelta(minutes=15 * 60))
+    svg = chart_svg(trend, width=340, panel=220)
+    html = (
+        '<html><body style="margin:10px;font-family:sans-serif">'
+        f"<h3>液氯储罐区 压力趋势</h3>{svg}</body></html>"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 360, "height": 640})
+        page.set_content(html)
+        page.screenshot(path=str(path))
+        browser.close()
+    return path

@@ -3,7 +3,7 @@ trends and the console's chart."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from html import escape
 from typing import Annotated, Literal
 
@@ -325,6 +325,10 @@ async def get_chart(
     return Response(chart_svg(trend), media_type="image/svg+xml")
 
 
+QUANTITY_ZH = {"pressure": "压力", "level": "液位", "temperature": "温度", "gas": "气体浓度"}
+CHINA = timezone(timedelta(hours=8))
+
+
 def chart_svg(trend: pb.GetTrendResponse, width: int = 720, panel: int = 180) -> str:
     """One panel per sensor: average line, min-max band, dashed limits, red alarm marks."""
     sensors = list(trend.sensors)
@@ -362,8 +366,13 @@ def chart_svg(trend: pb.GetTrendResponse, width: int = 720, panel: int = 180) ->
         def y(v: float, lo=lo, hi=hi, top=top, bottom=bottom) -> float:
             return bottom - (bottom - top) * (v - lo) / (hi - lo)
 
-        label = escape(f"{s.sensor_id} {s.quantity} ({s.unit_of_measure})")
-        out.append(f'<text x="{left}" y="{top + 10}">{label}</text>')
+        quantity = QUANTITY_ZH.get(s.quantity, s.quantity)
+        label = escape(f"{s.sensor_id} {quantity} ({s.unit_of_measure})")
+        out.append(f'<text x="{left + 4}" y="{top + 14}">{label}</text>')
+        for t, anchor in ((t0, "start"), (t1, "end")):
+            when = datetime.fromtimestamp(t, CHINA).strftime("%m-%d %H:%M")
+            tx = left if anchor == "start" else right
+            out.append(f'<text x="{tx}" y="{bottom + 14}" text-anchor="{anchor}">{when}</text>')
         out.append(
             f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
             'fill="none" stroke="#ccc"/>'
