@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -305,7 +306,8 @@ def run(stack: Stack, args) -> dict:
     with httpx.Client(base_url=stack.gateway_url, timeout=60) as http:
         admin = login(http, stack)
         secrets = register(http, admin, args.sensors)
-    out = {"raw": raw_broker(stack, args.raw_messages)}
+    out = {"load_before": os.getloadavg()[0]}
+    out["raw"] = raw_broker(stack, args.raw_messages)
     print(f"raw broker: {out['raw']['per_s']:.0f} messages/s", flush=True)
     out["mqtt"] = mqtt_path(stack, secrets, args, seq0=1)
     alarms = alarm_times(stack)
@@ -326,6 +328,7 @@ def run(stack: Stack, args) -> dict:
     print(f"http: {out['http']['readings_per_s']:.0f} readings/s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         out["steps"] = steps(Path(tmp), readings=args.readings)
+    out["load_after"] = os.getloadavg()[0]
     print(f"steps: {out['steps']}", flush=True)
     return out
 
@@ -338,8 +341,10 @@ def markdown(result: dict, args) -> list[str]:
     return [
         BEGIN,
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.hazard_sources` "
-        f"on this 2-core machine (shared), {args.sensors} sensors, {args.readings} readings a "
-        "message, the whole embedded stack running:",
+        f"on this 2-core machine, {args.sensors} sensors, {args.readings} readings a "
+        "message, the whole embedded stack running; the machine is shared, its 1-minute load "
+        f"average was {result['load_before']:.0f} before and {result['load_after']:.0f} after "
+        "(2 would be full), so the figures move a lot from run to run:",
         "",
         "| path | messages | readings | seconds | messages/s | readings/s |",
         "|---|---:|---:|---:|---:|---:|",
