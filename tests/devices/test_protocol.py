@@ -85,3 +85,19 @@ def test_a_signed_publish_is_bound_to_its_topic(credentials):
 def test_a_payload_that_is_no_envelope_is_refused():
     with pytest.raises(ValueError):
         protocol.open_publish("pt-01", b'{"readings": []}')
+
+
+@pytest.mark.unit
+def test_the_sensor_simulators_batches_pass_the_gateways_schema():
+    import random
+
+    from devices.sensor_simulator import SimSensor, readings
+    from gateway.routes.hazard_sources import ReadingsIn
+
+    sensor = SimSensor("pt-01", "secret")
+    rng = random.Random(1)
+    calm = ReadingsIn.model_validate(readings(5, sensor.next_values(rng, 3)))
+    assert [r.seq for r in calm.readings] == [5, 6, 7]
+    assert all(1.1 < r.value < 1.3 for r in calm.readings)
+    hot = ReadingsIn.model_validate(readings(8, sensor.next_values(rng, 2, excursion=True)))
+    assert all(r.value > 1.6 for r in hot.readings)
