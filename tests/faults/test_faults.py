@@ -428,3 +428,13 @@ def test_every_decided_penalty_was_disclosed(run):
 def test_no_evidence_object_is_missing_or_corrupt(run):
     assert run.verifier_ok, run.verifier
     assert f"{len(run.ledger.evidence)} evidence objects" in run.verifier, run.verifier
+
+
+def test_every_mqtt_reading_the_broker_acknowledged_was_taken_once(run):
+    check = _check(run, "MQTT readings acknowledged by the broker taken once")
+    if not check.ok and {"mqtt", "mqtt-bridge"} & set(PROCESSES):
+        # Known (docs/faults.md): the embedded broker, amqtt, keeps sessions in memory and did
+        # not hand a restarted bridge the messages in flight, so killing it or the bridge
+        # loses readings it had acknowledged. Mosquitto with persistence is not tested here.
+        pytest.xfail(f"the embedded MQTT broker lost acknowledged readings: {check.breaches}")
+    assert check.ok, check.breaches
