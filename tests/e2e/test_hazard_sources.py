@@ -224,10 +224,12 @@ def test_pressure_excursion_over_mqtt_alarms_and_escalates_along_the_chain(
         unit = wait_for(
             "the normal readings",
             lambda: (
-                u := ok(http.get("/v1/hazard-sources/units/cl-tank-01", headers=admin))
-            )["sensors"][0].get("last_value")
-            == pytest.approx(1.22)
-            and u,
+                (u := ok(http.get("/v1/hazard-sources/units/cl-tank-01", headers=admin)))[
+                    "sensors"
+                ][0].get("last_value")
+                == pytest.approx(1.22)
+                and u
+            ),
         )
         assert unit["sensors"][0]["sensor_id"] == "cl-pt-01"
         # ACL: publishing on another device's topic is dropped by the broker
@@ -259,9 +261,7 @@ def test_pressure_excursion_over_mqtt_alarms_and_escalates_along_the_chain(
         )
         assert ok(again) == {"accepted": 0, "duplicates": 1, "alarms": 0}
         acked = ok(
-            http.post(
-                f"/v1/hazard-sources/alarms/{alarm['alarm_id']}/acknowledge", headers=officer
-            )
+            http.post(f"/v1/hazard-sources/alarms/{alarm['alarm_id']}/acknowledge", headers=officer)
         )
         assert acked["acknowledged_by"] == "u-officer1" and acked["open"]
         handled = ok(
