@@ -1,7 +1,7 @@
 """Signed gas device events per second through the gateway, beside a bare endpoint that only
 checks the signature, and how long a leak takes to become a close command under that load.
 
-`gateway`: the simulator's venues (`services/gas/simulator.py`) on the embedded stack post
+`gateway`: the simulator's venues (`devices/gas_simulator.py`) on the embedded stack post
 batches as fast as they are answered: detectors a heartbeat and readings, valves a
 heartbeat, from several devices at once; meanwhile gas leaks in one venue after another (a
 ramp of single readings, then the valve learns of the close command and acknowledges it,
@@ -31,8 +31,8 @@ import httpx
 from bench.outbox import percentile
 from bench.records import _free_port, _wait_http
 from deploy.stack import Stack, free_ports
+from devices.gas_simulator import Leak, Simulator, SimVenue
 from services.chassis.db import Database, make_engine
-from services.gas.simulator import Leak, Simulator, SimVenue
 
 LEAK_MODES = ("post", "long-poll")
 # Enough devices in flight that the paced rate holds when answers slow down for a moment.
@@ -258,7 +258,7 @@ def markdown(rows: list[dict], load: Load, *, venues: int) -> list[str]:
     lines = [
         "## Gas: signed device events",
         "",
-        f"{venues} simulated venues (`services/gas/simulator.py`), a detector and a valve each.",
+        f"{venues} simulated venues (`devices/gas_simulator.py`), a detector and a valve each.",
         f"{load.devices} devices post at once: detectors a heartbeat and {load.batch - 1} readings",
         "per batch, valves (every fifth post) a heartbeat. `gateway`: `POST /v1/gas/device-events`",
         "on the embedded stack as fast as it answers (signature and nonce, schema, gRPC, the",

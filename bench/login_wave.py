@@ -13,7 +13,7 @@ import time
 import httpx
 
 from deploy.stack import Stack
-from services.gas.simulator import Simulator, heartbeat
+from devices.gas_simulator import Simulator, heartbeat
 
 DEVICES = 8
 LOGINS = 32

@@ -9,7 +9,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import disclosure, gas, login_wave, overload, records
+from bench import disclosure, gas, hazard_noise, hazard_sources, login_wave, overload, records
 from bench.outbox import run_variant
 from deploy.embedded import SeaweedFS, Tansu
 from deploy.stack import Stack, free_ports
@@ -27,12 +27,17 @@ def main() -> None:
     parser.add_argument("--disclosures", type=int, default=100_000)
     parser.add_argument("--weighings", type=int, default=1500)
     gas.add_arguments(parser)
+    hazard_sources.add_arguments(parser)
     parser.add_argument(
         "--only",
-        choices=["gas"],
+        choices=["gas", "hazard-sources"],
         help="run this part alone and replace only its section of the page",
     )
     args = parser.parse_args()
+    if args.only == "hazard-sources":
+        hazard_noise.write(hazard_noise.markdown(hazard_noise.run(400, 18218), 400))
+        hazard_sources.main_with(args)
+        return
     if args.only == "gas":
         replace_section(gas.markdown_from_args(gas.run_alone(args), args))
         return
@@ -70,6 +75,9 @@ def main() -> None:
             weighing_rows = overload.bench(stack, args.weighings, args.threads, args.rounds)
             gas_rows = gas.bench_from_args(stack, work, args)
             wave_rows = login_wave.bench(stack, args.rounds)
+            # its figures go to docs/hazard-sources.md
+            hazard_noise.write(hazard_noise.markdown(hazard_noise.run(400, 18218), 400))
+            hazard_sources.write(hazard_sources.markdown(hazard_sources.run(stack, args), args))
         finally:
             stack.stop()
         verify_row = records.bench_verify(work, args.verify_entries)

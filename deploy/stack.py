@@ -30,7 +30,7 @@ from deploy.embedded import LOOPBACK, SeaweedFS, Tansu, free_port, port_is_free
 from deploy.init import InitSettings, initialise
 from services.chassis.service_auth import ServiceTokenSigner, make_key_pair, public_key_of
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload", "documents")
+SERVICES = ("records", "review", "disclosure", "gas", "overload", "documents", "hazard_sources")
 DEFAULT_PORTS = {
     "gateway": 8000,
     "s3": 8333,
@@ -41,17 +41,21 @@ DEFAULT_PORTS = {
     "gas": 50054,
     "overload": 50055,
     "documents": 50056,
+    "hazard_sources": 50057,
+    "mqtt": 11883,  # not 1883: a machine's own Mosquitto often holds that
     "records-metrics": 9111,
     "review-metrics": 9112,
     "disclosure-metrics": 9113,
     "gas-metrics": 9114,
     "overload-metrics": 9115,
     "documents-metrics": 9116,
+    "hazard_sources-metrics": 9117,
 }
 PORT_ROLES = {
     "gateway": "the gateway (HTTP)",
     "s3": "S3 (SeaweedFS)",
     "kafka": "Kafka (Tansu)",
+    "mqtt": "the MQTT broker (amqtt)",
     **{name: f"the {name} service (gRPC)" for name in SERVICES},
     **{f"{name}-metrics": f"the {name} service's metrics" for name in SERVICES},
 }
@@ -85,9 +89,11 @@ def load_or_make_secrets(var: Path) -> dict[str, str]:
     path = var / "secrets.json"
     if path.exists():
         kept = json.loads(path.read_text())
-        if "service_token_key" in kept:
+        if "service_token_key" in kept and "mqtt_broker_token" in kept:
             return kept
-        kept["service_token_key"], _ = make_key_pair()
+        if "service_token_key" not in kept:
+            kept["service_token_key"], _ = make_key_pair()
+        kept.update({k: v for k, v in _mqtt_secrets().items() if k not in kept})
         path.write_text(json.dumps(kept, indent=2))
         return kept
     made = {
@@ -98,10 +104,19 @@ def load_or_make_secrets(var: Path) -> dict[str, str]:
         "demo_password": "demo-" + secrets.token_hex(4),
         # The gateway signs its calls to the services with it (services.chassis.service_auth).
         "service_token_key": make_key_pair()[0],
+        **_mqtt_secrets(),
     }
     path.write_text(json.dumps(made, indent=2))
     path.chmod(0o600)
     return made
+
+
+def _mqtt_secrets() -> dict[str, str]:
+    # The broker's token on its CONNECT checks, and the bridge's MQTT password.
+    return {
+        "mqtt_broker_token": secrets.token_urlsafe(32),
+        "mqtt_bridge_password": secrets.token_urlsafe(32),
+    }
 
 
 @dataclass
@@ -184,6 +199,20 @@ class Stack:
             [sys.executable, "-m", "gateway"],
             self._gateway_env(),
             self.logs / "gateway.log",
+        )
+        # Devices over MQTT: the broker checks CONNECTs with the gateway; the bridge carries
+        # messages into the services (docs/hazard-sources.md).
+        self.children["mqtt"] = Child(
+            "mqtt",
+            [sys.executable, "-m", "deploy.mqtt_broker"],
+            self._mqtt_env(),
+            self.logs / "mqtt.log",
+        )
+        self.children["mqtt-bridge"] = Child(
+            "mqtt-bridge",
+            [sys.executable, "-m", "gateway.mqtt_bridge"],
+            self._gateway_env(),
+            self.logs / "mqtt-bridge.log",
         )
 
     def service_token_signer(self) -> ServiceTokenSigner:
@@ -282,9 +311,30 @@ class Stack:
         )
         for name in SERVICES:
             env[f"GATEWAY_{name.upper()}_ADDR"] = f"127.0.0.1:{self.ports[name]}"
+        env.update(
+            {
+                "GATEWAY_MQTT_BROKER_TOKEN": self.secrets["mqtt_broker_token"],
+                "GATEWAY_MQTT_HOST": LOOPBACK,
+                "GATEWAY_MQTT_PORT": str(self.ports["mqtt"]),
+                "GATEWAY_MQTT_BRIDGE_PASSWORD": self.secrets["mqtt_bridge_password"],
+            }
+        )
         from deploy.seed import DEMO_AGENCY_NAMES
 
         env["GATEWAY_AGENCY_NAMES"] = json.dumps(DEMO_AGENCY_NAMES, ensure_ascii=False)
+        return env
+
+    def _mqtt_env(self) -> dict[str, str]:
+        env = self._base_env()
+        env.update(
+            {
+                "MQTT_HOST": LOOPBACK,
+                "MQTT_PORT": str(self.ports["mqtt"]),
+                "MQTT_GATEWAY_URL": self.gateway_url,
+                "MQTT_BROKER_TOKEN": self.secrets["mqtt_broker_token"],
+                "MQTT_BRIDGE_PASSWORD": self.secrets["mqtt_bridge_password"],
+            }
+        )
         return env
 
     # -- start and stop -------------------------------------------------------------
@@ -399,7 +449,7 @@ class Stack:
         }
         try:
             log("stopping ...")
-            for name in ("gateway", *SERVICES):
+            for name in ("mqtt-bridge", "mqtt", "gateway", *SERVICES):
                 self.children[name].stop()
             self.kafka.stop()
             self.s3.stop(timeout=5)  # weed ignores SIGTERM for long; its writes are synced

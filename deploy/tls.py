@@ -4,9 +4,11 @@ docker-compose.yml mounts as secrets (issue 13, item 8).
 Writes `ca.crt` (what every process trusts) and, owner-only, `ca.key` (keep it offline),
 `kafka-1.pem` .. `kafka-3.pem` (each broker's key and certificate, good for serving and, on the
 controller listener, for authenticating to the other brokers), `seaweedfs.crt` and
-`seaweedfs.key` (S3 over HTTPS; add the name phones use with --s3-name). Files already there
+`seaweedfs.key` (S3 over HTTPS; add the name phones use with --s3-name), `mosquitto.crt` and
+`mosquitto.key` (MQTT over TLS for the field devices, under the same names). Files already there
 are kept, so running it again only adds what is missing. Compose mounts the files with their
-owner and mode: give each broker's file to the Kafka image's user (`chown 1000 kafka-*.pem`).
+owner and mode: give each broker's file to the Kafka image's user (`chown 1000 kafka-*.pem`),
+and `mosquitto.key` to Mosquitto's (`chown 1883 mosquitto.key`).
 """
 
 from __future__ import annotations
@@ -121,6 +123,11 @@ def make_tls_files(out: Path, s3_names: list[str]) -> list[Path]:
         _write(out / "seaweedfs.key", key)
         _write(out / "seaweedfs.crt", cert, 0o644)
         written += [out / "seaweedfs.key", out / "seaweedfs.crt"]
+    if not (out / "mosquitto.crt").exists():  # the MQTT broker of the field devices
+        key, cert = _issue(ca, ca_key, ["mosquitto", "localhost", "127.0.0.1", *s3_names])
+        _write(out / "mosquitto.key", key)  # give it to the broker image's user: chown 1883
+        _write(out / "mosquitto.crt", cert, 0o644)
+        written += [out / "mosquitto.key", out / "mosquitto.crt"]
     return written
 
 

@@ -26,6 +26,7 @@ TOPICS: dict[str, int] = {
     "documents.document-issued.v1": 6,
     "documents.document-served.v1": 6,
     "documents.case-file-archived.v1": 6,
+    "hazard_sources.alarm-raised.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (
@@ -33,6 +34,7 @@ BUCKETS: tuple[str, ...] = (
     "overload-evidence",
     "documents-pdf",
     "documents-archive",
+    "hazard-sources-readings",
 )
 
 # Buckets made with object lock (WORM), where the S3 server supports it: the case files (案卷).

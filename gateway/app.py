@@ -28,8 +28,10 @@ from gateway.routes import (
     devices,
     documents,
     gas,
+    hazard_sources,
     home,
     lookups,
+    mqtt,
     ops,
     overload,
     public,
@@ -259,6 +261,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(public.router)
     app.include_router(overload.router)
     app.include_router(gas.router)
+    app.include_router(hazard_sources.router)
+    app.include_router(mqtt.router)
     app.include_router(devices.router)
     app.include_router(users.router)
     app.include_router(calendar.router)

@@ -10,6 +10,7 @@ from enforcement.calendar.v1 import calendar_pb2_grpc
 from enforcement.disclosure.v1 import disclosure_pb2_grpc
 from enforcement.documents.v1 import documents_pb2_grpc
 from enforcement.gas.v1 import gas_pb2_grpc
+from enforcement.hazard_sources.v1 import hazard_sources_pb2_grpc
 from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
@@ -41,6 +42,10 @@ class ServiceClients:
         self.gas = gas_pb2_grpc.GasServiceStub(gas) if gas else None
         overload = self.channels.get("overload")
         self.overload = overload_pb2_grpc.OverloadServiceStub(overload) if overload else None
+        sources = self.channels.get("hazard_sources")
+        self.hazard_sources = (
+            hazard_sources_pb2_grpc.HazardSourcesServiceStub(sources) if sources else None
+        )
         disclosure = self.channels.get("disclosure")
         self.disclosure = (
             disclosure_pb2_grpc.DisclosureServiceStub(disclosure) if disclosure else None

@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.chassis.service_auth import ServiceTokenSigner
 from services.chassis.settings import DEV_SECRET_PREFIX, Mode
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload", "documents")
+SERVICES = ("records", "review", "disclosure", "gas", "overload", "documents", "hazard_sources")
 
 
 class Settings(BaseSettings):
@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     gas_addr: str = "127.0.0.1:50054"
     overload_addr: str = "127.0.0.1:50055"
     documents_addr: str = "127.0.0.1:50056"
+    hazard_sources_addr: str = "127.0.0.1:50057"
     grpc_timeout_s: float = Field(default=5.0, description="deadline of every gRPC call")
     evidence_confirm_timeout_s: float = Field(
         default=120.0,
@@ -106,6 +107,28 @@ class Settings(BaseSettings):
     )
     exports_per_10_min: int = Field(
         default=20, description="public CSV/JSON exports per client address, then 429"
+    )
+    # MQTT (devices over MQTT; docs/hazard-sources.md)
+    mqtt_broker_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="the MQTT broker's token on its CONNECT checks (/internal/mqtt/auth); "
+        "empty: the check answers 404",
+    )
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_tls_ca: str | None = Field(
+        default=None, description="CA file to check the broker's TLS certificate; unset: plain"
+    )
+    mqtt_bridge_username: str = "bridge"
+    mqtt_bridge_password: SecretStr = SecretStr("")
+    mqtt_bridge_members: int = Field(
+        default=1, ge=1, description="bridge processes sharing the devices (a consumer group)"
+    )
+    mqtt_bridge_member: int = Field(default=0, ge=0, description="this bridge's index, 0-based")
+    mqtt_shared_subscription: str = Field(
+        default="",
+        description="a shared-subscription group (MQTT 5 $share, Mosquitto/EMQX): the broker "
+        "balances the devices' messages over the bridges; empty: members split by device id",
     )
 
     @model_validator(mode="after")

@@ -167,6 +167,40 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "installed_on": "2026-05-20",
     },
     "provisionDevice": {"kind": "gas_detector", "owner_id": "venue-xuejia-001"},
+    "putHazardUnit": {
+        "enterprise_id": "91320411MA1XXXXXX1",
+        "enterprise_name": "常州某化工有限公司",
+        "town": "薛家镇",
+        "kind": "storage",
+        "name": "液氯储罐区",
+        "holdings": [{"chemical": "氯", "max_t": 50}],
+        "people_within_500m": 120,
+        "chain": [
+            {"role": "principal", "name": "王建华", "phone": "13900000001"},
+            {"role": "technical", "name": "李工", "phone": "13900000002"},
+            {"role": "operational", "name": "赵班长", "phone": "13900000003"},
+            {"role": "town", "name": "张伟", "user_id": "u-officer1"},
+        ],
+    },
+    "putHazardSensor": {
+        "unit_id": "cl-tank-example-01",
+        "quantity": "pressure",
+        "unit_of_measure": "MPa",
+        "high": 1.6,
+        "high_high": 1.8,
+        "low": 0.2,
+        "deadband": 0.05,
+        "sustain": 2,
+        "rate_per_min": 0.5,
+        "stale_after_s": 300,
+    },
+    "postHazardReadings": {
+        "readings": [
+            {"seq": 1, "value": 1.21, "device_time": "2026-12-01T08:00:00+08:00"},
+            {"seq": 2, "value": 1.22, "device_time": "2026-12-01T08:00:10+08:00"},
+        ]
+    },
+    "handleHazardAlarm": {"reason": "现场核实: 储罐降温, 压力已回落, 安全阀完好"},
     "createUser": {
         "username": "officer9",
         "display_name": "孙明",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from services.gas.simulator import TOWNS, Simulator
+from devices.gas_simulator import TOWNS, Simulator
 
 STATION_TOWN = "罗溪镇"
 

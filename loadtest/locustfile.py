@@ -35,8 +35,7 @@ from locust.exception import StopUser
 from locust.runners import WorkerRunner
 from locust.stats import RequestStats, StatsEntry
 
-from loadtest import thresholds
-from services.gas.simulator import (
+from devices.gas_simulator import (
     COMMANDS_PATH,
     batch_body,
     heartbeat,
@@ -45,7 +44,8 @@ from services.gas.simulator import (
     signed_headers,
     valve_report,
 )
-from services.gas.simulator import PATH as GAS_EVENTS_PATH
+from devices.gas_simulator import PATH as GAS_EVENTS_PATH
+from loadtest import thresholds
 
 FLEET: dict = {}
 _turn = {kind: itertools.count() for kind in ("officers", "reviewers", "venues", "stations")}

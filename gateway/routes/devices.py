@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from enforcement.gas.v1 import gas_pb2
+from enforcement.hazard_sources.v1 import hazard_sources_pb2
 from enforcement.overload.v1 import overload_pb2
 from gateway.deps import State, require_roles
 from gateway.grpc_errors import call_service
@@ -85,12 +86,13 @@ DeviceId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 class CredentialsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["gas_detector", "shutoff_valve", "controller", "weigh_station"]
+    kind: Literal["gas_detector", "shutoff_valve", "controller", "weigh_station", "hazard_sensor"]
     owner_id: str = Field(
         default="",
         max_length=64,
-        description="the weigh station it serves (required for weigh_station); for gas "
-        "devices the venue it is registered at (PUT /v1/gas/devices), which is taken if empty",
+        description="the weigh station it serves (required for weigh_station), the hazard "
+        "source unit of a hazard_sensor (required); for gas devices the venue it is "
+        "registered at (PUT /v1/gas/devices), which is taken if empty",
     )
 
 
@@ -208,6 +210,9 @@ async def _registered_owner(state, device_id: str, body: CredentialsIn, agency_i
             overload_pb2.GetStationRequest(station_id=body.owner_id, agency_id=agency_id),
         )
         return body.owner_id
+    if body.kind == "hazard_sensor":
+        await _sensor_of_unit(state, device_id, body.owner_id, agency_id)
+        return body.owner_id
     reply = await call_service(
         "gas",
         state.clients.gas.GetDevice,
@@ -223,12 +228,33 @@ async def _registered_owner(state, device_id: str, body: CredentialsIn, agency_i
     return registered.venue_id
 
 
+async def _sensor_of_unit(state, sensor_id: str, unit_id: str, agency_id: str) -> None:
+    """404 unless the hazard sources registry holds this sensor at this unit of the agency."""
+    if not unit_id:
+        raise ProblemError(
+            status=422, type="invalid-request", title="The request is not valid",
+            detail="owner_id: the unit (PUT /v1/hazard-sources/units) the sensor watches",
+        )  # fmt: skip
+    reply = await call_service(
+        "hazard_sources",
+        state.clients.hazard_sources.GetUnit,
+        hazard_sources_pb2.GetUnitRequest(unit_id=unit_id, agency_id=agency_id),
+    )
+    if sensor_id not in {s.sensor_id for s in reply.sensors}:
+        raise ProblemError(
+            status=422, type="invalid-request", title="The request is not valid",
+            detail=f"sensor {sensor_id} is not registered at unit {unit_id}",
+        )  # fmt: skip
+
+
 async def _held_rightly(state, row) -> bool:
     """Do the registries confirm that the agency holding these credentials owns the device?"""
     if not row.agency_id:
         return False
     try:
-        if row.kind == "weigh_station":
+        if row.kind == "hazard_sensor":
+            await _sensor_of_unit(state, row.device_id, row.owner_id, row.agency_id)
+        elif row.kind == "weigh_station":
             await call_service(
                 "overload",
                 state.clients.overload.GetStation,

@@ -33,9 +33,10 @@ SERVICES = {
     "gas": 50054,
     "overload": 50055,
     "documents": 50056,
+    "hazard_sources": 50057,
 }
 APP_PROCESSES = {**{name: f"services.{name}" for name in SERVICES}, "gateway": "gateway"}
-S3_SERVICES = {"records", "overload", "documents"}
+S3_SERVICES = {"records", "overload", "documents", "hazard_sources"}
 FILE_KEEPERS = S3_SERVICES | {"enforcement-init"}
 
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY")
@@ -375,12 +376,17 @@ def test_k8s_has_every_process() -> None:
     assert ("Namespace", "enforcement") in kinds
     assert ("ConfigMap", "enforcement-config") in kinds
     assert ("Job", "enforcement-init") in kinds
-    for name in APP_PROCESSES:
+    for name in map(k8s_name, APP_PROCESSES):
         assert ("Deployment", name) in kinds and ("Service", name) in kinds, name
     assert not of_kind("Secret"), "secret values never live in the repository"
     kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
     files = {path.name for path in K8S_DIR.glob("*.yaml")} - {"kustomization.yaml"}
     assert set(kustomization["resources"]) == files
+
+
+def k8s_name(name: str) -> str:
+    """Kubernetes names take no underscore: hazard_sources runs as `hazard-sources`."""
+    return name.replace("_", "-")
 
 
 def containers_of(doc: dict) -> list[dict]:
@@ -404,7 +410,7 @@ def test_every_deployment_has_probes_and_resources() -> None:
 def test_grpc_services_use_native_grpc_probes_and_gateway_http() -> None:
     deployments = {doc["metadata"]["name"]: doc for doc in of_kind("Deployment")}
     for name, port in SERVICES.items():
-        container = containers_of(deployments[name])[0]
+        container = containers_of(deployments[k8s_name(name)])[0]
         assert container["command"] == ["python", "-m", f"services.{name}"]
         for probe in ("livenessProbe", "readinessProbe"):
             assert container[probe]["grpc"]["port"] == port, f"{name} {probe}"
@@ -424,7 +430,7 @@ def test_k8s_secrets_only_by_reference_and_production_mode() -> None:
                     assert "value" not in item, f"{name}.{key} must not hold a value"
                     assert "secretKeyRef" in item["valueFrom"], f"{name}.{key}"
             if doc["kind"] == "Deployment":
-                prefix = name.upper()
+                prefix = name.upper().replace("-", "_")
                 assert env[f"{prefix}_MODE"]["value"] == "production", name
     config = of_kind("ConfigMap")[0]["data"]
     for key in config:
@@ -490,7 +496,7 @@ def test_k8s_processes_reach_kafka_with_scram_over_tls_and_trust_the_service_tok
                 assert "secretKeyRef" in env[key]["valueFrom"], key
             assert "GATEWAY_PUBLIC_BASE_URL" in env
             continue
-        prefix = "INIT" if doc["kind"] == "Job" else name.upper()
+        prefix = "INIT" if doc["kind"] == "Job" else name.upper().replace("-", "_")
         protocol = env[f"{prefix}_KAFKA_SECURITY_PROTOCOL"]["valueFrom"]["configMapKeyRef"]
         assert protocol["key"] == "kafka-security-protocol", name
         assert "secretKeyRef" in env[f"{prefix}_KAFKA_SASL_PASSWORD"]["valueFrom"], name

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
+from devices.client import HttpDevice
 from gateway.examples import EXAMPLE_FILE
 from gateway.openapi import PARTS
 from tests.security import conftest as platform
@@ -495,5 +496,24 @@ def test_every_request_example_of_the_document_is_accepted(http, stack, officer,
     assert r.status_code == 404, r.text
     tried.add("acknowledgeOverloadReferral")
     send("enterCalendarYear", admin)
+
+    # Hazard sources: a unit and its sensor, the sensor's secret, signed readings, an alarm
+    # handled (消警) after an excursion.
+    send("putHazardUnit", admin, unit_id="cl-tank-example-01")
+    send("putHazardSensor", admin, sensor_id="cl-pt-example-01")
+    issued = admin.http.post(
+        "/v1/devices/cl-pt-example-01/credentials",
+        json={"kind": "hazard_sensor", "owner_id": "cl-tank-example-01"},
+        headers=admin.headers,
+    )
+    assert issued.status_code == 201, issued.text
+    sensor = HttpDevice(http, "cl-pt-example-01", issued.json()["secret"])
+    r = sensor.post("/v1/hazard-sources/readings", examples["postHazardReadings"][2]["example"])
+    assert r.status_code < 400, r.text
+    tried.add("postHazardReadings")
+    excursion = {"readings": [{"seq": 3, "value": 1.7}, {"seq": 4, "value": 1.75}]}
+    assert sensor.post("/v1/hazard-sources/readings", excursion).json()["alarms"] >= 1
+    alarms = officer.get("/v1/hazard-sources/alarms", params={"unit_id": "cl-tank-example-01"})
+    send("handleHazardAlarm", officer, alarm_id=alarms.json()["alarms"][0]["alarm_id"])
 
     assert set(examples) - tried == set()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from deploy.stack import Stack, free_ports
-from services.gas.simulator import Simulator
+from devices.gas_simulator import Simulator
 
 pytestmark = pytest.mark.e2e
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from devices.client import MqttDevice, MqttRefused
 from gateway.security.device_signing import signed_headers
 
 PROBLEM = "https://enforcement.example/problems/"
@@ -59,6 +60,9 @@ class Ledger:
     leaks: Counter = field(default_factory=Counter)  # venue -> leaks acknowledged
     closed: dict[str, set[str]] = field(default_factory=dict)  # valve -> command ids acked
     weighings: dict[str, str] = field(default_factory=dict)  # client_weighing_id -> id
+    # MQTT sensor -> seqs the broker acknowledged (PUBACK), and every seq ever published
+    mqtt_acked: dict[str, set[int]] = field(default_factory=dict)
+    mqtt_sent: dict[str, set[int]] = field(default_factory=dict)
     retries: Counter = field(default_factory=Counter)  # why a request was sent again
     problems: list[str] = field(default_factory=list)  # what a client could not finish
 
@@ -82,6 +86,7 @@ class Ledger:
                 "device events": sum(len(s) for s in self.device_events.values()),
                 "leaks": sum(self.leaks.values()),
                 "weighings": len(self.weighings),
+                "mqtt readings": sum(len(s) for s in self.mqtt_acked.values()),
                 "retries": sum(self.retries.values()),
             }
 
@@ -462,3 +467,53 @@ class WeighStation:
         )  # fmt: skip
         with self.ledger.lock:
             self.ledger.weighings[client_id] = answer["weighing_id"]
+
+
+class MqttSensor:
+    """A hazard source sensor over MQTT: signed batches of readings, QoS 1, one at a time. A
+    batch the broker did not acknowledge (PUBACK) is published again with the same seqs after
+    a new CONNECT, as firmware does."""
+
+    BATCH = 5
+
+    def __init__(self, port: int, sensor_id: str, secret: str, ledger: Ledger) -> None:
+        self.port, self.sensor_id, self.secret, self.ledger = port, sensor_id, secret, ledger
+        self.device: MqttDevice | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        seq = 1
+        try:
+            while not stop.is_set():
+                seqs = list(range(seq, seq + self.BATCH))
+                body = {"readings": [{"seq": q, "value": 1.2 + (q % 7) / 100} for q in seqs]}
+                if not self.publish(body, seqs, stop):
+                    return
+                with self.ledger.lock:
+                    self.ledger.mqtt_acked.setdefault(self.sensor_id, set()).update(seqs)
+                seq += self.BATCH
+                pause(stop, 0.2, 0.5)
+        finally:
+            if self.device is not None:
+                self.device.close()
+
+    def publish(self, body: dict, seqs: list[int], stop: threading.Event) -> bool:
+        while True:
+            try:
+                if self.device is None:
+                    self.device = MqttDevice("127.0.0.1", self.port, self.sensor_id, self.secret)
+                    self.device.connect(timeout=5)
+                with self.ledger.lock:
+                    self.ledger.mqtt_sent.setdefault(self.sensor_id, set()).update(seqs)
+                info = self.device.publish("readings", body, wait=False)
+                info.wait_for_publish(timeout=5)
+                if info.is_published():
+                    return True
+                raise TimeoutError("no PUBACK within 5 s")
+            except (OSError, RuntimeError, ValueError, MqttRefused) as exc:
+                self.ledger.note_retry(f"mqtt: {type(exc).__name__}")
+                if self.device is not None:
+                    self.device.close()
+                    self.device = None
+                if stop.is_set():
+                    return False
+                time.sleep(1.0)

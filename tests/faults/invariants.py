@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.faults.clients import Ledger
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload")
+SERVICES = ("records", "review", "disclosure", "gas", "overload", "hazard_sources")
 # (topic, service whose consumer must have applied every event of it): the flows the load
 # drives; every other consumed topic is checked too, as found in the inboxes.
 MAIN_FLOWS = (
@@ -312,9 +312,33 @@ def decided_penalties_disclosed(dbs: Databases, ledger: Ledger) -> Check:
     return check
 
 
+def mqtt_readings_taken_once(dbs: Databases, ledger: Ledger) -> Check:
+    """Every reading the MQTT broker acknowledged reached the hazard sources service, and no
+    reading was taken twice: the count taken lies between what was acknowledged and what was
+    ever published (a batch published again after a lost PUBACK is taken once)."""
+    check = Check("MQTT readings acknowledged by the broker taken once")
+    for sensor, acked in ledger.mqtt_acked.items():
+        rows = dbs.rows(
+            "hazard_sources",
+            "SELECT readings_taken, last_seq FROM sensors WHERE sensor_id = ?",
+            sensor,
+        )
+        taken = rows[0]["readings_taken"] if rows else 0
+        sent = ledger.mqtt_sent.get(sensor, set())
+        if taken < len(acked):
+            check.breach(f"{sensor}: {len(acked)} readings acknowledged, {taken} taken")
+        if taken > len(sent):
+            check.breach(f"{sensor}: {taken} readings taken of {len(sent)} published")
+        if acked and (not rows or (rows[0]["last_seq"] or 0) < max(acked)):
+            check.breach(f"{sensor}: the last acknowledged seq {max(acked)} was not taken")
+    check.counts["mqtt readings acknowledged"] = sum(len(a) for a in ledger.mqtt_acked.values())
+    return check
+
+
 def effect_checks(dbs: Databases, ledger: Ledger) -> list[Check]:
     """The checks of what events cause, which may still be on their way."""
     return [
+        mqtt_readings_taken_once(dbs, ledger),
         events_applied_once(dbs, ledger),
         alarms_closed_every_valve(dbs, ledger),
         decided_penalties_disclosed(dbs, ledger),

@@ -5,7 +5,7 @@ had its effect once.
 
 Settings (environment):
   FAULTS_PROCESSES   which to kill, in order (default: records,review,disclosure,gas,
-                     overload,gateway,tansu,seaweedfs)
+                     overload,hazard_sources,gateway,mqtt,mqtt-bridge,tansu,seaweedfs)
   FAULTS_ROUNDS      how many times the whole list is killed (1)
   FAULTS_BROKER_KILLS  quick extra kills of the broker at the end, 1 s down each (5)
   FAULTS_WARMUP_S    load before the first kill (10)
@@ -13,6 +13,7 @@ Settings (environment):
                      6 s session timeout, so a broker outage ends in a group rebalance)
   FAULTS_BETWEEN_S   load after a restart before the next kill (10)
   FAULTS_PHONES, FAULTS_VENUES   officers' phones (3) and gas venues with two valves (2)
+  FAULTS_SENSORS     hazard source sensors publishing over MQTT (2)
   FAULTS_SETTLE_S    how long to wait for the last events' effects after the load (150)
   FAULTS_VAR         the stack's data and logs (var/faults, emptied first)
 """
@@ -39,6 +40,7 @@ from tests.faults.clients import (
     Device,
     GasVenue,
     Ledger,
+    MqttSensor,
     Phone,
     Reviewer,
     WeighStation,
@@ -49,7 +51,10 @@ from tests.faults.clients import (
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL = ("records", "review", "disclosure", "gas", "overload", "gateway", "tansu", "seaweedfs")
+ALL = (
+    "records", "review", "disclosure", "gas", "overload", "hazard_sources", "gateway",
+    "mqtt", "mqtt-bridge", "tansu", "seaweedfs",
+)  # fmt: skip
 
 
 def _env(name: str, default: str) -> str:
@@ -64,6 +69,7 @@ DOWN_S = float(_env("FAULTS_DOWN_S", "8"))
 BETWEEN_S = float(_env("FAULTS_BETWEEN_S", "10"))
 PHONES = int(_env("FAULTS_PHONES", "3"))
 VENUES = int(_env("FAULTS_VENUES", "2"))
+SENSORS = int(_env("FAULTS_SENSORS", "2"))
 SETTLE_S = float(_env("FAULTS_SETTLE_S", "150"))
 VAR = Path(_env("FAULTS_VAR", str(ROOT / "var" / "faults")))
 
@@ -139,6 +145,42 @@ def revive_the_dead(run: Run, killed: str = "") -> None:
 # -- setting up the district's devices ---------------------------------------------------------
 
 
+def register_sensors(client: Client, admin: dict, tag: str, port: int) -> list[MqttSensor]:
+    """A hazard source unit and its MQTT sensors, their secrets issued."""
+    unit_id = f"{tag}-unit"
+    chain = [
+        {"role": role, "name": name}
+        for role, name in (("principal", "甲"), ("technical", "乙"), ("operational", "丙"))
+    ]
+    expect(
+        client.send(
+            "PUT", f"/v1/hazard-sources/units/{unit_id}", headers=admin,
+            body={"enterprise_id": f"{tag}-ent", "enterprise_name": "故障演练化工",
+                  "town": "薛家镇", "kind": "storage", "name": "故障演练储罐区",
+                  "holdings": [{"chemical": "氯", "max_t": 20}], "people_within_500m": 40,
+                  "chain": chain},
+        ),
+        200,
+    )  # fmt: skip
+    sensors = []
+    for n in range(SENSORS):
+        sensor_id = f"{tag}-pt-{n}"
+        expect(
+            client.send(
+                "PUT", f"/v1/hazard-sources/sensors/{sensor_id}", headers=admin,
+                body={"unit_id": unit_id, "quantity": "pressure", "high": 1.6,
+                      "stale_after_s": 3600},
+            ),
+            200,
+        )  # fmt: skip
+        issued = client.send(
+            "POST", f"/v1/devices/{sensor_id}/credentials", headers=admin,
+            body={"kind": "hazard_sensor", "owner_id": unit_id},
+        )  # fmt: skip
+        sensors.append(MqttSensor(port, sensor_id, expect(issued, 201)["secret"], client.ledger))
+    return sensors
+
+
 def register_venues(client: Client, admin: dict, tag: str) -> list[GasVenue]:
     venues = []
     for v in range(VENUES):
@@ -208,6 +250,7 @@ def drive(stack: Stack) -> Run:
     admin_client = client()
     admin, _ = login(admin_client, "admin", password)
     venues = register_venues(admin_client, admin, tag)
+    sensors = register_sensors(admin_client, admin, tag, stack.ports["mqtt"])
     station_secret = json.loads((stack.var / "demo-devices.json").read_text())["wim-station-01"]
     station = WeighStation(Device(client(), "wim-station-01", station_secret["secret"]))
 
@@ -226,12 +269,13 @@ def drive(stack: Stack) -> Run:
         *(threading.Thread(target=p.run, args=(stop,), name=p.name) for p in phones),
         *(threading.Thread(target=v.run, args=(stop,), name=v.venue_id) for v in venues),
         threading.Thread(target=station.run, args=(stop,), name="weigh-station"),
+        *(threading.Thread(target=m.run, args=(stop,), name=m.sensor_id) for m in sensors),
     ]
     review_thread = threading.Thread(target=reviewer.run, args=(stop, phones_done), name="reviewer")
     for t in (*workers, review_thread):
         t.start()
     say(f"load: {PHONES} phones, 1 legal reviewer, {VENUES} gas venues (a detector and two "
-        f"valves each), 1 weigh station; run tag {tag}")  # fmt: skip
+        f"valves each), 1 weigh station, {SENSORS} MQTT sensors; run tag {tag}")  # fmt: skip
 
     def progress(what: str) -> None:
         counts = ledger.counts()
@@ -384,3 +428,13 @@ def test_every_decided_penalty_was_disclosed(run):
 def test_no_evidence_object_is_missing_or_corrupt(run):
     assert run.verifier_ok, run.verifier
     assert f"{len(run.ledger.evidence)} evidence objects" in run.verifier, run.verifier
+
+
+def test_every_mqtt_reading_the_broker_acknowledged_was_taken_once(run):
+    check = _check(run, "MQTT readings acknowledged by the broker taken once")
+    if not check.ok and {"mqtt", "mqtt-bridge"} & set(PROCESSES):
+        # Known (docs/faults.md): the embedded broker, amqtt, keeps sessions in memory and did
+        # not hand a restarted bridge the messages in flight, so killing it or the bridge
+        # loses readings it had acknowledged. Mosquitto with persistence is not tested here.
+        pytest.xfail(f"the embedded MQTT broker lost acknowledged readings: {check.breaches}")
+    assert check.ok, check.breaches

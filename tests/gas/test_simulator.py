@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from devices import gas_simulator as sim
 from gateway.problems import ProblemError
 from gateway.routes.gas import BatchIn
 from gateway.security import device_signing
 from gateway.security.device_signing import DeviceCredentials
 from services.chassis.db import Database, make_engine, migrate
-from services.gas import simulator as sim
 from services.gas.domain.alarms import AlarmState, Change, Thresholds, on_reading
 
 GATEWAY_MIGRATIONS = Path(__file__).resolve().parents[2] / "gateway" / "migrations"

@@ -42,7 +42,7 @@ GUARDED = [
         "openCase transitionCase appendEntry requestEvidenceSlot confirmEvidence proposePenalty "
         "decidePenalty revokePenalty syncChanges listTasks postRoadsideWeighing advanceInspection "
         "requestWeighingPhotoSlot confirmWeighingPhoto listOverloadReports markOverloadReportSent "
-        "acknowledgeGasAlarm "
+        "acknowledgeGasAlarm acknowledgeHazardAlarm handleHazardAlarm "
         "listOverloadReferrals acknowledgeOverloadReferral "  # 抄告/移送 (docs/overload.md)
         "issueDocument recordService addSignature assembleCaseFile",  # 执法文书
     ),
@@ -52,11 +52,12 @@ GUARDED = [
         "listReviews reviewStatistics recordConflict getTimeliness overloadStatistics "
         "overloadStatisticsChart overloadRepeatOffenders assignReview",
     ),
-    (frozenset({"admin"}), "putGasVenue putGasDevice putStation"),
+    (frozenset({"admin"}), "putGasVenue putGasDevice putStation putHazardUnit putHazardSensor"),
     (
         frozenset({"officer", "supervisor", "admin"}),
         "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures "
-        "listDocuments getDocumentPdf getCaseFilePdf",
+        "listDocuments getDocumentPdf getCaseFilePdf "
+        "getHazardUnit listHazardAlarms getHazardTrend getHazardChart",
     ),
     (frozenset({"supervisor", "admin"}), "getCalendar"),
     (frozenset({"admin"}), "enterCalendarYear"),

@@ -5,7 +5,7 @@ builders and the leak ramp. `Simulator` drives them over HTTP with httpx: it reg
 and devices and has their secrets issued through the gateway's admin routes, posts signed
 batches, acknowledges the close commands valves receive, and lets devices go silent.
 
-Against a running `make run`: `python -m services.gas.simulator --help`.
+Against a running `make run`: `python -m devices.gas_simulator --help`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.security import device_signing
+from devices import protocol as device_signing
 
 PATH = "/v1/gas/device-events"
 COMMANDS_PATH = "/v1/gas/commands"  # a valve's long-poll between posts
@@ -465,7 +465,7 @@ async def _run_cli(args: argparse.Namespace, password: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m services.gas.simulator",
+        prog="python -m devices.gas_simulator",
         description="Simulated gas detectors and shut-off valves against a running gateway "
         "(`make run`): registers venues, posts signed heartbeats and readings, leaks gas in "
         "one venue and acknowledges the close command.",

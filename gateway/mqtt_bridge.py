@@ -1,0 +1,330 @@
+"""`python -m gateway.mqtt_bridge`: device messages from the MQTT broker into the services.
+
+Each message a device publishes under `devices/<id>/up/<kind>` is a signed envelope
+(devices.protocol); the bridge checks it exactly as the gateway checks a signed HTTP request
+(same secrets, clock window and nonces) and hands the body to the same service call as the
+HTTP route: `readings` of a hazard source sensor to RecordReadings, `events` of a gas device
+to IngestEvents. The services store once (a sensor's seq high-water mark, a gas device's
+(device, seq) key), so a message the broker delivers twice (QoS 1) has no second effect.
+
+A gas valve's close commands go back on `devices/<id>/cmd` with QoS 1: the bridge holds the
+gas service's command long-poll (PendingCommands) for each valve it has heard from, as the
+HTTP long-poll does, and the valve acknowledges with a signed `valve` event (closed, with
+the command id) on `devices/<id>/up/events`.
+
+Scaling out is consumer-group style: with a broker that has shared subscriptions (Mosquitto,
+EMQX: `GATEWAY_MQTT_SHARED_SUBSCRIPTION=bridge`) the broker balances devices' messages over
+the bridges; without (the embedded amqtt), N bridges each take the devices whose id hashes to
+their index (`GATEWAY_MQTT_BRIDGE_MEMBERS`, `GATEWAY_MQTT_BRIDGE_MEMBER`). One device's
+messages are applied in order (one worker per device), so a seq is never overtaken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import grpc
+import paho.mqtt.client as mqtt
+from pydantic import ValidationError
+
+from devices.protocol import command_topic, device_of_topic, open_publish
+from enforcement.gas.v1 import gas_pb2
+from gateway.clients import ServiceClients
+from gateway.config import Settings
+from gateway.problems import ProblemError
+from gateway.routes.gas import GAS_KINDS, BatchIn
+from gateway.routes.hazard_sources import SENSOR_KIND, ReadingsIn, readings_request
+from gateway.security.device_signing import DeviceCredentials, DevicePrincipal
+from services.chassis.db import Database
+
+log = logging.getLogger("mqtt-bridge")
+SUBSCRIPTION = "devices/+/up/#"
+ALIVE = Path(tempfile.gettempdir()) / "mqtt-bridge.alive"
+POLL_WAIT_S = 25.0
+
+
+@dataclass
+class Counters:
+    received: int = 0
+    applied: int = 0
+    refused: int = 0
+    failed: int = 0
+    commands_sent: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+class Refused(ValueError):
+    """A message that will never take effect (it is acknowledged and dropped)."""
+
+
+# Service answers that another try cannot change.
+PERMANENT = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.UNAUTHENTICATED,
+}
+
+
+def member_of(device_id: str, members: int) -> int:
+    """The bridge that takes this device when members split devices by id."""
+    return zlib.crc32(device_id.encode()) % members
+
+
+class Bridge:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        clients: ServiceClients,
+        *,
+        workers: int = 8,
+        client_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.credentials = DeviceCredentials(database)
+        self.clients = clients
+        self.counters = Counters()
+        self._workers = workers
+        self._queues: list[asyncio.Queue] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pollers: dict[str, asyncio.Task] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._connected = asyncio.Event()
+        member = settings.mqtt_bridge_member
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"bridge-{member}",
+            clean_session=False,  # QoS 1 messages wait in the broker while the bridge restarts
+            # PUBACK only once the message took effect (or was refused): a bridge that dies
+            # with messages in hand gets them again from the broker.
+            manual_ack=True,
+        )
+        self.client.username_pw_set(
+            settings.mqtt_bridge_username, settings.mqtt_bridge_password.get_secret_value()
+        )
+        if settings.mqtt_tls_ca:
+            self.client.tls_set(ca_certs=settings.mqtt_tls_ca)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.max_inflight_messages_set(100)
+
+    # -- MQTT side (paho's network thread) -----------------------------------------------------
+
+    def _subscription(self) -> str:
+        group = self.settings.mqtt_shared_subscription
+        return f"$share/{group}/{SUBSCRIPTION}" if group else SUBSCRIPTION
+
+    def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:
+        if reason_code.is_failure:
+            log.error("the broker refused the bridge: %s", reason_code)
+            return
+        client.subscribe(self._subscription(), qos=1)
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._connected.set)
+
+    def _on_message(self, _client, _userdata, msg) -> None:
+        device_id = device_of_topic(msg.topic)
+        if device_id is None:
+            self.client.ack(msg.mid, msg.qos)
+            return
+        members = self.settings.mqtt_bridge_members
+        if not self.settings.mqtt_shared_subscription and members > 1:
+            if member_of(device_id, members) != self.settings.mqtt_bridge_member:
+                self.client.ack(msg.mid, msg.qos)  # another member's device
+                return
+        queue = self._queues[zlib.crc32(device_id.encode()) % len(self._queues)]
+        assert self._loop is not None
+        item = (device_id, msg.topic, bytes(msg.payload), time.perf_counter(), msg.mid, msg.qos)
+        self._loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    # -- service side (the event loop) -------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queues = [asyncio.Queue() for _ in range(self._workers)]
+        self._tasks = [asyncio.create_task(self._work(q)) for q in self._queues]
+        self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
+        self.client.loop_start()
+        await asyncio.wait_for(self._connected.wait(), timeout=30)
+        log.info("bridge subscribed to %s", self._subscription())
+
+    async def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+        for task in [*self._tasks, *self._pollers.values()]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._pollers.values(), return_exceptions=True)
+
+    async def _work(self, queue: asyncio.Queue) -> None:
+        while True:
+            device_id, topic, payload, received, mid, qos = await queue.get()
+            self.counters.received += 1
+            try:
+                checked = await self._again_while_transient(self.check, device_id, topic, payload)
+                await self._again_while_transient(self.deliver, *checked)
+                self.counters.applied += 1
+                self.counters.latencies.append(time.perf_counter() - received)
+            except (ProblemError, ValueError, ValidationError, Refused) as exc:
+                # refused for good (bad signature, replayed nonce, bad body, unknown sensor)
+                self.counters.refused += 1
+                log.info("refused a message on %s: %s", topic, getattr(exc, "type", exc))
+            self.client.ack(mid, qos)
+
+    async def _again_while_transient(self, step, *args):
+        """A service or the database away: the same step again, so the device's messages
+        keep their order; a refusal ends it."""
+        while True:
+            try:
+                return await step(*args)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() in PERMANENT:
+                    raise Refused(f"{exc.code().name}: {exc.details()}") from exc
+                failure = exc.code().name
+            except (ProblemError, ValueError, ValidationError, Refused):
+                raise
+            except Exception as exc:  # e.g. the gateway database locked or away
+                failure = repr(exc)
+            self.counters.failed += 1
+            log.warning("a device message waits (%s); again in 1 s", failure)
+            await asyncio.sleep(1.0)
+
+    async def check(self, device_id: str, topic: str, payload: bytes):
+        """The signature, clock window and nonce, as for a signed HTTP request."""
+        headers, body = open_publish(device_id, payload)
+        device: DevicePrincipal = await asyncio.to_thread(
+            self.credentials.verify,
+            method="PUBLISH",
+            path=topic,
+            headers=headers,
+            body=body,
+            window_s=self.settings.device_signature_window_s,
+        )
+        return device, topic.rsplit("/", 1)[-1], body
+
+    async def deliver(self, device: DevicePrincipal, kind: str, body: bytes) -> Any:
+        """The HTTP route's service call."""
+        if kind == "readings" and device.kind == SENSOR_KIND:
+            batch = ReadingsIn.model_validate_json(body)
+            return await self.clients.hazard_sources.RecordReadings(readings_request(device, batch))
+        if kind == "events" and device.kind in GAS_KINDS:
+            return await self._gas_events(device, BatchIn.model_validate_json(body))
+        raise Refused(f"{device.kind} does not publish {kind}")
+
+    async def apply(self, device_id: str, topic: str, payload: bytes) -> Any:
+        """Check one signed message and hand it to its service (the HTTP route's call)."""
+        return await self.deliver(*await self.check(device_id, topic, payload))
+
+    async def _gas_events(self, device: DevicePrincipal, batch: BatchIn) -> Any:
+        events = []
+        for e in batch.events:
+            pb = gas_pb2.DeviceEvent(
+                seq=e.seq, type=e.type, lel=e.lel, level=e.level, fault=e.fault,
+                valve_state=e.valve_state, manual=e.manual, command_id=e.command_id,
+            )  # fmt: skip
+            if e.device_time is not None:
+                pb.device_time.FromDatetime(e.device_time)
+            events.append(pb)
+        reply = await self.clients.gas.IngestEvents(
+            gas_pb2.IngestEventsRequest(
+                device_id=device.device_id, events=events, agency_id=device.agency_id
+            )
+        )
+        if device.kind == "shutoff_valve":
+            self._send_commands(device.device_id, reply.commands)
+            if device.device_id not in self._pollers:
+                self._pollers[device.device_id] = asyncio.create_task(self._poll(device))
+        return reply
+
+    async def _poll(self, valve: DevicePrincipal) -> None:
+        """The valve's command long-poll, held by the bridge for as long as it runs."""
+        while True:
+            try:
+                reply = await self.clients.gas.PendingCommands(
+                    gas_pb2.PendingCommandsRequest(
+                        device_id=valve.device_id,
+                        wait_seconds=POLL_WAIT_S,
+                        agency_id=valve.agency_id,
+                    ),
+                    timeout=POLL_WAIT_S + 10,
+                )
+                self._send_commands(valve.device_id, reply.commands)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("command poll of %s failed; again in 2 s", valve.device_id)
+                await asyncio.sleep(2)
+
+    def _send_commands(self, valve_id: str, commands) -> None:
+        if not commands:
+            return
+        body = {
+            "commands": [
+                {
+                    "command_id": c.command_id,
+                    "action": c.action,
+                    "issued_at": c.issued_at.ToDatetime(tzinfo=UTC).isoformat(),
+                }
+                for c in commands
+            ]
+        }
+        self.client.publish(command_topic(valve_id), json.dumps(body), qos=1)
+        self.counters.commands_sent += len(commands)
+
+
+async def serve(settings: Settings) -> None:
+    database = Database.from_url(settings.database_url)
+    clients = ServiceClients(
+        settings.service_addrs(), settings.grpc_timeout_s, settings.service_token_signer()
+    )
+    bridge = Bridge(settings, database, clients)
+    await bridge.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        if bridge.client.is_connected():
+            ALIVE.touch()  # the container's health check reads its age (--probe)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=10)
+        except TimeoutError:
+            pass
+    await bridge.stop()
+    await clients.close()
+    database.dispose()
+
+
+def probe() -> int:
+    """0 when the bridge was connected to the broker within the last minute."""
+    try:
+        return 0 if time.time() - ALIVE.stat().st_mtime < 60 else 1
+    except OSError:
+        return 1
+
+
+def main() -> None:
+    from services.chassis.logs import configure_logging
+
+    if sys.argv[1:] == ["--probe"]:
+        sys.exit(probe())
+    settings = Settings()
+    configure_logging("mqtt-bridge", settings.log_level, json=settings.log_json)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

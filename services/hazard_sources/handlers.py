@@ -1,0 +1,510 @@
+"""Hazard sources use cases: register and grade units, sensors, readings in, alarms out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+import uuid_utils
+
+from enforcement.hazard_sources.v1 import hazard_sources_events_pb2
+from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
+from services.chassis.db import Database, UnitOfWork, as_utc
+from services.chassis.events import build_event, utcnow
+from services.hazard_sources import db
+from services.hazard_sources.domain import monitoring
+from services.hazard_sources.domain.grading import (
+    Assessment,
+    Grade,
+    Holding,
+    UnknownChemical,
+    assess,
+)
+from services.hazard_sources.domain.monitoring import (
+    CHAIN_ROLES,
+    AlarmChange,
+    Change,
+    Limits,
+    SensorState,
+    Zone,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE = "hazard_sources"
+TOPIC_ALARM = "hazard_sources.alarm-raised.v1"
+MAX_BATCH = 1000
+MAX_SKEW = timedelta(minutes=10)
+KINDS = ("storage", "production")  # 储存单元, 生产单元
+QUANTITIES = ("pressure", "level", "temperature", "gas")
+
+# Called after a commit with the accepted readings [(sensor_id, unit_id, seq, value, at)]:
+# the Parquet writer batches them to S3 (raw readings never sit in this database).
+READING_SINKS: list[Callable[[list[tuple[str, str, int, float, datetime]]], None]] = []
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Invalid(ValueError):
+    pass
+
+
+# -- units and grading -----------------------------------------------------------------------
+
+
+def _grading_dict(a: Assessment, reason: str, at: datetime) -> dict[str, Any]:
+    return {
+        "major": a.major,
+        "grade": a.grade.zh,
+        "grade_level": int(a.grade),
+        "s": str(a.s),
+        "weighted": str(a.weighted),
+        "alpha": str(a.alpha),
+        "r": str(a.r),
+        "rules_version": a.rules_version,
+        "reason": reason,
+        "graded_at": at.isoformat(),
+    }
+
+
+def _assessment_of(g: dict[str, Any] | None) -> Assessment | None:
+    if not g:
+        return None
+    return Assessment(
+        s=Decimal(g["s"]),
+        weighted=Decimal(g["weighted"]),
+        alpha=Decimal(g["alpha"]),
+        r=Decimal(g["r"]),
+        major=g["major"],
+        grade=Grade(g["grade_level"]),
+        rules_version=g["rules_version"],
+    )
+
+
+def upsert_unit(database: Database, u: pb.Unit) -> tuple[Any, bool]:
+    """Register or change a unit; grade it again and record why when the grading moved."""
+    if not (u.unit_id and u.enterprise_id and u.enterprise_name and u.agency_id and u.town):
+        raise Invalid("a unit needs an id, an enterprise (id and name), an agency and a town")
+    if u.kind not in KINDS:
+        raise Invalid("kind is storage (储存单元) or production (生产单元)")
+    if not u.holdings:
+        raise Invalid("a unit lists the chemicals it holds")
+    if u.people_within_500m < 0:
+        raise Invalid("people within 500 m is zero or more")
+    roles = {p.role for p in u.chain}
+    if not {"principal", "technical", "operational"} <= roles or not roles <= set(CHAIN_ROLES):
+        raise Invalid("the 包保 chain names 主要负责人, 技术负责人 and 操作负责人 (town optional)")
+    holdings = [Holding(h.chemical, Decimal(str(h.max_t)), h.category) for h in u.holdings]
+    try:
+        a = assess(holdings, u.people_within_500m)
+    except UnknownChemical as exc:
+        raise Invalid(f"{exc}: not in GB 18218 表1; give its 表2 category (e.g. W2, J1)") from exc
+    now = utcnow()
+    with database.unit_of_work() as uow:
+        existing = db.one(uow.conn, db.units, "unit_id", u.unit_id, lock=True)
+        if existing is not None and existing.agency_id != u.agency_id:
+            raise NotFound(f"unit {u.unit_id} is not one of your agency's")
+        before = _assessment_of(existing.grading) if existing is not None else None
+        regraded = before is None or (before.r, before.s, before.rules_version) != (
+            a.r,
+            a.s,
+            a.rules_version,
+        )
+        grading = _grading_dict(a, a.reason_against(before), now) if regraded else existing.grading
+        values = dict(
+            unit_id=u.unit_id,
+            enterprise_id=u.enterprise_id,
+            enterprise_name=u.enterprise_name,
+            agency_id=u.agency_id,
+            town=u.town,
+            kind=u.kind,
+            name=u.name or u.unit_id,
+            holdings=[
+                {"chemical": h.chemical, "max_t": str(h.max_t), "category": h.category}
+                for h in holdings
+            ],
+            people_within_500m=u.people_within_500m,
+            chain=[
+                {"role": p.role, "name": p.name, "phone": p.phone, "user_id": p.user_id}
+                for p in u.chain
+            ],
+            grading=grading,
+        )
+        if existing is None:
+            uow.conn.execute(db.units.insert().values(**values))
+        else:
+            uow.conn.execute(
+                db.units.update().where(db.units.c.unit_id == u.unit_id).values(**values)
+            )
+        if regraded:
+            uow.conn.execute(
+                db.gradings.insert().values(unit_id=u.unit_id, grading=grading, graded_at=now)
+            )
+        uow.commit()
+    return get_unit(database, u.unit_id, u.agency_id)[0], regraded
+
+
+def get_unit(database: Database, unit_id: str, agency_id: str) -> tuple[Any, list, list]:
+    with database.read() as conn:
+        unit = db.one(conn, db.units, "unit_id", unit_id)
+        if unit is None or (agency_id and unit.agency_id != agency_id):
+            raise NotFound(f"no unit {unit_id}")
+        history = list(
+            conn.execute(
+                sa.select(db.gradings)
+                .where(db.gradings.c.unit_id == unit_id)
+                .order_by(db.gradings.c.id)
+            )
+        )
+        sensors = list(
+            conn.execute(
+                sa.select(db.sensors)
+                .where(db.sensors.c.unit_id == unit_id)
+                .order_by(db.sensors.c.sensor_id)
+            )
+        )
+    return unit, history, sensors
+
+
+# -- sensors ---------------------------------------------------------------------------------
+
+
+def limits_of(s: pb.Sensor) -> Limits:
+    def opt(name: str) -> float | None:
+        return getattr(s, name) if s.HasField(name) else None
+
+    return Limits(
+        high=opt("high"),
+        high_high=opt("high_high"),
+        low=opt("low"),
+        low_low=opt("low_low"),
+        deadband=s.deadband,
+        sustain=s.sustain or 1,
+        rate_per_min=opt("rate_per_min"),
+        stale_after_s=s.stale_after_s or 300.0,
+    )
+
+
+def upsert_sensor(database: Database, s: pb.Sensor, agency_id: str) -> Any:
+    if not s.sensor_id or not s.unit_id:
+        raise Invalid("a sensor needs an id and its unit")
+    if s.quantity not in QUANTITIES:
+        raise Invalid(f"quantity is one of {', '.join(QUANTITIES)}")
+    limits = limits_of(s)  # raises ValueError on bad limits
+    now = utcnow()
+    with database.unit_of_work() as uow:
+        unit = db.one(uow.conn, db.units, "unit_id", s.unit_id)
+        if unit is None or (agency_id and unit.agency_id != agency_id):
+            raise NotFound(f"no unit {s.unit_id}")
+        existing = db.one(uow.conn, db.sensors, "sensor_id", s.sensor_id, lock=True)
+        if existing is not None and existing.unit_id != s.unit_id:
+            raise Invalid(f"sensor {s.sensor_id} belongs to another unit")
+        values = dict(
+            sensor_id=s.sensor_id,
+            unit_id=s.unit_id,
+            quantity=s.quantity,
+            unit_of_measure=s.unit_of_measure,
+            limits=asdict(limits),
+        )
+        if existing is None:
+            uow.conn.execute(
+                db.sensors.insert().values(
+                    **values, state=_state_json(SensorState()), watched_since=now
+                )
+            )
+        else:
+            uow.conn.execute(
+                db.sensors.update().where(db.sensors.c.sensor_id == s.sensor_id).values(**values)
+            )
+        uow.commit()
+    with database.read() as conn:
+        return db.one(conn, db.sensors, "sensor_id", s.sensor_id)
+
+
+def _state_json(st: SensorState) -> dict[str, Any]:
+    d = asdict(st)
+    for k in ("last_at", "changed_at"):
+        d[k] = d[k].isoformat() if d[k] else None
+    d["zone"], d["pending"] = st.zone.value, st.pending.value
+    return d
+
+
+def _state_of(d: dict[str, Any]) -> SensorState:
+    return SensorState(
+        zone=Zone(d["zone"]),
+        pending=Zone(d["pending"]),
+        streak=d["streak"],
+        rate_active=d["rate_active"],
+        rate_streak=d["rate_streak"],
+        rate_sign=d["rate_sign"],
+        stale_active=d["stale_active"],
+        last_value=d["last_value"],
+        last_at=datetime.fromisoformat(d["last_at"]) if d["last_at"] else None,
+        changed_at=datetime.fromisoformat(d["changed_at"]) if d["changed_at"] else None,
+    )
+
+
+# -- readings --------------------------------------------------------------------------------
+
+
+def record_readings(database: Database, req: pb.RecordReadingsRequest) -> tuple[int, int, int]:
+    """Apply a sensor's readings in seq order; a seq at or below the highest taken is a
+    duplicate (a resend) and has no effect. Returns (accepted, duplicates, alarm changes)."""
+    if len(req.readings) > MAX_BATCH:
+        raise Invalid(f"at most {MAX_BATCH} readings a batch")
+    now = utcnow()
+    accepted: list[tuple[str, str, int, float, datetime]] = []
+    duplicates = 0
+    changes_n = 0
+    with database.unit_of_work() as uow:
+        sensor = db.one(uow.conn, db.sensors, "sensor_id", req.sensor_id, lock=True)
+        if sensor is None:
+            raise NotFound(f"no sensor {req.sensor_id}")
+        unit = db.one(uow.conn, db.units, "unit_id", sensor.unit_id)
+        if (req.agency_id and unit.agency_id != req.agency_id) or (
+            req.unit_id and req.unit_id != sensor.unit_id
+        ):
+            raise NotFound(f"no sensor {req.sensor_id}")
+        limits = Limits(**sensor.limits)
+        state = _state_of(sensor.state)
+        last_seq = sensor.last_seq
+        for r in sorted(req.readings, key=lambda r: r.seq):
+            if last_seq is not None and r.seq <= last_seq:
+                duplicates += 1
+                continue
+            at = r.device_time.ToDatetime(tzinfo=UTC) if r.HasField("device_time") else now
+            if abs(at - now) > MAX_SKEW:
+                at = now  # a device clock far off is not trusted for the rules
+            if state.last_at is not None and at <= state.last_at:
+                at = state.last_at + timedelta(microseconds=1)
+            state, changes = monitoring.on_reading(limits, state, r.value, at)
+            for change in changes:
+                _apply_change(uow, unit, sensor, change, now)
+                changes_n += 1
+            last_seq = r.seq
+            accepted.append((sensor.sensor_id, unit.unit_id, r.seq, r.value, at))
+        if accepted:
+            uow.conn.execute(
+                db.sensors.update()
+                .where(db.sensors.c.sensor_id == sensor.sensor_id)
+                .values(
+                    state=_state_json(state),
+                    readings_taken=db.sensors.c.readings_taken + len(accepted),
+                    last_seq=last_seq,
+                    last_value=state.last_value,
+                    last_at=state.last_at,
+                )
+            )
+        uow.commit()
+    if accepted:
+        for sink in READING_SINKS:
+            try:
+                sink(accepted)
+            except Exception:  # the sink's own retry holds what it could not write
+                log.exception("reading sink failed")
+    return len(accepted), duplicates, changes_n
+
+
+def _chain(unit: Any) -> list[dict[str, str]]:
+    order = {role: i for i, role in enumerate(CHAIN_ROLES)}
+    return sorted(unit.chain, key=lambda p: order.get(p["role"], 99))
+
+
+def _notify(uow: UnitOfWork, unit: Any, alarm: dict[str, Any], step: int, now: datetime) -> None:
+    """Reach everyone of `step` in the chain (the town step may name several officers) and
+    announce it on the alarm topic."""
+    role = CHAIN_ROLES[step - 1]
+    people = [p for p in _chain(unit) if p["role"] == role] or [
+        {"role": role, "name": "", "phone": ""}
+    ]
+    for p in people:
+        alarm["notified"].append(
+            {"role": role, "name": p["name"], "phone": p["phone"], "step": step,
+             "at": now.isoformat()}
+        )  # fmt: skip
+        msg = hazard_sources_events_pb2.SensorAlarmRaised(
+            alarm_id=alarm["alarm_id"], unit_id=unit.unit_id, unit_name=unit.name,
+            enterprise_id=unit.enterprise_id, enterprise_name=unit.enterprise_name,
+            agency_id=unit.agency_id, town=unit.town, sensor_id=alarm["sensor_id"],
+            kind=alarm["kind"], level=alarm["level"], value=alarm["value"] or 0.0, step=step,
+            role=role, person_name=p["name"], person_phone=p["phone"],
+            grade=unit.grading.get("grade", ""),
+        )  # fmt: skip
+        msg.raised_at.FromDatetime(as_utc(alarm["raised_at"]))
+        uow.add_event(
+            build_event(topic=TOPIC_ALARM, aggregate_id=unit.unit_id, payload=msg, producer=SERVICE)
+        )
+
+
+def _apply_change(uow: UnitOfWork, unit: Any, sensor: Any, c: AlarmChange, now: datetime) -> None:
+    """One alarm per sensor and kind while open: raised once (and the chain's first step
+    told), then updated; the condition clearing does not close it, handling (消警) does."""
+    row = db.open_alarm(uow.conn, sensor.sensor_id, c.kind.value)
+    if c.change == Change.cleared:
+        if row is not None:
+            uow.conn.execute(
+                db.alarms.update()
+                .where(db.alarms.c.alarm_id == row.alarm_id)
+                .values(active=False, updated_at=now)
+            )
+        return
+    if row is not None:
+        uow.conn.execute(
+            db.alarms.update()
+            .where(db.alarms.c.alarm_id == row.alarm_id)
+            .values(level=c.level, active=True, value=c.value, updated_at=now)
+        )
+        return
+    alarm = {
+        "alarm_id": str(uuid_utils.uuid7()),
+        "unit_id": unit.unit_id,
+        "sensor_id": sensor.sensor_id,
+        "kind": c.kind.value,
+        "level": c.level,
+        "active": True,
+        "open": True,
+        "value": c.value,
+        "step": 1,
+        "notified": [],
+        "raised_at": now,
+        "updated_at": now,
+    }
+    _notify(uow, unit, alarm, 1, now)
+    uow.conn.execute(db.alarms.insert().values(**alarm))
+
+
+# -- timers: stale sensors, escalation -------------------------------------------------------
+
+
+def sweep(database: Database, settings: Any = None, now: datetime | None = None) -> int:
+    """Stale sensors raise their alarm; open alarms unhandled past the wait go one step
+    further along the chain. Returns the number of alarms raised or escalated."""
+    now = now or utcnow()
+    wait_s = getattr(settings, "escalate_after_s", 600.0)
+    n = 0
+    with database.unit_of_work() as uow:
+        for sensor in uow.conn.execute(sa.select(db.sensors)).all():
+            limits = Limits(**sensor.limits)
+            state = _state_of(sensor.state)
+            new, changes = monitoring.on_clock(limits, state, now, as_utc(sensor.watched_since))
+            if not changes:
+                continue
+            unit = db.one(uow.conn, db.units, "unit_id", sensor.unit_id)
+            for change in changes:
+                _apply_change(uow, unit, sensor, change, now)
+                n += 1
+            uow.conn.execute(
+                db.sensors.update()
+                .where(db.sensors.c.sensor_id == sensor.sensor_id)
+                .values(state=_state_json(new))
+            )
+        rows = uow.conn.execute(
+            sa.select(db.alarms).where(
+                db.alarms.c.open.is_(True), db.alarms.c.step < len(CHAIN_ROLES)
+            )
+        ).all()
+        for row in rows:
+            due = monitoring.escalation_step(as_utc(row.raised_at), now, wait_s)
+            if due <= row.step:
+                continue
+            unit = db.one(uow.conn, db.units, "unit_id", row.unit_id)
+            alarm = dict(row._mapping)
+            alarm["notified"] = list(row.notified)
+            for step in range(row.step + 1, due + 1):
+                _notify(uow, unit, alarm, step, now)
+            uow.conn.execute(
+                db.alarms.update()
+                .where(db.alarms.c.alarm_id == row.alarm_id)
+                .values(step=due, notified=alarm["notified"], updated_at=now)
+            )
+            n += 1
+        uow.commit()
+    return n
+
+
+# -- alarms for people -----------------------------------------------------------------------
+
+
+def list_alarms(database: Database, agency_id: str, unit_id: str, open_only: bool) -> list[Any]:
+    q = (
+        sa.select(db.alarms, db.units.c.name, db.units.c.enterprise_name, db.units.c.town)
+        .join(db.units, db.units.c.unit_id == db.alarms.c.unit_id)
+        .order_by(db.alarms.c.raised_at.desc())
+        .limit(500)
+    )
+    if agency_id:
+        q = q.where(db.units.c.agency_id == agency_id)
+    if unit_id:
+        q = q.where(db.alarms.c.unit_id == unit_id)
+    if open_only:
+        q = q.where(db.alarms.c.open.is_(True))
+    with database.read() as conn:
+        return list(conn.execute(q))
+
+
+def _alarm_for(conn: sa.Connection, alarm_id: str, agency_id: str) -> Any:
+    row = conn.execute(
+        sa.select(db.alarms, db.units.c.agency_id)
+        .join(db.units, db.units.c.unit_id == db.alarms.c.unit_id)
+        .where(db.alarms.c.alarm_id == alarm_id)
+        .with_for_update()
+    ).first()
+    if row is None or (agency_id and row.agency_id != agency_id):
+        raise NotFound(f"no alarm {alarm_id}")
+    return row
+
+
+def acknowledge(database: Database, alarm_id: str, agency_id: str, user_id: str) -> Any:
+    now = utcnow()
+    with database.unit_of_work() as uow:
+        row = _alarm_for(uow.conn, alarm_id, agency_id)
+        if row.acknowledged_by is None:
+            uow.conn.execute(
+                db.alarms.update()
+                .where(db.alarms.c.alarm_id == alarm_id)
+                .values(acknowledged_by=user_id, acknowledged_at=now, updated_at=now)
+            )
+        uow.commit()
+    return _one_alarm(database, alarm_id)
+
+
+def handle(database: Database, alarm_id: str, agency_id: str, user_id: str, reason: str) -> Any:
+    """消警: close the alarm with a written reason; escalation stops."""
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise Invalid("消警 needs a written reason (at least 4 characters)")
+    now = utcnow()
+    with database.unit_of_work() as uow:
+        row = _alarm_for(uow.conn, alarm_id, agency_id)
+        if row.open:
+            uow.conn.execute(
+                db.alarms.update()
+                .where(db.alarms.c.alarm_id == alarm_id)
+                .values(
+                    open=False,
+                    handled_by=user_id,
+                    handled_reason=reason[:500],
+                    handled_at=now,
+                    acknowledged_by=row.acknowledged_by or user_id,
+                    acknowledged_at=row.acknowledged_at or now,
+                    updated_at=now,
+                )
+            )
+        uow.commit()
+    return _one_alarm(database, alarm_id)
+
+
+def _one_alarm(database: Database, alarm_id: str) -> Any:
+    with database.read() as conn:
+        return conn.execute(
+            sa.select(db.alarms, db.units.c.name, db.units.c.enterprise_name, db.units.c.town)
+            .join(db.units, db.units.c.unit_id == db.alarms.c.unit_id)
+            .where(db.alarms.c.alarm_id == alarm_id)
+        ).first()

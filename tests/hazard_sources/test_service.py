@@ -1,0 +1,138 @@
+"""The hazard sources use cases on a real database (SQLite, and PostgreSQL when set): grading
+and re-grading with the reason, readings once only, alarms raised once and escalated along
+the 包保 chain with one event per step, 消警 stops the escalation, stale sensors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from enforcement.hazard_sources.v1 import hazard_sources_events_pb2 as events_pb
+from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
+from services.chassis.db import Database, make_engine, migrate
+from services.chassis.events import parse_envelope, unpack
+from services.hazard_sources import db, handlers
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "hazard_sources" / "migrations"
+CHAIN = [
+    pb.Person(role="principal", name="王建华"),
+    pb.Person(role="technical", name="李工"),
+    pb.Person(role="operational", name="赵班长"),
+    pb.Person(role="town", name="张伟", user_id="u-officer1"),
+]
+
+
+class Slow:
+    escalate_after_s = 600.0
+
+
+def unit(people: int = 120, chlorine_t: float = 50) -> pb.Unit:
+    return pb.Unit(
+        unit_id="cl-tank", enterprise_id="e-1", enterprise_name="常州某化工", agency_id="a-1",
+        town="薛家镇", kind="storage", name="液氯储罐区",
+        holdings=[pb.Holding(chemical="氯", max_t=chlorine_t)], people_within_500m=people,
+        chain=CHAIN,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def sources(db_url):
+    engine = make_engine(db_url)
+    migrate(engine, MIGRATIONS)
+    database = Database(engine)
+    handlers.upsert_unit(database, unit())
+    sensor = pb.Sensor(
+        sensor_id="pt-1", unit_id="cl-tank", quantity="pressure", high=1.6, high_high=1.8,
+        deadband=0.05, sustain=2, stale_after_s=60,
+    )  # fmt: skip
+    handlers.upsert_sensor(database, sensor, "a-1")
+    yield database
+    database.dispose()
+
+
+def readings(*values: float, start: int) -> pb.RecordReadingsRequest:
+    req = pb.RecordReadingsRequest(sensor_id="pt-1", agency_id="a-1", unit_id="cl-tank")
+    now = datetime.now(UTC)
+    for i, v in enumerate(values):
+        r = req.readings.add(seq=start + i, value=v)
+        r.device_time.FromDatetime(now + timedelta(seconds=i))
+    return req
+
+
+def alarm_events(database) -> list[events_pb.SensorAlarmRaised]:
+    with database.read() as conn:
+        rows = conn.execute(sa.select(db.outbox.c.payload).order_by(db.outbox.c.id)).all()
+    return [unpack(parse_envelope(r.payload), events_pb.SensorAlarmRaised) for r in rows]
+
+
+def test_a_unit_is_graded_and_regraded_with_the_reason(sources):
+    row, regraded = handlers.upsert_unit(sources, unit(people=20))
+    assert regraded and row.grading["grade"] == "三级"
+    assert "α 2.0→1.0" in row.grading["reason"]
+    _, again = handlers.upsert_unit(sources, unit(people=20))
+    assert again is False  # nothing moved: no new grading
+    _, history, _ = handlers.get_unit(sources, "cl-tank", "a-1")
+    assert [h.grading["grade"] for h in history] == ["二级", "三级"]
+
+
+def test_another_agency_cannot_change_or_see_the_unit(sources):
+    other = unit()
+    other.agency_id = "a-2"
+    with pytest.raises(handlers.NotFound):
+        handlers.upsert_unit(sources, other)
+    with pytest.raises(handlers.NotFound):
+        handlers.get_unit(sources, "cl-tank", "a-2")
+
+
+def test_readings_are_taken_once_in_seq_order(sources):
+    assert handlers.record_readings(sources, readings(1.2, 1.3, start=1))[:2] == (2, 0)
+    assert handlers.record_readings(sources, readings(1.3, 1.4, start=2))[:2] == (1, 1)
+    with sources.read() as conn:
+        sensor = db.one(conn, db.sensors, "sensor_id", "pt-1")
+    assert (sensor.last_seq, sensor.readings_taken, sensor.last_value) == (3, 3, 1.4)
+
+
+def test_an_excursion_raises_one_alarm_and_escalates_step_by_step_until_handled(sources):
+    handlers.record_readings(sources, readings(1.7, 1.75, 1.72, start=1))
+    alarms = handlers.list_alarms(sources, "a-1", "cl-tank", open_only=True)
+    assert len(alarms) == 1 and alarms[0].level == "high" and alarms[0].step == 1
+    raised = (
+        alarms[0].raised_at
+        if alarms[0].raised_at.tzinfo
+        else alarms[0].raised_at.replace(tzinfo=UTC)
+    )
+    handlers.sweep(sources, Slow(), now=raised + timedelta(seconds=1250))  # two waits later
+    # (the sensor fell silent meanwhile: its stale alarm is an alarm of its own)
+    steps = [(e.step, e.role, e.person_name) for e in alarm_events(sources) if e.kind == "limit"]
+    assert steps == [
+        (1, "principal", "王建华"),
+        (2, "technical", "李工"),
+        (3, "operational", "赵班长"),
+    ]
+    handlers.handle(sources, alarms[0].alarm_id, "a-1", "u-officer1", "现场核实, 已泄压")
+    handlers.sweep(sources, Slow(), now=raised + timedelta(seconds=5000))
+    assert len([e for e in alarm_events(sources) if e.kind == "limit"]) == 3  # no town step
+    everything = handlers.list_alarms(sources, "a-1", "cl-tank", open_only=False)
+    closed = next(a for a in everything if a.alarm_id == alarms[0].alarm_id)
+    assert (closed.open, closed.handled_reason) == (False, "现场核实, 已泄压")
+
+
+def test_handling_needs_a_written_reason(sources):
+    handlers.record_readings(sources, readings(1.7, 1.75, start=1))
+    alarm = handlers.list_alarms(sources, "a-1", "", open_only=True)[0]
+    with pytest.raises(handlers.Invalid):
+        handlers.handle(sources, alarm.alarm_id, "a-1", "u-officer1", "  ok ")
+
+
+def test_a_silent_sensor_raises_one_stale_alarm(sources):
+    handlers.record_readings(sources, readings(1.2, start=1))
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    handlers.sweep(sources, Slow(), now=later)
+    handlers.sweep(sources, Slow(), now=later + timedelta(seconds=30))
+    stale = [a for a in handlers.list_alarms(sources, "a-1", "", True) if a.kind == "stale"]
+    assert len(stale) == 1 and stale[0].level == "silent"
