@@ -30,7 +30,7 @@ from deploy.embedded import LOOPBACK, SeaweedFS, Tansu, free_port, port_is_free
 from deploy.init import InitSettings, initialise
 from services.chassis.service_auth import ServiceTokenSigner, make_key_pair, public_key_of
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload")
+SERVICES = ("records", "review", "disclosure", "gas", "overload", "hazards")
 DEFAULT_PORTS = {
     "gateway": 8000,
     "s3": 8333,
@@ -40,11 +40,13 @@ DEFAULT_PORTS = {
     "disclosure": 50053,
     "gas": 50054,
     "overload": 50055,
+    "hazards": 50056,
     "records-metrics": 9111,
     "review-metrics": 9112,
     "disclosure-metrics": 9113,
     "gas-metrics": 9114,
     "overload-metrics": 9115,
+    "hazards-metrics": 9116,
 }
 PORT_ROLES = {
     "gateway": "the gateway (HTTP)",
@@ -259,7 +261,7 @@ class Stack:
             env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
-        if name in ("records", "overload"):
+        if name in ("records", "overload", "hazards"):
             env[f"{p}_S3_PUBLIC_ENDPOINT"] = self.s3_public_endpoint
         return env
 

@@ -23,9 +23,15 @@ TOPICS: dict[str, int] = {
     "gas.venue-unprotected.v1": 6,
     "overload.violation-confirmed.v1": 6,
     "overload.referral-acknowledged.v1": 6,
+    "hazards.registered.v1": 6,
+    "hazards.overdue.v1": 6,
+    "hazards.closed.v1": 6,
+    "hazards.case-requested.v1": 6,
+    "hazards.punishment-candidate.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (
     "records-evidence",
     "overload-evidence",
+    "hazards-photos",
 )

@@ -27,6 +27,7 @@ from gateway.routes import (
     cases,
     devices,
     gas,
+    hazards,
     home,
     lookups,
     ops,
@@ -253,6 +254,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(public.router)
     app.include_router(overload.router)
     app.include_router(gas.router)
+    app.include_router(hazards.router)
+    app.include_router(hazards.public_router)
     app.include_router(devices.router)
     app.include_router(users.router)
     app.include_router(calendar.router)

@@ -9,6 +9,7 @@ import grpc
 from enforcement.calendar.v1 import calendar_pb2_grpc
 from enforcement.disclosure.v1 import disclosure_pb2_grpc
 from enforcement.gas.v1 import gas_pb2_grpc
+from enforcement.hazards.v1 import hazards_pb2_grpc
 from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
@@ -40,6 +41,8 @@ class ServiceClients:
         self.gas = gas_pb2_grpc.GasServiceStub(gas) if gas else None
         overload = self.channels.get("overload")
         self.overload = overload_pb2_grpc.OverloadServiceStub(overload) if overload else None
+        hazards = self.channels.get("hazards")
+        self.hazards = hazards_pb2_grpc.HazardsServiceStub(hazards) if hazards else None
         disclosure = self.channels.get("disclosure")
         self.disclosure = (
             disclosure_pb2_grpc.DisclosureServiceStub(disclosure) if disclosure else None

@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.chassis.service_auth import ServiceTokenSigner
 from services.chassis.settings import DEV_SECRET_PREFIX, Mode
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload")
+SERVICES = ("records", "review", "disclosure", "gas", "overload", "hazards")
 
 
 class Settings(BaseSettings):
@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     disclosure_addr: str = "127.0.0.1:50053"
     gas_addr: str = "127.0.0.1:50054"
     overload_addr: str = "127.0.0.1:50055"
+    hazards_addr: str = "127.0.0.1:50056"
     grpc_timeout_s: float = Field(default=5.0, description="deadline of every gRPC call")
     evidence_confirm_timeout_s: float = Field(
         default=120.0,
