@@ -28,9 +28,15 @@ Handler = Annotated[Principal, Depends(require_roles(Role.officer, Role.supervis
 Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor))]
 Id = Annotated[str, PathParam(max_length=64)]
 SECTORS = Literal[
-    "hazardous-chemicals", "industry-trade", "fire", "road-transport", "construction",
-    "town-gas", "special-equipment", "other",
-]  # fmt: skip
+    "hazardous-chemicals",
+    "industry-trade",
+    "fire",
+    "road-transport",
+    "construction",
+    "town-gas",
+    "special-equipment",
+    "other",
+]
 
 
 class Strict(BaseModel):
@@ -163,8 +169,12 @@ class LinkReportIn(Strict):
 
 
 def _actor(p: Principal) -> hazards_pb2.Actor:
-    return hazards_pb2.Actor(agency_id=p.agency_id, user_id=p.user_id, town=p.town or "",
-                             roles=sorted(r.value for r in p.roles))  # fmt: skip
+    return hazards_pb2.Actor(
+        agency_id=p.agency_id,
+        user_id=p.user_id,
+        town=p.town or "",
+        roles=sorted(r.value for r in p.roles),
+    )
 
 
 async def _h(state: State, method: str, request) -> dict:
@@ -231,8 +241,16 @@ async def list_hazards(
 ) -> dict:
     """Hazards of the caller's agency (and town, for a town officer), filtered by status,
     sector, town, grade or enterprise code."""
-    return await _query(state, "ListHazards", p, status=status, sector=sector, town=town,
-                        grade=grade, credit_code=credit_code)  # fmt: skip
+    return await _query(
+        state,
+        "ListHazards",
+        p,
+        status=status,
+        sector=sector,
+        town=town,
+        grade=grade,
+        credit_code=credit_code,
+    )
 
 
 @router.get(
@@ -461,8 +479,11 @@ async def joint(
 ) -> dict:
     """The disclosure service's joint-punishment list (联合惩戒) entries of an enterprise, each
     with its reason, e.g. a major hazard unrectified past its 挂牌督办 deadline."""
-    reply = await call_service("disclosure", state.clients.disclosure.CheckJointPunishment,
-                               disclosure_pb2.CheckJointPunishmentRequest(credit_code=credit_code))  # fmt: skip
+    reply = await call_service(
+        "disclosure",
+        state.clients.disclosure.CheckJointPunishment,
+        disclosure_pb2.CheckJointPunishmentRequest(credit_code=credit_code),
+    )
     return message_dict(reply)
 
 
@@ -486,10 +507,15 @@ async def submit(body: PublicReportIn, request: Request, state: State) -> dict:
     URLs) and optionally a name and phone, which only the handling officers see. The answer
     holds the tracking code; reports are limited per address and device a day."""
     device = request.cookies.get("device_id") or request.headers.get("x-device-id", "")
-    reply = await call_service("hazards", state.clients.hazards.SubmitReport, hazards_pb2.PublicReport(
-        body_json=body.model_dump_json(), address_key=_key(client_address(request)),
-        device_key=_key(device[:100]),
-    ))  # fmt: skip
+    reply = await call_service(
+        "hazards",
+        state.clients.hazards.SubmitReport,
+        hazards_pb2.PublicReport(
+            body_json=body.model_dump_json(),
+            address_key=_key(client_address(request)),
+            device_key=_key(device[:100]),
+        ),
+    )
     return json.loads(reply.json)
 
 

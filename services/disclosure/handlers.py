@@ -352,21 +352,30 @@ def list_hazard_candidate(
     policy = policy or Policy()
     event = unpack(envelope, hazards_events_pb2.PunishmentCandidate)
     reason = hazard_candidate_reason(
-        grade=event.grade, credit_code=event.credit_code, hazard_no=event.hazard_no,
-        office=event.supervising_office, due=event.supervision_due, criteria=event.criteria,
-    )  # fmt: skip
+        grade=event.grade,
+        credit_code=event.credit_code,
+        hazard_no=event.hazard_no,
+        office=event.supervising_office,
+        due=event.supervision_due,
+        criteria=event.criteria,
+    )
     key = f"隐患:{event.hazard_no}"[:80]
     if reason is None:
         log.info("hazard %s is no joint-punishment candidate", event.hazard_no)
         return
     if uow.conn.execute(
         sa.select(db.joint_list.c.listing_id).where(db.joint_list.c.decision_no == key)
-    ).first():  # fmt: skip
+    ).first():
         return
     today = china_day(utcnow())
     db.insert(
-        uow.conn, db.joint_list, listing_id=str(uuid_utils.uuid7()),
-        credit_code=event.credit_code, party_name=event.enterprise_name, reason=reason,
-        decision_no=key, listed_on=today,
+        uow.conn,
+        db.joint_list,
+        listing_id=str(uuid_utils.uuid7()),
+        credit_code=event.credit_code,
+        party_name=event.enterprise_name,
+        reason=reason,
+        decision_no=key,
+        listed_on=today,
         listed_until=add_months(today, policy.joint.period_months),
-    )  # fmt: skip
+    )

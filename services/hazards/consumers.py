@@ -35,21 +35,36 @@ def _code(code: str) -> str:
 
 def _register(uow: UnitOfWork, policy: handlers.Policy, r: handlers.Registration) -> None:
     out = handlers.register(uow, policy, r, "system")
-    log.info("%s %s -> %s (linked=%s)", r.source.value, r.source_ref,
-             out["hazard"]["hazard_no"], out["linked"])  # fmt: skip
+    log.info(
+        "%s %s -> %s (linked=%s)",
+        r.source.value,
+        r.source_ref,
+        out["hazard"]["hazard_no"],
+        out["linked"],
+    )
 
 
 def on_gas_unprotected(policy: handlers.Policy):
     def handle(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         """A venue without a working detector or valve: one hazard per venue while open."""
         e = unpack(envelope, gas_events_pb2.VenueUnprotected)
-        _register(uow, policy, handlers.Registration(
-            agency_id=e.agency_id, town=e.town, sector=Sector.town_gas,
-            kind="燃气报警与紧急切断装置失效", credit_code=_code(e.venue_credit_code),
-            enterprise_name=e.venue_name, location=e.address or e.venue_name,
-            description="; ".join(e.reasons), department="燃气管理部门",
-            source=Source.gas_unprotected, source_ref=f"{e.venue_id}:{e.since.seconds}",
-        ))  # fmt: skip
+        _register(
+            uow,
+            policy,
+            handlers.Registration(
+                agency_id=e.agency_id,
+                town=e.town,
+                sector=Sector.town_gas,
+                kind="燃气报警与紧急切断装置失效",
+                credit_code=_code(e.venue_credit_code),
+                enterprise_name=e.venue_name,
+                location=e.address or e.venue_name,
+                description="; ".join(e.reasons),
+                department="燃气管理部门",
+                source=Source.gas_unprotected,
+                source_ref=f"{e.venue_id}:{e.since.seconds}",
+            ),
+        )
 
     return handle
 
@@ -60,13 +75,23 @@ def on_gas_alarm(policy: handlers.Policy):
         e = unpack(envelope, gas_events_pb2.AlarmRaised)
         if e.level != "critical":
             return
-        _register(uow, policy, handlers.Registration(
-            agency_id=e.agency_id, town=e.town, sector=Sector.town_gas,
-            kind="燃气泄漏报警未处置", credit_code=_code(e.venue_credit_code),
-            enterprise_name=e.venue_name, location=e.address or e.venue_name,
-            description=f"报警 {e.alarm_id} 最高 {e.max_lel_percent}% LEL 未处置",
-            department="燃气管理部门", source=Source.gas_alarm, source_ref=e.alarm_id,
-        ))  # fmt: skip
+        _register(
+            uow,
+            policy,
+            handlers.Registration(
+                agency_id=e.agency_id,
+                town=e.town,
+                sector=Sector.town_gas,
+                kind="燃气泄漏报警未处置",
+                credit_code=_code(e.venue_credit_code),
+                enterprise_name=e.venue_name,
+                location=e.address or e.venue_name,
+                description=f"报警 {e.alarm_id} 最高 {e.max_lel_percent}% LEL 未处置",
+                department="燃气管理部门",
+                source=Source.gas_alarm,
+                source_ref=e.alarm_id,
+            ),
+        )
 
     return handle
 
@@ -81,13 +106,24 @@ def on_overload_confirmed(policy: handlers.Policy):
         if not code:
             return
         at = e.confirmed_at.ToDatetime(tzinfo=UTC) if e.HasField("confirmed_at") else utcnow()
-        if uow.conn.execute(
-            sa.select(db.loading_hits.c.weighing_id).where(
-                db.loading_hits.c.weighing_id == e.weighing_id
+        if (
+            uow.conn.execute(
+                sa.select(db.loading_hits.c.weighing_id).where(
+                    db.loading_hits.c.weighing_id == e.weighing_id
+                )
+            ).first()
+            is None
+        ):
+            db.insert(
+                uow.conn,
+                db.loading_hits,
+                weighing_id=e.weighing_id,
+                credit_code=code,
+                name=source.name,
+                agency_id=e.agency_id,
+                town=e.town,
+                confirmed_at=at,
             )
-        ).first() is None:  # fmt: skip
-            db.insert(uow.conn, db.loading_hits, weighing_id=e.weighing_id, credit_code=code,
-                      name=source.name, agency_id=e.agency_id, town=e.town, confirmed_at=at)  # fmt: skip
         n = uow.conn.execute(
             sa.select(sa.func.count()).where(
                 db.loading_hits.c.credit_code == code,
@@ -96,13 +132,24 @@ def on_overload_confirmed(policy: handlers.Policy):
         ).scalar_one()
         if n < policy.loading_source_repeat:
             return
-        _register(uow, policy, handlers.Registration(
-            agency_id=e.agency_id, town=e.town, sector=Sector.road_transport,
-            kind="货运源头单位多次超限装载", credit_code=code, enterprise_name=source.name,
-            location=source.name,
-            description=f"一年内第 {n} 次经确认的超限运输 (车辆 {e.plate}, 称重 {e.weighing_id})",
-            department="交通运输部门", source=Source.loading_source, source_ref=e.weighing_id,
-        ))  # fmt: skip
+        _register(
+            uow,
+            policy,
+            handlers.Registration(
+                agency_id=e.agency_id,
+                town=e.town,
+                sector=Sector.road_transport,
+                kind="货运源头单位多次超限装载",
+                credit_code=code,
+                enterprise_name=source.name,
+                location=source.name,
+                description=f"一年内第 {n} 次经确认的超限运输 (车辆 {e.plate}, "
+                f"称重 {e.weighing_id})",
+                department="交通运输部门",
+                source=Source.loading_source,
+                source_ref=e.weighing_id,
+            ),
+        )
 
     return handle
 
@@ -115,10 +162,21 @@ def on_penalty_decided(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     row = db.get_hazard(uow.conn, e.case.source_ref)
     if row is None:
         return
-    db.update_hazard(uow.conn, row.hazard_id, fine_yuan=int(e.proposal.fine_yuan),
-                     decision_no=e.decision_no, updated_at=utcnow())  # fmt: skip
-    handlers._act(uow, row.hazard_id, "penalty-decided", "records",
-                  decision_no=e.decision_no, fine_yuan=int(e.proposal.fine_yuan))  # fmt: skip
+    db.update_hazard(
+        uow.conn,
+        row.hazard_id,
+        fine_yuan=int(e.proposal.fine_yuan),
+        decision_no=e.decision_no,
+        updated_at=utcnow(),
+    )
+    handlers._act(
+        uow,
+        row.hazard_id,
+        "penalty-decided",
+        "records",
+        decision_no=e.decision_no,
+        fine_yuan=int(e.proposal.fine_yuan),
+    )
 
 
 def on_calendar_year(uow: UnitOfWork, envelope: EventEnvelope) -> None:

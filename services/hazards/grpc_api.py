@@ -47,8 +47,13 @@ def _view(value: dict) -> hazards_pb2.View:
 
 
 class HazardsServicer(hazards_pb2_grpc.HazardsServiceServicer):
-    def __init__(self, database: Database, policy: handlers.Policy,
-                 presigner: ObjectStore | None, bucket: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        database: Database,
+        policy: handlers.Policy,
+        presigner: ObjectStore | None,
+        bucket: str,
+    ) -> None:
         self._db = database
         self._policy = policy
         self._presigner = presigner
@@ -73,17 +78,26 @@ class HazardsServicer(hazards_pb2_grpc.HazardsServiceServicer):
 
     async def RegisterHazard(self, request, context):
         body = _body(request.body_json)
-        out = await _call(context, handlers.register_command, self._db, self._policy,
-                          _actor(request.actor), body)  # fmt: skip
+        out = await _call(
+            context, handlers.register_command, self._db, self._policy, _actor(request.actor), body
+        )
         return _view(self._urls(out))
 
     async def GetHazard(self, request, context):
-        return _view(await _call(context, handlers.get_hazard, self._db, _actor(request.actor),
-                                 request.id))  # fmt: skip
+        return _view(
+            await _call(context, handlers.get_hazard, self._db, _actor(request.actor), request.id)
+        )
 
     async def ListHazards(self, request, context):
-        return _view(await _call(context, handlers.list_hazards, self._db,
-                                 _actor(request.actor), dict(request.params)))  # fmt: skip
+        return _view(
+            await _call(
+                context,
+                handlers.list_hazards,
+                self._db,
+                _actor(request.actor),
+                dict(request.params),
+            )
+        )
 
     async def GradeHazard(self, request, context):
         return await self._cmd(context, handlers.grade_hazard, request)
@@ -95,8 +109,14 @@ class HazardsServicer(hazards_pb2_grpc.HazardsServiceServicer):
         return await self._cmd(context, handlers.supervise, request)
 
     async def ReportRectification(self, request, context):
-        out = await _call(context, handlers.report_rectification, self._db,
-                          _actor(request.actor), request.id, _body(request.body_json))  # fmt: skip
+        out = await _call(
+            context,
+            handlers.report_rectification,
+            self._db,
+            _actor(request.actor),
+            request.id,
+            _body(request.body_json),
+        )
         return _view(self._urls(out))
 
     async def Reinspect(self, request, context):
@@ -109,49 +129,90 @@ class HazardsServicer(hazards_pb2_grpc.HazardsServiceServicer):
         return await self._cmd(context, handlers.escalate, request)
 
     async def IssueRectificationLink(self, request, context):
-        return _view(await _call(context, handlers.issue_link, self._db, self._policy,
-                                 _actor(request.actor), request.id))  # fmt: skip
+        return _view(
+            await _call(
+                context,
+                handlers.issue_link,
+                self._db,
+                self._policy,
+                _actor(request.actor),
+                request.id,
+            )
+        )
 
     async def GetByLink(self, request, context):
         return _view(await _call(context, handlers.get_by_link, self._db, request.token))
 
     async def ReportByLink(self, request, context):
-        out = await _call(context, handlers.report_by_link, self._db, request.token,
-                          _body(request.body_json))  # fmt: skip
+        out = await _call(
+            context, handlers.report_by_link, self._db, request.token, _body(request.body_json)
+        )
         return _view(self._urls(out))
 
     async def Overdue(self, request, context):
-        return _view(await _call(context, handlers.overdue, self._db, _actor(request.actor),
-                                 dict(request.params)))  # fmt: skip
+        return _view(
+            await _call(
+                context, handlers.overdue, self._db, _actor(request.actor), dict(request.params)
+            )
+        )
 
     async def Ledger(self, request, context):
-        return _view(await _call(context, handlers.ledger, self._db, _actor(request.actor),
-                                 dict(request.params)))  # fmt: skip
+        return _view(
+            await _call(
+                context, handlers.ledger, self._db, _actor(request.actor), dict(request.params)
+            )
+        )
 
     async def Stats(self, request, context):
-        return _view(await _call(context, handlers.stats, self._db, _actor(request.actor),
-                                 dict(request.params)))  # fmt: skip
+        return _view(
+            await _call(
+                context, handlers.stats, self._db, _actor(request.actor), dict(request.params)
+            )
+        )
 
     async def MajorSummary(self, request, context):
-        return _view(await _call(context, handlers.major_summary, self._db,
-                                 dict(request.params)))  # fmt: skip
+        return _view(await _call(context, handlers.major_summary, self._db, dict(request.params)))
 
     async def SubmitReport(self, request, context):
-        out = await _call(context, handlers.submit_report, self._db, self._policy,
-                          _body(request.body_json), request.address_key, request.device_key)  # fmt: skip
+        out = await _call(
+            context,
+            handlers.submit_report,
+            self._db,
+            self._policy,
+            _body(request.body_json),
+            request.address_key,
+            request.device_key,
+        )
         return _view(self._urls(out))
 
     async def ReportStatus(self, request, context):
-        return _view(await _call(context, handlers.report_status, self._db,
-                                 request.params.get("code", "")))  # fmt: skip
+        return _view(
+            await _call(context, handlers.report_status, self._db, request.params.get("code", ""))
+        )
 
     async def ListReports(self, request, context):
-        return _view(await _call(context, handlers.list_reports, self._db, self._policy,
-                                 _actor(request.actor), dict(request.params)))  # fmt: skip
+        return _view(
+            await _call(
+                context,
+                handlers.list_reports,
+                self._db,
+                self._policy,
+                _actor(request.actor),
+                dict(request.params),
+            )
+        )
 
     async def GetReport(self, request, context):
-        return _view(await _call(context, handlers.get_report, self._db, self._policy,
-                                 _actor(request.actor), request.id))  # fmt: skip
+        return _view(
+            await _call(
+                context,
+                handlers.get_report,
+                self._db,
+                self._policy,
+                _actor(request.actor),
+                request.id,
+            )
+        )
 
     async def VerifyReport(self, request, context):
         return await self._cmd(context, handlers.verify_report, request, self._policy)
@@ -165,13 +226,25 @@ class HazardsServicer(hazards_pb2_grpc.HazardsServiceServicer):
 
 def servicers(database: Database, settings) -> list:
     policy = handlers.Policy.from_settings(settings)
-    store = ObjectStore(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
-                        secure=settings.s3_secure, region=settings.s3_region)  # fmt: skip
+    store = ObjectStore(
+        settings.s3_endpoint,
+        settings.s3_access_key,
+        settings.s3_secret_key,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
     store.ensure_bucket(settings.photo_bucket)
     public = settings.s3_public_endpoint or settings.s3_endpoint
-    presigner = store if public == settings.s3_endpoint else ObjectStore(
-        public, settings.s3_access_key, settings.s3_secret_key,
-        secure=settings.s3_secure, region=settings.s3_region,
-    )  # fmt: skip
+    presigner = (
+        store
+        if public == settings.s3_endpoint
+        else ObjectStore(
+            public,
+            settings.s3_access_key,
+            settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+    )
     servicer = HazardsServicer(database, policy, presigner, settings.photo_bucket)
     return [(hazards_pb2_grpc.add_HazardsServiceServicer_to_server, servicer)]

@@ -162,10 +162,15 @@ def hazard_view(conn: sa.Connection, row: Any, *, full: bool = True) -> dict:
     }
     if full:
         view["findings"] = [
-            {"source": f.source, "source_ref": f.source_ref, "role": f.role, "detail": f.detail,
-             "found_at": _iso(f.found_at)}
+            {
+                "source": f.source,
+                "source_ref": f.source_ref,
+                "role": f.role,
+                "detail": f.detail,
+                "found_at": _iso(f.found_at),
+            }
             for f in db.findings_of(conn, row.hazard_id)
-        ]  # fmt: skip
+        ]
         view["timeline"] = [
             {"kind": a.kind, "actor_id": a.actor_id, "at": _iso(a.at), **a.payload}
             for a in db.acts_of(conn, row.hazard_id)
@@ -180,27 +185,41 @@ def hazard_view(conn: sa.Connection, row: Any, *, full: bool = True) -> dict:
 
 def _act(uow: UnitOfWork, hazard_id: str, kind: str, actor_id: str, **payload: Any) -> None:
     db.insert(
-        uow.conn, db.acts, act_id=str(uuid_utils.uuid7()), hazard_id=hazard_id, kind=kind,
-        actor_id=actor_id, at=utcnow(), payload=payload,
-    )  # fmt: skip
+        uow.conn,
+        db.acts,
+        act_id=str(uuid_utils.uuid7()),
+        hazard_id=hazard_id,
+        kind=kind,
+        actor_id=actor_id,
+        at=utcnow(),
+        payload=payload,
+    )
 
 
 def _photos(uow: UnitOfWork, kind: str, owner_id: str, declared: list[dict]) -> list[PhotoSlot]:
     photos = [
-        reports.PhotoDeclared(str(p.get("sha256", "")), int(p.get("size", 0)),
-                              str(p.get("media_type", "")))
+        reports.PhotoDeclared(
+            str(p.get("sha256", "")), int(p.get("size", 0)), str(p.get("media_type", ""))
+        )
         for p in declared
-    ]  # fmt: skip
+    ]
     reports.check_photos(photos)
     slots = []
     for p in photos:
         photo_id = str(uuid_utils.uuid7())
         key = f"{kind}/{owner_id}/{photo_id}"
         db.insert(
-            uow.conn, db.photos, photo_id=photo_id, owner_kind=kind, owner_id=owner_id,
-            object_key=key, sha256=p.sha256, size=p.size, media_type=p.media_type,
+            uow.conn,
+            db.photos,
+            photo_id=photo_id,
+            owner_kind=kind,
+            owner_id=owner_id,
+            object_key=key,
+            sha256=p.sha256,
+            size=p.size,
+            media_type=p.media_type,
             created_at=utcnow(),
-        )  # fmt: skip
+        )
         slots.append(PhotoSlot(photo_id, key, p.sha256))
     return slots
 
@@ -284,21 +303,35 @@ def register(uow: UnitOfWork, policy: Policy, r: Registration, actor_id: str) ->
     known = db.finding_by_source(uow.conn, r.source.value, r.source_ref)
     if known is not None:
         row = db.get_hazard(uow.conn, known.hazard_id)
-        return {"hazard": hazard_view(uow.conn, row), "linked": known.role == "linked",
-                "repeated": True, "photo_uploads": []}  # fmt: skip
+        return {
+            "hazard": hazard_view(uow.conn, row),
+            "linked": known.role == "linked",
+            "repeated": True,
+            "photo_uploads": [],
+        }
     key = registry.DuplicateKey.of(r.credit_code or r.enterprise_name, r.location, r.kind).text()
     now = utcnow()
     detail = {"description": r.description, "by": actor_id}
     same = db.open_duplicate(uow.conn, r.agency_id, key)
     if same is not None:
         db.insert(
-            uow.conn, db.findings, finding_id=str(uuid_utils.uuid7()), hazard_id=same.hazard_id,
-            source=r.source.value, source_ref=r.source_ref, role="linked", detail=detail,
+            uow.conn,
+            db.findings,
+            finding_id=str(uuid_utils.uuid7()),
+            hazard_id=same.hazard_id,
+            source=r.source.value,
+            source_ref=r.source_ref,
+            role="linked",
+            detail=detail,
             found_at=now,
-        )  # fmt: skip
+        )
         _act(uow, same.hazard_id, "duplicate-linked", actor_id, source=r.source.value)
-        return {"hazard": hazard_view(uow.conn, same), "linked": True, "repeated": False,
-                "photo_uploads": []}  # fmt: skip
+        return {
+            "hazard": hazard_view(uow.conn, same),
+            "linked": True,
+            "repeated": False,
+            "photo_uploads": [],
+        }
     g = grading.grade(r.sector, r.criteria)
     today = china_date(now)
     seq = db.next_number(uow.conn, r.agency_id, today.year)
@@ -306,32 +339,69 @@ def register(uow: UnitOfWork, policy: Policy, r: Registration, actor_id: str) ->
     hazard_id = str(uuid_utils.uuid7())
     hazard_no = registry.hazard_number(prefix, today.year, seq)
     db.insert(
-        uow.conn, db.hazards, hazard_id=hazard_id, hazard_no=hazard_no, agency_id=r.agency_id,
-        year=today.year, seq=seq, town=r.town, sector=r.sector.value, kind=r.kind,
-        credit_code=r.credit_code, enterprise_name=r.enterprise_name, location=r.location,
-        description=r.description, department=r.department, source=r.source.value,
-        dup_key=key, status="registered", grade=g.grade.value, grading=_grading_json(g),
-        escalations=[], overdue_sent=[], candidate_sent=False, registered_by=actor_id,
-        registered_at=now, registered_on=today, updated_at=now,
-    )  # fmt: skip
+        uow.conn,
+        db.hazards,
+        hazard_id=hazard_id,
+        hazard_no=hazard_no,
+        agency_id=r.agency_id,
+        year=today.year,
+        seq=seq,
+        town=r.town,
+        sector=r.sector.value,
+        kind=r.kind,
+        credit_code=r.credit_code,
+        enterprise_name=r.enterprise_name,
+        location=r.location,
+        description=r.description,
+        department=r.department,
+        source=r.source.value,
+        dup_key=key,
+        status="registered",
+        grade=g.grade.value,
+        grading=_grading_json(g),
+        escalations=[],
+        overdue_sent=[],
+        candidate_sent=False,
+        registered_by=actor_id,
+        registered_at=now,
+        registered_on=today,
+        updated_at=now,
+    )
     db.insert(
-        uow.conn, db.findings, finding_id=str(uuid_utils.uuid7()), hazard_id=hazard_id,
-        source=r.source.value, source_ref=r.source_ref, role="registered", detail=detail,
+        uow.conn,
+        db.findings,
+        finding_id=str(uuid_utils.uuid7()),
+        hazard_id=hazard_id,
+        source=r.source.value,
+        source_ref=r.source_ref,
+        role="registered",
+        detail=detail,
         found_at=now,
-    )  # fmt: skip
+    )
     slots = _photos(uow, "hazard", hazard_id, list(r.photos))
     _act(uow, hazard_id, "registered", actor_id, hazard_no=hazard_no, grade=g.grade.value)
     msg = ev.HazardRegistered(
-        hazard_id=hazard_id, hazard_no=hazard_no, agency_id=r.agency_id, town=r.town,
-        sector=r.sector.value, credit_code=r.credit_code, enterprise_name=r.enterprise_name,
-        source=r.source.value, kind=r.kind,
-    )  # fmt: skip
+        hazard_id=hazard_id,
+        hazard_no=hazard_no,
+        agency_id=r.agency_id,
+        town=r.town,
+        sector=r.sector.value,
+        credit_code=r.credit_code,
+        enterprise_name=r.enterprise_name,
+        source=r.source.value,
+        kind=r.kind,
+    )
     msg.registered_at.FromDatetime(now)
-    uow.add_event(build_event(topic=TOPIC_REGISTERED, aggregate_id=hazard_id, payload=msg,
-                              producer=SERVICE))  # fmt: skip
+    uow.add_event(
+        build_event(topic=TOPIC_REGISTERED, aggregate_id=hazard_id, payload=msg, producer=SERVICE)
+    )
     row = db.get_hazard(uow.conn, hazard_id)
-    return {"hazard": hazard_view(uow.conn, row), "linked": False, "repeated": False,
-            "photo_uploads": [s.__dict__ for s in slots]}  # fmt: skip
+    return {
+        "hazard": hazard_view(uow.conn, row),
+        "linked": False,
+        "repeated": False,
+        "photo_uploads": [s.__dict__ for s in slots],
+    }
 
 
 def _grading_json(g: grading.Grading) -> dict:
@@ -392,11 +462,17 @@ def issue_order(database: Database, actor: Actor, hazard_id: str, body: dict) ->
         issued_on = _date(body, "issued_on", today)
         calendar = load_calendar(uow.conn, db.calendar_years)
         due = deadlines.order_due(calendar, Grade(row.grade), plan, issued_on, today)
-        order = {**plan.__dict__, "issued_on": issued_on.isoformat(), "issued_by": actor.user_id,
-                 "due_date": due.date.isoformat(), "provisional": due.provisional}  # fmt: skip
+        order = {
+            **plan.__dict__,
+            "issued_on": issued_on.isoformat(),
+            "issued_by": actor.user_id,
+            "due_date": due.date.isoformat(),
+            "provisional": due.provisional,
+        }
         _act(uow, hazard_id, "order-issued", actor.user_id, due_date=due.date.isoformat())
-        view = _save(uow, hazard_id, status="rectifying", rectification_order=order,
-                     order_due=due.date)  # fmt: skip
+        view = _save(
+            uow, hazard_id, status="rectifying", rectification_order=order, order_due=due.date
+        )
         uow.commit()
     return view
 
@@ -426,8 +502,14 @@ def supervise(database: Database, actor: Actor, hazard_id: str, body: dict) -> d
             "provisional": due.provisional,
             "by": actor.user_id,
         }
-        _act(uow, hazard_id, "supervised", actor.user_id, office=supervision["office"],
-             due_date=supervision["due_date"])  # fmt: skip
+        _act(
+            uow,
+            hazard_id,
+            "supervised",
+            actor.user_id,
+            office=supervision["office"],
+            due_date=supervision["due_date"],
+        )
         view = _save(uow, hazard_id, supervision=supervision, supervision_due=due.date)
         uow.commit()
     return view
@@ -443,8 +525,15 @@ def _report(uow: UnitOfWork, row: Any, by: str, body: dict, channel: str) -> lis
     slots = _photos(uow, "rectification", row.hazard_id, list(body.get("photos") or ()))
     if not slots:
         raise InvalidHazard("整改报告须附整改后照片")
-    _act(uow, row.hazard_id, "rectification-reported", by, summary=summary, channel=channel,
-         photo_ids=[s.photo_id for s in slots])  # fmt: skip
+    _act(
+        uow,
+        row.hazard_id,
+        "rectification-reported",
+        by,
+        summary=summary,
+        channel=channel,
+        photo_ids=[s.photo_id for s in slots],
+    )
     db.update_hazard(uow.conn, row.hazard_id, status="reported", updated_at=utcnow())
     return slots
 
@@ -465,12 +554,18 @@ def _close(uow: UnitOfWork, row: Any, actor_id: str) -> dict:
     _act(uow, row.hazard_id, "closed", actor_id, working_days_open=took)
     uow.add_event(
         build_event(
-            topic=TOPIC_CLOSED, aggregate_id=row.hazard_id, producer=SERVICE,
-            payload=ev.HazardClosed(hazard_id=row.hazard_id, hazard_no=row.hazard_no,
-                                    agency_id=row.agency_id, grade=row.grade,
-                                    working_days_open=took),
+            topic=TOPIC_CLOSED,
+            aggregate_id=row.hazard_id,
+            producer=SERVICE,
+            payload=ev.HazardClosed(
+                hazard_id=row.hazard_id,
+                hazard_no=row.hazard_no,
+                agency_id=row.agency_id,
+                grade=row.grade,
+                working_days_open=took,
+            ),
         )
-    )  # fmt: skip
+    )
     uow.conn.execute(
         db.reports.update()
         .where(db.reports.c.hazard_id == row.hazard_id, db.reports.c.status == "verified")
@@ -509,8 +604,15 @@ def review_supervision(database: Database, actor: Actor, hazard_id: str, body: d
             raise NotAllowed("重大隐患尚未挂牌督办")
         approved = bool(body.get("approved"))
         opinion = _text(body, "opinion", 2000)
-        _act(uow, hazard_id, "supervision-reviewed", actor.user_id, approved=approved,
-             opinion=opinion, office=row.supervision["office"])  # fmt: skip
+        _act(
+            uow,
+            hazard_id,
+            "supervision-reviewed",
+            actor.user_id,
+            approved=approved,
+            opinion=opinion,
+            office=row.supervision["office"],
+        )
         view = (
             _close(uow, row, actor.user_id)
             if approved
@@ -532,19 +634,28 @@ def escalate(database: Database, actor: Actor, hazard_id: str, body: dict) -> di
         except ValueError as exc:
             raise InvalidHazard("step 须为 warning, summons, notice 或 case") from exc
         e = escalation.Escalation(
-            step, minutes=str(body.get("minutes") or "")[:4000],
+            step,
+            minutes=str(body.get("minutes") or "")[:4000],
             notice_days=int(body.get("deadline_working_days") or 0),
-        )  # fmt: skip
+        )
         taken = [escalation.Step(x["step"]) for x in row.escalations]
         escalation.check_escalation(
-            e, taken, rectifying=row.status == "rectifying", order_due=row.order_due,
-            notice_due=row.notice_due, today=today,
-        )  # fmt: skip
+            e,
+            taken,
+            rectifying=row.status == "rectifying",
+            order_due=row.order_due,
+            notice_due=row.notice_due,
+            today=today,
+        )
         issued_on = _date(body, "issued_on", today)
         deadlines.check_issued_on(issued_on, today)
-        record = {"step": step.value, "name": escalation.STEP_NAMES[step],
-                  "issued_on": issued_on.isoformat(), "by": actor.user_id,
-                  "note": str(body.get("note") or "")[:2000]}  # fmt: skip
+        record = {
+            "step": step.value,
+            "name": escalation.STEP_NAMES[step],
+            "issued_on": issued_on.isoformat(),
+            "by": actor.user_id,
+            "note": str(body.get("note") or "")[:2000],
+        }
         values: dict[str, Any] = {}
         if step is escalation.Step.summons:
             record["minutes"] = e.minutes
@@ -556,21 +667,33 @@ def escalate(database: Database, actor: Actor, hazard_id: str, body: dict) -> di
         if step is escalation.Step.case:
             uow.add_event(
                 build_event(
-                    topic=TOPIC_CASE_REQUESTED, aggregate_id=hazard_id, producer=SERVICE,
+                    topic=TOPIC_CASE_REQUESTED,
+                    aggregate_id=hazard_id,
+                    producer=SERVICE,
                     payload=ev.CaseRequested(
-                        hazard_id=hazard_id, hazard_no=row.hazard_no, agency_id=row.agency_id,
-                        town=row.town, sector=row.sector, credit_code=row.credit_code,
+                        hazard_id=hazard_id,
+                        hazard_no=row.hazard_no,
+                        agency_id=row.agency_id,
+                        town=row.town,
+                        sector=row.sector,
+                        credit_code=row.credit_code,
                         enterprise_name=row.enterprise_name,
                         title=f"隐患逾期未整改 {row.hazard_no}: {row.enterprise_name}",
                         facts=f"{row.kind} ({row.location}); 整改期限 {row.order_due}, "
                         f"督办通知期限 {row.notice_due} 均已逾期",
                         escalations=[x["name"] for x in row.escalations],
-                        legal_basis=LEGAL_BASIS, grade=row.grade,
+                        legal_basis=LEGAL_BASIS,
+                        grade=row.grade,
                     ),
                 )
-            )  # fmt: skip
-        _act(uow, hazard_id, f"escalated-{step.value}", actor.user_id,
-             **{k: v for k, v in record.items() if k not in ("by",)})  # fmt: skip
+            )
+        _act(
+            uow,
+            hazard_id,
+            f"escalated-{step.value}",
+            actor.user_id,
+            **{k: v for k, v in record.items() if k not in ("by",)},
+        )
         view = _save(uow, hazard_id, escalations=[*row.escalations, record], **values)
         uow.commit()
     return view
@@ -589,17 +712,28 @@ def sweep(database: Database, _settings: Any = None) -> int:
             info = _overdue_info(row, today)
             for name, due in (("order", row.order_due), ("notice", row.notice_due)):
                 marker = f"{name}:{due}"
-                if (row.status == "rectifying" and deadlines.is_overdue(due, today)
-                        and marker not in done):  # fmt: skip
+                if (
+                    row.status == "rectifying"
+                    and deadlines.is_overdue(due, today)
+                    and marker not in done
+                ):
                     done.append(marker)
-                    uow.add_event(build_event(
-                        topic=TOPIC_OVERDUE, aggregate_id=row.hazard_id, producer=SERVICE,
-                        payload=ev.HazardOverdue(
-                            hazard_id=row.hazard_id, hazard_no=row.hazard_no,
-                            agency_id=row.agency_id, town=row.town, due_date=str(due),
-                            deadline=name, step_due=info["step_due"] or "",
-                        ),
-                    ))  # fmt: skip
+                    uow.add_event(
+                        build_event(
+                            topic=TOPIC_OVERDUE,
+                            aggregate_id=row.hazard_id,
+                            producer=SERVICE,
+                            payload=ev.HazardOverdue(
+                                hazard_id=row.hazard_id,
+                                hazard_no=row.hazard_no,
+                                agency_id=row.agency_id,
+                                town=row.town,
+                                due_date=str(due),
+                                deadline=name,
+                                step_due=info["step_due"] or "",
+                            ),
+                        )
+                    )
                     sent += 1
             if done != list(row.overdue_sent):
                 values["overdue_sent"] = done
@@ -608,21 +742,36 @@ def sweep(database: Database, _settings: Any = None) -> int:
                     f"{c['article']} {c['text']}" for c in row.grading.get("criteria", [])
                 )
                 msg = ev.PunishmentCandidate(
-                    hazard_id=row.hazard_id, hazard_no=row.hazard_no, agency_id=row.agency_id,
-                    credit_code=row.credit_code, enterprise_name=row.enterprise_name,
-                    grade=row.grade, supervising_office=row.supervision["office"],
+                    hazard_id=row.hazard_id,
+                    hazard_no=row.hazard_no,
+                    agency_id=row.agency_id,
+                    credit_code=row.credit_code,
+                    enterprise_name=row.enterprise_name,
+                    grade=row.grade,
+                    supervising_office=row.supervision["office"],
                     supervision_due=str(row.supervision_due),
                     criteria=f"《{row.grading.get('standard', '')}》{criteria}"[:1000],
-                )  # fmt: skip
+                )
                 msg.found_at.FromDatetime(utcnow())
-                uow.add_event(build_event(topic=TOPIC_CANDIDATE, aggregate_id=row.hazard_id,
-                                          payload=msg, producer=SERVICE))  # fmt: skip
+                uow.add_event(
+                    build_event(
+                        topic=TOPIC_CANDIDATE,
+                        aggregate_id=row.hazard_id,
+                        payload=msg,
+                        producer=SERVICE,
+                    )
+                )
                 values["candidate_sent"] = True
                 db.insert(
-                    uow.conn, db.acts, act_id=str(uuid_utils.uuid7()), hazard_id=row.hazard_id,
-                    kind="punishment-candidate", actor_id=SERVICE, at=utcnow(),
+                    uow.conn,
+                    db.acts,
+                    act_id=str(uuid_utils.uuid7()),
+                    hazard_id=row.hazard_id,
+                    kind="punishment-candidate",
+                    actor_id=SERVICE,
+                    at=utcnow(),
                     payload={"supervision_due": str(row.supervision_due)},
-                )  # fmt: skip
+                )
                 sent += 1
             if values:
                 db.update_hazard(uow.conn, row.hazard_id, **values)
@@ -646,8 +795,14 @@ def issue_link(database: Database, policy: Policy, actor: Actor, hazard_id: str)
         if row.status != "rectifying":
             raise NotAllowed("隐患不在整改中")
         expires = utcnow() + timedelta(days=policy.link_valid_days)
-        db.insert(uow.conn, db.links, token_hash=_token_hash(token), hazard_id=hazard_id,
-                  issued_by=actor.user_id, expires_at=expires)  # fmt: skip
+        db.insert(
+            uow.conn,
+            db.links,
+            token_hash=_token_hash(token),
+            hazard_id=hazard_id,
+            issued_by=actor.user_id,
+            expires_at=expires,
+        )
         _act(uow, hazard_id, "link-issued", actor.user_id, expires_at=expires.isoformat())
         uow.commit()
     return {"token": token, "expires_at": expires.isoformat()}
@@ -668,11 +823,15 @@ def get_by_link(database: Database, token: str) -> dict:
         row = db.get_hazard(conn, link.hazard_id)
         order = row.rectification_order or {}
         return {
-            "hazard_no": row.hazard_no, "enterprise_name": row.enterprise_name,
-            "kind": row.kind, "location": row.location, "status": row.status,
-            "order_due": _iso(row.order_due), "measures": order.get("measures", ""),
+            "hazard_no": row.hazard_no,
+            "enterprise_name": row.enterprise_name,
+            "kind": row.kind,
+            "location": row.location,
+            "status": row.status,
+            "order_due": _iso(row.order_due),
+            "measures": order.get("measures", ""),
             "responsible_person": order.get("responsible_person", ""),
-        }  # fmt: skip
+        }
 
 
 def report_by_link(database: Database, token: str, body: dict) -> dict:
@@ -686,8 +845,11 @@ def report_by_link(database: Database, token: str, body: dict) -> dict:
             .values(used_at=utcnow())
         )
         uow.commit()
-    return {"hazard_no": row.hazard_no, "status": "reported",
-            "photo_uploads": [s.__dict__ for s in slots]}  # fmt: skip
+    return {
+        "hazard_no": row.hazard_no,
+        "status": "reported",
+        "photo_uploads": [s.__dict__ for s in slots],
+    }
 
 
 # -- reads -----------------------------------------------------------------------------------
@@ -722,9 +884,10 @@ def overdue(database: Database, actor: Actor, params: dict) -> dict:
     today = china_date(utcnow())
     with database.read() as conn:
         rows = conn.execute(
-            _scoped(actor, params).where(db.hazards.c.status != "closed")
+            _scoped(actor, params)
+            .where(db.hazards.c.status != "closed")
             .order_by(db.hazards.c.order_due)
-        ).all()  # fmt: skip
+        ).all()
         out = [hazard_view(conn, r, full=False) for r in rows]
     return {
         "today": today.isoformat(),
@@ -743,17 +906,33 @@ def ledger(database: Database, actor: Actor, params: dict) -> dict:
     with database.read() as conn:
         for r in conn.execute(_scoped(actor, params).order_by(db.hazards.c.registered_at)):
             key = getattr(r, column)
-            g = groups.setdefault(key, {
-                "key": key, "name": r.enterprise_name if by == "enterprise" else key,
-                "total": 0, "major": 0, "closed": 0, "open": 0, "overdue": 0, "hazards": [],
-            })  # fmt: skip
+            g = groups.setdefault(
+                key,
+                {
+                    "key": key,
+                    "name": r.enterprise_name if by == "enterprise" else key,
+                    "total": 0,
+                    "major": 0,
+                    "closed": 0,
+                    "open": 0,
+                    "overdue": 0,
+                    "hazards": [],
+                },
+            )
             g["total"] += 1
             g["major"] += r.grade == "major"
             g["closed" if r.status == "closed" else "open"] += 1
             g["overdue"] += _overdue_info(r, today)["overdue"]
-            g["hazards"].append({"hazard_id": r.hazard_id, "hazard_no": r.hazard_no,
-                                 "kind": r.kind, "grade": r.grade, "status": r.status,
-                                 "order_due": _iso(r.order_due)})  # fmt: skip
+            g["hazards"].append(
+                {
+                    "hazard_id": r.hazard_id,
+                    "hazard_no": r.hazard_no,
+                    "kind": r.kind,
+                    "grade": r.grade,
+                    "status": r.status,
+                    "order_due": _iso(r.order_due),
+                }
+            )
     return {"by": by, "groups": sorted(groups.values(), key=lambda g: -g["total"])}
 
 
@@ -772,11 +951,17 @@ def stats(database: Database, actor: Actor, params: dict) -> dict:
 
     def rows(d: dict) -> list:
         return [
-            {"key": k, "registered": v["registered"], "closed": v["closed"],
-             "rectification_rate": round(v["closed"] / v["registered"], 4),
-             "avg_working_days_to_close": round(v["days"] / v["closed"], 1) if v["closed"] else None}
+            {
+                "key": k,
+                "registered": v["registered"],
+                "closed": v["closed"],
+                "rectification_rate": round(v["closed"] / v["registered"], 4),
+                "avg_working_days_to_close": round(v["days"] / v["closed"], 1)
+                if v["closed"]
+                else None,
+            }
             for k, v in sorted(d.items())
-        ]  # fmt: skip
+        ]
 
     return {"by_town": rows(out["town"]), "by_sector": rows(out["sector"])}
 
@@ -793,27 +978,38 @@ def major_summary(database: Database, params: dict) -> dict:
         rows = conn.execute(q.order_by(db.hazards.c.registered_at.desc()).limit(200)).all()
     return {
         "hazards": [
-            {"hazard_no": r.hazard_no, "enterprise_name": r.enterprise_name, "town": r.town,
-             "sector": registry.SECTOR_NAMES.get(Sector(r.sector), r.sector), "kind": r.kind,
-             "standard": r.grading.get("standard", ""),
-             "office": r.supervision["office"], "plan": r.supervision["plan"],
-             "supervision_due": _iso(r.supervision_due),
-             "status": "已销号" if r.status == "closed" else "整改中",
-             "closed_on": _iso(r.closed_on)}
+            {
+                "hazard_no": r.hazard_no,
+                "enterprise_name": r.enterprise_name,
+                "town": r.town,
+                "sector": registry.SECTOR_NAMES.get(Sector(r.sector), r.sector),
+                "kind": r.kind,
+                "standard": r.grading.get("standard", ""),
+                "office": r.supervision["office"],
+                "plan": r.supervision["plan"],
+                "supervision_due": _iso(r.supervision_due),
+                "status": "已销号" if r.status == "closed" else "整改中",
+                "closed_on": _iso(r.closed_on),
+            }
             for r in rows
         ]
-    }  # fmt: skip
+    }
 
 
 def checklists() -> dict:
     return {
         "checklists": [
-            {"sector": c.sector.value, "sector_name": registry.SECTOR_NAMES[c.sector],
-             "version": c.version, "standard": c.standard, "issued_by": c.issued_by,
-             "criteria": [x.__dict__ for x in c.criteria]}
+            {
+                "sector": c.sector.value,
+                "sector_name": registry.SECTOR_NAMES[c.sector],
+                "version": c.version,
+                "standard": c.standard,
+                "issued_by": c.issued_by,
+                "criteria": [x.__dict__ for x in c.criteria],
+            }
             for c in grading.CHECKLISTS.values()
         ]
-    }  # fmt: skip
+    }
 
 
 # -- public reports (举报) -------------------------------------------------------------------
@@ -857,17 +1053,28 @@ def submit_report(
                     raise TooMany("今日举报次数已达上限, 请明天再试或拨打 12350")
         report_id = str(uuid_utils.uuid7())
         db.insert(
-            uow.conn, db.reports, report_id=report_id,
+            uow.conn,
+            db.reports,
+            report_id=report_id,
             code_hash=_token_hash(reports.normalise_code(code)),
-            agency_id=policy.public_agency_id, town=str(body.get("town") or "")[:64],
-            what=what, place=place, enterprise_name=str(body.get("enterprise_name") or "")[:200],
+            agency_id=policy.public_agency_id,
+            town=str(body.get("town") or "")[:64],
+            what=what,
+            place=place,
+            enterprise_name=str(body.get("enterprise_name") or "")[:200],
             reporter_sealed=seal(policy, {"name": name, "phone": phone}) if name or phone else None,
-            address_key=address_key, device_key=device_key, received_at=now, status="received",
-        )  # fmt: skip
+            address_key=address_key,
+            device_key=device_key,
+            received_at=now,
+            status="received",
+        )
         slots = _photos(uow, "report", report_id, list(body.get("photos") or ()))
         uow.commit()
-    return {"tracking_code": code, "status": reports.PUBLIC_STATUS[reports.ReportStatus.received],
-            "photo_uploads": [s.__dict__ for s in slots]}  # fmt: skip
+    return {
+        "tracking_code": code,
+        "status": reports.PUBLIC_STATUS[reports.ReportStatus.received],
+        "photo_uploads": [s.__dict__ for s in slots],
+    }
 
 
 def report_status(database: Database, code: str) -> dict:
@@ -880,22 +1087,35 @@ def report_status(database: Database, code: str) -> dict:
     if row is None:
         raise NotFound("查询码不存在")
     status = reports.ReportStatus(row.status)
-    return {"status": status.value, "status_text": reports.PUBLIC_STATUS[status],
-            "received_at": _iso(row.received_at),
-            "reward_yuan": row.reward_yuan, "reward_paid": row.reward_paid_on is not None}  # fmt: skip
+    return {
+        "status": status.value,
+        "status_text": reports.PUBLIC_STATUS[status],
+        "received_at": _iso(row.received_at),
+        "reward_yuan": row.reward_yuan,
+        "reward_paid": row.reward_paid_on is not None,
+    }
 
 
 def _report_view(conn: sa.Connection, policy: Policy, row: Any, *, identity: bool) -> dict:
     view = {
-        "report_id": row.report_id, "town": row.town, "what": row.what, "where": row.place,
-        "enterprise_name": row.enterprise_name, "received_at": _iso(row.received_at),
-        "status": row.status, "hazard_id": row.hazard_id, "opinion": row.opinion,
-        "matter": row.matter, "reward_eligible": row.reward_eligible,
-        "reward_yuan": row.reward_yuan, "reward_rule": row.reward_rule,
-        "reward_paid_on": _iso(row.reward_paid_on), "reward_voucher": row.reward_voucher,
+        "report_id": row.report_id,
+        "town": row.town,
+        "what": row.what,
+        "where": row.place,
+        "enterprise_name": row.enterprise_name,
+        "received_at": _iso(row.received_at),
+        "status": row.status,
+        "hazard_id": row.hazard_id,
+        "opinion": row.opinion,
+        "matter": row.matter,
+        "reward_eligible": row.reward_eligible,
+        "reward_yuan": row.reward_yuan,
+        "reward_rule": row.reward_rule,
+        "reward_paid_on": _iso(row.reward_paid_on),
+        "reward_voucher": row.reward_voucher,
         "has_reporter_identity": row.reporter_sealed is not None,
         "photos": [p.object_key for p in db.photos_of(conn, "report", row.report_id)],
-    }  # fmt: skip
+    }
     if identity and row.reporter_sealed:
         view["reporter"] = unseal(policy, row.reporter_sealed)
     return view
@@ -924,14 +1144,14 @@ def get_report(database: Database, policy: Policy, actor: Actor, report_id: str)
         row = _load_report(uow.conn, actor, report_id)
         view = _report_view(uow.conn, policy, row, identity=True)
         if row.hazard_id and row.reporter_sealed:
-            _act(uow, row.hazard_id, "reporter-identity-read", actor.user_id,
-                 report_id=report_id)  # fmt: skip
+            _act(uow, row.hazard_id, "reporter-identity-read", actor.user_id, report_id=report_id)
         uow.commit()
     return view
 
 
-def verify_report(database: Database, policy: Policy, actor: Actor, report_id: str,
-                  body: dict) -> dict:  # fmt: skip
+def verify_report(
+    database: Database, policy: Policy, actor: Actor, report_id: str, body: dict
+) -> dict:
     """An officer's verification: unfounded, or valid and registered as a hazard (or linked to
     the open one it reports). Only the first valid report of a hazard may be rewarded."""
     valid = bool(body.get("valid"))
@@ -941,8 +1161,11 @@ def verify_report(database: Database, policy: Policy, actor: Actor, report_id: s
         if row.status != "received":
             raise NotAllowed("该举报已核查")
         now = utcnow()
-        values: dict[str, Any] = {"verified_by": actor.user_id, "verified_at": now,
-                                  "opinion": opinion}  # fmt: skip
+        values: dict[str, Any] = {
+            "verified_by": actor.user_id,
+            "verified_at": now,
+            "opinion": opinion,
+        }
         if not valid:
             values["status"] = reports.ReportStatus.unfounded.value
         else:
@@ -964,22 +1187,25 @@ def verify_report(database: Database, policy: Policy, actor: Actor, report_id: s
                 + [rewards.Claim(report_id, as_utc(row.received_at), True)]
             )
             values.update(
-                status=reports.ReportStatus.verified.value, hazard_id=hazard_id,
+                status=reports.ReportStatus.verified.value,
+                hazard_id=hazard_id,
                 matter=str(body.get("matter") or "major-hazard"),
                 reward_eligible=first == report_id,
-            )  # fmt: skip
+            )
             _act(uow, hazard_id, "report-verified", actor.user_id, report_id=report_id)
         uow.conn.execute(
             db.reports.update().where(db.reports.c.report_id == report_id).values(**values)
         )
-        view = _report_view(uow.conn, policy, _load_report(uow.conn, actor, report_id),
-                            identity=False)  # fmt: skip
+        view = _report_view(
+            uow.conn, policy, _load_report(uow.conn, actor, report_id), identity=False
+        )
         uow.commit()
     return view
 
 
-def compute_reward(database: Database, policy: Policy, actor: Actor, report_id: str,
-                   body: dict) -> dict:  # fmt: skip
+def compute_reward(
+    database: Database, policy: Policy, actor: Actor, report_id: str, body: dict
+) -> dict:
     """The reward by 安全生产领域举报奖励办法, from the fine the hazard's case imposed (kept from
     records.penalty-decided.v1), or for a concealed accident from its grade and deaths."""
     with database.unit_of_work() as uow:
@@ -995,22 +1221,26 @@ def compute_reward(database: Database, policy: Policy, actor: Actor, report_id: 
             fine = hazard.fine_yuan
         grade = body.get("accident_grade")
         result = rewards.reward(
-            matter, fine_yuan=fine,
+            matter,
+            fine_yuan=fine,
             accident_grade=rewards.AccidentGrade(grade) if grade else None,
             concealed_deaths=int(body.get("concealed_deaths") or 0),
-        )  # fmt: skip
+        )
         uow.conn.execute(
-            db.reports.update().where(db.reports.c.report_id == report_id)
+            db.reports.update()
+            .where(db.reports.c.report_id == report_id)
             .values(matter=matter.value, reward_yuan=result.yuan, reward_rule=result.rule)
-        )  # fmt: skip
-        view = _report_view(uow.conn, policy, _load_report(uow.conn, actor, report_id),
-                            identity=False)  # fmt: skip
+        )
+        view = _report_view(
+            uow.conn, policy, _load_report(uow.conn, actor, report_id), identity=False
+        )
         uow.commit()
     return view
 
 
-def pay_reward(database: Database, policy: Policy, actor: Actor, report_id: str,
-               body: dict) -> dict:  # fmt: skip
+def pay_reward(
+    database: Database, policy: Policy, actor: Actor, report_id: str, body: dict
+) -> dict:
     today = china_date(utcnow())
     with database.unit_of_work() as uow:
         row = _load_report(uow.conn, actor, report_id)
@@ -1019,12 +1249,16 @@ def pay_reward(database: Database, policy: Policy, actor: Actor, report_id: str,
         if row.reward_paid_on is not None:
             raise NotAllowed("奖励已发放")
         uow.conn.execute(
-            db.reports.update().where(db.reports.c.report_id == report_id).values(
+            db.reports.update()
+            .where(db.reports.c.report_id == report_id)
+            .values(
                 reward_paid_on=_date(body, "paid_on", today),
-                reward_voucher=_text(body, "voucher", 100), reward_paid_by=actor.user_id,
+                reward_voucher=_text(body, "voucher", 100),
+                reward_paid_by=actor.user_id,
             )
-        )  # fmt: skip
-        view = _report_view(uow.conn, policy, _load_report(uow.conn, actor, report_id),
-                            identity=False)  # fmt: skip
+        )
+        view = _report_view(
+            uow.conn, policy, _load_report(uow.conn, actor, report_id), identity=False
+        )
         uow.commit()
     return view

@@ -287,8 +287,11 @@ def _hazard_case(event: hazards_events_pb2.CaseRequested) -> list[TaskDraft]:
             domain=domain,
             title=event.title,
             party=(
-                {"kind": "organization", "name": event.enterprise_name,
-                 "credit_code": event.credit_code}
+                {
+                    "kind": "organization",
+                    "name": event.enterprise_name,
+                    "credit_code": event.credit_code,
+                }
                 if event.credit_code
                 else None
             ),
@@ -314,9 +317,7 @@ TEMPLATES: dict[str, CaseTemplate] = {
             overload_events_pb2.ViolationConfirmed,
             _overload_violation,
         ),
-        CaseTemplate(
-            "hazards.case-requested.v1", hazards_events_pb2.CaseRequested, _hazard_case
-        ),
+        CaseTemplate("hazards.case-requested.v1", hazards_events_pb2.CaseRequested, _hazard_case),
     )
 }
 

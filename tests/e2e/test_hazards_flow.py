@@ -48,8 +48,9 @@ def http(stack):
 
 
 def login(http, stack, username) -> dict:
-    r = http.post("/v1/auth/login",
-                  json={"username": username, "password": stack.secrets["demo_password"]})  # fmt: skip
+    r = http.post(
+        "/v1/auth/login", json={"username": username, "password": stack.secrets["demo_password"]}
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
@@ -74,17 +75,30 @@ def days_ago(n: int) -> str:
 
 
 def photo() -> dict:
-    return {"sha256": hashlib.sha256(PHOTO).hexdigest(), "size": len(PHOTO),
-            "media_type": "image/jpeg"}  # fmt: skip
+    return {
+        "sha256": hashlib.sha256(PHOTO).hexdigest(),
+        "size": len(PHOTO),
+        "media_type": "image/jpeg",
+    }
 
 
 def test_a_public_report_becomes_a_major_hazard_escalated_to_a_case_then_closed(http, stack):
     # 1. A citizen reports, with a photo and a phone, and gets a tracking code.
-    sent = ok(http.post("/v1/public/hazard-reports", json={
-        "what": "化工厂罐区液化烃储罐没有注水设施, 多次闻到异味", "where": "薛家镇富民路88号罐区",
-        "town": "薛家镇", "enterprise_name": "常州某化工有限公司", "name": "张三",
-        "phone": "13800000000", "photos": [photo()],
-    }), 201)  # fmt: skip
+    sent = ok(
+        http.post(
+            "/v1/public/hazard-reports",
+            json={
+                "what": "化工厂罐区液化烃储罐没有注水设施, 多次闻到异味",
+                "where": "薛家镇富民路88号罐区",
+                "town": "薛家镇",
+                "enterprise_name": "常州某化工有限公司",
+                "name": "张三",
+                "phone": "13800000000",
+                "photos": [photo()],
+            },
+        ),
+        201,
+    )
     code = sent["tracking_code"]
     assert httpx.put(sent["photo_uploads"][0]["put_url"], content=PHOTO).status_code == 200
     assert ok(http.get(f"/v1/public/hazard-reports/{code}"))["status"] == "received"
@@ -100,16 +114,28 @@ def test_a_public_report_becomes_a_major_hazard_escalated_to_a_case_then_closed(
     assert ok(http.get(f"/v1/hazard-reports/{rid}", headers=officer))["reporter"]["phone"] == (
         "13800000000"
     )
-    verified = ok(http.post(f"/v1/hazard-reports/{rid}/verification", headers=officer, json={
-        "valid": True, "opinion": "现场核查属实", "matter": "major-hazard",
-        "hazard": {
-            "client_id": f"verify-{uuid.uuid4()}", "credit_code": CODE,
-            "enterprise_name": "常州某化工有限公司", "sector": "hazardous-chemicals",
-            "town": "薛家镇", "kind": "全压力式液化烃储罐未设注水措施",
-            "location": "薛家镇富民路88号罐区", "criteria": ["hc-6"],
-            "department": "区应急管理局危化科",
-        },
-    }))  # fmt: skip
+    verified = ok(
+        http.post(
+            f"/v1/hazard-reports/{rid}/verification",
+            headers=officer,
+            json={
+                "valid": True,
+                "opinion": "现场核查属实",
+                "matter": "major-hazard",
+                "hazard": {
+                    "client_id": f"verify-{uuid.uuid4()}",
+                    "credit_code": CODE,
+                    "enterprise_name": "常州某化工有限公司",
+                    "sector": "hazardous-chemicals",
+                    "town": "薛家镇",
+                    "kind": "全压力式液化烃储罐未设注水措施",
+                    "location": "薛家镇富民路88号罐区",
+                    "criteria": ["hc-6"],
+                    "department": "区应急管理局危化科",
+                },
+            },
+        )
+    )
     assert verified["status"] == "verified" and verified["reward_eligible"] is True
     hid = verified["hazard_id"]
 
@@ -117,20 +143,37 @@ def test_a_public_report_becomes_a_major_hazard_escalated_to_a_case_then_closed(
     hazard = ok(http.get(f"/v1/hazards/{hid}", headers=officer))
     assert hazard["grade"] == "major" and "第(六)项" in hazard["grading"]["reason"]
     assert hazard["responsibility"]["department"] == "区应急管理局危化科"
-    ok(http.post(f"/v1/hazards/{hid}/supervision", headers=supervisor, json={
-        "office": "常州市新北区安全生产委员会办公室", "plan": "停用储罐, 增设注水设施后验收",
-        "deadline_working_days": 5, "issued_on": days_ago(25),
-    }))  # fmt: skip
+    ok(
+        http.post(
+            f"/v1/hazards/{hid}/supervision",
+            headers=supervisor,
+            json={
+                "office": "常州市新北区安全生产委员会办公室",
+                "plan": "停用储罐, 增设注水设施后验收",
+                "deadline_working_days": 5,
+                "issued_on": days_ago(25),
+            },
+        )
+    )
     public = ok(http.get("/v1/public/hazards/major"))["hazards"]
     assert any(h["hazard_no"] == hazard["hazard_no"] and "注水" in h["plan"] for h in public)
     assert "张三" not in str(public)
 
     # 4. The order was served weeks ago with 3 working days: the deadline slipped.
-    ordered = ok(http.post(f"/v1/hazards/{hid}/order", headers=officer, json={
-        "responsible_person": "王经理", "measures": "增设注水设施", "funds_yuan": 80000,
-        "deadline_working_days": 3, "contingency_plan": "储罐停用, 专人巡查",
-        "issued_on": days_ago(25),
-    }))  # fmt: skip
+    ordered = ok(
+        http.post(
+            f"/v1/hazards/{hid}/order",
+            headers=officer,
+            json={
+                "responsible_person": "王经理",
+                "measures": "增设注水设施",
+                "funds_yuan": 80000,
+                "deadline_working_days": 3,
+                "contingency_plan": "储罐停用, 专人巡查",
+                "issued_on": days_ago(25),
+            },
+        )
+    )
     assert ordered["overdue"] and ordered["step_due"] == "warning"
     overdue = ok(http.get("/v1/hazards/overdue", headers=officer))["hazards"]
     assert hid in [h["hazard_id"] for h in overdue]
@@ -146,42 +189,103 @@ def test_a_public_report_becomes_a_major_hazard_escalated_to_a_case_then_closed(
 
     # 6. The case: records makes the task, an officer opens the case from it.
     step({"step": "case"})
-    task = wait_for("the records task", lambda: next(
-        (t for t in ok(http.get("/v1/tasks", headers=officer))["tasks"]
-         if t.get("source_ref") == hid or hazard["hazard_no"] in t["title"]), None))  # fmt: skip
+    task = wait_for(
+        "the records task",
+        lambda: next(
+            (
+                t
+                for t in ok(http.get("/v1/tasks", headers=officer))["tasks"]
+                if t.get("source_ref") == hid or hazard["hazard_no"] in t["title"]
+            ),
+            None,
+        ),
+    )
     _, colleague = None, ok(http.get("/v1/auth/me", headers=login(http, stack, "officer2")))
-    case = ok(http.post("/v1/cases", headers=officer, json={
-        "client_case_id": f"hz-{uuid.uuid4()}", "task_id": task["task_id"],
-        "domain": "hazardous-chemicals", "title": task["title"][:200],
-        "party": {"kind": "organization", "name": "常州某化工有限公司", "credit_code": CODE,
-                  "legal_representative": "周建国"},
-        "co_officer_ids": [colleague["user_id"]],
-    }), 201)  # fmt: skip
+    case = ok(
+        http.post(
+            "/v1/cases",
+            headers=officer,
+            json={
+                "client_case_id": f"hz-{uuid.uuid4()}",
+                "task_id": task["task_id"],
+                "domain": "hazardous-chemicals",
+                "title": task["title"][:200],
+                "party": {
+                    "kind": "organization",
+                    "name": "常州某化工有限公司",
+                    "credit_code": CODE,
+                    "legal_representative": "周建国",
+                },
+                "co_officer_ids": [colleague["user_id"]],
+            },
+        ),
+        201,
+    )
     path = f"/v1/cases/{case['case_id']}"
     for stage in ("filing", "investigation"):
-        ok(http.post(f"{path}/transitions", headers=officer,
-                     json={"to": stage, "client_entry_id": str(uuid.uuid4())}), 201)  # fmt: skip
-    ok(http.post(f"{path}/penalty-proposals", headers=officer, json={
-        "client_entry_id": str(uuid.uuid4()), "kinds": ["fine"], "fine_yuan": 30000,
-        "legal_basis": ["《中华人民共和国安全生产法》第一百零二条"],
-        "facts": "经警示、约谈、督办, 逾期仍未消除重大事故隐患",
-        "discretion": {"benchmark_id": "aq-102-hidden-danger",
-                       "violation_type": "hidden-danger-unrectified", "circumstance": "ordinary"},
-    }), 201)  # fmt: skip
-    wait_for("the review's not-required answer",
-             lambda: ok(http.get(path, headers=officer))["review_status"] == "not-required")  # fmt: skip
-    ok(http.post(f"{path}/transitions", headers=officer,
-                 json={"to": "notice", "client_entry_id": str(uuid.uuid4())}), 201)  # fmt: skip
-    ok(http.post(f"{path}/decision", headers=officer, json={
-        "client_entry_id": str(uuid.uuid4()), "decision_text": "罚款人民币叁万元整",
-        "legal_representative": "周建国",
-    }), 201)  # fmt: skip
+        ok(
+            http.post(
+                f"{path}/transitions",
+                headers=officer,
+                json={"to": stage, "client_entry_id": str(uuid.uuid4())},
+            ),
+            201,
+        )
+    ok(
+        http.post(
+            f"{path}/penalty-proposals",
+            headers=officer,
+            json={
+                "client_entry_id": str(uuid.uuid4()),
+                "kinds": ["fine"],
+                "fine_yuan": 30000,
+                "legal_basis": ["《中华人民共和国安全生产法》第一百零二条"],
+                "facts": "经警示、约谈、督办, 逾期仍未消除重大事故隐患",
+                "discretion": {
+                    "benchmark_id": "aq-102-hidden-danger",
+                    "violation_type": "hidden-danger-unrectified",
+                    "circumstance": "ordinary",
+                },
+            },
+        ),
+        201,
+    )
+    wait_for(
+        "the review's not-required answer",
+        lambda: ok(http.get(path, headers=officer))["review_status"] == "not-required",
+    )
+    ok(
+        http.post(
+            f"{path}/transitions",
+            headers=officer,
+            json={"to": "notice", "client_entry_id": str(uuid.uuid4())},
+        ),
+        201,
+    )
+    ok(
+        http.post(
+            f"{path}/decision",
+            headers=officer,
+            json={
+                "client_entry_id": str(uuid.uuid4()),
+                "decision_text": "罚款人民币叁万元整",
+                "legal_representative": "周建国",
+            },
+        ),
+        201,
+    )
 
     # 7. Past its 挂牌督办 deadline: disclosure lists the enterprise, with the reason.
-    listed = wait_for("the joint-punishment listing", lambda: [
-        e for e in ok(http.get(f"/v1/joint-punishment/{CODE}", headers=officer)).get("entries", [])
-        if hazard["hazard_no"] in e.get("reason", "")
-    ])  # fmt: skip
+    listed = wait_for(
+        "the joint-punishment listing",
+        lambda: [
+            e
+            for e in ok(http.get(f"/v1/joint-punishment/{CODE}", headers=officer)).get(
+                "entries", []
+            )
+            if hazard["hazard_no"] in e.get("reason", "")
+        ],
+    )
     assert "挂牌督办" in listed[0]["reason"]
 
     # 8. Rectified through the one-time link, re-inspected, reviewed by the office, closed.
@@ -189,26 +293,51 @@ def test_a_public_report_becomes_a_major_hazard_escalated_to_a_case_then_closed(
     token = link["token"]
     assert ok(http.get(f"/v1/public/rectify/{token}"))["hazard_no"] == hazard["hazard_no"]
     assert http.get(f"/rectify/{token}").status_code == 200
-    done = ok(http.post(f"/v1/public/rectify/{token}",
-                        json={"summary": "已增设注水设施并验收", "photos": [photo()]}))  # fmt: skip
+    done = ok(
+        http.post(
+            f"/v1/public/rectify/{token}",
+            json={"summary": "已增设注水设施并验收", "photos": [photo()]},
+        )
+    )
     assert httpx.put(done["photo_uploads"][0]["put_url"], content=PHOTO).status_code == 200
-    assert http.post(f"/v1/public/rectify/{token}",
-                     json={"summary": "再次提交", "photos": [photo()]}).status_code == 404
-    again = ok(http.post(f"/v1/hazards/{hid}/reinspection", headers=officer,
-                         json={"passed": True, "opinion": "复查合格"}))  # fmt: skip
+    assert (
+        http.post(
+            f"/v1/public/rectify/{token}", json={"summary": "再次提交", "photos": [photo()]}
+        ).status_code
+        == 404
+    )
+    again = ok(
+        http.post(
+            f"/v1/hazards/{hid}/reinspection",
+            headers=officer,
+            json={"passed": True, "opinion": "复查合格"},
+        )
+    )
     assert again["status"] == "awaiting-review"
-    closed = ok(http.post(f"/v1/hazards/{hid}/supervision-review", headers=supervisor,
-                          json={"approved": True, "opinion": "同意销号"}))  # fmt: skip
+    closed = ok(
+        http.post(
+            f"/v1/hazards/{hid}/supervision-review",
+            headers=supervisor,
+            json={"approved": True, "opinion": "同意销号"},
+        )
+    )
     assert closed["status"] == "closed"
     assert ok(http.get(f"/v1/public/hazard-reports/{code}"))["status"] == "closed"
 
     # 9. The reward: 15 % of the 30,000 yuan fine the case imposed; then its payment.
-    wait_for("the fine from the decision",
-             lambda: ok(http.get(f"/v1/hazards/{hid}", headers=officer))["fine_yuan"] == 30000)  # fmt: skip
+    wait_for(
+        "the fine from the decision",
+        lambda: ok(http.get(f"/v1/hazards/{hid}", headers=officer))["fine_yuan"] == 30000,
+    )
     rewarded = ok(http.post(f"/v1/hazard-reports/{rid}/reward", headers=officer, json={}))
     assert rewarded["reward_yuan"] == 4500 and "15%" in rewarded["reward_rule"]
-    ok(http.post(f"/v1/hazard-reports/{rid}/reward-payment", headers=supervisor,
-                 json={"voucher": "JL-2026-001"}))  # fmt: skip
+    ok(
+        http.post(
+            f"/v1/hazard-reports/{rid}/reward-payment",
+            headers=supervisor,
+            json={"voucher": "JL-2026-001"},
+        )
+    )
     status = ok(http.get(f"/v1/public/hazard-reports/{code}"))
     assert status["reward_yuan"] == 4500 and status["reward_paid"] is True
 
@@ -224,23 +353,35 @@ def test_a_public_report_becomes_a_major_hazard_escalated_to_a_case_then_closed(
 def test_a_gas_and_an_overload_event_each_register_one_hazard(http, stack):
     producer = KafkaProducer(bootstrap_servers=stack.kafka.bootstrap)
     venue = gas_events_pb2.VenueUnprotected(
-        venue_id=f"venue-{uuid.uuid4()}", venue_name="老街面馆e2e", venue_credit_code=CODE,
-        agency_id="xinbei-yjj", town="薛家镇", address="薛家镇e2e路1号", reasons=["offline"],
-    )  # fmt: skip
+        venue_id=f"venue-{uuid.uuid4()}",
+        venue_name="老街面馆e2e",
+        venue_credit_code=CODE,
+        agency_id="xinbei-yjj",
+        town="薛家镇",
+        address="薛家镇e2e路1号",
+        reasons=["offline"],
+    )
     venue.since.seconds = 1000
-    gas = build_event(topic="gas.venue-unprotected.v1", aggregate_id=venue.venue_id,
-                      payload=venue, producer="e2e")  # fmt: skip
+    gas = build_event(
+        topic="gas.venue-unprotected.v1", aggregate_id=venue.venue_id, payload=venue, producer="e2e"
+    )
     events = [("gas.venue-unprotected.v1", gas.payload)] * 2  # delivered twice
     source = f"砂石场e2e-{uuid.uuid4().hex[:6]}"
     for n in range(4):
         v = overload_events_pb2.ViolationConfirmed(
-            weighing_id=f"w-{uuid.uuid4()}", agency_id="xinbei-yjj", town="罗溪镇",
-            plate="苏D12345", loading_source=overload_events_pb2.Party(name=source,
-                                                                     credit_code=CODE),
-        )  # fmt: skip
+            weighing_id=f"w-{uuid.uuid4()}",
+            agency_id="xinbei-yjj",
+            town="罗溪镇",
+            plate="苏D12345",
+            loading_source=overload_events_pb2.Party(name=source, credit_code=CODE),
+        )
         v.confirmed_at.FromDatetime(utcnow())
-        e = build_event(topic="overload.violation-confirmed.v1", aggregate_id=v.weighing_id,
-                        payload=v, producer="e2e")  # fmt: skip
+        e = build_event(
+            topic="overload.violation-confirmed.v1",
+            aggregate_id=v.weighing_id,
+            payload=v,
+            producer="e2e",
+        )
         events += [("overload.violation-confirmed.v1", e.payload)] * (2 if n == 3 else 1)
     for topic, value in events:
         producer.send(topic, value=value, key=b"e2e")
@@ -252,13 +393,21 @@ def test_a_gas_and_an_overload_event_each_register_one_hazard(http, stack):
         rows = ok(http.get("/v1/hazards", params={"source": source_name}, headers=officer))
         return rows["hazards"]
 
-    gas_hazards = wait_for("the gas hazard", lambda: [
-        h for h in mine("gas-unprotected") if h["enterprise_name"] == "老街面馆e2e"])  # fmt: skip
+    gas_hazards = wait_for(
+        "the gas hazard",
+        lambda: [h for h in mine("gas-unprotected") if h["enterprise_name"] == "老街面馆e2e"],
+    )
     officer3 = login(http, stack, "supervisor")
-    loading = wait_for("the loading-source hazard", lambda: [
-        h for h in ok(http.get("/v1/hazards", params={"source": "loading-source"},
-                               headers=officer3))["hazards"]
-        if h["enterprise_name"] == source])  # fmt: skip
+    loading = wait_for(
+        "the loading-source hazard",
+        lambda: [
+            h
+            for h in ok(
+                http.get("/v1/hazards", params={"source": "loading-source"}, headers=officer3)
+            )["hazards"]
+            if h["enterprise_name"] == source
+        ],
+    )
     time.sleep(3)  # the redeliveries have had their chance
     assert len([h for h in mine("gas-unprotected") if h["enterprise_name"] == "老街面馆e2e"]) == 1
     detail = ok(http.get(f"/v1/hazards/{loading[0]['hazard_id']}", headers=officer3))

@@ -36,15 +36,22 @@ def database(tmp_path):
 
 def body(client_id: str, **over) -> dict:
     return {
-        "client_id": client_id, "credit_code": CODE, "enterprise_name": "常州某化工有限公司",
-        "sector": "hazardous-chemicals", "town": "薛家镇", "kind": "液化烃储罐未设注水措施",
-        "location": "薛家镇富民路88号罐区", "criteria": ["hc-6"], **over,
-    }  # fmt: skip
+        "client_id": client_id,
+        "credit_code": CODE,
+        "enterprise_name": "常州某化工有限公司",
+        "sector": "hazardous-chemicals",
+        "town": "薛家镇",
+        "kind": "液化烃储罐未设注水措施",
+        "location": "薛家镇富民路88号罐区",
+        "criteria": ["hc-6"],
+        **over,
+    }
 
 
 def envelope(topic: str, payload) -> EventEnvelope:
-    return parse_envelope(build_event(topic=topic, aggregate_id="x", payload=payload,
-                                      producer="test").payload)  # fmt: skip
+    return parse_envelope(
+        build_event(topic=topic, aggregate_id="x", payload=payload, producer="test").payload
+    )
 
 
 def apply(database, handler, env) -> None:
@@ -66,11 +73,14 @@ def test_registration_is_numbered_gap_free_once_and_duplicates_link(database):
     assert "第(六)项" in h["grading"]["reason"]
     again = handlers.register_command(database, POLICY, OFFICER, body("c1"))
     assert again["repeated"] and again["hazard"]["hazard_id"] == h["hazard_id"]
-    dup = handlers.register_command(database, POLICY, OFFICER,
-                                    body("c2", location="薛家镇 富民路88号 罐区"))  # fmt: skip
+    dup = handlers.register_command(
+        database, POLICY, OFFICER, body("c2", location="薛家镇 富民路88号 罐区")
+    )
     assert dup["linked"] and dup["hazard"]["hazard_id"] == h["hazard_id"]
     with pytest.raises(InvalidHazard):
-        handlers.register_command(database, POLICY, OFFICER, body("c3", credit_code=CODE[:-1] + "7"))
+        handlers.register_command(
+            database, POLICY, OFFICER, body("c3", credit_code=CODE[:-1] + "7")
+        )
     other = handlers.register_command(database, POLICY, OFFICER, body("c4", kind="消防通道堵塞"))
     assert other["hazard"]["hazard_no"].endswith("〕2号")  # the refused one took no number
     assert count(database) == 2
@@ -79,8 +89,13 @@ def test_registration_is_numbered_gap_free_once_and_duplicates_link(database):
 def test_a_general_hazard_from_order_to_closure_and_the_ladder_refuses_early_steps(database):
     h = handlers.register_command(database, POLICY, OFFICER, body("g1", criteria=[]))["hazard"]
     hid = h["hazard_id"]
-    order = {"responsible_person": "王经理", "measures": "设置注水措施", "funds_yuan": 20000,
-             "deadline_working_days": 5, "contingency_plan": "专人值守"}  # fmt: skip
+    order = {
+        "responsible_person": "王经理",
+        "measures": "设置注水措施",
+        "funds_yuan": 20000,
+        "deadline_working_days": 5,
+        "contingency_plan": "专人值守",
+    }
     handlers.issue_order(database, OFFICER, hid, order)
     with pytest.raises(InvalidHazard, match="未过"):
         handlers.escalate(database, OFFICER, hid, {"step": "warning"})
@@ -94,18 +109,35 @@ def test_an_overdue_order_escalates_in_order_and_a_case_is_requested(database):
     h = handlers.register_command(database, POLICY, OFFICER, body("e1"))["hazard"]
     hid = h["hazard_id"]
     long_ago = (china_date(utcnow()) - timedelta(days=25)).isoformat()
-    handlers.issue_order(database, OFFICER, hid, {
-        "responsible_person": "王经理", "measures": "设置注水措施", "funds_yuan": 20000,
-        "deadline_working_days": 3, "contingency_plan": "专人值守", "issued_on": long_ago,
-    })  # fmt: skip
+    handlers.issue_order(
+        database,
+        OFFICER,
+        hid,
+        {
+            "responsible_person": "王经理",
+            "measures": "设置注水措施",
+            "funds_yuan": 20000,
+            "deadline_working_days": 3,
+            "contingency_plan": "专人值守",
+            "issued_on": long_ago,
+        },
+    )
     assert handlers.overdue(database, OFFICER, {})["hazards"][0]["step_due"] == "warning"
     handlers.escalate(database, OFFICER, hid, {"step": "warning"})
     with pytest.raises(InvalidHazard, match="纪要"):
         handlers.escalate(database, OFFICER, hid, {"step": "summons", "minutes": "短"})
-    handlers.escalate(database, OFFICER, hid,
-                      {"step": "summons", "minutes": "企业负责人到场约谈, 承诺三日内完成整改并报告"})  # fmt: skip
-    handlers.escalate(database, OFFICER, hid, {"step": "notice", "deadline_working_days": 2,
-                                               "issued_on": long_ago})  # fmt: skip
+    handlers.escalate(
+        database,
+        OFFICER,
+        hid,
+        {"step": "summons", "minutes": "企业负责人到场约谈, 承诺三日内完成整改并报告"},
+    )
+    handlers.escalate(
+        database,
+        OFFICER,
+        hid,
+        {"step": "notice", "deadline_working_days": 2, "issued_on": long_ago},
+    )
     view = handlers.escalate(database, OFFICER, hid, {"step": "case"})
     assert [e["step"] for e in view["escalations"]] == ["warning", "summons", "notice", "case"]
     with database.read() as conn:
@@ -118,9 +150,14 @@ def test_an_unprotected_gas_venue_registers_one_hazard(database):
     handle = consumers.on_gas_unprotected(POLICY)
     for since in (1000, 1000, 2000):  # a redelivery, then the same venue reported again
         e = gas_events_pb2.VenueUnprotected(
-            venue_id="venue-1", venue_name="老街面馆", venue_credit_code=CODE,
-            agency_id="xinbei-yjj", town="薛家镇", address="薛家镇富民路1号", reasons=["offline"],
-        )  # fmt: skip
+            venue_id="venue-1",
+            venue_name="老街面馆",
+            venue_credit_code=CODE,
+            agency_id="xinbei-yjj",
+            town="薛家镇",
+            address="薛家镇富民路1号",
+            reasons=["offline"],
+        )
         e.since.seconds = since
         apply(database, handle, envelope(consumers.GAS_UNPROTECTED, e))
     assert count(database) == 1
@@ -133,18 +170,30 @@ def test_a_repeated_loading_source_registers_one_hazard(database):
     handle = consumers.on_overload_confirmed(POLICY)
     for n in range(5):
         e = overload_events_pb2.ViolationConfirmed(
-            weighing_id=f"w-{n}", agency_id="xinbei-yjj", town="罗溪镇", plate="苏D12345",
+            weighing_id=f"w-{n}",
+            agency_id="xinbei-yjj",
+            town="罗溪镇",
+            plate="苏D12345",
             loading_source=overload_events_pb2.Party(name="常州某砂石场", credit_code=CODE),
-        )  # fmt: skip
+        )
         e.confirmed_at.FromDatetime(utcnow())
         apply(database, handle, envelope(consumers.OVERLOAD_CONFIRMED, e))
         assert count(database) == (0 if n < 2 else 1)
 
 
 def test_a_public_report_keeps_the_reporter_sealed(database):
-    out = handlers.submit_report(database, POLICY, {"what": "仓库堆放大量液化气钢瓶",
-                                 "where": "薛家镇某仓库", "name": "张三", "phone": "13800000000"},
-                                 "addr", "dev")  # fmt: skip
+    out = handlers.submit_report(
+        database,
+        POLICY,
+        {
+            "what": "仓库堆放大量液化气钢瓶",
+            "where": "薛家镇某仓库",
+            "name": "张三",
+            "phone": "13800000000",
+        },
+        "addr",
+        "dev",
+    )
     with database.read() as conn:
         stored = conn.execute(sa.select(db.reports)).first()
     assert "13800000000" not in str(stored) and "张三" not in str(stored)
@@ -153,8 +202,10 @@ def test_a_public_report_keeps_the_reporter_sealed(database):
     seen = handlers.get_report(database, POLICY, OFFICER, stored.report_id)
     assert seen["reporter"] == {"name": "张三", "phone": "13800000000"}
     for _ in range(4):
-        handlers.submit_report(database, POLICY, {"what": "又一个问题反映", "where": "某地"},
-                               "addr", "dev")  # fmt: skip
+        handlers.submit_report(
+            database, POLICY, {"what": "又一个问题反映", "where": "某地"}, "addr", "dev"
+        )
     with pytest.raises(handlers.TooMany):
-        handlers.submit_report(database, POLICY, {"what": "第六次反映问题", "where": "某地"},
-                               "addr2", "dev")  # fmt: skip
+        handlers.submit_report(
+            database, POLICY, {"what": "第六次反映问题", "where": "某地"}, "addr2", "dev"
+        )

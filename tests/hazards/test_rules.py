@@ -131,8 +131,13 @@ LATE = date(2026, 11, 10)
         ([], Escalation(Step.warning), DUE, None, False),  # the due day itself is in time
         ([], Escalation(Step.summons, minutes="x" * 30), LATE, None, False),  # out of order
         ([Step.warning], Escalation(Step.summons, minutes="短"), LATE, None, False),  # minutes
-        ([Step.warning], Escalation(Step.summons, minutes="企业负责人到场, 承诺三日内完成整改"
-                                    "并书面报告"), LATE, None, True),  # fmt: skip
+        (
+            [Step.warning],
+            Escalation(Step.summons, minutes="企业负责人到场, 承诺三日内完成整改并书面报告"),
+            LATE,
+            None,
+            True,
+        ),
         ([Step.warning, Step.summons], Escalation(Step.notice), LATE, None, False),  # no days
         ([Step.warning, Step.summons], Escalation(Step.notice, notice_days=3), LATE, None, True),
         (list(escalation.LADDER[:3]), Escalation(Step.case), LATE, LATE, False),  # notice runs
@@ -181,20 +186,33 @@ def test_a_major_hazard_past_its_supervision_deadline_makes_a_candidate(
         (rewards.Matter.major_hazard, {"fine_yuan": 3_000_000}, 300_000),  # capped
         (rewards.Matter.major_hazard, {"fine_yuan": 33_333}, 5_000),  # 4,999.95 half up
         # concealed accidents: per concealed death by grade, capped at 300,000
-        (rewards.Matter.concealed_accident,
-         {"accident_grade": rewards.AccidentGrade.ordinary, "concealed_deaths": 1}, 30_000),
-        (rewards.Matter.concealed_accident,
-         {"accident_grade": rewards.AccidentGrade.larger, "concealed_deaths": 2}, 80_000),
-        (rewards.Matter.concealed_accident,
-         {"accident_grade": rewards.AccidentGrade.major, "concealed_deaths": 3}, 150_000),
-        (rewards.Matter.concealed_accident,
-         {"accident_grade": rewards.AccidentGrade.especially_major, "concealed_deaths": 4},
-         240_000),
-        (rewards.Matter.concealed_accident,
-         {"accident_grade": rewards.AccidentGrade.especially_major, "concealed_deaths": 6},
-         300_000),
+        (
+            rewards.Matter.concealed_accident,
+            {"accident_grade": rewards.AccidentGrade.ordinary, "concealed_deaths": 1},
+            30_000,
+        ),
+        (
+            rewards.Matter.concealed_accident,
+            {"accident_grade": rewards.AccidentGrade.larger, "concealed_deaths": 2},
+            80_000,
+        ),
+        (
+            rewards.Matter.concealed_accident,
+            {"accident_grade": rewards.AccidentGrade.major, "concealed_deaths": 3},
+            150_000,
+        ),
+        (
+            rewards.Matter.concealed_accident,
+            {"accident_grade": rewards.AccidentGrade.especially_major, "concealed_deaths": 4},
+            240_000,
+        ),
+        (
+            rewards.Matter.concealed_accident,
+            {"accident_grade": rewards.AccidentGrade.especially_major, "concealed_deaths": 6},
+            300_000,
+        ),
     ],
-)  # fmt: skip
+)
 def test_rewards(matter, kwargs, yuan):
     assert rewards.reward(matter, **kwargs).yuan == yuan
 
