@@ -59,6 +59,7 @@ class Ledger:
     leaks: Counter = field(default_factory=Counter)  # venue -> leaks acknowledged
     closed: dict[str, set[str]] = field(default_factory=dict)  # valve -> command ids acked
     weighings: dict[str, str] = field(default_factory=dict)  # client_weighing_id -> id
+    hazards: dict[str, str] = field(default_factory=dict)  # hazard client_id -> hazard_id
     retries: Counter = field(default_factory=Counter)  # why a request was sent again
     problems: list[str] = field(default_factory=list)  # what a client could not finish
 
@@ -82,6 +83,7 @@ class Ledger:
                 "device events": sum(len(s) for s in self.device_events.values()),
                 "leaks": sum(self.leaks.values()),
                 "weighings": len(self.weighings),
+                "hazards": len(self.hazards),
                 "retries": sum(self.retries.values()),
             }
 
@@ -462,3 +464,38 @@ class WeighStation:
         )  # fmt: skip
         with self.ledger.lock:
             self.ledger.weighings[client_id] = answer["weighing_id"]
+
+
+class HazardDesk:
+    """An officer registering hazards found on patrol (隐患挂号), each under its own client
+    id, each a different kind so that none is a duplicate of another."""
+
+    def __init__(self, client: Client, auth: dict[str, str]) -> None:
+        self.c = client
+        self.auth = auth
+        self.ledger = client.ledger
+        self.n = itertools.count(1)
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                self.register()
+                pause(stop, 0.5, 1.5)
+        except (GaveUp, Unexpected) as exc:
+            self.ledger.problem(f"hazard desk: {exc}")
+
+    def register(self) -> None:
+        n = next(self.n)
+        client_id = f"{self.ledger.tag}-hazard-{n}-{uuid.uuid4().hex[:8]}"
+        r = self.c.send(
+            "POST", "/v1/hazards", headers=self.auth, key=client_id,
+            body={
+                "client_id": client_id, "credit_code": "914403001922038216",
+                "enterprise_name": "常州某化工有限公司", "sector": "industry-trade",
+                "town": "薛家镇", "kind": f"巡查发现隐患 {client_id}",
+                "location": "薛家镇富民路88号", "source": "patrol",
+            },
+        )  # fmt: skip
+        answer = expect(r, 200, 201)
+        with self.ledger.lock:
+            self.ledger.hazards[client_id] = answer["hazard"]["hazard_id"]

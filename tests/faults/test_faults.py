@@ -5,7 +5,7 @@ had its effect once.
 
 Settings (environment):
   FAULTS_PROCESSES   which to kill, in order (default: records,review,disclosure,gas,
-                     overload,gateway,tansu,seaweedfs)
+                     overload,hazards,gateway,tansu,seaweedfs)
   FAULTS_ROUNDS      how many times the whole list is killed (1)
   FAULTS_BROKER_KILLS  quick extra kills of the broker at the end, 1 s down each (5)
   FAULTS_WARMUP_S    load before the first kill (10)
@@ -38,6 +38,7 @@ from tests.faults.clients import (
     Client,
     Device,
     GasVenue,
+    HazardDesk,
     Ledger,
     Phone,
     Reviewer,
@@ -49,7 +50,10 @@ from tests.faults.clients import (
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL = ("records", "review", "disclosure", "gas", "overload", "gateway", "tansu", "seaweedfs")
+ALL = (
+    "records", "review", "disclosure", "gas", "overload", "hazards", "gateway", "tansu",
+    "seaweedfs",
+)  # fmt: skip
 
 
 def _env(name: str, default: str) -> str:
@@ -220,18 +224,21 @@ def drive(stack: Stack) -> Run:
         phones.append(Phone(c, f"phone{n}", auth, colleague_id, review_wait_s=SETTLE_S))
     reviewer_client = client()
     reviewer = Reviewer(reviewer_client, login(reviewer_client, "reviewer", password)[0])
+    desk_client = client()
+    desk = HazardDesk(desk_client, login(desk_client, "officer1", password)[0])
 
     stop, phones_done = threading.Event(), threading.Event()
     workers = [
         *(threading.Thread(target=p.run, args=(stop,), name=p.name) for p in phones),
         *(threading.Thread(target=v.run, args=(stop,), name=v.venue_id) for v in venues),
         threading.Thread(target=station.run, args=(stop,), name="weigh-station"),
+        threading.Thread(target=desk.run, args=(stop,), name="hazard-desk"),
     ]
     review_thread = threading.Thread(target=reviewer.run, args=(stop, phones_done), name="reviewer")
     for t in (*workers, review_thread):
         t.start()
     say(f"load: {PHONES} phones, 1 legal reviewer, {VENUES} gas venues (a detector and two "
-        f"valves each), 1 weigh station; run tag {tag}")  # fmt: skip
+        f"valves each), 1 weigh station, 1 hazard desk; run tag {tag}")  # fmt: skip
 
     def progress(what: str) -> None:
         counts = ledger.counts()
