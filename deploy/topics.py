@@ -10,6 +10,7 @@ TOPICS: dict[str, int] = {
     "records.penalty-proposed.v1": 6,
     "records.penalty-decided.v1": 6,
     "records.penalty-revoked.v1": 6,
+    "records.hazard-found.v1": 6,
     "review.completed.v1": 6,
     "review.overdue.v1": 6,
     # one partition: every service applies calendar versions in the order they were entered

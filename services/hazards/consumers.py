@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, timedelta
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from services.chassis.calendar_store import TOPIC_YEAR_PUBLISHED, store_publishe
 from services.chassis.db import UnitOfWork
 from services.chassis.events import unpack, utcnow
 from services.hazards import db, handlers
-from services.hazards.domain.registry import Sector, Source, is_valid_uscc
+from services.hazards.domain.registry import InvalidHazard, Sector, Source, is_valid_uscc
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,9 @@ GAS_UNPROTECTED = "gas.venue-unprotected.v1"
 GAS_ALARM = "gas.alarm-raised.v1"
 OVERLOAD_CONFIRMED = "overload.violation-confirmed.v1"
 PENALTY_DECIDED = "records.penalty-decided.v1"
+HAZARD_FOUND = "records.hazard-found.v1"
+# A case's domain (records) as a hazard sector.
+DOMAIN_SECTORS = {"gas": Sector.town_gas, "mining": Sector.other}
 REPEAT_WINDOW = timedelta(days=365)
 
 
@@ -154,6 +158,33 @@ def on_overload_confirmed(policy: handlers.Policy):
     return handle
 
 
+def on_hazard_found(policy: handlers.Policy):
+    def handle(uow: UnitOfWork, envelope: EventEnvelope) -> None:
+        """A case entry an officer marked as a hazard finding: registered once per entry, or
+        linked to the open hazard it is a duplicate of. A criterion of another sector is
+        dropped rather than losing the finding: the officer grades it afterwards."""
+        e = unpack(envelope, records_pb2.HazardFound)
+        case = e.case
+        try:
+            sector = Sector(e.sector or case.domain)
+        except ValueError:
+            sector = DOMAIN_SECTORS.get(case.domain, Sector.other)
+        r = handlers.Registration(
+            agency_id=case.agency_id, town=case.town, sector=sector, kind=e.kind,
+            credit_code=_code(case.party.credit_code), enterprise_name=case.party.name,
+            location=e.location, description=e.description,
+            department="应急管理局", source=Source.case_finding, source_ref=e.entry_id,
+            criteria=tuple(e.criteria),
+        )  # fmt: skip
+        try:
+            _register(uow, policy, r)
+        except InvalidHazard as exc:
+            log.warning("finding %s registered ungraded: %s", e.entry_id, exc)
+            _register(uow, policy, replace(r, criteria=()))
+
+    return handle
+
+
 def on_penalty_decided(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     """The fine a hazard's case imposed: the reward of its report is computed from it."""
     e = unpack(envelope, records_pb2.PenaltyDecided)
@@ -191,5 +222,6 @@ def make_handlers(policy: handlers.Policy) -> dict:
         GAS_ALARM: on_gas_alarm(policy),
         OVERLOAD_CONFIRMED: on_overload_confirmed(policy),
         PENALTY_DECIDED: on_penalty_decided,
+        HAZARD_FOUND: on_hazard_found(policy),
         TOPIC_YEAR_PUBLISHED: on_calendar_year,
     }

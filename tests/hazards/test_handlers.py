@@ -209,3 +209,40 @@ def test_a_public_report_keeps_the_reporter_sealed(database):
         handlers.submit_report(
             database, POLICY, {"what": "第六次反映问题", "where": "某地"}, "addr2", "dev"
         )
+
+
+def test_a_case_entry_marked_as_a_hazard_registers_once(database):
+    from enforcement.records.v1 import records_pb2
+
+    handle = consumers.on_hazard_found(POLICY)
+    case = records_pb2.Case(
+        case_id="case-1",
+        agency_id="xinbei-yjj",
+        town="薛家镇",
+        domain="gas",
+        party={"name": "老街面馆", "credit_code": CODE},
+    )
+    for entry_id in ("entry-1", "entry-1", "entry-2"):  # redelivered, then found again
+        e = records_pb2.HazardFound(
+            case=case, entry_id=entry_id, kind="燃气软管老化", location="后厨", criteria=["hc-6"]
+        )  # another sector's
+        apply(database, handle, envelope(consumers.HAZARD_FOUND, e))
+    with database.read() as conn:
+        rows = conn.execute(sa.select(db.hazards)).all()
+    assert len(rows) == 1 and rows[0].sector == "town-gas" and rows[0].grade == "general"
+
+
+def test_disclosure_lists_only_a_major_hazard_of_an_organisation():
+    from services.disclosure.domain.publication import hazard_candidate_reason
+
+    args = dict(
+        credit_code=CODE,
+        hazard_no="新北应急隐患〔2026〕1号",
+        office="区安委办",
+        due="2026-11-09",
+        criteria="第(六)项",
+    )
+    reason = hazard_candidate_reason(grade="major", **args)
+    assert reason and "挂牌督办" in reason and "2026-11-09" in reason
+    assert hazard_candidate_reason(grade="general", **args) is None
+    assert hazard_candidate_reason(grade="major", **{**args, "credit_code": ""}) is None
