@@ -20,6 +20,7 @@ from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES
 from gateway.protobuf import message_dict
 from gateway.security.principals import Principal, Role
+from gateway.webapps import app_csp
 
 router = APIRouter(tags=["hazards"])
 public_router = APIRouter(tags=["public"], dependencies=[Depends(public_rate_limit)])
@@ -638,8 +639,8 @@ if(j){out.textContent='整改报告已提交, 等待复查';rf.remove()}}}
     response_class=HTMLResponse,
     include_in_schema=False,
 )
-async def report_page() -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title="安全生产举报", body=_REPORT_FORM))
+async def report_page(state: State) -> HTMLResponse:
+    return _page(state, "安全生产举报", _REPORT_FORM)
 
 
 @public_router.get(
@@ -649,8 +650,19 @@ async def report_page() -> HTMLResponse:
     response_class=HTMLResponse,
     include_in_schema=False,
 )
-async def rectify_page(token: Annotated[str, PathParam(max_length=64)]) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title="隐患整改报告", body=_RECTIFY_FORM))
+async def rectify_page(
+    token: Annotated[str, PathParam(max_length=64)], state: State
+) -> HTMLResponse:
+    return _page(state, "隐患整改报告", _RECTIFY_FORM)
+
+
+def _page(state: State, title: str, body: str) -> HTMLResponse:
+    # The apps' policy: the page's own script only, and photos PUT to the object storage.
+    csp = app_csp(state.settings.app_connect_src)
+    return HTMLResponse(
+        _PAGE.format(title=title, body=body),
+        headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"},
+    )
 
 
 @public_router.get("/hazard-page.js", include_in_schema=False)

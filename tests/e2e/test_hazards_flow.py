@@ -413,3 +413,58 @@ def test_a_gas_and_an_overload_event_each_register_one_hazard(http, stack):
     detail = ok(http.get(f"/v1/hazards/{loading[0]['hazard_id']}", headers=officer3))
     assert len(loading) == 1 and [f["role"] for f in detail["findings"]] == ["registered", "linked"]
     assert gas_hazards[0]["sector"] == "town-gas"
+
+
+def test_the_public_report_and_rectification_pages_work_on_a_phone(http, stack, tmp_path):
+    """In Chromium at 360x640: a citizen reports with a photo and looks the report up by its
+    code; an enterprise reports its rectification through its one-time link."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.webapp_support import REPO, chromium
+
+    img = REPO / "docs" / "img"
+    picture = tmp_path / "scene.png"
+    picture.write_bytes((img / "overload-chart.png").read_bytes())
+    officer = login(http, stack, "officer1")
+    hazard = ok(http.post("/v1/hazards", headers=officer, json={
+        "client_id": f"page-{uuid.uuid4()}", "credit_code": CODE,
+        "enterprise_name": "常州某餐饮管理有限公司", "sector": "town-gas", "town": "薛家镇",
+        "kind": "燃气管道穿越卧室", "location": "薛家镇富民路12号",
+    }), 201)["hazard"]  # fmt: skip
+    ok(http.post(f"/v1/hazards/{hazard['hazard_id']}/order", headers=officer, json={
+        "responsible_person": "李店长", "measures": "改管并加装报警器", "funds_yuan": 3000,
+        "deadline_working_days": 5, "contingency_plan": "改管前停止使用燃气",
+    }))  # fmt: skip
+    token = ok(http.post(f"/v1/hazards/{hazard['hazard_id']}/rectification-link",
+                         headers=officer), 201)["token"]  # fmt: skip
+    with chromium() as browser:
+        page = browser.new_context(
+            viewport={"width": 360, "height": 640}, locale="zh-CN", base_url=stack.gateway_url
+        ).new_page()
+        page.goto("/report")
+        page.fill("textarea[name=what]", "饭店后厨燃气管老化, 常闻到燃气味")
+        page.fill("input[name=where]", "薛家镇富民路12号")
+        page.fill("input[name=town]", "薛家镇")
+        page.set_input_files("input[name=photos]", str(picture))
+        page.fill("input[name=phone]", "13900000000")
+        page.get_by_role("button", name="提交举报").click()
+        expect(page.locator("#out")).to_contain_text("查询码", timeout=30_000)
+        page.screenshot(path=str(img / "hazards-report.png"), full_page=True)
+        code = page.locator("#out").inner_text().split("查询码: ")[1].split(" ")[0]
+        page.fill("input[name=code]", code)
+        page.get_by_role("button", name="查询进度").click()
+        expect(page.locator("#out")).to_contain_text("已受理")
+
+        page.goto(f"/rectify/{token}")
+        expect(page.locator("#hazard")).to_contain_text(hazard["hazard_no"])
+        page.fill("textarea[name=summary]", "已改管, 加装可燃气体报警器")
+        page.set_input_files("input[name=photos]", str(picture))
+        page.screenshot(path=str(img / "hazards-rectify.png"), full_page=True)
+        page.get_by_role("button", name="提交整改报告").click()
+        expect(page.locator("#out")).to_contain_text("等待复查", timeout=30_000)
+    assert ok(http.get(f"/v1/hazards/{hazard['hazard_id']}", headers=officer))["status"] == (
+        "reported"
+    )
+    reports = ok(http.get("/v1/hazard-reports", headers=officer))["reports"]
+    mine = next(r for r in reports if r["what"].startswith("饭店后厨燃气管老化"))
+    assert len(mine["photos"]) == 1 and "reporter" not in mine

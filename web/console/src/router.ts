@@ -12,6 +12,7 @@ export const router = createRouter({
     { path: '/dashboard', component: () => import('./views/DashboardView.vue'), meta: { title: '监管总览' } },
     { path: '/dashboard/cases', component: () => import('./views/CaseListView.vue'), meta: { title: '案件清单' } },
     { path: '/dashboard/reviews', component: () => import('./views/ReviewListView.vue'), meta: { title: '法制审核清单' } },
+    { path: '/hazards', component: () => import('./views/HazardsView.vue'), meta: { title: '隐患治理' } },
     { path: '/users', component: () => import('./views/UsersView.vue'), meta: { title: '账号管理' } },
     { path: '/devices', component: () => import('./views/DevicesView.vue'), meta: { title: '设备凭据' } },
     { path: '/venue', component: () => import('./views/VenueView.vue'), meta: { title: '我的场所', phone: true } },

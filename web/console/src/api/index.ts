@@ -18,6 +18,9 @@ import type {
   UserIn,
   UserOut,
   CheckItem,
+  HazardRow,
+  HazardStats,
+  LedgerGroup,
 } from './types'
 
 export const api = new Api(browserSessionStore)
@@ -127,4 +130,14 @@ export { explain } from './problems'
 /** The official calendar's state (supervisors and admins): the missing-year warning. */
 export const calendar = {
   state: () => api.request<{ today: string; warning?: string }>('GET', '/v1/calendar'),
+}
+
+/** Hazards (隐患挂号整改): the register's views for supervisors. */
+export const hazards = {
+  list: (query: { status?: string; grade?: string; town?: string; sector?: string } = {}) =>
+    api.request<{ hazards: HazardRow[] }>('GET', '/v1/hazards', { query }),
+  overdue: () => api.request<{ today: string; hazards: HazardRow[] }>('GET', '/v1/hazards/overdue'),
+  ledger: (by: 'enterprise' | 'town' | 'sector') =>
+    api.request<{ by: string; groups: LedgerGroup[] }>('GET', '/v1/hazards/ledger', { query: { by } }),
+  stats: () => api.request<HazardStats>('GET', '/v1/hazards/stats'),
 }
