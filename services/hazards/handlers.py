@@ -910,7 +910,9 @@ def ledger(database: Database, actor: Actor, params: dict) -> dict:
                 key,
                 {
                     "key": key,
-                    "name": r.enterprise_name if by == "enterprise" else key,
+                    "name": {"enterprise": r.enterprise_name, "sector": _sector_name(key)}.get(
+                        by, key
+                    ),
                     "total": 0,
                     "major": 0,
                     "closed": 0,
@@ -936,6 +938,13 @@ def ledger(database: Database, actor: Actor, params: dict) -> dict:
     return {"by": by, "groups": sorted(groups.values(), key=lambda g: -g["total"])}
 
 
+def _sector_name(key: str) -> str:
+    try:
+        return registry.SECTOR_NAMES[Sector(key)]
+    except ValueError:
+        return key
+
+
 def stats(database: Database, actor: Actor, params: dict) -> dict:
     """Rectification rate (closed / registered) and average working days to close, per town
     and per sector."""
@@ -953,6 +962,7 @@ def stats(database: Database, actor: Actor, params: dict) -> dict:
         return [
             {
                 "key": k,
+                "name": _sector_name(k) if d is out["sector"] else k,
                 "registered": v["registered"],
                 "closed": v["closed"],
                 "rectification_rate": round(v["closed"] / v["registered"], 4),
@@ -1125,12 +1135,17 @@ def _load_report(conn: sa.Connection, actor: Actor, report_id: str) -> Any:
     row = conn.execute(sa.select(db.reports).where(db.reports.c.report_id == report_id)).first()
     if row is None or row.agency_id != actor.agency_id:
         raise NotFound("举报不存在")
+    # The reporter is confidential: only the town's officers (or supervisors) handle it.
+    if actor.town and row.town and row.town != actor.town and "supervisor" not in actor.roles:
+        raise NotFound("举报不存在")
     return row
 
 
 def list_reports(database: Database, policy: Policy, actor: Actor, params: dict) -> dict:
     with database.read() as conn:
         q = sa.select(db.reports).where(db.reports.c.agency_id == actor.agency_id)
+        if actor.town and "supervisor" not in actor.roles:
+            q = q.where(db.reports.c.town.in_([actor.town, ""]))
         if params.get("status"):
             q = q.where(db.reports.c.status == params["status"])
         rows = conn.execute(q.order_by(db.reports.c.received_at.desc()).limit(200)).all()

@@ -246,3 +246,15 @@ def test_disclosure_lists_only_a_major_hazard_of_an_organisation():
     assert reason and "挂牌督办" in reason and "2026-11-09" in reason
     assert hazard_candidate_reason(grade="general", **args) is None
     assert hazard_candidate_reason(grade="major", **{**args, "credit_code": ""}) is None
+
+
+def test_a_report_of_another_town_is_not_shown_to_a_town_officer(database):
+    handlers.submit_report(database, POLICY, {"what": "罗溪镇某厂违规动火作业", "where": "罗溪镇",
+                           "town": "罗溪镇", "phone": "13800000000"}, "a", "d")  # fmt: skip
+    with database.read() as conn:
+        report_id = conn.execute(sa.select(db.reports.c.report_id)).scalar_one()
+    assert handlers.list_reports(database, POLICY, OFFICER, {})["reports"] == []
+    with pytest.raises(handlers.NotFound):
+        handlers.get_report(database, POLICY, OFFICER, report_id)
+    other = handlers.Actor("xinbei-yjj", "u-officer3", "罗溪镇", ("officer",))
+    assert handlers.get_report(database, POLICY, other, report_id)["reporter"]["phone"]

@@ -314,6 +314,7 @@ export interface HazardRow {
 
 export interface HazardRate {
   key: string
+  name: string
   registered: number
   closed: number
   rectification_rate: number
