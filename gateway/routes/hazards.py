@@ -594,14 +594,14 @@ _REPORT_FORM = """<p>发现安全生产隐患或违法行为, 可在此举报 (�
 姓名和电话可不填; 填写的仅供处理人员联系核实, 不公开。</p>
 <form id="report"><label>问题描述<textarea name="what" required minlength="5" rows="4"></textarea></label>
 <label>地点<input name="where" required></label><label>乡镇/街道<input name="town"></label>
-<label>照片 (最多4张, 每张不超过5MB)<input type="file" name="photos" accept="image/*" multiple></label>
+<label>照片 (最多4张, 每张不超过5MB)<input type=file name="photos" accept="image/*" multiple></label>
 <label>姓名 (可不填)<input name="name"></label><label>电话 (可不填)<input name="phone" inputmode="tel"></label>
-<button type="submit">提交举报</button></form>
-<form id="track"><label>查询码<input name="code"></label><button type="submit">查询进度</button></form>"""
+<button type=submit>提交举报</button></form>
+<form id="track"><label>查询码<input name="code"></label><button type=submit>查询进度</button></form>"""
 
 _RECTIFY_FORM = """<div id="hazard"></div><form id="rectify"><label>整改情况<textarea name="summary" required rows="4"></textarea></label>
-<label>整改后照片 (1-4张)<input type="file" name="photos" accept="image/*" multiple required></label>
-<button type="submit">提交整改报告</button></form>"""
+<label>整改后照片 (1-4张)<input type=file name="photos" accept="image/*" multiple required></label>
+<button type=submit>提交整改报告</button></form>"""
 
 _SCRIPT = """
 async function sha(f){const b=await f.arrayBuffer();const h=await crypto.subtle.digest('SHA-256',b);

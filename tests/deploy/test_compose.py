@@ -470,7 +470,9 @@ def test_k8s_network_policies_deny_by_default_and_let_only_the_gateway_reach_ser
                 }
                 assert labels.get("app.kubernetes.io/component") in {
                     "gateway", "grpc-service", "init"
-                } or names <= {"records", "overload", "enforcement-init"}, name  # fmt: skip
+                } or names <= {
+                    "records", "overload", "hazards", "enforcement-init"
+                }, name  # fmt: skip
                 if ports & {9092, 443}:
                     assert labels.get("app.kubernetes.io/component") != "gateway", name
 
