@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.faults.clients import Ledger
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload")
+SERVICES = ("records", "review", "disclosure", "gas", "overload", "hazards")
 # (topic, service whose consumer must have applied every event of it): the flows the load
 # drives; every other consumed topic is checked too, as found in the inboxes.
 MAIN_FLOWS = (
@@ -24,6 +24,8 @@ MAIN_FLOWS = (
     ("review.completed.v1", "records"),
     ("records.penalty-decided.v1", "disclosure"),
     ("gas.alarm-raised.v1", "records"),
+    ("gas.alarm-raised.v1", "hazards"),  # registers the unresolved (critical) ones
+    ("records.penalty-decided.v1", "hazards"),  # the fines of hazards' cases
 )
 
 
@@ -47,7 +49,7 @@ class Check:
 
 
 class Databases:
-    """The five services' SQLite files, opened read-only."""
+    """The six services' SQLite files, opened read-only."""
 
     def __init__(self, var: Path) -> None:
         self.var = var
