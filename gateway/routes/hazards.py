@@ -197,6 +197,7 @@ async def _query(state: State, method: str, p: Principal | None, **params) -> di
 
 
 R = {"response_model": dict, "responses": PROBLEM_RESPONSES}
+PUBLIC_RESPONSES = {**PROBLEM_RESPONSES, **RATE_LIMITED_RESPONSES}
 
 
 @router.get(
@@ -501,7 +502,7 @@ def _key(text: str) -> str:
     status_code=201,
     summary="Report a safety problem (举报) without logging in; get a tracking code",
     response_model=dict,
-    responses=RATE_LIMITED_RESPONSES,
+    responses=PUBLIC_RESPONSES,
 )
 async def submit(body: PublicReportIn, request: Request, state: State) -> dict:
     """Anyone reports what and where, with up to 4 photos (5 MB each, uploaded to the returned
@@ -525,7 +526,7 @@ async def submit(body: PublicReportIn, request: Request, state: State) -> dict:
     operation_id="hazardReportStatus",
     summary="A report's status by its tracking code",
     response_model=dict,
-    responses=RATE_LIMITED_RESPONSES,
+    responses=PUBLIC_RESPONSES,
 )
 async def status(code: Annotated[str, PathParam(max_length=20)], state: State) -> dict:
     """The status of a public report by its tracking code (received, verified, unfounded,
@@ -538,7 +539,7 @@ async def status(code: Annotated[str, PathParam(max_length=20)], state: State) -
     operation_id="publicMajorHazards",
     summary="Major hazards under 挂牌督办, for citizens",
     response_model=dict,
-    responses=RATE_LIMITED_RESPONSES,
+    responses=PUBLIC_RESPONSES,
 )
 async def major(state: State, status: Literal["open", "all"] = "open") -> dict:
     """The citizen-facing summary of major hazards under 挂牌督办: enterprise, town, kind, the
@@ -551,7 +552,7 @@ async def major(state: State, status: Literal["open", "all"] = "open") -> dict:
     operation_id="getRectificationByLink",
     summary="The hazard behind a one-time rectification link",
     response_model=dict,
-    responses=RATE_LIMITED_RESPONSES,
+    responses=PUBLIC_RESPONSES,
 )
 async def by_link(token: Annotated[str, PathParam(max_length=64)], state: State) -> dict:
     """What the enterprise's one-time link shows: the hazard's number, kind, place, measures
@@ -567,7 +568,7 @@ async def by_link(token: Annotated[str, PathParam(max_length=64)], state: State)
     operation_id="reportRectificationByLink",
     summary="The enterprise reports its rectification through the one-time link",
     response_model=dict,
-    responses=RATE_LIMITED_RESPONSES,
+    responses=PUBLIC_RESPONSES,
 )
 async def report_by_link(
     token: Annotated[str, PathParam(max_length=64)], body: LinkReportIn, state: State
