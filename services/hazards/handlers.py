@@ -1207,6 +1207,17 @@ def verify_report(
                 matter=str(body.get("matter") or "major-hazard"),
                 reward_eligible=first == report_id,
             )
+            # A report received earlier but verified later is still the first: the one
+            # marked eligible before loses it, unless its reward was already paid.
+            uow.conn.execute(
+                db.reports.update()
+                .where(
+                    db.reports.c.hazard_id == hazard_id,
+                    db.reports.c.report_id != first,
+                    db.reports.c.reward_paid_on.is_(None),
+                )
+                .values(reward_eligible=False)
+            )
             _act(uow, hazard_id, "report-verified", actor.user_id, report_id=report_id)
         uow.conn.execute(
             db.reports.update().where(db.reports.c.report_id == report_id).values(**values)

@@ -258,3 +258,22 @@ def test_a_report_of_another_town_is_not_shown_to_a_town_officer(database):
         handlers.get_report(database, POLICY, OFFICER, report_id)
     other = handlers.Actor("xinbei-yjj", "u-officer3", "罗溪镇", ("officer",))
     assert handlers.get_report(database, POLICY, other, report_id)["reporter"]["phone"]
+
+
+def test_only_the_first_report_received_of_a_hazard_may_be_rewarded(database):
+    def report(what: str) -> str:
+        handlers.submit_report(database, POLICY, {"what": what, "where": "薛家镇富民路88号",
+                                                  "town": "薛家镇"}, "", "")  # fmt: skip
+        with database.read() as conn:
+            return conn.execute(
+                sa.select(db.reports.c.report_id).where(db.reports.c.what == what)
+            ).scalar_one()
+
+    first, second = report("罐区储罐没有注水设施"), report("罐区液化烃储罐无注水")
+    hazard = {k: v for k, v in body("x").items() if k != "client_id"}
+    verify = {"valid": True, "opinion": "属实", "hazard": hazard}
+    later = handlers.verify_report(database, POLICY, OFFICER, second, verify)
+    assert later["reward_eligible"] is True  # the only valid one so far
+    earlier = handlers.verify_report(database, POLICY, OFFICER, first, verify)
+    assert earlier["reward_eligible"] is True and earlier["hazard_id"] == later["hazard_id"]
+    assert handlers.get_report(database, POLICY, OFFICER, second)["reward_eligible"] is False
