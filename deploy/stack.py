@@ -30,7 +30,16 @@ from deploy.embedded import LOOPBACK, SeaweedFS, Tansu, free_port, port_is_free
 from deploy.init import InitSettings, initialise
 from services.chassis.service_auth import ServiceTokenSigner, make_key_pair, public_key_of
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload", "documents", "hazard_sources")
+SERVICES = (
+    "records",
+    "review",
+    "disclosure",
+    "gas",
+    "overload",
+    "documents",
+    "hazard_sources",
+    "hazards",
+)
 DEFAULT_PORTS = {
     "gateway": 8000,
     "s3": 8333,
@@ -43,6 +52,7 @@ DEFAULT_PORTS = {
     "documents": 50056,
     "hazard_sources": 50057,
     "mqtt": 11883,  # not 1883: a machine's own Mosquitto often holds that
+    "hazards": 50058,
     "records-metrics": 9111,
     "review-metrics": 9112,
     "disclosure-metrics": 9113,
@@ -50,6 +60,7 @@ DEFAULT_PORTS = {
     "overload-metrics": 9115,
     "documents-metrics": 9116,
     "hazard_sources-metrics": 9117,
+    "hazards-metrics": 9118,
 }
 PORT_ROLES = {
     "gateway": "the gateway (HTTP)",
@@ -290,7 +301,7 @@ class Stack:
             env["DISCLOSURE_AUTHORITIES"] = json.dumps(DEMO_AUTHORITIES, ensure_ascii=False)
         if name == "records":
             env["RECORDS_LOG_SIGNING_KEY"] = self.secrets["records_log_signing_key"]
-        if name in ("records", "overload", "documents"):
+        if name in ("records", "overload", "documents", "hazards"):
             env[f"{p}_S3_PUBLIC_ENDPOINT"] = self.s3_public_endpoint
         return env
 

@@ -10,6 +10,7 @@ TOPICS: dict[str, int] = {
     "records.penalty-proposed.v1": 6,
     "records.penalty-decided.v1": 6,
     "records.penalty-revoked.v1": 6,
+    "records.hazard-found.v1": 6,
     "review.completed.v1": 6,
     "review.overdue.v1": 6,
     # one partition: every service applies calendar versions in the order they were entered
@@ -27,6 +28,11 @@ TOPICS: dict[str, int] = {
     "documents.document-served.v1": 6,
     "documents.case-file-archived.v1": 6,
     "hazard_sources.alarm-raised.v1": 6,
+    "hazards.registered.v1": 6,
+    "hazards.overdue.v1": 6,
+    "hazards.closed.v1": 6,
+    "hazards.case-requested.v1": 6,
+    "hazards.punishment-candidate.v1": 6,
 }
 
 BUCKETS: tuple[str, ...] = (
@@ -35,6 +41,7 @@ BUCKETS: tuple[str, ...] = (
     "documents-pdf",
     "documents-archive",
     "hazard-sources-readings",
+    "hazards-photos",
 )
 
 # Buckets made with object lock (WORM), where the S3 server supports it: the case files (案卷).

@@ -29,6 +29,7 @@ from gateway.routes import (
     documents,
     gas,
     hazard_sources,
+    hazards,
     home,
     lookups,
     mqtt,
@@ -263,6 +264,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.include_router(gas.router)
     app.include_router(hazard_sources.router)
     app.include_router(mqtt.router)
+    app.include_router(hazards.router)
+    app.include_router(hazards.public_router)
     app.include_router(devices.router)
     app.include_router(users.router)
     app.include_router(calendar.router)

@@ -11,6 +11,7 @@ from enforcement.disclosure.v1 import disclosure_pb2_grpc
 from enforcement.documents.v1 import documents_pb2_grpc
 from enforcement.gas.v1 import gas_pb2_grpc
 from enforcement.hazard_sources.v1 import hazard_sources_pb2_grpc
+from enforcement.hazards.v1 import hazards_pb2_grpc
 from enforcement.overload.v1 import overload_pb2_grpc
 from enforcement.records.v1 import records_pb2_grpc
 from enforcement.review.v1 import review_pb2_grpc
@@ -46,6 +47,8 @@ class ServiceClients:
         self.hazard_sources = (
             hazard_sources_pb2_grpc.HazardSourcesServiceStub(sources) if sources else None
         )
+        hazards = self.channels.get("hazards")
+        self.hazards = hazards_pb2_grpc.HazardsServiceStub(hazards) if hazards else None
         disclosure = self.channels.get("disclosure")
         self.disclosure = (
             disclosure_pb2_grpc.DisclosureServiceStub(disclosure) if disclosure else None

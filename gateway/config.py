@@ -8,7 +8,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.chassis.service_auth import ServiceTokenSigner
 from services.chassis.settings import DEV_SECRET_PREFIX, Mode
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload", "documents", "hazard_sources")
+SERVICES = (
+    "records",
+    "review",
+    "disclosure",
+    "gas",
+    "overload",
+    "documents",
+    "hazard_sources",
+    "hazards",
+)
 
 
 class Settings(BaseSettings):
@@ -31,6 +40,7 @@ class Settings(BaseSettings):
     overload_addr: str = "127.0.0.1:50055"
     documents_addr: str = "127.0.0.1:50056"
     hazard_sources_addr: str = "127.0.0.1:50057"
+    hazards_addr: str = "127.0.0.1:50058"
     grpc_timeout_s: float = Field(default=5.0, description="deadline of every gRPC call")
     evidence_confirm_timeout_s: float = Field(
         default=120.0,

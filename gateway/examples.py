@@ -277,3 +277,77 @@ REQUEST_EXAMPLES: dict[str, dict] = {
     },
     "assembleCaseFile": {"client_entry_id": "phone-0001-casefile-20261128-01"},
 }
+
+# -- hazards (隐患挂号整改) and public reports (举报) -------------------------------------------
+
+_HAZARD = {
+    "client_id": "phone-0001-hazard-01",
+    "source": "inspection",
+    "credit_code": "914403001922038216",
+    "enterprise_name": "常州某化工有限公司",
+    "sector": "hazardous-chemicals",
+    "town": "薛家镇",
+    "kind": "可燃气体报警装置失效",
+    "location": "薛家镇富民路88号甲类仓库",
+    "description": "仓库内两台可燃气体探测器离线, 报警控制器无显示",
+    "department": "区应急管理局危化科",
+    "criteria": [],
+    "photos": [
+        {"sha256": EXAMPLE_FILE_SHA256, "size": len(EXAMPLE_FILE), "media_type": "image/jpeg"}
+    ],
+}
+_PHOTOS = _HAZARD["photos"]
+
+REQUEST_EXAMPLES.update(
+    {
+        "registerHazard": _HAZARD,
+        "gradeHazard": {"criteria": ["hc-6"]},
+        "orderRectification": {
+            "responsible_person": "王建军 (安全负责人)",
+            "measures": "更换失效探测器, 报警控制器检修, 联动切断阀试验",
+            "funds_yuan": 20000,
+            "deadline_working_days": 5,
+            "contingency_plan": "整改期间仓库停止收发货, 每两小时人工巡检一次",
+        },
+        "superviseHazard": {
+            "office": "常州市新北区安全生产委员会办公室",
+            "plan": "储罐停用, 增设注水设施, 第三方检测合格后恢复使用",
+            "deadline_working_days": 20,
+        },
+        "reportRectification": {
+            "summary": "已更换两台探测器, 控制器检修完毕, 联动试验正常",
+            "photos": _PHOTOS,
+        },
+        "reinspectHazard": {"passed": True, "opinion": "经复查, 整改措施已落实, 同意"},
+        "reviewSupervisedHazard": {"approved": True, "opinion": "经督办单位审核, 同意销号"},
+        "escalateHazard": {"step": "warning", "note": "整改期限已过, 发出警示"},
+        "verifyHazardReport": {
+            "valid": True,
+            "opinion": "经现场核查, 举报情况属实",
+            "matter": "major-hazard",
+            "hazard": {
+                **_HAZARD,
+                "client_id": "phone-0001-hazard-report-01",
+                "kind": "全压力式液化烃储罐未设注水措施",
+                "location": "薛家镇富民路88号罐区",
+                "criteria": ["hc-6"],
+                "photos": [],
+            },
+        },
+        "computeReportReward": {"matter": "major-hazard"},
+        "payReportReward": {"paid_on": None, "voucher": "JL-2026-001"},
+        "submitHazardReport": {
+            "what": "化工厂罐区液化烃储罐没有注水设施, 夜间常闻到异味",
+            "where": "薛家镇富民路88号",
+            "town": "薛家镇",
+            "enterprise_name": "常州某化工有限公司",
+            "name": "",
+            "phone": "",
+            "photos": _PHOTOS,
+        },
+        "reportRectificationByLink": {
+            "summary": "已更换两台探测器, 控制器检修完毕",
+            "photos": _PHOTOS,
+        },
+    }
+)

@@ -695,6 +695,59 @@ class PublicReader(Client):
         self.call("GET", "/v1/public/disclosures.atom")
 
 
+REPORTED = ("仓库堆放大量液化气钢瓶", "工地脚手架无防护网", "饭店后厨燃气管老化")
+
+
+class PublicReporter(Client):
+    """A citizen reporting a safety problem (举报) from a phone, no login: the page, the report
+    with a photo uploaded to its presigned URL, then the status by tracking code. A device that
+    reports past its daily cap is answered 429, which is the expected refusal."""
+
+    kind = "reporter"
+    weight = 1
+    wait_time = paced(2, 6)
+
+    def on_start(self) -> None:
+        self.device = client_id()
+        self.codes: list[str] = []
+
+    @task(1)
+    def page(self) -> None:
+        self.call("GET", "/report", "/report [page]")
+
+    @task(2)
+    def report(self) -> None:
+        photo = f"举报照片 {uuid.uuid4()}".encode()
+        body = {
+            "what": random.choice(REPORTED),
+            "where": f"薛家镇富民路{random.randint(1, 200)}号",
+            "town": "薛家镇",
+            "phone": random.choice(("", "13800000000")),
+            "photos": [{"sha256": hashlib.sha256(photo).hexdigest(), "size": len(photo),
+                        "media_type": "image/jpeg"}],
+        }  # fmt: skip
+        r = self.call("POST", "/v1/public/hazard-reports", ok=(201, 429), json=body,
+                      headers={"X-Device-ID": self.device})  # fmt: skip
+        if r is None or r.status_code != 201:
+            return
+        answer = r.json()
+        self.codes.append(answer["tracking_code"])
+        url = answer["photo_uploads"][0]["put_url"]
+        self.call("PUT", url, "S3 [report photo]", data=photo)
+
+    @task(3)
+    def status(self) -> None:
+        if self.codes:
+            code = random.choice(self.codes)
+            self.call(
+                "GET", f"/v1/public/hazard-reports/{code}", "/v1/public/hazard-reports/{code}"
+            )
+
+    @task(1)
+    def majors(self) -> None:
+        self.call("GET", "/v1/public/hazards/major")
+
+
 # -- the verdict ------------------------------------------------------------------------------
 
 

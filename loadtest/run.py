@@ -58,6 +58,7 @@ def main() -> int:
     # Every simulated reader comes from 127.0.0.1, where real ones come from many addresses:
     # the per-address limit on the public routes would turn the test into a 429 count.
     os.environ.setdefault("GATEWAY_PUBLIC_REQUESTS_PER_MIN", "1000000")
+    os.environ.setdefault("HAZARDS_REPORTS_PER_ADDRESS_PER_DAY", "1000000")  # the same reason
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp) / "var", free_ports())
         try:

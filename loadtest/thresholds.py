@@ -56,6 +56,7 @@ KINDS = {
         1000, 0.005, "the truck waits at the exit barrier for the verdict on every weighing"
     ),
     "public": Limit(1500, 0.01, "a page view on a phone; readers leave after a second or two"),
+    "reporter": Limit(1500, 0.01, "a citizen reporting from a phone gives up on a form that hangs"),
 }
 
 ROUTES = {

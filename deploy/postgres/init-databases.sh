@@ -8,7 +8,7 @@
 # ALTER ROLE ... PASSWORD by hand.
 set -eu
 
-for name in records review disclosure gas overload documents hazard_sources gateway; do
+for name in records review disclosure gas overload documents hazard_sources hazards gateway; do
     var="$(echo "$name" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD"
     password="$(printenv "$var" || true)"
     if [ -z "$password" ]; then

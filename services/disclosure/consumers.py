@@ -13,4 +13,5 @@ def make_handlers(policy: handlers.Policy) -> dict:
         "records.penalty-decided.v1": partial(handlers.publish_decided, policy=policy),
         "records.penalty-revoked.v1": partial(handlers.withdraw_revoked, policy=policy),
         TOPIC_YEAR_PUBLISHED: calendar.handler(policy),
+        "hazards.punishment-candidate.v1": partial(handlers.list_hazard_candidate, policy=policy),
     }

@@ -8,10 +8,12 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 import uuid_utils
 
 from enforcement.disclosure.v1 import disclosure_pb2
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
+from enforcement.hazards.v1 import hazards_events_pb2
 from enforcement.records.v1 import records_pb2
 from services.chassis.calendar_store import load_calendar
 from services.chassis.db import Database, UnitOfWork
@@ -25,6 +27,7 @@ from services.disclosure.domain.publication import (
     JointRules,
     Period,
     add_months,
+    hazard_candidate_reason,
     joint_punishment_reason,
     missing_fields,
     missing_reason,
@@ -353,3 +356,40 @@ def withheld(database: Database, agency_id: str) -> list:
     """The agency's decisions that were not published, newest first, with the reason."""
     with database.read() as conn:
         return db.withheld_of(conn, agency_id)
+
+
+def list_hazard_candidate(
+    uow: UnitOfWork, envelope: EventEnvelope, policy: Policy | None = None
+) -> None:
+    """hazards.punishment-candidate.v1: the hazards service proposes, this service decides and
+    keeps the reason. The listing's key is the hazard's number, so a redelivery lists once."""
+    policy = policy or Policy()
+    event = unpack(envelope, hazards_events_pb2.PunishmentCandidate)
+    reason = hazard_candidate_reason(
+        grade=event.grade,
+        credit_code=event.credit_code,
+        hazard_no=event.hazard_no,
+        office=event.supervising_office,
+        due=event.supervision_due,
+        criteria=event.criteria,
+    )
+    key = f"隐患:{event.hazard_no}"[:80]
+    if reason is None:
+        log.info("hazard %s is no joint-punishment candidate", event.hazard_no)
+        return
+    if uow.conn.execute(
+        sa.select(db.joint_list.c.listing_id).where(db.joint_list.c.decision_no == key)
+    ).first():
+        return
+    today = china_day(utcnow())
+    db.insert(
+        uow.conn,
+        db.joint_list,
+        listing_id=str(uuid_utils.uuid7()),
+        credit_code=event.credit_code,
+        party_name=event.enterprise_name,
+        reason=reason,
+        decision_no=key,
+        listed_on=today,
+        listed_until=add_months(today, policy.joint.period_months),
+    )

@@ -67,12 +67,14 @@ TOPIC_CASE_ADVANCED = "records.case-advanced.v1"
 TOPIC_PENALTY_PROPOSED = "records.penalty-proposed.v1"
 TOPIC_PENALTY_DECIDED = "records.penalty-decided.v1"
 TOPIC_PENALTY_REVOKED = "records.penalty-revoked.v1"
+TOPIC_HAZARD_FOUND = "records.hazard-found.v1"
 TOPICS = {
     TOPIC_CASE_OPENED: 6,
     TOPIC_CASE_ADVANCED: 6,
     TOPIC_PENALTY_PROPOSED: 6,
     TOPIC_PENALTY_DECIDED: 6,
     TOPIC_PENALTY_REVOKED: 6,
+    TOPIC_HAZARD_FOUND: 6,
 }
 REVIEW_ACTOR = "review-service"
 
@@ -530,6 +532,7 @@ def append_entry(
         act = payload.get("act")
         if act not in STEP_ACTS:
             raise InvalidEntry(f"a step names its act, one of: {', '.join(sorted(STEP_ACTS))}")
+    hazard = _hazard_of(kind, payload)
 
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
         if corrects_entry_id:
@@ -538,7 +541,7 @@ def append_entry(
                 raise InvalidEntry("corrects_entry_id is not an entry of this case")
         if case.stage is Stage.archived:
             raise RecordClosed("the case is archived; its record is closed")
-        return _append(
+        entry = _append(
             uow.conn,
             case,
             kind=kind,
@@ -547,9 +550,40 @@ def append_entry(
             now=now,
             corrects=corrects_entry_id,
         )
+        if hazard is not None:
+            uow.add_event(_event(TOPIC_HAZARD_FOUND, case, _hazard_found(case, entry, hazard)))
+        return entry
 
     _, entry, created = _write(database, case_id, meta, effect)
     return entry, created
+
+
+def _hazard_of(kind: str, payload: dict) -> dict | None:
+    """A note, step or document whose payload holds a "hazard" object is a hazard finding
+    (隐患), which the hazards service registers; it names at least the kind and the place."""
+    hazard = payload.get("hazard")
+    if hazard is None or kind == EntryKind.correction:
+        return None
+    if not isinstance(hazard, dict) or not all(
+        isinstance(hazard.get(k), str) and hazard[k].strip() for k in ("kind", "location")
+    ):
+        raise InvalidEntry('a hazard finding names its "kind" and "location" as text')
+    criteria = hazard.get("criteria", [])
+    if not isinstance(criteria, list) or not all(isinstance(c, str) for c in criteria):
+        raise InvalidEntry('a hazard finding\'s "criteria" is a list of criterion ids')
+    return hazard
+
+
+def _hazard_found(case: Case, entry: Entry, hazard: dict) -> records_pb2.HazardFound:
+    return records_pb2.HazardFound(
+        case=case_to_pb(case),
+        entry_id=entry.entry_id,
+        kind=hazard["kind"][:100],
+        location=hazard["location"][:300],
+        description=str(hazard.get("description", ""))[:2000],
+        sector=str(hazard.get("sector", ""))[:32],
+        criteria=[c[:40] for c in hazard.get("criteria", [])][:20],
+    )
 
 
 def timeline(database: Database, case_id: str, agency_id: str) -> tuple[Case, list[Entry]]:

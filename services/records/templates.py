@@ -26,6 +26,7 @@ from google.protobuf.message import Message
 
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from enforcement.gas.v1 import gas_events_pb2
+from enforcement.hazards.v1 import hazards_events_pb2
 from enforcement.overload.v1 import overload_events_pb2
 from services.chassis.db import UnitOfWork
 from services.chassis.events import unpack, utcnow
@@ -271,6 +272,41 @@ def _overload_violation(event: overload_events_pb2.ViolationConfirmed) -> list[T
     return drafts
 
 
+def _hazard_case(event: hazards_events_pb2.CaseRequested) -> list[TaskDraft]:
+    """A hazard left unrectified past its 督办 notice: a task for the case under 安全生产法
+    Art. 102 (责令限期消除, fine; 停产停业整顿 if refused), opened by the officers on site."""
+    try:
+        domain = Domain(event.sector)
+    except ValueError:
+        domain = Domain.gas if event.sector == "town-gas" else Domain.other
+    return [
+        TaskDraft(
+            source_ref=event.hazard_id,
+            agency_id=event.agency_id,
+            town=event.town,
+            domain=domain,
+            title=event.title,
+            party=(
+                {
+                    "kind": "organization",
+                    "name": event.enterprise_name,
+                    "credit_code": event.credit_code,
+                }
+                if event.credit_code
+                else None
+            ),
+            details={
+                "hazard_no": event.hazard_no,
+                "facts": event.facts,
+                "escalations": list(event.escalations),
+                "legal_basis": event.legal_basis,
+                "grade": event.grade,
+            },
+            priority="urgent" if event.grade == "major" else "normal",
+        )
+    ]
+
+
 TEMPLATES: dict[str, CaseTemplate] = {
     t.topic: t
     for t in (
@@ -281,6 +317,7 @@ TEMPLATES: dict[str, CaseTemplate] = {
             overload_events_pb2.ViolationConfirmed,
             _overload_violation,
         ),
+        CaseTemplate("hazards.case-requested.v1", hazards_events_pb2.CaseRequested, _hazard_case),
     )
 }
 

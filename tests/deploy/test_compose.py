@@ -34,9 +34,10 @@ SERVICES = {
     "overload": 50055,
     "documents": 50056,
     "hazard_sources": 50057,
+    "hazards": 50058,
 }
 APP_PROCESSES = {**{name: f"services.{name}" for name in SERVICES}, "gateway": "gateway"}
-S3_SERVICES = {"records", "overload", "documents", "hazard_sources"}
+S3_SERVICES = {"records", "overload", "documents", "hazard_sources", "hazards"}
 FILE_KEEPERS = S3_SERVICES | {"enforcement-init"}
 
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY")

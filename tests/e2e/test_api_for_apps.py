@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -515,5 +516,35 @@ def test_every_request_example_of_the_document_is_accepted(http, stack, officer,
     assert sensor.post("/v1/hazard-sources/readings", excursion).json()["alarms"] >= 1
     alarms = officer.get("/v1/hazard-sources/alarms", params={"unit_id": "cl-tank-example-01"})
     send("handleHazardAlarm", officer, alarm_id=alarms.json()["alarms"][0]["alarm_id"])
+    # Hazards: a public report verified into a hazard; another hazard from registration to
+    # closure; an overdue order's warning; the enterprise's one-time link.
+    send("submitHazardReport")
+    what = examples["submitHazardReport"][2]["example"]["what"]
+    reports = officer.get("/v1/hazard-reports").json()["reports"]
+    report_id = next(r["report_id"] for r in reports if r["what"] == what)
+    reported = send("verifyHazardReport", officer, report_id=report_id)["hazard_id"]
+    hazard_id = send("registerHazard", officer)["hazard"]["hazard_id"]
+    send("gradeHazard", officer, hazard_id=hazard_id)
+    send("superviseHazard", supervisor, hazard_id=hazard_id)
+    send("orderRectification", officer, hazard_id=hazard_id)
+    send("reportRectification", officer, hazard_id=hazard_id)
+    send("reinspectHazard", officer, hazard_id=hazard_id)
+    send("reviewSupervisedHazard", supervisor, hazard_id=hazard_id)
+    order = {**examples["orderRectification"][2]["example"], "deadline_working_days": 3,
+             "issued_on": (date.today() - timedelta(days=25)).isoformat()}  # fmt: skip
+    write(officer, f"/v1/hazards/{reported}/order", order, expect=200)
+    send("escalateHazard", officer, hazard_id=reported)
+    token = write(officer, f"/v1/hazards/{reported}/rectification-link", {})["token"]
+    send("reportRectificationByLink", token=token)
+    # No fine was decided for the report's hazard yet: the reward's bodies are checked as
+    # valid (409 for the state, not 422).
+    for operation_id in ("computeReportReward", "payReportReward"):
+        method, template, media = examples[operation_id]
+        r = officer.http.request(
+            method, template.format(report_id=report_id), json=media["example"],
+            headers=(supervisor if operation_id == "payReportReward" else officer).headers,
+        )  # fmt: skip
+        assert r.status_code == 409, r.text
+        tried.add(operation_id)
 
     assert set(examples) - tried == set()

@@ -541,3 +541,29 @@ def test_an_admin_opens_an_account_and_issues_a_device_secret(browser, http, sta
     settle(page)
     shot(page, "audit")
     page.context.close()
+
+
+def test_a_supervisor_sees_the_hazard_register_rates_and_what_is_overdue(browser, http, stack):
+    officer = api_login(http, stack, "officer1")
+    registered = post(http, "/v1/hazards", officer, {
+        "client_id": cid(), "credit_code": "914403001922038216",
+        "enterprise_name": "常州某化工有限公司", "sector": "hazardous-chemicals", "town": "薛家镇",
+        "kind": "全压力式液化烃储罐未设注水措施", "location": "薛家镇富民路88号罐区",
+        "criteria": ["hc-6"],
+    })["hazard"]  # fmt: skip
+    issued = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 20 * 86400))
+    post(http, f"/v1/hazards/{registered['hazard_id']}/order", officer, {
+        "responsible_person": "王经理", "measures": "增设注水设施", "funds_yuan": 80000,
+        "deadline_working_days": 3, "contingency_plan": "储罐停用", "issued_on": issued,
+    }, expect_status=200)  # fmt: skip
+    for size, name in ((DESK, "hazards"), ({"width": 360, "height": 640}, "hazards-phone")):
+        page = new_page(browser, stack, size)
+        log_in(page, stack, "supervisor")
+        page.goto("/console/hazards")
+        expect(page.get_by_role("heading", name="隐患治理")).to_be_visible()
+        row = page.locator(".el-table__row", has_text=registered["hazard_no"]).first
+        expect(row).to_contain_text("警示")
+        expect(page.locator("canvas").first).to_be_visible()
+        settle(page)
+        shot(page, name, full_page=True)
+        page.context.close()

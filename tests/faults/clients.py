@@ -63,6 +63,7 @@ class Ledger:
     # MQTT sensor -> seqs the broker acknowledged (PUBACK), and every seq ever published
     mqtt_acked: dict[str, set[int]] = field(default_factory=dict)
     mqtt_sent: dict[str, set[int]] = field(default_factory=dict)
+    hazards: dict[str, str] = field(default_factory=dict)  # hazard client_id -> hazard_id
     retries: Counter = field(default_factory=Counter)  # why a request was sent again
     problems: list[str] = field(default_factory=list)  # what a client could not finish
 
@@ -87,6 +88,7 @@ class Ledger:
                 "leaks": sum(self.leaks.values()),
                 "weighings": len(self.weighings),
                 "mqtt readings": sum(len(s) for s in self.mqtt_acked.values()),
+                "hazards": len(self.hazards),
                 "retries": sum(self.retries.values()),
             }
 
@@ -517,3 +519,38 @@ class MqttSensor:
                 if stop.is_set():
                     return False
                 time.sleep(1.0)
+
+
+class HazardDesk:
+    """An officer registering hazards found on patrol (隐患挂号), each under its own client
+    id, each a different kind so that none is a duplicate of another."""
+
+    def __init__(self, client: Client, auth: dict[str, str]) -> None:
+        self.c = client
+        self.auth = auth
+        self.ledger = client.ledger
+        self.n = itertools.count(1)
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                self.register()
+                pause(stop, 0.5, 1.5)
+        except (GaveUp, Unexpected) as exc:
+            self.ledger.problem(f"hazard desk: {exc}")
+
+    def register(self) -> None:
+        n = next(self.n)
+        client_id = f"{self.ledger.tag}-hazard-{n}-{uuid.uuid4().hex[:8]}"
+        r = self.c.send(
+            "POST", "/v1/hazards", headers=self.auth, key=client_id,
+            body={
+                "client_id": client_id, "credit_code": "914403001922038216",
+                "enterprise_name": "常州某化工有限公司", "sector": "industry-trade",
+                "town": "薛家镇", "kind": f"巡查发现隐患 {client_id}",
+                "location": "薛家镇富民路88号", "source": "patrol",
+            },
+        )  # fmt: skip
+        answer = expect(r, 200, 201)
+        with self.ledger.lock:
+            self.ledger.hazards[client_id] = answer["hazard"]["hazard_id"]

@@ -16,7 +16,16 @@ from pathlib import Path
 
 from tests.faults.clients import Ledger
 
-SERVICES = ("records", "review", "disclosure", "gas", "overload", "hazard_sources")
+SERVICES = (
+    "records",
+    "review",
+    "disclosure",
+    "gas",
+    "overload",
+    "documents",
+    "hazard_sources",
+    "hazards",
+)
 # (topic, service whose consumer must have applied every event of it): the flows the load
 # drives; every other consumed topic is checked too, as found in the inboxes.
 MAIN_FLOWS = (
@@ -24,6 +33,8 @@ MAIN_FLOWS = (
     ("review.completed.v1", "records"),
     ("records.penalty-decided.v1", "disclosure"),
     ("gas.alarm-raised.v1", "records"),
+    ("gas.alarm-raised.v1", "hazards"),  # registers the unresolved (critical) ones
+    ("records.penalty-decided.v1", "hazards"),  # the fines of hazards' cases
 )
 
 
@@ -47,7 +58,7 @@ class Check:
 
 
 class Databases:
-    """The five services' SQLite files, opened read-only."""
+    """The six services' SQLite files, opened read-only."""
 
     def __init__(self, var: Path) -> None:
         self.var = var
@@ -144,6 +155,29 @@ def writes_stored_once(dbs: Databases, ledger: Ledger) -> Check:
     for client_id in set(weighed) - set(ledger.weighings):
         check.breach(f"weighing {client_id} stored but never acknowledged")
     check.counts["weighings by client id"] = len(ledger.weighings)
+
+    registered = Counter()
+    hazard_of = {}
+    for r in dbs.rows(
+        "hazards",
+        "SELECT source_ref, hazard_id FROM hazard_findings WHERE source_ref LIKE ?",
+        _like(tag),
+    ):
+        registered[r["source_ref"]] += 1
+        hazard_of[r["source_ref"]] = r["hazard_id"]
+    for client_id, hazard_id in ledger.hazards.items():
+        if registered[client_id] != 1 or hazard_of.get(client_id) != hazard_id:
+            check.breach(f"hazard {client_id}: stored {registered[client_id]} times")
+    for client_id in set(registered) - set(ledger.hazards):
+        check.breach(f"hazard {client_id} stored but never acknowledged")
+    # The register's numbers are gap-free per agency and year (挂号): 1..n, each once.
+    numbers: dict[tuple[str, int], list[int]] = {}
+    for r in dbs.rows("hazards", "SELECT agency_id, year, seq FROM hazards"):
+        numbers.setdefault((r["agency_id"], r["year"]), []).append(r["seq"])
+    for (agency, year), seqs in numbers.items():
+        if sorted(seqs) != list(range(1, len(seqs) + 1)):
+            check.breach(f"hazard numbers of {agency} {year} are not 1..{len(seqs)}")
+    check.counts["hazards by client id"] = len(ledger.hazards)
     return check
 
 

@@ -5,7 +5,7 @@ had its effect once.
 
 Settings (environment):
   FAULTS_PROCESSES   which to kill, in order (default: records,review,disclosure,gas,
-                     overload,hazard_sources,gateway,mqtt,mqtt-bridge,tansu,seaweedfs)
+                     overload,hazard_sources,hazards,gateway,mqtt,mqtt-bridge,tansu,seaweedfs)
   FAULTS_ROUNDS      how many times the whole list is killed (1)
   FAULTS_BROKER_KILLS  quick extra kills of the broker at the end, 1 s down each (5)
   FAULTS_WARMUP_S    load before the first kill (10)
@@ -39,6 +39,7 @@ from tests.faults.clients import (
     Client,
     Device,
     GasVenue,
+    HazardDesk,
     Ledger,
     MqttSensor,
     Phone,
@@ -52,7 +53,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = (
-    "records", "review", "disclosure", "gas", "overload", "hazard_sources", "gateway",
+    "records", "review", "disclosure", "gas", "overload", "hazard_sources", "hazards", "gateway",
     "mqtt", "mqtt-bridge", "tansu", "seaweedfs",
 )  # fmt: skip
 
@@ -263,6 +264,8 @@ def drive(stack: Stack) -> Run:
         phones.append(Phone(c, f"phone{n}", auth, colleague_id, review_wait_s=SETTLE_S))
     reviewer_client = client()
     reviewer = Reviewer(reviewer_client, login(reviewer_client, "reviewer", password)[0])
+    desk_client = client()
+    desk = HazardDesk(desk_client, login(desk_client, "officer1", password)[0])
 
     stop, phones_done = threading.Event(), threading.Event()
     workers = [
@@ -270,12 +273,14 @@ def drive(stack: Stack) -> Run:
         *(threading.Thread(target=v.run, args=(stop,), name=v.venue_id) for v in venues),
         threading.Thread(target=station.run, args=(stop,), name="weigh-station"),
         *(threading.Thread(target=m.run, args=(stop,), name=m.sensor_id) for m in sensors),
+        threading.Thread(target=desk.run, args=(stop,), name="hazard-desk"),
     ]
     review_thread = threading.Thread(target=reviewer.run, args=(stop, phones_done), name="reviewer")
     for t in (*workers, review_thread):
         t.start()
     say(f"load: {PHONES} phones, 1 legal reviewer, {VENUES} gas venues (a detector and two "
-        f"valves each), 1 weigh station, {SENSORS} MQTT sensors; run tag {tag}")  # fmt: skip
+        f"valves each), 1 weigh station, {SENSORS} MQTT sensors, 1 hazard desk; "
+        f"run tag {tag}")  # fmt: skip
 
     def progress(what: str) -> None:
         counts = ledger.counts()

@@ -33,6 +33,12 @@ PUBLIC = {
     "healthz",
     "readyz",
     "metrics",
+    # 举报 without login, its status by code, the majors under 督办, the enterprise's link
+    "submitHazardReport",
+    "hazardReportStatus",
+    "publicMajorHazards",
+    "getRectificationByLink",
+    "reportRectificationByLink",
 }
 
 # Which roles each guarded operation lets through.
@@ -61,6 +67,14 @@ GUARDED = [
     ),
     (frozenset({"supervisor", "admin"}), "getCalendar"),
     (frozenset({"admin"}), "enterCalendarYear"),
+    (
+        frozenset({"officer", "supervisor"}),  # hazards (docs/hazards.md)
+        "listHazardChecklists registerHazard listHazards listOverdueHazards hazardLedger "
+        "hazardStats getHazard gradeHazard orderRectification reportRectification "
+        "reinspectHazard escalateHazard issueRectificationLink listHazardReports "
+        "getHazardReport verifyHazardReport computeReportReward checkJointPunishment",
+    ),
+    (frozenset({"supervisor"}), "superviseHazard reviewSupervisedHazard payReportReward"),
 ]
 ROLES_OF = {op: roles for roles, ops in GUARDED for op in ops.split()}
 

@@ -284,3 +284,17 @@ def joint_punishment_reason(
             f"{rules.repeat_window_days} days"
         )
     return None
+
+
+def hazard_candidate_reason(
+    *, grade: str, credit_code: str, hazard_no: str, office: str, due: str, criteria: str
+) -> str | None:
+    """Why an enterprise goes on the list for a major hazard left unrectified past its 挂牌督办
+    deadline (the plan, item 12: 对重大事故隐患整改不力的企业实施联合惩戒), or None: only a
+    major hazard of an organisation with a 统一社会信用代码."""
+    if grade != "major" or len(credit_code) != 18:
+        return None
+    return (
+        f"重大事故隐患逾期未整改: {hazard_no} 经{office}挂牌督办, 期限 {due} 已过仍未销号"
+        f" ({criteria})"
+    )[:500]

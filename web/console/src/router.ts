@@ -14,6 +14,7 @@ export const router = createRouter({
     { path: '/dashboard/reviews', component: () => import('./views/ReviewListView.vue'), meta: { title: '法制审核清单' } },
     { path: '/dashboard/deadlines', component: () => import('./views/DeadlineListView.vue'), meta: { title: '即将超期事项' } },
     { path: '/dashboard/disclosures', component: () => import('./views/DisclosureListView.vue'), meta: { title: '公示及时情况' } },
+    { path: '/hazards', component: () => import('./views/HazardsView.vue'), meta: { title: '隐患治理' } },
     { path: '/users', component: () => import('./views/UsersView.vue'), meta: { title: '账号管理' } },
     { path: '/devices', component: () => import('./views/DevicesView.vue'), meta: { title: '设备与凭据' } },
     { path: '/registers', component: () => import('./views/RegistersView.vue'), meta: { title: '场所与检测站' } },

@@ -4,14 +4,14 @@ import { homeFor, mayOpen, menuFor } from '../src/api/roles'
 describe('role menus', () => {
   it('shows each role only its own screens', () => {
     expect(menuFor(['legal_reviewer']).map((m) => m.path)).toEqual(['/reviews'])
-    expect(menuFor(['supervisor']).map((m) => m.path)).toEqual(['/dashboard'])
+    expect(menuFor(['supervisor']).map((m) => m.path)).toEqual(['/dashboard', '/hazards'])
     expect(menuFor(['admin']).map((m) => m.path)).toEqual(['/dashboard', '/users', '/devices', '/registers', '/calendar', '/audit'])
     expect(menuFor(['venue_owner']).map((m) => m.path)).toEqual(['/venue'])
     expect(menuFor(['officer'])).toEqual([])
   })
   it('joins the menus of several roles without repeats', () => {
     expect(menuFor(['supervisor', 'legal_reviewer', 'admin']).map((m) => m.path)).toEqual([
-      '/reviews', '/dashboard', '/users', '/devices', '/registers', '/calendar', '/audit',
+      '/reviews', '/dashboard', '/hazards', '/users', '/devices', '/registers', '/calendar', '/audit',
     ])
   })
   it('guards deep links', () => {

@@ -24,6 +24,9 @@ import type {
   DisclosureTimeliness,
   Station,
   VenueDevices,
+  HazardRow,
+  HazardStats,
+  LedgerGroup,
 } from './types'
 
 export const api = new Api(browserSessionStore)
@@ -162,4 +165,14 @@ export const registers = {
 export const audit = {
   list: (query: { user_id?: string; before_id?: number; limit?: number } = {}) =>
     api.request<{ entries: AuditEntry[]; next_before_id: number | null }>('GET', '/v1/audit', { query }),
+}
+
+/** Hazards (隐患挂号整改): the register's views for supervisors. */
+export const hazards = {
+  list: (query: { status?: string; grade?: string; town?: string; sector?: string } = {}) =>
+    api.request<{ hazards: HazardRow[] }>('GET', '/v1/hazards', { query }),
+  overdue: () => api.request<{ today: string; hazards: HazardRow[] }>('GET', '/v1/hazards/overdue'),
+  ledger: (by: 'enterprise' | 'town' | 'sector') =>
+    api.request<{ by: string; groups: LedgerGroup[] }>('GET', '/v1/hazards/ledger', { query: { by } }),
+  stats: () => api.request<HazardStats>('GET', '/v1/hazards/stats'),
 }

@@ -455,4 +455,51 @@ export interface AuditEntry {
   path: string
   status: number
   request_id: string
+
+// -- hazards (隐患挂号整改): the views of /v1/hazards ------------------------------------------
+
+export interface HazardRow {
+  hazard_id: string
+  hazard_no: string
+  town: string
+  sector: string
+  sector_name: string
+  kind: string
+  enterprise_name: string
+  credit_code: string
+  location: string
+  status: string
+  grade: 'general' | 'major'
+  grade_name: string
+  order_due: string | null
+  supervision_due: string | null
+  notice_due: string | null
+  overdue: boolean
+  step_due: 'warning' | 'summons' | 'notice' | 'case' | null
+  supervision_overdue: boolean
+  supervision: { office: string; plan: string; due_date: string } | null
+}
+
+export interface HazardRate {
+  key: string
+  name: string
+  registered: number
+  closed: number
+  rectification_rate: number
+  avg_working_days_to_close: number | null
+}
+
+export interface HazardStats {
+  by_town: HazardRate[]
+  by_sector: HazardRate[]
+}
+
+export interface LedgerGroup {
+  key: string
+  name: string
+  total: number
+  major: number
+  open: number
+  closed: number
+  overdue: number
 }
