@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from services.chassis.wakeups import Wakeups
+
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -134,6 +136,8 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Cross-replica wake-ups (LISTEN/NOTIFY); connects only once someone subscribes.
+        self.wakeups = Wakeups(engine)
         self._after_commit: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
@@ -155,6 +159,7 @@ class Database:
             yield uow.conn
 
     def dispose(self) -> None:
+        self.wakeups.stop()
         self.engine.dispose()
 
 

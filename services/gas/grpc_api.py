@@ -43,9 +43,10 @@ REDELIVERY_CHECK_S = 5.0  # ValvePolicy offers an unanswered command again after
 
 
 class CommandBell:
-    """Wakes the long-polls of valves that were just issued a close command. Ingest runs in
-    worker threads, so the ring crosses to the event loop. Only this process's waiters hear
-    it; with several gas replicas the others find the command at their next 5 s look."""
+    """Wakes the long-polls of valves that were just issued a close command. Rings come from
+    the wake-up listener's or an ingest worker's thread, so they cross to the event loop.
+    With several gas replicas a command issued on one rings the bell of every replica
+    (services/chassis/wakeups.py: LISTEN/NOTIFY); `None` means "maybe missed": all look."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, set[asyncio.Event]] = {}
@@ -64,15 +65,15 @@ class CommandBell:
             if not waiting:
                 del self._waiting[valve_id]
 
-    def ring(self, valve_ids: list[str]) -> None:
+    def ring(self, valve_ids: list[str] | None) -> None:
         if self._loop is not None:
             try:
                 self._loop.call_soon_threadsafe(self._wake, valve_ids)
             except RuntimeError:  # that loop has closed (a server stopped); nobody waits there
                 self._loop = None
 
-    def _wake(self, valve_ids: list[str]) -> None:
-        for valve_id in valve_ids:
+    def _wake(self, valve_ids: list[str] | None) -> None:
+        for valve_id in list(self._waiting) if valve_ids is None else valve_ids:
             for event in self._waiting.get(valve_id, ()):
                 event.set()
 
@@ -81,7 +82,7 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
     def __init__(self, database: Database) -> None:
         self._db = database
         self._bell = CommandBell()
-        handlers.COMMAND_LISTENERS.append(self._bell.ring)
+        database.wakeups.subscribe(handlers.COMMANDS_CHANNEL, self._bell.ring)
 
     async def UpsertVenue(self, request, context):
         venue = await _call(context, handlers.upsert_venue, self._db, request.venue)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
@@ -44,9 +43,9 @@ MAX_SKEW = timedelta(minutes=10)
 MAX_BATCH = 500
 
 
-# Called after a commit that issued close commands, with the valves' ids: the gRPC layer
-# wakes valves waiting on their long-poll at once.
-COMMAND_LISTENERS: list[Callable[[list[str]], None]] = []
+# Announced after a commit that issued close commands, with the valves' ids: every gas
+# replica wakes the valves waiting on its long-poll at once (services/chassis/wakeups.py).
+COMMANDS_CHANNEL = "gas_commands"
 
 
 class NotFound(LookupError):
@@ -235,8 +234,7 @@ def ingest(
         commands = _deliver(uow, device, policy, now)
         uow.commit()
     if issued:
-        for listener in COMMAND_LISTENERS:
-            listener(issued)
+        database.wakeups.announce(COMMANDS_CHANNEL, issued)
     return len(fresh), len(events) - len(fresh), commands
 
 
