@@ -139,6 +139,7 @@ class Database:
         # Cross-replica wake-ups (LISTEN/NOTIFY); connects only once someone subscribes.
         self.wakeups = Wakeups(engine)
         self._after_commit: list[Callable[[], None]] = []
+        self._on_dispose: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     @classmethod
@@ -158,7 +159,14 @@ class Database:
         with self.unit_of_work(readonly=True) as uow:
             yield uow.conn
 
+    def on_dispose(self, callback: Callable[[], None]) -> None:
+        """Run at `dispose()`, e.g. to give a lease up."""
+        with self._lock:
+            self._on_dispose.append(callback)
+
     def dispose(self) -> None:
+        for callback in self._on_dispose:
+            callback()
         self.wakeups.stop()
         self.engine.dispose()
 
