@@ -16,7 +16,6 @@ from services.records.domain import log, merkle
 from services.records.domain.entries import Entry
 from services.records.domain.treehead import TreeHead, TreeHeadSigner
 
-
 log_ = logging.getLogger(__name__)
 
 
@@ -83,6 +82,11 @@ class LogSigner:
         with self.database.read() as conn:
             leaves = db.leaf_hashes(conn, size)
         proof = merkle.consistency_proof(latest.tree_size, leaves) if latest.tree_size else []
+        # The stored leaves must give the root the log's edge gives, and that tree must
+        # extend the newest signed one.
+        if len(leaves) != size or merkle.root(leaves).hex() != root:
+            log_.error("the stored leaves do not give the log's root at size %d", size)
+            raise LogForked(f"the stored leaves do not give the log's root at size {size}")
         if not merkle.verify_consistency(
             latest.tree_size, size, bytes.fromhex(latest.root_hash), bytes.fromhex(root), proof
         ):
@@ -126,7 +130,7 @@ def current_tree_head(database: Database, signer: TreeHeadSigner) -> TreeHead:
     while True:
         with database.read() as conn:
             latest = db.latest_tree_head(conn)
-        if latest is not None and latest.tree_size >= size or time.monotonic() > deadline:
+        if (latest is not None and latest.tree_size >= size) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     if latest is None:
