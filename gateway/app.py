@@ -37,9 +37,9 @@ from gateway.routes import (
     users,
 )
 from gateway.security.accounts import AccountStates
-from gateway.security.caps import StreamSlots
+from gateway.security.caps import SharedStreamSlots, StreamSlots
 from gateway.security.headers import SecurityHeadersMiddleware
-from gateway.security.ratelimit import SlidingWindow
+from gateway.security.ratelimit import SharedWindow, SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
 from gateway.webapps import mount_web_apps
@@ -215,10 +215,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             clients=service_clients,
             tokens=tokens,
             refresh=RefreshTokens(database, tokens),
-            login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
-            public_requests=SlidingWindow(settings.public_requests_per_min, 60),
-            streams=StreamSlots(settings.live_streams_per_user, hold_s=3600 + 60),
-            exports=SlidingWindow(settings.exports_per_10_min, 10 * 60),
+            **_limits(settings, database),
             accounts=AccountStates(database, settings.account_check_cache_s),
         )
         yield
@@ -281,3 +278,23 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.add_middleware(ProblemLanguage)  # every problem answer, in zh-CN or en
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     return app
+
+
+def _limits(settings: Settings, database: Database) -> dict:
+    """Rate limits and stream caps: in the process for the one embedded gateway (SQLite), in
+    the shared database when gateway replicas run on PostgreSQL."""
+    if database.engine.dialect.name == "postgresql":
+        return dict(
+            login_failures=SharedWindow(
+                database, "login", settings.login_failures_per_15_min, 15 * 60
+            ),
+            public_requests=SharedWindow(database, "public", settings.public_requests_per_min, 60),
+            streams=SharedStreamSlots(database, settings.live_streams_per_user, hold_s=3600 + 60),
+            exports=SharedWindow(database, "exports", settings.exports_per_10_min, 10 * 60),
+        )
+    return dict(
+        login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
+        public_requests=SlidingWindow(settings.public_requests_per_min, 60),
+        streams=StreamSlots(settings.live_streams_per_user, hold_s=3600 + 60),
+        exports=SlidingWindow(settings.exports_per_10_min, 10 * 60),
+    )

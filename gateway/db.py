@@ -95,7 +95,36 @@ idempotency_keys = sa.Table(
     sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
-TABLE_NAMES = ("users", "refresh_tokens", "device_credentials", "device_nonces", "idempotency_keys")
+# Rate limits and stream caps shared by the gateway replicas (PostgreSQL); the embedded
+# default keeps them in the process (gateway/security/ratelimit.py, caps.py).
+rate_limit_hits = sa.Table(
+    "rate_limit_hits",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("bucket", sa.String(40), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float(precision=53), nullable=False),  # epoch seconds
+    sa.Index("ix_rate_limit_hits_bucket_key_at", "bucket", "key", "at"),
+)
+
+stream_slots = sa.Table(
+    "stream_slots",
+    metadata,
+    sa.Column("slot_id", sa.String(36), primary_key=True),
+    sa.Column("user_key", sa.String(200), nullable=False),
+    sa.Column("until", sa.Float(precision=53), nullable=False),  # epoch seconds
+    sa.Index("ix_stream_slots_user_key", "user_key"),
+)
+
+TABLE_NAMES = (
+    "users",
+    "refresh_tokens",
+    "device_credentials",
+    "device_nonces",
+    "idempotency_keys",
+    "rate_limit_hits",
+    "stream_slots",
+)
 
 
 def utcnow() -> datetime:

@@ -278,7 +278,11 @@ async def stream_alarms(
     A user holds at most `GATEWAY_LIVE_STREAMS_PER_USER` streams at once; one more is a 429."""
     scope = _scope(principal)
     slots = state.streams
-    slot = slots.take(principal.user_id, hold_s=max_seconds + 60) if slots else None
+    slot = (
+        await asyncio.to_thread(slots.take, principal.user_id, hold_s=max_seconds + 60)
+        if slots
+        else None
+    )
     if slots is not None and slot is None:
         raise too_many(
             STREAM_RETRY_S,
@@ -319,7 +323,7 @@ def _event_stream(
                 yield event
         finally:  # the client left, the stream ended or it failed: the slot is free again
             if release is not None:
-                release()
+                release()  # not awaited: a cancelled stream must still give its slot back
 
     async def _events():
         seen: dict[str, str] = {}
