@@ -42,11 +42,12 @@ MAX_WAIT_S = 55.0
 REDELIVERY_CHECK_S = 5.0  # ValvePolicy offers an unanswered command again after 5 s
 
 
-class CommandBell:
-    """Wakes the long-polls of valves that were just issued a close command. Rings come from
-    the wake-up listener's or an ingest worker's thread, so they cross to the event loop.
-    With several gas replicas a command issued on one rings the bell of every replica
-    (services/chassis/wakeups.py: LISTEN/NOTIFY); `None` means "maybe missed": all look."""
+class Bell:
+    """Wakes waiters by key: valves' long-polls by valve id when a close command was issued,
+    live streams by agency id when an alarm or device changed. Rings come from the wake-up
+    listener's or a worker's thread, so they cross to the event loop. With several gas
+    replicas a write on one rings the bells of every replica (services/chassis/wakeups.py:
+    LISTEN/NOTIFY); `None` means "maybe missed": every waiter looks again."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, set[asyncio.Event]] = {}
@@ -78,11 +79,17 @@ class CommandBell:
                 event.set()
 
 
+MAX_STREAM_WAIT_S = 5.0
+
+
 class GasServicer(gas_pb2_grpc.GasServiceServicer):
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._bell = CommandBell()
+        self._bell = Bell()
         database.wakeups.subscribe(handlers.COMMANDS_CHANNEL, self._bell.ring)
+        # Keyed by agency: live streams wait here for an alarm or device change.
+        self._changes = Bell()
+        database.wakeups.subscribe(handlers.CHANGES_CHANNEL, self._changes.ring)
 
     async def UpsertVenue(self, request, context):
         venue = await _call(context, handlers.upsert_venue, self._db, request.venue)
@@ -122,6 +129,17 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
         )
 
     async def ListAlarms(self, request, context):
+        woken = False
+        if request.wait_seconds > 0:
+            # A live stream's wait: until a change of its agency on any replica, or the time.
+            bell = self._changes.listen(request.agency_id)
+            try:
+                await asyncio.wait_for(bell.wait(), min(request.wait_seconds, MAX_STREAM_WAIT_S))
+                woken = True
+            except TimeoutError:
+                pass
+            finally:
+                self._changes.forget(request.agency_id, bell)
         rows = await _call(
             context,
             handlers.list_alarms,
@@ -132,7 +150,7 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
             venue_id=request.venue_id or None,
             updated_after=_after(request, "updated_after"),
         )
-        return gas_pb2.ListAlarmsResponse(alarms=[alarm_to_pb(r) for r in rows])
+        return gas_pb2.ListAlarmsResponse(alarms=[alarm_to_pb(r) for r in rows], woken=woken)
 
     async def AcknowledgeAlarm(self, request, context):
         row = await _call(
