@@ -150,7 +150,7 @@ async def list_alarms(principal: AlarmReader, state: State, active_only: bool = 
         state.clients.gas.ListAlarms,
         gas_pb2.ListAlarmsRequest(active_only=active_only, **_scope(principal)),
     )
-    return message_dict(reply)
+    return {"alarms": message_dict(reply).get("alarms", [])}
 
 
 @router.post(
