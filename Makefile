@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
-.PHONY: run test test-unit test-web proto lint bench load faults fuzz clean install install-run \
+.PHONY: run test test-unit test-web proto lint bench load faults faults-replicas fuzz clean install install-run \
 	browser reset verify web web-optional node-check
 
 $(VENV)/bin/python:
@@ -136,6 +136,11 @@ fuzz: install
 ## (docs/faults.md; FAULTS_* settings in tests/faults/test_faults.py).
 faults: install
 	$(PY) -m pytest -m faults -s tests/faults $(PYTEST_ARGS)
+
+## Fault injection with two replicas of every service and the gateway on PostgreSQL, a
+## round-robin in front of each pair (docs/faults.md, "Replicas"; FAULTS_* in tests/faults/test_replicas.py).
+faults-replicas: install
+	FAULTS_MODE=replicas $(PY) -m pytest -m faults -s tests/faults/test_replicas.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var $(PROTO_STAMP)
