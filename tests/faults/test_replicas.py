@@ -92,11 +92,11 @@ def figures(run) -> dict:
     out["longest_gap_s_while_a_gas_replica_was_down"] = round(
         max((_gaps(answered, a, b) for _, a, b in gas_down), default=0.0), 2
     )
-    # The same measure over stretches of the same length when nothing was down, for scale.
-    quiet = [(a - 30, a - 1) for _, a, _ in run.windows]
-    out["longest_gap_s_in_the_30_s_before_each_kill"] = round(
-        max((_gaps(answered, a, b) for a, b in quiet), default=0.0), 2
-    )
+    # For scale: the same measure over the whole load, kills or not.
+    if answered:
+        out["longest_gap_s_over_the_whole_load"] = round(
+            _gaps(answered, min(answered), max(answered)), 2
+        )
     during = [
         (end - sent, tries) for sent, end, tries in ledger.device_posts if in_gas_window(sent)
     ]
