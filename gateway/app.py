@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.deps import GatewayState
-from gateway.idempotency import IdempotencyMiddleware
+from gateway.idempotency import IdempotencyMiddleware, ProcessLease
 from gateway.openapi import install_api_docs
 from gateway.problem_texts import ProblemLanguage
 from gateway.problems import install_problem_handlers, problem_response
@@ -195,6 +196,8 @@ def log_access(scope: Scope, route: str, status: int, elapsed_s: float, request_
 def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> FastAPI:
     """Build the app; the database is migrated and channels opened in the lifespan."""
     database = Database.from_url(settings.database_url)
+    # Replicas on PostgreSQL: this process's id, alive while it holds its lease.
+    process_owner = uuid.uuid4().hex if database.engine.dialect.name == "postgresql" else None
     tokens = TokenService(
         settings.jwt_secret.get_secret_value(),
         settings.jwt_issuer,
@@ -206,6 +209,9 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(database.engine, MIGRATIONS)
+        process_lease = ProcessLease(database, process_owner) if process_owner else None
+        if process_lease is not None:
+            process_lease.start()
         service_clients = clients or ServiceClients(
             settings.service_addrs(), settings.grpc_timeout_s, settings.service_token_signer()
         )
@@ -220,6 +226,8 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         )
         yield
         await service_clients.close()
+        if process_lease is not None:
+            process_lease.stop()
         database.dispose()
 
     app = FastAPI(
@@ -273,6 +281,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         principal_resolver=principal_of,
         max_body=settings.max_body_bytes,
         in_flight_timeout_s=settings.idempotency_in_flight_timeout_s,
+        owner=process_owner,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ProblemLanguage)  # every problem answer, in zh-CN or en

@@ -92,6 +92,9 @@ idempotency_keys = sa.Table(
     sa.Column("body", sa.LargeBinary, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    # The gateway process running it (replicas on PostgreSQL): when that process is gone,
+    # another replica runs a retry at once instead of answering 409 until the timeout.
+    sa.Column("owner", sa.String(64), nullable=True),
     sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
 

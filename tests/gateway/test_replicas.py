@@ -8,6 +8,7 @@ import pytest
 
 from gateway.app import _limits
 from gateway.config import Settings
+from gateway.idempotency import ProcessLease
 from services.chassis.db import Database, make_engine, migrate
 from tests.gateway.conftest import MIGRATIONS, SECRET
 from tests.gateway.test_idempotency import Harness
@@ -49,6 +50,31 @@ async def test_a_retry_on_another_replica_is_answered_from_the_first(two_replica
             busy = await second.post("/slow", body=b"{}", key="slow-key")
             assert busy.status_code == 409
             first.release.set()
+
+
+async def test_a_retry_of_a_request_whose_replica_died_runs_at_once_on_the_other(two_replicas):
+    first = Harness(two_replicas[0], owner="replica-a")
+    second = Harness(two_replicas[1], owner="replica-b")
+    alive = {
+        name: ProcessLease(db, name)
+        for name, db in zip(("replica-a", "replica-b"), two_replicas, strict=True)
+    }
+    for lease in alive.values():
+        lease.start()
+    try:
+        async with first.client, second.client, anyio.create_task_group() as tg:
+            tg.start_soon(first.post, "/slow", b"{}", "dying-key")
+            with anyio.fail_after(10):
+                await first.entered.wait()
+            busy = await second.post("/slow", body=b"{}", key="dying-key")
+            assert busy.status_code == 409, "its replica lives: still in flight"
+            alive["replica-a"].stop()  # replica A dies with the request in hand
+            second.release.set()
+            retried = await second.post("/slow", body=b"{}", key="dying-key")
+            assert retried.status_code == 200, "run by the live replica, no wait for the timeout"
+            first.release.set()
+    finally:
+        alive["replica-b"].stop()
 
 
 def test_rate_limits_and_stream_caps_count_across_replicas(two_replicas):

@@ -1,5 +1,5 @@
-"""Rate limits and live-stream caps in the database, shared by every gateway replica
-(issue 20).
+"""Rate limits and live-stream caps in the database, shared by every gateway replica, and
+the process that runs an idempotency key's request (issue 20).
 
 Revision ID: 0005
 """
@@ -29,9 +29,13 @@ def upgrade() -> None:
         sa.Column("until", sa.Float(precision=53), nullable=False),
     )
     op.create_index("ix_stream_slots_user_key", "stream_slots", ["user_key"])
+    with op.batch_alter_table("idempotency_keys") as batch:
+        batch.add_column(sa.Column("owner", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("idempotency_keys") as batch:
+        batch.drop_column("owner")
     op.drop_index("ix_stream_slots_user_key", table_name="stream_slots")
     op.drop_table("stream_slots")
     op.drop_index("ix_rate_limit_hits_bucket_key_at", table_name="rate_limit_hits")
