@@ -4,13 +4,25 @@ checks of the manifests (their schemas are checked in test_compose.py)."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from tests.deploy.test_compose import APP_PROCESSES, SERVICES, of_kind
+from tests.deploy.test_compose import APP_PROCESSES, SERVICES, k8s_documents
 
 pytestmark = pytest.mark.unit
 
 
+@functools.cache
+def _documents() -> tuple:
+    return tuple(doc for _, doc in k8s_documents())  # parsed once: YAML is slow
+
+
+def of_kind(kind: str) -> list[dict]:
+    return [doc for doc in _documents() if doc["kind"] == kind]
+
+
+@functools.cache
 def deployments() -> dict[str, dict]:
     return {doc["metadata"]["name"]: doc for doc in of_kind("Deployment")}
 
