@@ -120,6 +120,7 @@ lint: install
 
 bench: install
 	$(PY) -m bench.run
+	$(PY) -m bench.replicas
 
 load: install
 	$(PY) -m loadtest.run

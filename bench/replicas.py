@@ -310,6 +310,11 @@ def main() -> None:
     args = parser.parse_args()
     admin = make_url(args.database_url).set(drivername="postgresql")
     admin = admin.render_as_string(hide_password=False)
+    try:
+        _admin(admin, "SELECT 1")
+    except psycopg.OperationalError as exc:
+        print(f"bench.replicas skipped: no PostgreSQL at {args.database_url} ({exc})")
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
