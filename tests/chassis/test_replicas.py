@@ -229,3 +229,40 @@ def test_a_wake_up_announced_on_one_replica_reaches_the_others_and_a_lost_sessio
     finally:
         replica_a.stop()
         replica_b.stop()
+
+
+def test_a_singleton_periodic_job_runs_in_one_replica_at_a_time(database):
+    from pathlib import Path
+
+    from services.chassis.runtime import Periodic, ServiceRuntime, ServiceSpec
+    from services.chassis.settings import ServiceSettings
+
+    ran: list[str] = []
+    spec = ServiceSpec(
+        name="sweeper",
+        migrations=Path("."),
+        servicers=lambda _db, _s: [],
+        grpc_service_names=[],
+        periodic=(Periodic("sweep", 0.05, lambda db, s: ran.append(s.grpc_host), True),),
+    )
+    replicas = [
+        ServiceRuntime(spec, ServiceSettings(database_url=str_url(database), grpc_host=host))
+        for host in ("replica-a", "replica-b")
+    ]
+    threads = [
+        threading.Thread(target=r._loop, args=(spec.periodic[0],), daemon=True) for r in replicas
+    ]
+    for t in threads:
+        t.start()
+    assert wait_until(lambda: len(ran) >= 10)
+    first = ran[0]
+    replicas[0 if first == "replica-a" else 1]._stopping.set()  # the holder stops
+    assert wait_until(lambda: ran[-1] != first), "the other replica took the job over"
+    for r in replicas:
+        r._stopping.set()
+    for t in threads:
+        t.join(5)
+    switched = next(i for i, host in enumerate(ran) if host != first)
+    assert set(ran[:switched]) == {first} and first not in ran[switched:], "never both at once"
+    for r in replicas:
+        r.db.dispose()
