@@ -45,6 +45,14 @@ class LogSigner:
         self._checked_from: int | None = None  # newest head size this holder has vouched for
         self._lock = threading.Lock()
 
+    def asked(self, _sizes: list[str] | None) -> None:
+        """Another replica needs a head of the size it sees: sign it if this one holds the
+        lease (called on the wake-up listener's thread)."""
+        try:
+            self.sign_current()
+        except Exception:
+            log_.exception("signing a tree head asked for by another replica failed")
+
     def held(self) -> bool:
         held = self.lease.held()
         if not held:
@@ -110,12 +118,27 @@ def log_signer(database: Database, signer: TreeHeadSigner) -> LogSigner:
             found = LogSigner(database, signer)
             database._log_signer = found  # type: ignore[attr-defined]
             database.on_dispose(found.lease.release)
+            if database.engine.dialect.name == "postgresql":
+                database.wakeups.subscribe(SIGN_CHANNEL, found.asked)
         return found
 
 
+# Without anyone asking, the holder signs a grown log at most this often, so auditors find
+# it covered within a minute and the kept heads do not grow by one a second.
+UNASKED_SIGN_EVERY_S = 60.0
+SIGN_CHANNEL = "records_log_sign"
+
+
 def sign_periodically(database: Database, settings) -> None:
-    """The holder signs each new size within a round; a standby asks for the lease."""
-    log_signer(database, TreeHeadSigner(settings.signing_seed_b64())).sign_current()
+    """Keeps the holder's lease alive (a standby asks for it) and signs an unasked head when
+    the newest is older than `UNASKED_SIGN_EVERY_S`."""
+    signer = log_signer(database, TreeHeadSigner(settings.signing_seed_b64()))
+    if not signer.held():
+        return
+    with database.read() as conn:
+        latest = db.latest_tree_head(conn)
+    if latest is None or time.time() * 1000 - latest.timestamp_ms > UNASKED_SIGN_EVERY_S * 1000:
+        signer.sign_current()
 
 
 def current_tree_head(database: Database, signer: TreeHeadSigner) -> TreeHead:
@@ -126,6 +149,7 @@ def current_tree_head(database: Database, signer: TreeHeadSigner) -> TreeHead:
         return head
     with database.read() as conn:
         size, _ = db.log_size(conn)
+    database.wakeups.announce(SIGN_CHANNEL, [str(size)])  # the holder signs it now
     deadline = time.monotonic() + HOLDER_WAIT_S
     while True:
         with database.read() as conn:
