@@ -221,7 +221,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             clients=service_clients,
             tokens=tokens,
             refresh=RefreshTokens(database, tokens),
-            **_limits(settings, database),
+            **_limits(settings, database, process_owner),
             accounts=AccountStates(database, settings.account_check_cache_s),
         )
         yield
@@ -289,7 +289,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     return app
 
 
-def _limits(settings: Settings, database: Database) -> dict:
+def _limits(settings: Settings, database: Database, owner: str | None = None) -> dict:
     """Rate limits and stream caps: in the process for the one embedded gateway (SQLite), in
     the shared database when gateway replicas run on PostgreSQL."""
     if database.engine.dialect.name == "postgresql":
@@ -298,7 +298,9 @@ def _limits(settings: Settings, database: Database) -> dict:
                 database, "login", settings.login_failures_per_15_min, 15 * 60
             ),
             public_requests=SharedWindow(database, "public", settings.public_requests_per_min, 60),
-            streams=SharedStreamSlots(database, settings.live_streams_per_user, hold_s=3600 + 60),
+            streams=SharedStreamSlots(
+                database, settings.live_streams_per_user, hold_s=3600 + 60, owner=owner
+            ),
             exports=SharedWindow(database, "exports", settings.exports_per_10_min, 10 * 60),
         )
     return dict(

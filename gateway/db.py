@@ -116,6 +116,7 @@ stream_slots = sa.Table(
     sa.Column("slot_id", sa.String(36), primary_key=True),
     sa.Column("user_key", sa.String(200), nullable=False),
     sa.Column("until", sa.Float(precision=53), nullable=False),  # epoch seconds
+    sa.Column("owner", sa.String(64), nullable=True),  # the gateway process holding it
     sa.Index("ix_stream_slots_user_key", "user_key"),
 )
 

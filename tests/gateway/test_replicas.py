@@ -94,3 +94,20 @@ def test_rate_limits_and_stream_caps_count_across_replicas(two_replicas):
     assert b["streams"].take("u-1") is None, "the cap holds on the other replica"
     b["streams"].give_back("u-1", slots[0])
     assert b["streams"].take("u-1") is not None
+
+
+def test_the_streams_of_a_replica_that_died_do_not_count_against_the_cap(two_replicas):
+    settings = Settings(
+        database_url="sqlite://", jwt_secret=SECRET, jwt_issuer="i", jwt_audience="a"
+    )
+    leases = [ProcessLease(db, f"gw-{n}") for n, db in enumerate(two_replicas)]
+    for lease in leases:
+        lease.start()
+    try:
+        a, b = (_limits(settings, db, f"gw-{n}") for n, db in enumerate(two_replicas))
+        assert all(a["streams"].take("u-2") for _ in range(a["streams"].limit))
+        assert b["streams"].take("u-2") is None
+        leases[0].stop()  # replica a dies with the user's streams
+        assert b["streams"].take("u-2") is not None, "its slots went with it"
+    finally:
+        leases[1].stop()

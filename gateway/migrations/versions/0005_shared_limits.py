@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("slot_id", sa.String(36), primary_key=True),
         sa.Column("user_key", sa.String(200), nullable=False),
         sa.Column("until", sa.Float(precision=53), nullable=False),
+        sa.Column("owner", sa.String(64), nullable=True),
     )
     op.create_index("ix_stream_slots_user_key", "stream_slots", ["user_key"])
     with op.batch_alter_table("idempotency_keys") as batch:
