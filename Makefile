@@ -7,8 +7,8 @@ RUN_STAMP := $(VENV)/.installed-run
 PROTOS := $(shell find proto/enforcement -name '*.proto')
 PROTO_STAMP := proto/.generated
 
-.PHONY: run test test-unit test-web proto lint bench load faults fuzz clean install install-run \
-	browser pdf-deps reset verify web web-optional node-check
+.PHONY: run test test-unit test-web proto lint bench load faults faults-replicas fuzz clean install \
+	install-run browser pdf-deps reset verify web web-optional node-check
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
@@ -133,6 +133,7 @@ lint: install
 
 bench: install
 	$(PY) -m bench.run
+	$(PY) -m bench.replicas
 
 load: install
 	$(PY) -m loadtest.run
@@ -149,6 +150,11 @@ fuzz: install
 ## (docs/faults.md; FAULTS_* settings in tests/faults/test_faults.py).
 faults: install
 	$(PY) -m pytest -m faults -s tests/faults $(PYTEST_ARGS)
+
+## Fault injection with two replicas of every service and the gateway on PostgreSQL, a
+## round-robin in front of each pair (docs/faults.md, "Replicas"; FAULTS_* in tests/faults/test_replicas.py).
+faults-replicas: install
+	FAULTS_MODE=replicas $(PY) -m pytest -m faults -s tests/faults/test_replicas.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var $(PROTO_STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.deps import GatewayState
-from gateway.idempotency import IdempotencyMiddleware
+from gateway.idempotency import IdempotencyMiddleware, ProcessLease
 from gateway.openapi import install_api_docs
 from gateway.problem_texts import ProblemLanguage
 from gateway.problems import install_problem_handlers, problem_response
@@ -43,9 +44,9 @@ from gateway.routes import (
 )
 from gateway.security.accounts import AccountStates
 from gateway.security.audit import AuditLog
-from gateway.security.caps import StreamSlots
+from gateway.security.caps import SharedStreamSlots, StreamSlots
 from gateway.security.headers import SecurityHeadersMiddleware
-from gateway.security.ratelimit import SlidingWindow
+from gateway.security.ratelimit import SharedWindow, SlidingWindow
 from gateway.security.refresh import RefreshTokens
 from gateway.security.tokens import TokenService
 from gateway.webapps import mount_web_apps
@@ -204,6 +205,8 @@ def log_access(scope: Scope, route: str, status: int, elapsed_s: float, request_
 def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> FastAPI:
     """Build the app; the database is migrated and channels opened in the lifespan."""
     database = Database.from_url(settings.database_url)
+    # Replicas on PostgreSQL: this process's id, alive while it holds its lease.
+    process_owner = uuid.uuid4().hex if database.engine.dialect.name == "postgresql" else None
     tokens = TokenService(
         settings.jwt_secret.get_secret_value(),
         settings.jwt_issuer,
@@ -215,6 +218,9 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(database.engine, MIGRATIONS)
+        process_lease = ProcessLease(database, process_owner) if process_owner else None
+        if process_lease is not None:
+            process_lease.start()
         service_clients = clients or ServiceClients(
             settings.service_addrs(), settings.grpc_timeout_s, settings.service_token_signer()
         )
@@ -224,14 +230,13 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
             clients=service_clients,
             tokens=tokens,
             refresh=RefreshTokens(database, tokens),
-            login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
-            public_requests=SlidingWindow(settings.public_requests_per_min, 60),
-            streams=StreamSlots(settings.live_streams_per_user, hold_s=3600 + 60),
-            exports=SlidingWindow(settings.exports_per_10_min, 10 * 60),
+            **_limits(settings, database, process_owner),
             accounts=AccountStates(database, settings.account_check_cache_s),
         )
         yield
         await service_clients.close()
+        if process_lease is not None:
+            process_lease.stop()
         database.dispose()
 
     app = FastAPI(
@@ -292,6 +297,7 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
         principal_resolver=principal_of,
         max_body=settings.max_body_bytes,
         in_flight_timeout_s=settings.idempotency_in_flight_timeout_s,
+        owner=process_owner,
     )
     app.add_middleware(
         RequestContextMiddleware,
@@ -301,3 +307,25 @@ def create_app(settings: Settings, *, clients: ServiceClients | None = None) -> 
     app.add_middleware(ProblemLanguage)  # every problem answer, in zh-CN or en
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     return app
+
+
+def _limits(settings: Settings, database: Database, owner: str | None = None) -> dict:
+    """Rate limits and stream caps: in the process for the one embedded gateway (SQLite), in
+    the shared database when gateway replicas run on PostgreSQL."""
+    if database.engine.dialect.name == "postgresql":
+        return dict(
+            login_failures=SharedWindow(
+                database, "login", settings.login_failures_per_15_min, 15 * 60
+            ),
+            public_requests=SharedWindow(database, "public", settings.public_requests_per_min, 60),
+            streams=SharedStreamSlots(
+                database, settings.live_streams_per_user, hold_s=3600 + 60, owner=owner
+            ),
+            exports=SharedWindow(database, "exports", settings.exports_per_10_min, 10 * 60),
+        )
+    return dict(
+        login_failures=SlidingWindow(settings.login_failures_per_15_min, 15 * 60),
+        public_requests=SlidingWindow(settings.public_requests_per_min, 60),
+        streams=StreamSlots(settings.live_streams_per_user, hold_s=3600 + 60),
+        exports=SlidingWindow(settings.exports_per_10_min, 10 * 60),
+    )

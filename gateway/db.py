@@ -92,6 +92,9 @@ idempotency_keys = sa.Table(
     sa.Column("body", sa.LargeBinary, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    # The gateway process running it (replicas on PostgreSQL): when that process is gone,
+    # another replica runs a retry at once instead of answering 409 until the timeout.
+    sa.Column("owner", sa.String(64), nullable=True),
     sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
@@ -112,9 +115,31 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_agency_at", "agency_id", "at"),
 )
 
+# Rate limits and stream caps shared by the gateway replicas (PostgreSQL); the embedded
+# default keeps them in the process (gateway/security/ratelimit.py, caps.py).
+rate_limit_hits = sa.Table(
+    "rate_limit_hits",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("bucket", sa.String(40), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float(precision=53), nullable=False),  # epoch seconds
+    sa.Index("ix_rate_limit_hits_bucket_key_at", "bucket", "key", "at"),
+)
+
+stream_slots = sa.Table(
+    "stream_slots",
+    metadata,
+    sa.Column("slot_id", sa.String(36), primary_key=True),
+    sa.Column("user_key", sa.String(200), nullable=False),
+    sa.Column("until", sa.Float(precision=53), nullable=False),  # epoch seconds
+    sa.Column("owner", sa.String(64), nullable=True),  # the gateway process holding it
+    sa.Index("ix_stream_slots_user_key", "user_key"),
+)
+
 TABLE_NAMES = (
     "users", "refresh_tokens", "device_credentials", "device_nonces", "idempotency_keys",
-    "audit_log",
+    "audit_log", "rate_limit_hits", "stream_slots",
 )  # fmt: skip
 
 

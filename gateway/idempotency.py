@@ -14,7 +14,8 @@ Keys are scoped to the caller:
 - the same key with another method, path or body: 422 `idempotency-key-reused`;
 - the same key while the first is still running: 409 `idempotency-key-in-flight`;
 - a 5xx answer or an exception deletes the row, so the client may retry; so does a row left
-  in progress longer than `in_flight_timeout_s` (a gateway that died mid-request);
+  in progress longer than `in_flight_timeout_s` (a gateway that died mid-request), or, with
+  replicas on PostgreSQL, at once when the replica that ran it is gone (`process_lease`);
 - rows older than `ttl_s` are replaced (and pruned).
 
 Database calls are synchronous SQLAlchemy and run in worker threads.
@@ -41,6 +42,7 @@ from services.chassis.db import Database
 
 log = logging.getLogger(__name__)
 
+PROCESS_LEASE_PREFIX = "gateway-process:"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = b"idempotent-replayed"
@@ -89,8 +91,10 @@ class IdempotencyMiddleware:
         max_body: int = 1024 * 1024,
         ttl_s: int = 86400,
         in_flight_timeout_s: int = 300,
+        owner: str | None = None,
     ) -> None:
         self.app = app
+        self.owner = owner  # this process's id while it holds its `process_lease`
         self.database_getter = database_getter
         self.principal_resolver = principal_resolver
         self.max_body = max_body
@@ -263,7 +267,10 @@ class IdempotencyMiddleware:
             if (
                 row is not None
                 and row.completed_at is None
-                and (db.as_utc(row.created_at) < now - self.in_flight_timeout)
+                and (
+                    db.as_utc(row.created_at) < now - self.in_flight_timeout
+                    or self._owner_gone(conn, row.owner)
+                )
             ):
                 log.warning("idempotency key of %s abandoned in flight; running again", principal)
                 conn.execute(_t.delete().where(this))
@@ -278,6 +285,7 @@ class IdempotencyMiddleware:
                             path=scope["path"][:500],
                             request_hash=fingerprint,
                             created_at=now,
+                            owner=self.owner,
                         )
                     )
                     uow.commit()
@@ -315,6 +323,18 @@ class IdempotencyMiddleware:
             row.status_code, bytes(row.body or b""), row.content_type or "application/json", extra
         )
 
+    def _owner_gone(self, conn: sa.Connection, owner: str | None) -> bool:
+        """True when the gateway process that ran the key is gone: the lease it holds while
+        it lives (`process_lease`) is free. Only between replicas on PostgreSQL."""
+        if not owner or owner == self.owner or conn.dialect.name != "postgresql":
+            return False
+        return bool(
+            conn.execute(
+                sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"),
+                {"k": f"lease:{PROCESS_LEASE_PREFIX}{owner}"},
+            ).scalar_one()
+        )
+
     @staticmethod
     def _forget(database: Database, principal: str, key: str) -> None:
         with database.unit_of_work() as uow:
@@ -348,3 +368,35 @@ class IdempotencyMiddleware:
                 )
             )
             uow.commit()
+
+
+class ProcessLease:
+    """While a gateway process lives it holds the lease `gateway-process:<owner>` (chassis
+    lease: a PostgreSQL advisory lock on its own session, touched every 2 s). Another replica
+    finding the lease free knows the process died, and runs a retry of its unfinished key."""
+
+    def __init__(self, database: Database, owner: str) -> None:
+        import threading
+
+        from services.chassis.lease import Lease
+
+        self.owner = owner
+        self._lease = Lease(database.engine, f"{PROCESS_LEASE_PREFIX}{owner}")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._keep, name="process-lease", daemon=True)
+
+    def start(self) -> None:
+        self._lease.held()
+        self._thread.start()
+
+    def _keep(self) -> None:
+        while not self._stop.wait(2.0):
+            try:
+                self._lease.held()
+            except Exception:  # the database is away; taken again when it is back
+                log.warning("gateway process lease not renewed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._lease.release()

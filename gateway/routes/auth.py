@@ -99,7 +99,10 @@ async def _log_in(
             (f"addr:{client_address(request)}", settings.login_failures_per_15_min),
             (f"user:{username.lower()}", settings.login_failures_per_username_15_min),
         ]
-    wait = max(state.login_failures.retry_after(k, limit=n) for k, n in keys)
+    # Off the loop: with gateway replicas the counts live in the shared database.
+    wait = await asyncio.to_thread(
+        lambda: max(state.login_failures.retry_after(k, limit=n) for k, n in keys)
+    )
     if wait:
         raise too_many(wait, "too many failed logins")
     # Password checks queue on their own small pool: a wave of logins (argon2 costs ~0.15 s
@@ -109,8 +112,7 @@ async def _log_in(
         PASSWORD_CHECKS, check, username, password
     )
     if principal is None:
-        for k, _n in keys:
-            state.login_failures.hit(k)
+        await asyncio.to_thread(lambda: [state.login_failures.hit(k) for k, _n in keys])
         raise ProblemError(
             status=401,
             type="bad-credentials",

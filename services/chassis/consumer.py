@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
+from sqlalchemy.dialects import postgresql, sqlite
 
 from enforcement.events.v1.envelope_pb2 import EventEnvelope
 from services.chassis import context, metrics
@@ -141,16 +142,16 @@ class ConsumerRunner:
         self, handler: Handler, envelope: EventEnvelope, topic: str, partition: int, offset: int
     ) -> str:
         with self._db.unit_of_work() as uow:
-            seen = uow.conn.execute(
-                sa.select(_INBOX.c.event_id).where(
-                    _INBOX.c.consumer == self.name, _INBOX.c.event_id == envelope.event_id
-                )
-            ).first()
-            if seen is not None:
-                return "duplicate"
-            handler(uow, envelope)
-            uow.conn.execute(
-                _INBOX.insert().values(
+            # Claim the event first: a member that got the partition in a rebalance while
+            # another still applies it waits here on the inbox key, then sees it taken,
+            # instead of running the handler a second time beside the first.
+            insert = (
+                postgresql.insert(_INBOX)
+                if uow.conn.dialect.name == "postgresql"
+                else sqlite.insert(_INBOX)
+            )
+            claimed = uow.conn.execute(
+                insert.values(
                     consumer=self.name,
                     event_id=envelope.event_id,
                     topic=topic,
@@ -158,12 +159,13 @@ class ConsumerRunner:
                     offset=offset,
                     processed_at=utcnow(),
                 )
-            )
-            try:
-                uow.commit()
-            except sa.exc.IntegrityError:
-                # Another member of the group applied it during a rebalance.
+                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+                .returning(_INBOX.c.event_id)
+            ).first()
+            if claimed is None:
                 return "duplicate"
+            handler(uow, envelope)
+            uow.commit()
         return "applied"
 
     def _dead_letter(

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from services.chassis.wakeups import Wakeups
+
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -134,7 +136,10 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Cross-replica wake-ups (LISTEN/NOTIFY); connects only once someone subscribes.
+        self.wakeups = Wakeups(engine)
         self._after_commit: list[Callable[[], None]] = []
+        self._on_dispose: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     @classmethod
@@ -154,7 +159,15 @@ class Database:
         with self.unit_of_work(readonly=True) as uow:
             yield uow.conn
 
+    def on_dispose(self, callback: Callable[[], None]) -> None:
+        """Run at `dispose()`, e.g. to give a lease up."""
+        with self._lock:
+            self._on_dispose.append(callback)
+
     def dispose(self) -> None:
+        for callback in self._on_dispose:
+            callback()
+        self.wakeups.stop()
         self.engine.dispose()
 
 

@@ -18,6 +18,9 @@ _CHANNEL_OPTIONS = [
     # Notice a dead peer (half-open TCP after a pod is killed) within ~40 s, not hours.
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
+    # Every address the name resolves to (a headless Service's ready pods) gets calls in
+    # turn; one address (a proxy, a virtual IP, 127.0.0.1) behaves as before.
+    ("grpc.lb_policy_name", "round_robin"),
 ]
 
 

@@ -41,6 +41,10 @@ _SERVER_OPTIONS = [
     # Our clients send keepalive pings; the server default (5 min) would answer too_many_pings.
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
+    # Clients reconnect (and resolve again) every few minutes, so replicas added by a scale-up
+    # get their share; the grace outlasts a valve's longest long-poll (55 s).
+    ("grpc.max_connection_age_ms", 300_000),
+    ("grpc.max_connection_age_grace_ms", 70_000),
 ]
 
 ServicerAdder = Callable[[Any, grpc.aio.Server], None]

@@ -9,10 +9,11 @@ same rows (same event ids), which the consumers' inbox turns into no second effe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from kafka import KafkaProducer
 
 from services.chassis import metrics
 from services.chassis.events import OutboxEvent, utcnow
+from services.chassis.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,7 @@ class OutboxRelay:
         after_publish: Callable[[Sequence[int]], None] | None = None,
         idempotent: bool = True,
         security: Mapping[str, Any] | None = None,
+        lease_ttl_s: float = 10.0,
     ) -> None:
         self._engine = engine
         self._service = service
@@ -118,7 +121,7 @@ class OutboxRelay:
         )
         self._after_publish = after_publish  # test hook: runs between publish and mark
         self._producer: Any = None
-        self._leader_conn: sa.Connection | None = None
+        self._lease = Lease(engine, f"outbox-relay:{service}", ttl_s=lease_ttl_s)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -136,39 +139,24 @@ class OutboxRelay:
             ).scalar_one()
 
     def _is_leader(self) -> bool:
-        """On PostgreSQL only one replica's relay publishes: the one holding a session-level
-        advisory lock. Two relays on one outbox would publish rows twice and out of order.
-        SQLite has one process per file, so there is nothing to elect."""
-        if self._engine.dialect.name != "postgresql":
-            return True
-        if self._leader_conn is not None:
-            try:
-                self._leader_conn.exec_driver_sql("SELECT 1")
-                return True
-            except Exception:
-                self._release_leadership()
-        conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = conn.execute(
-            sa.text("SELECT pg_try_advisory_lock(hashtext(:k))"),
-            {"k": f"outbox-relay:{self._service}"},
-        ).scalar_one()
-        if got:
-            self._leader_conn = conn
-            log.info("outbox relay of %s is the publishing replica", self._service)
-            return True
-        conn.close()
-        return False
+        """On PostgreSQL only the replica holding the relay's lease publishes (chassis/lease.py):
+        two relays on one outbox would publish rows twice and out of order. SQLite has one
+        process per file, so there is nothing to elect."""
+        return self._lease.held()
 
     def _release_leadership(self) -> None:
-        conn, self._leader_conn = self._leader_conn, None
-        if conn is None:
+        self._lease.release()
+
+    @contextlib.contextmanager
+    def _session(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """The lease's own session on PostgreSQL (a holder that lost it cannot mark rows);
+        a pooled connection on SQLite."""
+        leased = self._lease.connection
+        if leased is not None:
+            yield leased
             return
-        try:
-            # The pool keeps the session alive, so the lock must be released explicitly.
-            conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
-            conn.close()
-        except Exception:
-            conn.invalidate()  # a broken session drops its locks with it
+        with self._engine.begin() if write else self._engine.connect() as conn:
+            yield conn
 
     def publish_batch(self) -> int:
         """Publish the oldest unpublished rows; returns how many were marked published.
@@ -178,7 +166,7 @@ class OutboxRelay:
         """
         if not self._is_leader():
             return 0
-        with self._engine.connect() as conn:
+        with self._session() as conn:
             rows = conn.execute(
                 sa.select(
                     _OUTBOX.c.id,
@@ -228,7 +216,7 @@ class OutboxRelay:
 
     def _mark_published(self, ids: list[int]) -> None:
         now = utcnow()
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             for start in range(0, len(ids), 500):
                 conn.execute(
                     _OUTBOX.update()

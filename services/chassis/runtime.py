@@ -19,6 +19,7 @@ from services.chassis import clock
 from services.chassis.consumer import ConsumerRunner, Handler
 from services.chassis.db import Database, migrate
 from services.chassis.grpc_server import GrpcServer
+from services.chassis.lease import Lease
 from services.chassis.logs import configure_logging
 from services.chassis.metrics import start_metrics_server
 from services.chassis.outbox import OutboxRelay
@@ -38,6 +39,8 @@ class Periodic:
     name: str
     interval_s: float
     run: Callable[[Database, Any], None]
+    # With several replicas on PostgreSQL, run it in one replica at a time (a lease).
+    singleton: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,24 @@ class ServiceRuntime:
         self._jobs: list[threading.Thread] = []
 
     def _loop(self, job: Periodic) -> None:
+        lease = (
+            Lease(
+                self.db.engine,
+                f"periodic:{self.spec.name}:{job.name}",
+                ttl_s=max(10.0, 3 * job.interval_s),  # outlives a round of the job
+            )
+            if job.singleton
+            else None
+        )
         while not self._stopping.wait(job.interval_s):
             try:
+                if lease is not None and not lease.held():
+                    continue  # another replica runs it
                 job.run(self.db, self.settings)
             except Exception:  # the next round tries again; a crash would stop the job
                 log.exception("periodic job %s failed", job.name)
+        if lease is not None:
+            lease.release()  # a standby takes the job over at its next round
 
     async def start(self) -> int:
         migrate(self.db.engine, self.spec.migrations)

@@ -12,9 +12,10 @@ SPEC = ServiceSpec(
     servicers=grpc_api.servicers,
     grpc_service_names=["enforcement.gas.v1.GasService"],
     periodic=(
-        Periodic("valve-escalation", 5.0, handlers.escalate),
-        Periodic("liveness-sweep", 30.0, protection.sweep),
-        Periodic("device-status", 10.0, protection.device_statuses),
+        # One replica at a time: each reads every venue or command (safe twice, but wasted).
+        Periodic("valve-escalation", 5.0, handlers.escalate, singleton=True),
+        Periodic("liveness-sweep", 30.0, protection.sweep, singleton=True),
+        Periodic("device-status", 10.0, protection.device_statuses, singleton=True),
     ),
 )
 

@@ -44,10 +44,12 @@ MAX_WAIT_S = 55.0
 REDELIVERY_CHECK_S = 5.0  # ValvePolicy offers an unanswered command again after 5 s
 
 
-class CommandBell:
-    """Wakes the long-polls of valves that were just issued a close command. Ingest runs in
-    worker threads, so the ring crosses to the event loop. Only this process's waiters hear
-    it; with several gas replicas the others find the command at their next 5 s look."""
+class Bell:
+    """Wakes waiters by key: valves' long-polls by valve id when a close command was issued,
+    live streams by agency id when an alarm or device changed. Rings come from the wake-up
+    listener's or a worker's thread, so they cross to the event loop. With several gas
+    replicas a write on one rings the bells of every replica (services/chassis/wakeups.py:
+    LISTEN/NOTIFY); `None` means "maybe missed": every waiter looks again."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, set[asyncio.Event]] = {}
@@ -66,24 +68,30 @@ class CommandBell:
             if not waiting:
                 del self._waiting[valve_id]
 
-    def ring(self, valve_ids: list[str]) -> None:
+    def ring(self, valve_ids: list[str] | None) -> None:
         if self._loop is not None:
             try:
                 self._loop.call_soon_threadsafe(self._wake, valve_ids)
             except RuntimeError:  # that loop has closed (a server stopped); nobody waits there
                 self._loop = None
 
-    def _wake(self, valve_ids: list[str]) -> None:
-        for valve_id in valve_ids:
+    def _wake(self, valve_ids: list[str] | None) -> None:
+        for valve_id in list(self._waiting) if valve_ids is None else valve_ids:
             for event in self._waiting.get(valve_id, ()):
                 event.set()
+
+
+MAX_STREAM_WAIT_S = 5.0
 
 
 class GasServicer(gas_pb2_grpc.GasServiceServicer):
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._bell = CommandBell()
-        handlers.COMMAND_LISTENERS.append(self._bell.ring)
+        self._bell = Bell()
+        database.wakeups.subscribe(handlers.COMMANDS_CHANNEL, self._bell.ring)
+        # Keyed by agency: live streams wait here for an alarm or device change.
+        self._changes = Bell()
+        database.wakeups.subscribe(handlers.CHANGES_CHANNEL, self._changes.ring)
 
     async def UpsertVenue(self, request, context):
         venue = await _call(context, handlers.upsert_venue, self._db, request.venue)
@@ -180,6 +188,17 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
         return reply
 
     async def ListAlarms(self, request, context):
+        woken = False
+        if request.wait_seconds > 0:
+            # A live stream's wait: until a change of its agency on any replica, or the time.
+            bell = self._changes.listen(request.agency_id)
+            try:
+                await asyncio.wait_for(bell.wait(), min(request.wait_seconds, MAX_STREAM_WAIT_S))
+                woken = True
+            except TimeoutError:
+                pass
+            finally:
+                self._changes.forget(request.agency_id, bell)
         rows = await _call(
             context,
             handlers.list_alarms,
@@ -190,7 +209,7 @@ class GasServicer(gas_pb2_grpc.GasServiceServicer):
             venue_id=request.venue_id or None,
             updated_after=_after(request, "updated_after"),
         )
-        return gas_pb2.ListAlarmsResponse(alarms=[alarm_to_pb(r) for r in rows])
+        return gas_pb2.ListAlarmsResponse(alarms=[alarm_to_pb(r) for r in rows], woken=woken)
 
     async def AcknowledgeAlarm(self, request, context):
         row = await _call(

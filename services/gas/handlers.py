@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
@@ -44,9 +43,12 @@ MAX_SKEW = timedelta(minutes=10)
 MAX_BATCH = 500
 
 
-# Called after a commit that issued close commands, with the valves' ids: the gRPC layer
-# wakes valves waiting on their long-poll at once.
-COMMAND_LISTENERS: list[Callable[[list[str]], None]] = []
+# Announced after a commit that issued close commands, with the valves' ids: every gas
+# replica wakes the valves waiting on its long-poll at once (services/chassis/wakeups.py).
+COMMANDS_CHANNEL = "gas_commands"
+# Announced with agency ids after an alarm or a device status changed: live streams of that
+# agency, held by any gas replica, look again at once.
+CHANGES_CHANNEL = "gas_changes"
 
 
 class NotFound(LookupError):
@@ -251,8 +253,9 @@ def ingest(
         commands = _deliver(uow, device, policy, now)
         uow.commit()
     if issued:
-        for listener in COMMAND_LISTENERS:
-            listener(issued)
+        database.wakeups.announce(COMMANDS_CHANNEL, issued)
+    if any(c is not Change.unchanged for c in changes):
+        database.wakeups.announce(CHANGES_CHANNEL, [venue.agency_id])
     return len(fresh), len(events) - len(fresh), commands
 
 
@@ -417,6 +420,7 @@ def escalate(
     policy = policy or ValvePolicy()
     now = utcnow()
     n = 0
+    agencies: set[str] = set()
     with database.unit_of_work() as uow:
         rows = uow.conn.execute(
             sa.select(db.commands).where(db.commands.c.status.in_(("pending", "delivered")))
@@ -437,8 +441,10 @@ def escalate(
             )
             venue = db.one(uow.conn, db.venues, "venue_id", alarm.venue_id)
             uow.add_event(_alarm_event(alarm.alarm_id, venue, _state_of(alarm), "critical", now))
+            agencies.add(venue.agency_id)
             n += 1
         uow.commit()
+    database.wakeups.announce(CHANGES_CHANNEL, sorted(agencies))
     return n
 
 
@@ -533,6 +539,7 @@ def acknowledge_alarm(
             .values(state=_state_json(state), acknowledged_by=user_id, updated_at=utcnow())
         )
         uow.commit()
+    database.wakeups.announce(CHANGES_CHANNEL, [agency_id])
     rows = [
         r
         for r in list_alarms(database, agency_id=agency_id, town=None, active_only=False)

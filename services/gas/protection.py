@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from enforcement.gas.v1 import gas_events_pb2
 from services.chassis.db import Database, as_utc
 from services.chassis.events import build_event, utcnow
-from services.gas import db
+from services.gas import db, handlers
 from services.gas.domain.liveness import (
     DeviceKind,
     DeviceStatus,
@@ -109,6 +109,7 @@ def device_statuses(database: Database, _settings: object = None) -> int:
     if not moves:
         return 0
     changed = 0
+    agencies: set[str] = set()
     with database.unit_of_work() as uow:
         for d, status in moves:
             silent = not d.status and status != "fault"
@@ -131,7 +132,9 @@ def device_statuses(database: Database, _settings: object = None) -> int:
                 )
             )
             changed += 1
+            agencies.add(d.agency_id)
         uow.commit()
+    database.wakeups.announce(handlers.CHANGES_CHANNEL, sorted(agencies))
     return changed
 
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from services.chassis.runtime import ServiceSpec, run
-from services.records import grpc_api, handlers
+from services.chassis.runtime import Periodic, ServiceSpec, run
+from services.records import grpc_api, handlers, transparency
 from services.records.config import Settings
 from services.records.consumers import make_handlers
 
@@ -15,6 +15,8 @@ def make_spec(settings: Settings) -> ServiceSpec:
         servicers=grpc_api.servicers,
         grpc_service_names=["enforcement.records.v1.RecordsService"],
         consumers=make_handlers(handlers.Numbering(dict(settings.number_prefixes))),
+        # The replica holding the signer's lease signs each new size of the log.
+        periodic=(Periodic("log-signer", 1.0, transparency.sign_periodically),),
     )
 
 

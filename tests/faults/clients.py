@@ -66,6 +66,10 @@ class Ledger:
     hazards: dict[str, str] = field(default_factory=dict)  # hazard client_id -> hazard_id
     retries: Counter = field(default_factory=Counter)  # why a request was sent again
     problems: list[str] = field(default_factory=list)  # what a client could not finish
+    # Device posts: (sent, answered, attempts) in monotonic time, for the gap while a gas
+    # replica is down; leaks: (detector's leak answered, valve's close command received).
+    device_posts: list[tuple[float, float, int]] = field(default_factory=list)
+    close_waits: list[tuple[float, float]] = field(default_factory=list)
 
     def note_retry(self, why: str) -> None:
         with self.lock:
@@ -370,11 +374,18 @@ class Device:
         self.seqs = itertools.count(int(time.time() * 1000))
 
     def post(self, path: str, body: dict) -> dict:
+        attempts = [0]
+
         def sign(raw: bytes) -> dict[str, str]:
+            attempts[0] += 1
             return signed_headers(self.device_id, self.secret, "POST", path, raw)
 
+        sent = time.monotonic()
         r = self.c.send("POST", path, body=body, sign=sign)
-        return expect(r, 200, 201)
+        answer = expect(r, 200, 201)
+        with self.c.ledger.lock:
+            self.c.ledger.device_posts.append((sent, time.monotonic(), attempts[0]))
+        return answer
 
     def events(self, *events: dict) -> dict:
         batch = [{"seq": next(self.seqs), **e} for e in events]
@@ -412,21 +423,25 @@ class GasVenue:
 
     def leak(self, stop: threading.Event) -> None:
         self.detector.events({"type": "reading", "lel": 28}, {"type": "reading", "lel": 31})
+        leaked = time.monotonic()
         with self.ledger.lock:
             self.ledger.leaks[self.venue_id] += 1
         for valve in self.valves:
-            self.close(valve)
+            self.close(valve, leaked)
         self.detector.events({"type": "reading", "lel": 3})  # cleared
         for valve in self.valves:
             valve.events({"type": "valve", "valve_state": "open", "manual": True})
         pause(stop)
 
-    def close(self, valve: Device) -> None:
+    def close(self, valve: Device, leaked: float = 0.0) -> None:
         """Heartbeats until the close command comes, then report closed with its id."""
         deadline = time.monotonic() + self.wait_s
         while time.monotonic() < deadline:
             commands = valve.events({"type": "heartbeat"})["commands"]
             if commands:
+                if leaked:
+                    with self.ledger.lock:
+                        self.ledger.close_waits.append((leaked, time.monotonic()))
                 valve.events(
                     *({"type": "valve", "valve_state": "closed", "command_id": c["command_id"]}
                       for c in commands)

@@ -88,6 +88,8 @@ class Run:
     verifier: str = ""
     verifier_ok: bool = False
     checks: list[invariants.Check] = field(default_factory=list)
+    dbs: object = None  # where the invariants read (invariants.Databases or the like)
+    windows: list[tuple[str, float, float]] = field(default_factory=list)  # killed, back
 
 
 # -- the processes ----------------------------------------------------------------------------
@@ -235,10 +237,20 @@ def run():
         stack.stop()
 
 
-def drive(stack: Stack) -> Run:
+def drive(
+    stack: Stack,
+    processes: list[str] | None = None,
+    broker_kills: int | None = None,
+    dbs: object = None,
+    ready=None,
+) -> Run:
+    """The load, the kills and the checks. The replicas mode (test_replicas.py) passes its
+    own processes, no broker kills, its databases (PostgreSQL) and a per-replica readiness."""
+    processes = PROCESSES if processes is None else processes
+    broker_kills = BROKER_KILLS if broker_kills is None else broker_kills
     tag = f"flt{int(time.time()) % 1_000_000}"
     ledger = Ledger(tag)
-    run = Run(stack, ledger)
+    run = Run(stack, ledger, dbs=dbs or invariants.Databases(stack.var))
     give_up = [float("inf")]
     clients: list[Client] = []
 
@@ -291,17 +303,19 @@ def drive(stack: Stack) -> Run:
         time.sleep(WARMUP_S)
         progress("warm-up done")
         # Quick broker kills last: a produce cut short is where a loss was found.
-        plan = [(n, DOWN_S, BETWEEN_S) for n in PROCESSES * ROUNDS]
-        plan += [("tansu", 1.0, 3.0)] * BROKER_KILLS
+        plan = [(n, DOWN_S, BETWEEN_S) for n in processes * ROUNDS]
+        plan += [("tansu", 1.0, 3.0)] * broker_kills
         for name, down_s, between_s in plan:
             revive_the_dead(run)
             pid = kill(stack, name)
+            killed_at = time.monotonic()
             say(f"kill -9 {name} (pid {pid})")
             time.sleep(down_s)
             revive_the_dead(run, killed=name)
             began = time.monotonic()
             start(stack, name)
-            wait_ready(stack)
+            wait_ready(stack) if ready is None else ready(name)
+            run.windows.append((name, killed_at, time.monotonic()))
             run.killed.setdefault(name, []).append(time.monotonic() - began)
             progress(f"{name} back in {run.killed[name][-1]:.1f} s")
             time.sleep(between_s)
@@ -322,14 +336,14 @@ def drive(stack: Stack) -> Run:
     run.verifier, run.verifier_ok = verify_records(stack)
     say(f"records verifier: {run.verifier.strip().splitlines()[0] if run.verifier else '-'}")
     stack.stop()
-    run.checks = invariants.all_checks(invariants.Databases(stack.var), ledger)
+    run.checks = invariants.all_checks(run.dbs, ledger)
     report(run)
     return run
 
 
 def settle(run: Run) -> None:
     """Wait for the events still on their way to take effect (or for the deadline)."""
-    dbs = invariants.Databases(run.stack.var)
+    dbs = run.dbs
     deadline = time.monotonic() + SETTLE_S
     while True:
         revive_the_dead(run)
@@ -387,7 +401,9 @@ def report(run: Run) -> None:
         "verifier": run.verifier,
         "client_problems": ledger.problems,
     }
-    (VAR / "last-run.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+    (run.stack.var.parent / "last-run.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2)
+    )
 
 
 def _check(run: Run, name: str) -> invariants.Check:

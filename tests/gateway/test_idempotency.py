@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 class Harness:
     """A tiny app with counting routes behind the middleware."""
 
-    def __init__(self, database, *, ttl_s: int = 86400, in_flight_timeout_s: int = 300):
+    def __init__(self, database, *, ttl_s: int = 86400, in_flight_timeout_s: int = 300, owner=None):
         self.database = database
         self.calls: dict[str, int] = {"count": 0, "fail": 0, "boom": 0}
         self.release = anyio.Event()
@@ -69,6 +69,7 @@ class Harness:
             max_body=1000,
             ttl_s=ttl_s,
             in_flight_timeout_s=in_flight_timeout_s,
+            owner=owner,
         )
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gw"
