@@ -11,9 +11,10 @@
   (form fields `username`, `password`), which answers the same token pair as
   `POST /v1/auth/login`. The bearer field stays for a token pasted by hand.
 - One document per audience, so that each stays small enough to read and to load on a phone
-  (a test keeps every part under 150 KB): `/openapi.json` is the staff apps' core (login,
-  cases, records, reviews, documents, accounts), `/openapi/field.json` the field domains (gas,
-  overload, hazards, hazard sources), `/openapi/devices.json` the signed device routes and
+  (a test keeps every part under 150 KB): `/openapi.json` is the officers' core (login,
+  cases, records, documents, lookups), `/openapi/desk.json` the desk console's (reviews,
+  supervision, accounts, calendar), `/openapi/field.json` the field domains (gas, overload,
+  hazards, hazard sources), `/openapi/devices.json` the signed device routes and
   `/openapi/public.json` what needs no login. Each carries only the components it uses.
   `/openapi/all.json` is the whole API in one document, for tools (code generators, fuzzers).
 - /docs is Swagger UI served from the gateway itself, so it renders on an intranet without
@@ -239,8 +240,13 @@ def offer_password_login(doc: dict[str, Any]) -> dict[str, Any]:
 PARTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "core": (
         "/openapi.json",
-        "执法办案 (core: login, cases, records, reviews, documents, accounts)",
-        ("auth", "cases", "records", "reviews", "documents", "lookups", "users", "calendar"),
+        "执法办案 (core: login, cases, records, documents, lookups)",
+        ("auth", "cases", "records", "documents", "lookups"),
+    ),
+    "desk": (
+        "/openapi/desk.json",
+        "办公 (desk: reviews, supervision, accounts, calendar)",
+        ("reviews", "supervision", "users", "calendar"),
     ),
     "field": (
         "/openapi/field.json",
