@@ -455,6 +455,7 @@ export interface AuditEntry {
   path: string
   status: number
   request_id: string
+}
 
 // -- hazards (隐患挂号整改): the views of /v1/hazards ------------------------------------------
 
