@@ -55,12 +55,15 @@ DEVICES = [
 ]
 
 
-def seed_demo_district(gateway_db: Path, password: str) -> list[tuple[str, str]]:
+def seed_demo_district(
+    gateway_db: Path, password: str, *, database_url: str | None = None
+) -> list[tuple[str, str]]:
     """Create the demo users and devices; returns (login, description) lines for the banner.
 
-    Device secrets are written to gateway_db's folder as demo-devices.json (development only).
+    Device secrets are written to gateway_db's folder as demo-devices.json (development only);
+    the gateway's database is that SQLite file unless `database_url` names another.
     """
-    database = Database.from_url(f"sqlite:///{gateway_db}")
+    database = Database.from_url(database_url or f"sqlite:///{gateway_db}")
     try:
         with database.unit_of_work() as uow:
             for username, user_id, name, roles, town, cert in USERS:
