@@ -77,7 +77,8 @@ def run_variant(name: str, bootstrap: str, database_url: str, n: int, writers: i
         db.on_commit(relay.wake)
         relay.start()
     else:
-        producer = KafkaProducer(**producer_config(bootstrap, "bench-direct"))
+        producer = KafkaProducer(**producer_config(bootstrap, f"bench-{name}"))
+        producer.partitions_for(topic)  # the topic's metadata before the clock starts
 
     def writer(start: int) -> None:
         for i in range(start, n, writers):

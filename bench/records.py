@@ -83,6 +83,39 @@ def _wait_http(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def open_case(stack: Stack) -> tuple[str, dict]:
+    """A case of officer1's (officer2 its co-officer) to append to, and officer1's headers."""
+    with httpx.Client(base_url=stack.gateway_url, timeout=30) as http:
+        password = stack.secrets["demo_password"]
+        tokens = {}
+        for user in ("officer1", "officer2"):
+            r = http.post("/v1/auth/login", json={"username": user, "password": password})
+            r.raise_for_status()
+            tokens[user] = r.json()["access_token"]
+        headers = {"Authorization": f"Bearer {tokens['officer1']}"}
+        colleague = http.get(
+            "/v1/auth/me", headers={"Authorization": f"Bearer {tokens['officer2']}"}
+        ).json()["user_id"]
+        r = http.post(
+            "/v1/cases",
+            headers=headers,
+            json={
+                "client_case_id": str(uuid.uuid4()),
+                "domain": "gas",
+                "title": "基准测试案件",
+                "party": {
+                    "kind": "organization",
+                    "name": "常州某餐饮有限公司",
+                    "credit_code": "914403001922038216",
+                },
+                "co_officer_ids": [colleague],
+            },
+        )
+        r.raise_for_status()
+        case_id = r.json()["case_id"]
+    return case_id, headers
+
+
 def bench_append(stack: Stack, bare_db: str, n: int, threads: int, rounds: int) -> list[dict]:
     """`stack` is started by the caller and stays up for the next benchmark; the baseline
     writes to the database `bare_db`."""
@@ -90,34 +123,7 @@ def bench_append(stack: Stack, bare_db: str, n: int, threads: int, rounds: int) 
 
     rows: list[dict] = []
     with serving(bare_db) as (bare_base, _pid):
-        with httpx.Client(base_url=stack.gateway_url, timeout=30) as http:
-            password = stack.secrets["demo_password"]
-            tokens = {}
-            for user in ("officer1", "officer2"):
-                r = http.post("/v1/auth/login", json={"username": user, "password": password})
-                r.raise_for_status()
-                tokens[user] = r.json()["access_token"]
-            headers = {"Authorization": f"Bearer {tokens['officer1']}"}
-            colleague = http.get(
-                "/v1/auth/me", headers={"Authorization": f"Bearer {tokens['officer2']}"}
-            ).json()["user_id"]
-            r = http.post(
-                "/v1/cases",
-                headers=headers,
-                json={
-                    "client_case_id": str(uuid.uuid4()),
-                    "domain": "gas",
-                    "title": "基准测试案件",
-                    "party": {
-                        "kind": "organization",
-                        "name": "常州某餐饮有限公司",
-                        "credit_code": "914403001922038216",
-                    },
-                    "co_officer_ids": [colleague],
-                },
-            )
-            r.raise_for_status()
-            case_id = r.json()["case_id"]
+        case_id, headers = open_case(stack)
         gateway_url = f"{stack.gateway_url}/v1/cases/{case_id}/entries"
         bare_url = f"{bare_base}/v1/cases/{case_id}/entries"
         for r_ in range(rounds):
