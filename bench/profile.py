@@ -64,25 +64,27 @@ def _heaviest(raw: Path, top: int = 12) -> dict:
     return {"samples": total, "own_pct": share(own), "inclusive_pct": share(incl)}
 
 
-def _drive(stack: Stack, path: str, seconds: float, threads: int) -> None:
-    deadline = time.monotonic() + seconds
+def _setup(stack: Stack, path: str):
+    """What a path's load needs, made once outside the sampled time (logins are argon2)."""
     if path == "append":
         case_id, headers = records.open_case(stack)
-        url = f"{stack.gateway_url}/v1/cases/{case_id}/entries"
-        while time.monotonic() < deadline:
-            records._drive(url, headers, 200, threads)
-    elif path == "weighing":
-        secret = json.loads((stack.var / "demo-devices.json").read_text())["wim-station-01"]
-        while time.monotonic() < deadline:
-            overload.bench_gateway(
-                stack.gateway_url, secret["secret"], overload._weighings(200, int(time.time())),
-                threads,
-            )  # fmt: skip
-    else:
-        venues = asyncio.run(gas._register(stack, 40))
-        load = gas.Load(events=2000, batch=20, devices=16, leak_workers=0)
-        while time.monotonic() < deadline:
-            gas._run(stack.gateway_url, venues, load, {})
+        return f"{stack.gateway_url}/v1/cases/{case_id}/entries", headers
+    if path == "weighing":
+        return json.loads((stack.var / "demo-devices.json").read_text())["wim-station-01"]
+    return asyncio.run(gas._register(stack, 40))
+
+
+def _drive(stack: Stack, path: str, setup, seconds: float, threads: int) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path == "append":
+            records._drive(*setup, 200, threads)
+        elif path == "weighing":
+            weighings = overload._weighings(200, int(time.time() * 1000))
+            overload.bench_gateway(stack.gateway_url, setup["secret"], weighings, threads)
+        else:
+            load = gas.Load(events=2000, batch=20, devices=16, leak_workers=0)
+            gas._run(stack.gateway_url, setup, load, {})
 
 
 def main() -> None:
@@ -102,9 +104,10 @@ def main() -> None:
                 procs = {"gateway": stack.children["gateway"].proc.pid}
                 procs[SERVICE[path]] = stack.children[SERVICE[path]].proc.pid
                 # warm up first (connections, caches), then sample while the load goes on
-                _drive(stack, path, 3, args.threads)
+                setup = _setup(stack, path)
+                _drive(stack, path, setup, 3, args.threads)
                 driver = threading.Thread(
-                    target=_drive, args=(stack, path, args.seconds + 2, args.threads)
+                    target=_drive, args=(stack, path, setup, args.seconds + 2, args.threads)
                 )
                 driver.start()
                 spies = []
