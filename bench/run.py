@@ -26,12 +26,12 @@ BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("--events", type=int, default=3000, help="events per outbox round")
+    parser.add_argument("--events", type=int, default=2000, help="events per outbox round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--appends", type=int, default=2000, help="notes per append round")
     parser.add_argument("--threads", type=int, default=8, help="append client threads")
     parser.add_argument("--verify-entries", type=int, default=10000)
-    parser.add_argument("--disclosures", type=int, default=100_000)
+    parser.add_argument("--disclosures", type=int, default=50_000)
     parser.add_argument("--weighings", type=int, default=1500)
     parser.add_argument(
         "--backends",
@@ -105,20 +105,28 @@ def _on_stack(args: argparse.Namespace, here: Path, urls: dict, backend: str) ->
     print(f"[{backend}] starting the embedded stack ...", flush=True)
     stack.start(ready_timeout=180)
     out: dict = {}
-    try:
-        out["append"] = records.bench_append(
+    parts = {
+        "append": lambda: records.bench_append(
             stack, urls["bare"], args.appends, args.threads, args.rounds
-        )
-        out["search"] = disclosure.bench_search(stack, args.disclosures, args.rounds)
-        out["weighing"] = overload.bench(
+        ),
+        "search": lambda: disclosure.bench_search(stack, args.disclosures, args.rounds),
+        "weighing": lambda: overload.bench(
             stack, urls["bare"], args.weighings, args.threads, args.rounds
-        )
-        out["gas"] = gas.bench_from_args(stack, urls["bare"], args)
-        out["wave"] = login_wave.bench(stack, args.rounds)
+        ),
+        "gas": lambda: gas.bench_from_args(stack, urls["bare"], args),
+        "wave": lambda: login_wave.bench(stack, args.rounds),
+    }
+    try:
+        for name, part in parts.items():
+            began = time.monotonic()
+            out[name] = part()
+            print(f"[{backend}] {name} took {time.monotonic() - began:.0f} s", flush=True)
     finally:
         stack.stop()
+    began = time.monotonic()
     out["verify"] = records.bench_verify(urls["verify"], args.verify_entries)
     print(json.dumps(out["verify"]), flush=True)
+    print(f"[{backend}] verify took {time.monotonic() - began:.0f} s", flush=True)
     return out
 
 
