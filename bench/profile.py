@@ -46,8 +46,24 @@ def _spy(pid: int, seconds: int, out: Path, fmt: str) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def _heaviest(raw: Path, top: int = 12) -> dict:
-    """Own and inclusive sample shares per frame from py-spy's collapsed stacks."""
+# Leaf frames where a thread waits rather than works: py-spy without --gil cannot always tell
+# a thread blocked in these from one running, so they are left out of the shares.
+WAITING = (
+    "Condition.wait",
+    "EpollSelector.select",
+    "_PollLikeSelector.select",
+    "_worker (concurrent/futures/thread.py:81)",
+    "NetworkSelector.wakeup",
+    "Event.wait",
+    "Thread.run (threading.py:982)",
+    "WorkerThread.run",
+)
+
+
+def _heaviest(raw: Path, top: int = 14) -> dict:
+    """Own and inclusive sample shares per frame from py-spy's collapsed stacks, waiting
+    frames left out; `Runner.run` own time is the event loop's C side (selector, callbacks
+    into the protocol) that py-spy shows no Python frame for."""
     own: collections.Counter[str] = collections.Counter()
     incl: collections.Counter[str] = collections.Counter()
     total = 0
@@ -55,9 +71,10 @@ def _heaviest(raw: Path, top: int = 12) -> dict:
         stack, _, n = line.rpartition(" ")
         count = int(n)
         frames = [f for f in stack.split(";") if not f.startswith("thread (")]
+        if not frames or any(frames[-1].startswith(w) for w in WAITING):
+            continue
         total += count
-        if frames:
-            own[frames[-1]] += count
+        own[frames[-1]] += count
         for f in set(frames):
             incl[f] += count
     share = lambda c: [(f, round(100 * n / total, 1)) for f, n in c.most_common(top)]  # noqa: E731
@@ -74,17 +91,22 @@ def _setup(stack: Stack, path: str):
     return asyncio.run(gas._register(stack, 40))
 
 
-def _drive(stack: Stack, path: str, setup, seconds: float, threads: int) -> None:
+def _drive(stack: Stack, path: str, setup, seconds: float, threads: int) -> int:
+    """Load for `seconds`; returns the requests answered."""
     deadline = time.monotonic() + seconds
+    done = 0
     while time.monotonic() < deadline:
         if path == "append":
-            records._drive(*setup, 200, threads)
+            done += records._drive(*setup, 200, threads)["requests"]
         elif path == "weighing":
             weighings = overload._weighings(200, int(time.time() * 1000))
-            overload.bench_gateway(stack.gateway_url, setup["secret"], weighings, threads)
+            done += overload.bench_gateway(stack.gateway_url, setup["secret"], weighings, threads)[
+                "n"
+            ]
         else:
             load = gas.Load(events=2000, batch=20, devices=16, leak_workers=0)
-            gas._run(stack.gateway_url, setup, load, {})
+            done += gas._run(stack.gateway_url, setup, load, {})["posts"]
+    return done
 
 
 def main() -> None:
@@ -106,9 +128,13 @@ def main() -> None:
                 # warm up first (connections, caches), then sample while the load goes on
                 setup = _setup(stack, path)
                 _drive(stack, path, setup, 3, args.threads)
+                answered: list[int] = []
                 driver = threading.Thread(
-                    target=_drive, args=(stack, path, setup, args.seconds + 2, args.threads)
+                    target=lambda p=path, s=setup, a=answered: a.append(
+                        _drive(stack, p, s, args.seconds + 2, args.threads)
+                    )
                 )
+                cpu = {name: gas._cpu_s(pid) for name, pid in procs.items()}
                 driver.start()
                 spies = []
                 for name, pid in procs.items():
@@ -121,9 +147,18 @@ def main() -> None:
                     if spy.returncode:
                         print(err.decode()[-500:], file=sys.stderr)
                 driver.join()
+                cpu_ms = {
+                    name: round(1000 * (gas._cpu_s(pid) - cpu[name]) / max(answered[0], 1), 2)
+                    for name, pid in procs.items()
+                }
+                print(f"== {path}: {answered[0]} requests, CPU ms per request {cpu_ms}")
                 for name, svg, raw, _ in spies:
                     if svg is None and raw.exists():
-                        report[f"{path}/{name}"] = _heaviest(raw)
+                        report[f"{path}/{name}"] = {
+                            "requests": answered[0],
+                            "cpu_ms_per_request": cpu_ms[name],
+                            **_heaviest(raw),
+                        }
                         print(f"== {path} / {name}")
                         print(json.dumps(report[f"{path}/{name}"], ensure_ascii=False, indent=1))
         finally:
