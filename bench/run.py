@@ -268,6 +268,9 @@ def write_doc(results: dict[str, dict], args: argparse.Namespace, seconds: float
         f"(the upper median of the rounds), {seconds / 60:.1f} min in all; load average at "
         f"the end {load1:.1f} (1 min), {load5:.1f} (5 min). A load above the core count "
         "means other work shared the machine and every figure is lower than on a quiet one.",
+        f"Sizes: {args.events} outbox events, {args.appends} appends, {args.weighings} "
+        f"weighings and {args.gas_events} gas events per round and variant; "
+        f"{args.disclosures} disclosures; {args.verify_entries} entries verified.",
         "",
         "## Summary",
         "",
