@@ -129,6 +129,7 @@ def _on_stack(args: argparse.Namespace, here: Path, urls: dict, backend: str) ->
     }
     parts["verify"] = lambda: records.bench_verify(urls["verify"], args.verify_entries)
     out["errors"] = []
+    out["load"] = [os.getloadavg()[0]]  # the machine's load as each part starts and at the end
     running = True
     try:
         for name, part in parts.items():
@@ -142,6 +143,7 @@ def _on_stack(args: argparse.Namespace, here: Path, urls: dict, backend: str) ->
                 traceback.print_exc()
                 out["errors"].append(f"{name}: {type(e).__name__}: {str(e)[:200]}")
             print(f"[{backend}] {name} took {time.monotonic() - began:.0f} s", flush=True)
+            out["load"].append(os.getloadavg()[0])
     finally:
         if running:
             stack.stop()
@@ -277,6 +279,9 @@ def write_doc(results: dict[str, dict], args: argparse.Namespace, seconds: float
         "| figure | " + " | ".join(BACKEND_NAMES[b] for b in backends) + " |",
         "|---|" + "---:|" * len(backends),
     ]
+    for b, r in results.items():
+        low, high = min(r.get("load", [0])), max(r.get("load", [0]))
+        summaries[b].insert(0, ("load average (1 min) during its parts", f"{low:.1f}–{high:.1f}"))
     first = summaries[backends[0]]
     for i, (label, _value) in enumerate(first):
         lines.append(f"| {label} | " + " | ".join(summaries[b][i][1] for b in backends) + " |")
