@@ -131,8 +131,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+## Benchmarks on SQLite and (when it answers) the PostgreSQL on 127.0.0.1:5432; round sizes
+## and databases by BENCH_ARGS, e.g. BENCH_ARGS="--rounds 1 --backends sqlite" (see --help).
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.replicas
 
 load: install

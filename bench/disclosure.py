@@ -133,8 +133,7 @@ def _bare(database: Database, params: dict) -> int:
 
 
 def bench_search(stack: Stack, n: int, rounds: int) -> list[dict]:
-    path = stack.var / "disclosure.db"
-    database = Database(make_engine(f"sqlite:///{path}"))
+    database = Database(make_engine(stack.database_url("disclosure")))
     print(f"writing {n} disclosures ...", flush=True)
     codes = fill(database, n)
     with database.read() as conn:

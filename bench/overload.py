@@ -53,8 +53,9 @@ def bench_rules(weighings: list[dict]) -> dict:
     return {"variant": "rules", "n": len(weighings), "per_s": len(weighings) / took}
 
 
-def bench_gateway(stack: Stack, weighings: list[dict], threads: int) -> dict:
-    secret = json.loads((stack.var / "demo-devices.json").read_text())["wim-station-01"]["secret"]
+def bench_gateway(
+    base_url: str, secret: str, weighings: list[dict], threads: int, variant: str = "gateway"
+) -> dict:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -62,7 +63,7 @@ def bench_gateway(stack: Stack, weighings: list[dict], threads: int) -> dict:
 
     def worker(chunk: list[dict]) -> None:
         nonlocal errors
-        with httpx.Client(base_url=stack.gateway_url, timeout=30) as http:
+        with httpx.Client(base_url=base_url, timeout=30) as http:
             for w in chunk:
                 raw = json.dumps(w, ensure_ascii=False).encode()
                 headers = signed_headers(
@@ -87,58 +88,102 @@ def bench_gateway(stack: Stack, weighings: list[dict], threads: int) -> dict:
         t.join()
     wall = time.perf_counter() - started
     return {
-        "variant": "gateway",
+        "variant": variant,
         "n": len(latencies),
         "errors": errors,
         "per_s": len(latencies) / wall,
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p95_ms": percentile(latencies, 0.95) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
     }
 
 
-def bench(stack: Stack, n: int, threads: int, rounds: int) -> list[dict]:
+def bench(stack: Stack, bare_db: str, n: int, threads: int, rounds: int) -> list[dict]:
+    """`bare` (the baseline) is `bench/bare_app.py` on the database `bare_db`, with the demo
+    station's id provisioned there under a secret of its own."""
+    from bench.bare_app import serving
+    from gateway.security.device_signing import DeviceCredentials
+    from services.chassis.db import Database
+
+    station = "wim-station-01"
+    secret = json.loads((stack.var / "demo-devices.json").read_text())[station]["secret"]
     rows = []
-    for r in range(rounds):
-        weighings = _weighings(n, seed=r)
-        for variant in ("rules", "gateway") if r % 2 == 0 else ("gateway", "rules"):
-            print(f"round {r + 1}/{rounds}: weighings via {variant} ({n}) ...", flush=True)
-            row = (
-                bench_rules(weighings * 20)
-                if variant == "rules"
-                else bench_gateway(stack, weighings, threads)
-            )
-            print(
-                "  "
-                + json.dumps(
-                    {k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}
-                ),
-                flush=True,
-            )
-            rows.append(row)
+    with serving(bare_db) as (bare_url, _pid):
+        database = Database.from_url(bare_db)
+        bare_secret = DeviceCredentials(database).provision(station, "weigh_station", "bare")
+        database.dispose()
+        for r in range(rounds):
+            weighings = _weighings(n, seed=r)
+            order = ("rules", "bare", "gateway") if r % 2 == 0 else ("gateway", "bare", "rules")
+            for variant in order:
+                print(f"round {r + 1}/{rounds}: weighings via {variant} ({n}) ...", flush=True)
+                if variant == "rules":
+                    row = bench_rules(weighings * 20)
+                elif variant == "bare":
+                    fresh = [{**w, "client_weighing_id": str(uuid.uuid4())} for w in weighings]
+                    row = bench_gateway(bare_url, bare_secret, fresh, threads, "bare")
+                else:
+                    row = bench_gateway(stack.gateway_url, secret, weighings, threads)
+                print(
+                    "  "
+                    + json.dumps(
+                        {k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}
+                    ),
+                    flush=True,
+                )
+                rows.append(row)
     return rows
 
 
-def markdown(rows: list[dict], threads: int) -> list[str]:
-    def median(variant: str, key: str) -> float:
-        values = sorted(r[key] for r in rows if r["variant"] == variant)
-        return values[len(values) // 2]
+def _median(rows: list[dict], variant: str, key: str) -> float:
+    values = sorted(r[key] for r in rows if r["variant"] == variant)
+    return values[len(values) // 2]
 
-    g, r = median("gateway", "per_s"), median("rules", "per_s")
-    return [
+
+def markdown(rows: list[dict], threads: int) -> list[str]:
+    g, b, r = (_median(rows, v, "per_s") for v in ("gateway", "bare", "rules"))
+    lines = [
         "## Overload: weighings evaluated",
         "",
         "`gateway`: signed `POST /v1/stations/weighings` from the demo station on the embedded",
         "stack (HMAC and nonce check, gRPC, the rules, the truck's inspection and the weighing",
-        f"stored, events written in the same transaction); {threads} client threads. `rules`",
-        "(the baseline): the pure `evaluate` on the same weighings in a loop, in process.",
+        f"stored, events written in the same transaction); {threads} client threads. `bare`",
+        "(the baseline): the same signed posts to a FastAPI endpoint (`bench/bare_app.py`) that",
+        "checks the HMAC and the nonce the same way and inserts the weighing as one row. `rules`:",
+        "the pure `evaluate` on the same weighings in a loop, in process, for scale.",
         "",
-        "| variant | weighings/s | p50 | p95 | errors |",
-        "|---|---:|---:|---:|---:|",
-        f"| rules | {r:.0f} | – | – | – |",
-        f"| gateway | {g:.0f} | {median('gateway', 'p50_ms'):.1f} ms | "
-        f"{median('gateway', 'p95_ms'):.1f} ms | "
-        f"{sum(x.get('errors', 0) for x in rows)} |",
+        "| variant | weighings/s | p50 | p95 | p99 | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| rules | {r:.0f} | – | – | – | – |",
+    ]
+    for v in ("bare", "gateway"):
+        lines.append(
+            f"| {v} | {_median(rows, v, 'per_s'):.0f} | {_median(rows, v, 'p50_ms'):.1f} ms | "
+            f"{_median(rows, v, 'p95_ms'):.1f} ms | {_median(rows, v, 'p99_ms'):.1f} ms | "
+            f"{sum(x.get('errors', 0) for x in rows if x['variant'] == v)} |"
+        )
+    lines += [
         "",
-        f"Ratio gateway / rules: {g / r:.4f}× (the rules take {1e6 / r:.0f} µs of the "
-        f"{1e6 / g:.0f} µs a weighing costs through the platform).",
+        f"Ratio gateway / bare: {g / b:.2f}× (goal ≥ 0.3×); gateway / rules: {g / r:.4f}× (the",
+        f"rules take {1e6 / r:.0f} µs of the {1e6 / g:.0f} µs a weighing costs through the",
+        "platform).",
+    ]
+    return lines
+
+
+def summary(rows: list[dict]) -> list[tuple[str, str]]:
+    g, b = _median(rows, "gateway", "per_s"), _median(rows, "bare", "per_s")
+    ms = "{:.0f} / {:.0f} / {:.0f} ms"
+    return [
+        ("weighing: gateway weighings/s", f"{g:.0f}"),
+        ("weighing: bare weighings/s", f"{b:.0f}"),
+        ("weighing: ratio gateway / bare (goal ≥ 0.3×)", f"{g / b:.2f}×"),
+        (
+            "weighing: gateway p50 / p95 / p99",
+            ms.format(*(_median(rows, "gateway", f"p{q}_ms") for q in (50, 95, 99))),
+        ),
+        (
+            "weighing: bare p50 / p95 / p99",
+            ms.format(*(_median(rows, "bare", f"p{q}_ms") for q in (50, 95, 99))),
+        ),
     ]

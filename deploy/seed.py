@@ -59,12 +59,12 @@ DEVICES = [
 
 
 def seed_demo_district(
-    gateway_db: Path, password: str, database_url: str | None = None
+    gateway_db: Path, password: str, *, database_url: str | None = None
 ) -> list[tuple[str, str]]:
     """Create the demo users and devices; returns (login, description) lines for the banner.
 
     Device secrets are written to gateway_db's folder as demo-devices.json (development only).
-    `database_url` seeds another database than that SQLite file (the replicas' PostgreSQL).
+    `database_url` seeds another database than that SQLite file (PostgreSQL).
     """
     database = Database.from_url(database_url or f"sqlite:///{gateway_db}")
     try:

@@ -168,9 +168,16 @@ class Stack:
     """The whole platform on one machine; also used by the end-to-end tests."""
 
     def __init__(
-        self, var: Path, ports: dict[str, int] | None = None, host: str = LOOPBACK
+        self,
+        var: Path,
+        ports: dict[str, int] | None = None,
+        host: str = LOOPBACK,
+        database_urls: dict[str, str] | None = None,
     ) -> None:
         self.var = var.resolve()
+        # Per service (and "gateway"): a database elsewhere, e.g. PostgreSQL for `make bench`;
+        # the others get their SQLite file under var/.
+        self.database_urls = dict(database_urls or {})
         self.var.mkdir(parents=True, exist_ok=True)
         self.ports = dict(ports or DEFAULT_PORTS)
         # The gateway listens on `host`; beyond loopback, S3 does too (phones upload to it
@@ -271,6 +278,10 @@ class Stack:
         )
         raise PortsTaken(f"{', '.join(taken)} already in use by another program. {hint}")
 
+    def database_url(self, name: str) -> str:
+        """The database of service `name` (or "gateway")."""
+        return self.database_urls.get(name) or f"sqlite:///{self.var / f'{name}.db'}"
+
     def _base_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
         env["PYTHONUNBUFFERED"] = "1"
@@ -282,7 +293,7 @@ class Stack:
         env.update(
             {
                 f"{p}_MODE": "development",
-                f"{p}_DATABASE_URL": f"sqlite:///{self.var / f'{name}.db'}",
+                f"{p}_DATABASE_URL": self.database_url(name),
                 f"{p}_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 # Tansu may lose an idempotent producer's batch when killed (docs/faults.md).
                 f"{p}_KAFKA_IDEMPOTENT_PRODUCER": "false",
@@ -310,7 +321,7 @@ class Stack:
         env.update(
             {
                 "GATEWAY_MODE": "development",
-                "GATEWAY_DATABASE_URL": f"sqlite:///{self.var / 'gateway.db'}",
+                "GATEWAY_DATABASE_URL": self.database_url("gateway"),
                 "GATEWAY_HTTP_HOST": self.host,
                 "GATEWAY_HTTP_PORT": str(self.ports["gateway"]),
                 "GATEWAY_JWT_SECRET": self.secrets["jwt_secret"],
@@ -387,7 +398,9 @@ class Stack:
         from deploy.seed import seed_demo_district, seed_gas_registry, seed_overload_station
 
         self.demo_logins = seed_demo_district(
-            self.var / "gateway.db", self.secrets["demo_password"]
+            self.var / "gateway.db",
+            self.secrets["demo_password"],
+            database_url=self.database_urls.get("gateway"),
         )
         signer = self.service_token_signer()
         seed_overload_station(f"127.0.0.1:{self.ports['overload']}", signer)

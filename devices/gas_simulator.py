@@ -169,6 +169,7 @@ class Totals:
     accepted: int = 0
     duplicates: int = 0
     errors: int = 0
+    retries: int = 0  # posts sent again after a connection error
     latencies: list[float] = field(default_factory=list)
 
 
@@ -186,8 +187,10 @@ class Simulator:
         seq_start: int | None = None,
         rng: random.Random | None = None,
         device_time: bool = True,
+        retries: int = 3,
     ) -> None:
         self.http = http
+        self.retries = retries
         self.venues: dict[str, SimVenue] = {}
         self.silent: set[str] = set()
         self.totals = Totals()
@@ -284,9 +287,19 @@ class Simulator:
     async def post(self, device: SimDevice, events: Sequence[dict]) -> Reply:
         """Sign and post one batch; a valve remembers the close commands in the answer."""
         body = batch_body(events)
-        headers = signed_headers(device.device_id, device.secret, body)
         sent_at = time.perf_counter()
-        r = await self.http.post(PATH, content=body, headers=headers)
+        for attempt in itertools.count(1):
+            # As firmware does after a reset: the same events and sequence numbers (stored
+            # once), signed again with a new nonce.
+            headers = signed_headers(device.device_id, device.secret, body)
+            try:
+                r = await self.http.post(PATH, content=body, headers=headers)
+                break
+            except httpx.TransportError:
+                if attempt > self.retries:
+                    raise
+                self.totals.retries += 1
+                await asyncio.sleep(0.05 * attempt)
         self.totals.events += len(events)
         return self._answer(device, r, sent_at)
 

@@ -17,6 +17,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        timeout_keep_alive=settings.http_keep_alive_s,
     )
 
 

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
             "(its gateway died) and may be retried; above the longest call, the evidence check"
         ),
     )
+    http_keep_alive_s: float = Field(
+        default=75.0,
+        description="an idle keep-alive connection is closed after this long; above the idle "
+        "time of the clients and of the proxy in front (docs/deploy.md), so the gateway never "
+        "closes a connection just as a client reuses it",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(

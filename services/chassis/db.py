@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +25,10 @@ from services.chassis.wakeups import Wakeups
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# One writer at a time per SQLite engine, queued in the process: SQLite's own busy handler
+# lets waiting writers sleep in growing steps (up to 100 ms) and retry, which costs more
+# latency than the write itself when several request threads write at once.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
@@ -64,6 +69,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         readonly = conn.get_execution_options().get("readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
+    _SQLITE_WRITERS[engine] = threading.RLock()
     return engine
 
 
@@ -86,6 +92,7 @@ class UnitOfWork:
         self._after_commit = after_commit or []
         self._conn: Connection | None = None
         self._committed = False
+        self._writers: threading.RLock | None = None
         self.pending_events: list[Any] = []
 
     @property
@@ -95,12 +102,25 @@ class UnitOfWork:
         return self._conn
 
     def __enter__(self) -> UnitOfWork:
-        conn = self._engine.connect()
-        if self._readonly:
-            conn = conn.execution_options(readonly=True)
-        conn.begin()
+        writers = None if self._readonly else _SQLITE_WRITERS.get(self._engine)
+        # Past the busy timeout, go on and let SQLite's own handler decide, as without it.
+        if writers is not None and writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            self._writers = writers
+        try:
+            conn = self._engine.connect()
+            if self._readonly:
+                conn = conn.execution_options(readonly=True)
+            conn.begin()
+        except BaseException:
+            self._release()
+            raise
         self._conn = conn
         return self
+
+    def _release(self) -> None:
+        writers, self._writers = self._writers, None
+        if writers is not None:
+            writers.release()
 
     def add_event(self, outbox_row: Any) -> None:
         """Queue an outbox row; it is inserted at commit, inside the transaction."""
@@ -123,6 +143,7 @@ class UnitOfWork:
         finally:
             if conn is not None:
                 conn.close()
+            self._release()
         if self._committed and exc_type is None:
             for callback in self._after_commit:
                 try:

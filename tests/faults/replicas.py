@@ -170,7 +170,9 @@ class ReplicatedStack(Stack):
         from deploy.seed import seed_demo_district, seed_gas_registry, seed_overload_station
 
         self.demo_logins = seed_demo_district(
-            self.var / "gateway.db", self.secrets["demo_password"], self.db_url("gateway")
+            self.var / "gateway.db",
+            self.secrets["demo_password"],
+            database_url=self.db_url("gateway"),
         )
         signer = self.service_token_signer()
         seed_overload_station(f"127.0.0.1:{self.ports['overload']}", signer)
