@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from services.gas import simulator as sim
+from devices import gas_simulator as sim
 
 DEVICE = sim.SimDevice("det-1", sim.DETECTOR, "venue-1", "s3cr3t-example-0123456789abcdefghijkl")
 
