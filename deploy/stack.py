@@ -26,7 +26,8 @@ from pathlib import Path
 
 import httpx
 
-from deploy.embedded import LOOPBACK, SeaweedFS, Tansu, free_port, port_is_free
+from deploy import embedded
+from deploy.embedded import LOOPBACK, SeaweedFS, Tansu, port_is_free
 from deploy.init import InitSettings, initialise
 from services.chassis.service_auth import ServiceTokenSigner, make_key_pair, public_key_of
 
@@ -484,7 +485,8 @@ class Stack:
 
 
 def free_ports() -> dict[str, int]:
-    return {name: free_port() for name in DEFAULT_PORTS}
+    """A distinct free port for each process: picked one by one, two could be the same."""
+    return dict(zip(DEFAULT_PORTS, embedded.free_ports(len(DEFAULT_PORTS)), strict=True))
 
 
 def remembered_free_ports(var: Path) -> dict[str, int]:

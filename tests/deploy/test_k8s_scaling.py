@@ -8,7 +8,7 @@ import functools
 
 import pytest
 
-from tests.deploy.test_compose import APP_PROCESSES, SERVICES, k8s_documents
+from tests.deploy.test_compose import APP_PROCESSES, SERVICES, k8s_documents, k8s_name
 
 pytestmark = pytest.mark.unit
 
@@ -28,7 +28,7 @@ def deployments() -> dict[str, dict]:
 
 
 def test_every_process_runs_two_or_more_replicas_with_rolling_updates() -> None:
-    for name in APP_PROCESSES:
+    for name in map(k8s_name, APP_PROCESSES):
         spec = deployments()[name]["spec"]
         assert spec["replicas"] >= 2, name
         assert spec["strategy"]["type"] == "RollingUpdate", name
@@ -36,7 +36,7 @@ def test_every_process_runs_two_or_more_replicas_with_rolling_updates() -> None:
 
 
 def test_replicas_prefer_different_nodes() -> None:
-    for name in APP_PROCESSES:
+    for name in map(k8s_name, APP_PROCESSES):
         pod = deployments()[name]["spec"]["template"]["spec"]
         terms = pod["affinity"]["podAntiAffinity"][
             "preferredDuringSchedulingIgnoredDuringExecution"
@@ -48,7 +48,7 @@ def test_replicas_prefer_different_nodes() -> None:
 
 def test_every_process_has_a_disruption_budget_that_keeps_one_replica() -> None:
     budgets = {doc["metadata"]["name"]: doc["spec"] for doc in of_kind("PodDisruptionBudget")}
-    for name in APP_PROCESSES:
+    for name in map(k8s_name, APP_PROCESSES):
         budget = budgets[name]
         assert budget["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
         replicas = deployments()[name]["spec"]["replicas"]
@@ -72,6 +72,6 @@ def test_grpc_services_are_headless_so_calls_spread_over_every_replica() -> None
     from services.chassis.grpc_client import _CHANNEL_OPTIONS
 
     services = {doc["metadata"]["name"]: doc["spec"] for doc in of_kind("Service")}
-    for name in SERVICES:
+    for name in map(k8s_name, SERVICES):
         assert services[name]["clusterIP"] == "None", name
     assert ("grpc.lb_policy_name", "round_robin") in _CHANNEL_OPTIONS
