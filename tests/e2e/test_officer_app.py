@@ -221,6 +221,8 @@ def refuse_then_correct_a_note(page: Page) -> None:
     page.get_by_text("记录", exact=True).first.click()
     page.fill("textarea[name=text]", "同上\u0000")
     page.get_by_role("button", name="保存").click()
+    # Saving waits for a GPS fix before the write is queued: leave only once it is.
+    expect(page.locator("textarea[name=text]")).to_be_hidden()
     page.goto("/app/queue")
     expect(page.get_by_text("文本含有 NUL 字符")).to_be_visible()
     shot(page, "queue-refused")
