@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Annotated, Literal
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enforcement.disclosure.v1 import disclosure_pb2
 from enforcement.hazards.v1 import hazards_pb2
-from gateway.deps import State, client_address, public_rate_limit, require_roles
+from gateway.deps import GatewayState, State, client_address, public_rate_limit, require_roles
 from gateway.fields import IsoDate
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES
@@ -492,8 +493,14 @@ async def joint(
 # -- public: no login -------------------------------------------------------------------------
 
 
-def _key(text: str) -> str:
-    return hashlib.sha256(("hazard-report:" + text).encode()).hexdigest() if text else ""
+def _key(state: GatewayState, text: str) -> str:
+    """A keyed hash of an address or device id for the report limits: a plain SHA-256 of an
+    IPv4 address is reversed by trying all 2^32 of them."""
+    if not text:
+        return ""
+    secret = state.settings.jwt_secret.get_secret_value().encode()
+    key = hashlib.sha256(b"hazard-report-limits:" + secret).digest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 @public_router.post(
@@ -514,8 +521,8 @@ async def submit(body: PublicReportIn, request: Request, state: State) -> dict:
         state.clients.hazards.SubmitReport,
         hazards_pb2.PublicReport(
             body_json=body.model_dump_json(),
-            address_key=_key(client_address(request)),
-            device_key=_key(device[:100]),
+            address_key=_key(state, client_address(request)),
+            device_key=_key(state, device[:100]),
         ),
     )
     return json.loads(reply.json)
