@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Self
 
@@ -55,8 +55,14 @@ def _ephemeral_low() -> int:
         return 0
 
 
+# Ports this process handed out: a stack's service ports are released before its children
+# bind them, and SeaweedFS picks its internal ports in between; it must not get one of them.
+_handed_out: set[int] = set()
+
+
 def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports: the sockets stay bound until all are picked.
+    """`count` distinct free ports, none handed out before by this process: the sockets stay
+    bound until all are picked.
 
     Ports come from below the kernel's ephemeral range where there is room: a port handed
     out from that range can be taken by any outgoing connection (SeaweedFS opens many)
@@ -71,6 +77,8 @@ def free_ports(count: int) -> list[int]:
         for port in candidates:
             if len(ports) == count:
                 break
+            if port in _handed_out:
+                continue
             s = stack.enter_context(socket.socket())
             try:
                 s.bind((LOOPBACK, port))
@@ -81,6 +89,7 @@ def free_ports(count: int) -> list[int]:
             s = stack.enter_context(socket.socket())
             s.bind((LOOPBACK, 0))
             ports.append(s.getsockname()[1])
+        _handed_out.update(ports)
         return ports
 
 
@@ -248,8 +257,11 @@ class SeaweedFS(_Process):
         secret_key: str = "dev-secret",
         log_path: Path | None = None,
         s3_bind: str = LOOPBACK,
+        avoid: Iterable[int] = (),
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        # The ports of the stack around it (kept in its own ports.json on `make run`).
+        self._avoid = set(avoid)
         # S3 alone may listen beyond loopback (phones upload to it); the rest never does.
         self.s3_bind = s3_bind
         super().__init__(log_path or self.data_dir / "weed.log")
@@ -263,7 +275,11 @@ class SeaweedFS(_Process):
                 stored = {k: int(v) for k, v in json.loads(self._ports_file.read_text()).items()}
         if s3_port:
             stored["s3"] = s3_port
-        missing = [k for k in (*self._INTERNAL, "s3") if k not in stored]
+        missing = [
+            k
+            for k in (*self._INTERNAL, "s3")
+            if k not in stored or (k != "s3" and stored[k] in self._avoid)
+        ]
         for key, port in zip(missing, self._fresh_ports(len(missing), stored), strict=True):
             stored[key] = port
         self.ports = stored
@@ -272,7 +288,11 @@ class SeaweedFS(_Process):
     def _fresh_ports(self, count: int, taken: dict[str, int]) -> list[int]:
         ports: list[int] = []
         while len(ports) < count:
-            ports += [p for p in free_ports(count) if p not in taken.values() and p not in ports]
+            ports += [
+                p
+                for p in free_ports(count)
+                if p not in taken.values() and p not in ports and p not in self._avoid
+            ]
         return ports[:count]
 
     def _save_ports(self) -> None:
@@ -281,7 +301,11 @@ class SeaweedFS(_Process):
     def _repick_busy_ports(self) -> None:
         """An internal port another process took since ports.json was written gets a new one;
         weed would otherwise fail to start. The S3 port is the caller's and never changes."""
-        busy = [k for k in self._INTERNAL if not port_is_free(self.ports[k])]
+        busy = [
+            k
+            for k in self._INTERNAL
+            if self.ports[k] in self._avoid or not port_is_free(self.ports[k])
+        ]
         if not busy:
             return
         others = {k: v for k, v in self.ports.items() if k not in busy}

@@ -196,6 +196,7 @@ class Stack:
             secret_key=self.secrets["s3_secret_key"],
             log_path=self.logs / "seaweedfs.log",
             s3_bind=s3_bind,
+            avoid=(port for name, port in self.ports.items() if name != "s3"),
         )
         self.kafka = Tansu(
             s3_endpoint=self.s3.endpoint,
@@ -443,7 +444,8 @@ class Stack:
                 len(child.restarts) == MAX_RESTARTS and now - child.restarts[0] < 60
             ):
                 hint = ""
-                if "address already in use" in child.tail().lower():
+                tail = child.tail().lower()
+                if "address already in use" in tail or "failed to bind" in tail:
                     hint = (
                         f": a port of {child.name} was taken after the start-up check; "
                         "`make run FREE_PORTS=1` picks free ones"

@@ -217,3 +217,23 @@ def test_ensure_topics_gives_up_after_its_timeout():
     with pytest.raises(KafkaError):
         ensure_topics(f"127.0.0.1:{free_port()}", {"embedded.never.v1": 1}, timeout_s=3)
     assert time.monotonic() - started < 15
+
+
+def test_ports_handed_out_once_are_not_handed_out_again():
+    # A stack releases its ports before its children bind them; a second pick in between
+    # (SeaweedFS's internal ports) must not land on one of them.
+    first = set(free_ports(40))
+    for _ in range(50):
+        assert not first & set(free_ports(10))
+
+
+def test_seaweedfs_stays_off_the_ports_of_the_stack_around_it(tmp_path):
+    data = tmp_path / "s3"
+    data.mkdir()
+    stack_port, other = free_ports(2)
+    stored = {"master": stack_port, "master_grpc": other}
+    (data / "ports.json").write_text(json.dumps(stored))
+    weed = SeaweedFS(data_dir=data, avoid=[stack_port], **S3_KEYS)
+    assert weed.ports["master"] != stack_port
+    assert weed.ports["master_grpc"] == other  # what it stored and nobody else owns stays
+    assert stack_port not in weed.ports.values()
