@@ -7,8 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.chassis.calendar_store import define_calendar_table
+from services.chassis.messaging_tables import define_messaging_tables
 
 metadata = sa.MetaData()
+outbox, inbox, dead_letter = define_messaging_tables(metadata)
 
 calendar_years = define_calendar_table(metadata)
 
