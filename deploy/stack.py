@@ -424,9 +424,11 @@ class Stack:
             self.check_children(restart=False)
             try:
                 r = httpx.get(f"{self.gateway_url}/readyz", timeout=2)
-                if r.status_code == 200:
+                # Devices connect to the broker too; the gateway's readiness leaves it out on
+                # purpose (a broker outage must not take the HTTP path down with it).
+                if r.status_code == 200 and not port_is_free(self.ports["mqtt"]):
                     return
-                last = r.text
+                last = r.text if r.status_code != 200 else "MQTT broker not listening yet"
             except httpx.HTTPError as exc:
                 last = str(exc)
             time.sleep(0.3)

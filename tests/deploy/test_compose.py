@@ -10,6 +10,7 @@ installed, and always read for probes, resources and secret handling.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -503,3 +504,38 @@ def test_k8s_processes_reach_kafka_with_scram_over_tls_and_trust_the_service_tok
         assert "secretKeyRef" in env[f"{prefix}_KAFKA_SASL_PASSWORD"]["valueFrom"], name
         if doc["kind"] == "Deployment":
             assert f"{prefix}_SERVICE_TOKEN_PUBLIC_KEY" in env, name
+
+
+def test_the_names_people_read_are_set_by_the_deployment(services: dict) -> None:
+    # The apps show the agency's name, documents print it, and the disclosure holds back
+    # every decision whose authority has no credit code: none of it may fall back to the
+    # demo district's defaults in production.
+    required = {
+        "gateway": {"GATEWAY_AGENCY_NAMES": "AGENCY_NAMES"},
+        "documents": {"DOCUMENTS_AGENCY_NAMES": "AGENCY_NAMES"},
+        "disclosure": {"DISCLOSURE_AUTHORITIES": "DISCLOSURE_AUTHORITIES"},
+    }
+    for name, settings in required.items():
+        env = services[name]["environment"]
+        for key, var in settings.items():
+            match = REQUIRED_VAR.match(env.get(key, ""))
+            assert match and match["var"] == var, f"{name}.{key}"
+    config = next(
+        doc for doc in of_kind("ConfigMap") if doc["metadata"]["name"] == "enforcement-config"
+    )
+    names = json.loads(config["data"]["agency-names"])
+    authorities = json.loads(config["data"]["disclosure-authorities"])
+    assert names and all(isinstance(v, str) for v in names.values())
+    assert all(isinstance(v, list) and len(v) == 3 for v in authorities.values())
+    wanted = {
+        "gateway": {"GATEWAY_AGENCY_NAMES": "agency-names"},
+        "documents": {"DOCUMENTS_AGENCY_NAMES": "agency-names"},
+        "disclosure": {"DISCLOSURE_AUTHORITIES": "disclosure-authorities"},
+    }
+    for doc in of_kind("Deployment"):
+        for env_name, key in wanted.get(doc["metadata"]["name"], {}).items():
+            app = containers_of(doc)[0]
+            refs = {
+                e["name"]: e.get("valueFrom", {}).get("configMapKeyRef", {}) for e in app["env"]
+            }
+            assert refs.get(env_name, {}).get("key") == key, (doc["metadata"]["name"], env_name)
