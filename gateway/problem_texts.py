@@ -317,6 +317,8 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"电子送达 needs the party's written consent \(consent_ref\)",
      "电子送达须有当事人书面同意 (consent_ref)"),
     (r"served_at is in the future", "送达时间不能晚于现在"),
+    (r"served_at is before (?P<n>\S+) was issued \((?P<d>[^)]+)\)",
+     "送达时间不能早于{n}的制作时间 ({d})"),
     (r"(?P<t>\S+) is kept in the case file, not served on the party",
      "{t}归档备查，不向当事人送达"),
     (r"the case is archived: its (?:record takes no more documents|documents and record take no "

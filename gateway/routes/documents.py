@@ -129,6 +129,10 @@ class DeadlineOut(BaseModel):
     due_date: str
     basis: str
     working_days: bool
+    provisional: bool = Field(
+        description="counted through a year whose official holiday calendar has not been "
+        "entered yet; recounted when it is"
+    )
 
 
 class SignatureOut(BaseModel):
@@ -249,6 +253,7 @@ def document_out(state, d: documents_pb2.Document) -> DocumentOut:
                 due_date=x.due_date,
                 basis=x.basis,
                 working_days=x.working_days,
+                provisional=x.provisional,
             )
             for x in d.deadlines
         ],
@@ -467,8 +472,10 @@ async def record_service(
 ) -> DocumentOut:
     """送达 by method (直接, 留置 with witnesses, 邮寄, 电子 with written consent), time and
     recipient. The deadlines that run from service (陈述申辩 3 and 听证 5 working days after a
-    notice; payment 15 days after a decision) are counted from it. The act is also a `step`
-    entry (act `service`) of the record, which asks for its audio-video recording."""
+    notice; payment 15 days after a decision) are counted from it, `provisional` while a year
+    they run through has no official calendar yet. A `served_at` before the document was issued
+    or in the future is a 422. The act is also a `step` entry (act `service`) of the record,
+    which asks for its audio-video recording."""
     doc = await _own_document(state, principal, document_id, writing=True)
     served_at = documents_pb2.Service(
         method=body.method,

@@ -39,8 +39,17 @@ documents = sa.Table(
     sa.Column("entry_id", sa.String(36), nullable=True),
     sa.Column("service", sa.JSON, nullable=True),
     sa.Column("deadlines", sa.JSON, nullable=False),
+    # some deadline was counted through a year without its official calendar: recounted
+    # when that year is entered
+    sa.Column("deadlines_provisional", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("signatures", sa.JSON, nullable=False),
     sa.Index("ix_documents_case", "case_id", "issued_at"),
+    sa.Index(
+        "ix_documents_provisional",
+        "deadlines_provisional",
+        postgresql_where=sa.text("deadlines_provisional"),
+        sqlite_where=sa.text("deadlines_provisional"),
+    ),
 )
 
 number_counters = sa.Table(

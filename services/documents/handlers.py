@@ -25,7 +25,7 @@ from services.chassis.calendar_store import load_calendar, store_published
 from services.chassis.db import Database, UnitOfWork, as_utc
 from services.chassis.events import EventEnvelope, build_event, utcnow
 from services.chassis.storage import ObjectStore
-from services.chassis.workdays import CHINA_TZ, china_date
+from services.chassis.workdays import CHINA_TZ, Calendar, china_date
 from services.documents import db, render
 from services.documents.casedata import case_data
 from services.documents.config import Settings
@@ -109,7 +109,7 @@ def document_to_pb(row: Any) -> documents_pb2.Document:
         svc.served_at.FromDatetime(datetime.fromisoformat(s["served_at"]).astimezone(UTC))
         msg.service.CopyFrom(svc)
     for d in row.deadlines:
-        msg.deadlines.add(**d)
+        msg.deadlines.add(**{k: v for k, v in d.items() if k in DEADLINE_FIELDS})
     for s in row.signatures:
         sig = msg.signatures.add(
             signature_id=s["signature_id"],
@@ -315,6 +315,34 @@ def list_documents(database: Database, case_id: str, agency_id: str) -> tuple[li
 # -- service (送达) and deadlines ---------------------------------------------------------------
 
 
+def _count_deadlines(calendar: Calendar, kind: Kind, served_at: datetime) -> list[dict]:
+    """The deadlines that run from service, each marked provisional when it was counted
+    through a year whose official calendar has not been entered yet."""
+    provisional: set[str] = set()
+
+    def add(start: date, n: int) -> date:
+        due = calendar.add_working_days(start, n)
+        if due.provisional:
+            provisional.add(due.date.isoformat())
+        return due.date
+
+    served_on = served_at.astimezone(CHINA_TZ).date()
+    return [
+        {
+            "name": d.name,
+            "label": d.label,
+            "due_date": d.due_date.isoformat(),
+            "basis": d.basis,
+            "working_days": d.working_days,
+            "provisional": d.working_days and d.due_date.isoformat() in provisional,
+        }
+        for d in deadlines_from_service(kind, served_on, add)
+    ]
+
+
+DEADLINE_FIELDS = ("name", "label", "due_date", "basis", "working_days", "provisional")
+
+
 def record_service(
     database: Database, *, document_id: str, agency_id: str, service: dict[str, Any]
 ) -> Any:
@@ -336,6 +364,13 @@ def record_service(
         kind = Kind(row.kind)
         if not SPECS[kind].served:
             raise InvalidDocument(f"{row.title} is kept in the case file, not served on the party")
+        issued = as_utc(row.issued_at)
+        if served_at < issued.replace(microsecond=0):
+            # A service dated before the document existed would start its deadlines early.
+            raise InvalidDocument(
+                f"served_at is before {row.number} was issued "
+                f"({issued.astimezone(CHINA_TZ):%Y-%m-%d %H:%M})"
+            )
         stored = {
             "method": service["method"],
             "served_at": served_at.astimezone(CHINA_TZ).isoformat(),
@@ -350,23 +385,15 @@ def record_service(
                 return row  # a retry of the same service
             raise InvalidDocument(f"the service of {row.number} was already recorded")
         calendar = load_calendar(uow.conn, db.calendar_years)
-        served_on = served_at.astimezone(CHINA_TZ).date()
-        deadlines = [
-            {
-                "name": d.name,
-                "label": d.label,
-                "due_date": d.due_date.isoformat(),
-                "basis": d.basis,
-                "working_days": d.working_days,
-            }
-            for d in deadlines_from_service(
-                kind, served_on, lambda start, n: calendar.add_working_days(start, n).date
-            )
-        ]
+        deadlines = _count_deadlines(calendar, kind, served_at)
         uow.conn.execute(
             db.documents.update()
             .where(db.documents.c.document_id == document_id)
-            .values(service=stored, deadlines=deadlines)
+            .values(
+                service=stored,
+                deadlines=deadlines,
+                deadlines_provisional=any(d["provisional"] for d in deadlines),
+            )
         )
         row = db.get_document(uow.conn, document_id)
         uow.add_event(
@@ -633,5 +660,27 @@ def attach_case_file_entry(database: Database, case_id: str, entry_id: str) -> N
 
 
 def on_calendar_year(uow: UnitOfWork, envelope: EventEnvelope) -> None:
-    """review.calendar-year-published.v1: keep the year for counting working-day deadlines."""
-    store_published(uow.conn, db.calendar_years, envelope)
+    """review.calendar-year-published.v1: keep the year, and recount the deadlines that were
+    counted through a year without its official calendar. The earlier due date is kept."""
+    year = store_published(uow.conn, db.calendar_years, envelope)
+    if year is None:
+        return
+    calendar = load_calendar(uow.conn, db.calendar_years)
+    rows = uow.conn.execute(
+        sa.select(db.documents).where(db.documents.c.deadlines_provisional.is_(True))
+    ).all()
+    for row in rows:
+        served_at = datetime.fromisoformat(row.service["served_at"])
+        before = {d["name"]: d for d in row.deadlines}
+        counted = _count_deadlines(calendar, Kind(row.kind), served_at)
+        for d in counted:
+            earlier = before.get(d["name"], {})
+            if earlier.get("due_date", d["due_date"]) != d["due_date"]:
+                d["recounted_from"] = earlier["due_date"]
+            elif "recounted_from" in earlier:
+                d["recounted_from"] = earlier["recounted_from"]
+        uow.conn.execute(
+            db.documents.update()
+            .where(db.documents.c.document_id == row.document_id)
+            .values(deadlines=counted, deadlines_provisional=any(d["provisional"] for d in counted))
+        )

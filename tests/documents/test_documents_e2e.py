@@ -21,7 +21,7 @@ import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
-from deploy.stack import Stack, free_ports
+from deploy.stack import SERVICES, Stack, free_ports
 from services.chassis.storage import ObjectStore
 from services.documents.verify import main as verify_main
 
@@ -61,6 +61,10 @@ def pdftotext(pdf: bytes) -> str:
     return done.stdout.decode("utf-8")
 
 
+# Tuesday 1 December 2026, 09:00 in China: the documents are issued and served that day.
+CLOCK_START = "2026-12-01T01:00:00+00:00"
+
+
 def flat(text: str) -> str:
     """pdftotext breaks long lines; the checks read the text without its line breaks."""
     return "".join(text.split())
@@ -85,7 +89,10 @@ def signature_png(text: str = "张伟") -> bytes:
 def stack(tmp_path_factory):
     if not shutil.which("pdftotext") or not shutil.which("pdftoppm"):
         pytest.fail("pdftotext/pdftoppm are missing: `make pdf-deps` installs poppler-utils")
-    s = Stack(tmp_path_factory.mktemp("documents-stack") / "var", free_ports())
+    with pytest.MonkeyPatch.context() as mp:
+        for name in SERVICES:
+            mp.setenv(f"{name.upper()}_CLOCK_START", CLOCK_START)
+        s = Stack(tmp_path_factory.mktemp("documents-stack") / "var", free_ports())
     try:
         s.start(ready_timeout=120)
         yield s
@@ -149,15 +156,17 @@ def open_case(http, officer, colleague, title) -> dict:
     )
 
 
-def serve(http, officer, document_id, method="direct", **extra) -> dict:
+def serve(http, officer, document, method="direct", **extra) -> dict:
+    """Served the moment it was issued (the services' clock runs from CLOCK_START)."""
+    issued_at = document["issued_at"]
     return post(
         http,
-        f"/v1/documents/{document_id}/service",
+        f"/v1/documents/{document['document_id']}/service",
         officer,
         {
             "client_entry_id": cid(),
             "method": method,
-            "served_at": "2026-12-01T10:00:00+08:00",
+            "served_at": issued_at,
             "recipient": "周建国",
             **extra,
         },
@@ -275,7 +284,7 @@ def run(http, stack):
     )
     to(http, officer, cid_, "notice")
     docs["penalty-notice"] = issue(http, officer, cid_, "penalty-notice")
-    served_notice = serve(http, officer, docs["penalty-notice"]["document_id"])
+    served_notice = serve(http, officer, docs["penalty-notice"])
     docs["hearing-notice"] = issue(
         http,
         officer,
@@ -306,7 +315,7 @@ def run(http, stack):
     served_decision = serve(
         http,
         officer,
-        docs["penalty-decision"]["document_id"],
+        docs["penalty-decision"],
         method="left-at-premises",
         witnesses=["赵敏"],
         address="常州市新北区某化工园区",
@@ -653,15 +662,23 @@ def test_bad_input_is_refused_in_chinese_and_takes_no_number(run, http):
     r = http.post(
         f"/v1/documents/{kept}/service",
         json={"client_entry_id": cid(), "method": "direct",
-              "served_at": "2026-12-01T10:00:00+08:00", "recipient": "周建国"},
+              "served_at": run["to_sign"]["issued_at"], "recipient": "周建国"},
         headers=officer,
     )  # fmt: skip
     assert r.status_code == 422 and "不向当事人送达" in r.json()["detail"], r.text
     r = http.post(
         f"/v1/documents/{made['document_id']}/service",
         json={"client_entry_id": cid(), "method": "left-at-premises",
-              "served_at": "2026-12-01T10:00:00+08:00", "recipient": "周建国"},
+              "served_at": made["issued_at"], "recipient": "周建国"},
         headers=officer,
     )  # fmt: skip
     assert r.status_code == 422 and "见证人" in r.json()["detail"], r.text
+    early = made["issued_at"][:10] + "T00:00:00+08:00"  # midnight before it was issued
+    r = http.post(
+        f"/v1/documents/{made['document_id']}/service",
+        json={"client_entry_id": cid(), "method": "direct", "served_at": early,
+              "recipient": "周建国"},
+        headers=officer,
+    )  # fmt: skip
+    assert r.status_code == 422 and "早于" in r.json()["detail"], r.text
     assert http.get(f"/v/{made['document_id']}", params={"sha256": "xyz"}).status_code == 422
