@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -340,6 +340,9 @@ def _count_deadlines(calendar: Calendar, kind: Kind, served_at: datetime) -> lis
     ]
 
 
+# A phone's clock may be a little off the server's: a service recorded on it right after the
+# document was issued must not be refused for that.
+CLOCK_SKEW = timedelta(minutes=5)
 DEADLINE_FIELDS = ("name", "label", "due_date", "basis", "working_days", "provisional")
 
 
@@ -355,7 +358,7 @@ def record_service(
         service.get("consent_ref", ""),
     )
     served_at: datetime = service["served_at"]
-    if served_at > utcnow():
+    if served_at > utcnow() + CLOCK_SKEW:
         raise InvalidDocument("served_at is in the future")
     with database.unit_of_work() as uow:
         row = db.get_document(uow.conn, document_id, lock=True)
@@ -365,7 +368,7 @@ def record_service(
         if not SPECS[kind].served:
             raise InvalidDocument(f"{row.title} is kept in the case file, not served on the party")
         issued = as_utc(row.issued_at)
-        if served_at < issued.replace(microsecond=0):
+        if served_at < issued - CLOCK_SKEW:
             # A service dated before the document existed would start its deadlines early.
             raise InvalidDocument(
                 f"served_at is before {row.number} was issued "
