@@ -869,6 +869,14 @@ def record_review_outcome(uow: UnitOfWork, envelope) -> None:
         "reviewer_id": event.reviewer_id,
         "opinion": event.opinion,
     }
+    if event.HasField("meeting"):  # decided by the agency's collective meeting (集体讨论)
+        m = event.meeting
+        review["meeting"] = {
+            "reason": m.reason,
+            "held_on": m.held_on,
+            "participants": list(m.participants),
+            "minutes": m.minutes,
+        }
     db.set_review(uow.conn, proposal.proposal_id, event.outcome, review)
     if case.proposal_id == proposal.proposal_id:
         db.update_case(uow.conn, case.case_id, review_status=event.outcome)

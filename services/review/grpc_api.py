@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import grpc
 
@@ -66,16 +65,7 @@ def task_to_pb(row) -> review_pb2.ReviewTask:
     )
     msg.created_at.FromDatetime(as_utc(row.created_at))
     if row.meeting:
-        m = row.meeting
-        msg.meeting.CopyFrom(
-            review_pb2.CollectiveMeeting(
-                reason=m.get("reason", ""), referred_by=m.get("referred_by", ""),
-                held_on=m.get("held_on", ""), participants=m.get("participants", []),
-                minutes=m.get("minutes", ""),
-            )
-        )  # fmt: skip
-        if m.get("referred_at"):
-            msg.meeting.referred_at.FromDatetime(datetime.fromisoformat(m["referred_at"]))
+        msg.meeting.CopyFrom(handlers.meeting_pb(row.meeting))
     if row.completed_at is not None:
         msg.completed_at.FromDatetime(as_utc(row.completed_at))
     return msg

@@ -243,6 +243,18 @@ def receive_proposal(uow: UnitOfWork, envelope: EventEnvelope, policy: Policy) -
     )
 
 
+def meeting_pb(m: dict) -> review_pb2.CollectiveMeeting:
+    """A task's stored 集体讨论 record as its message."""
+    msg = review_pb2.CollectiveMeeting(
+        reason=m.get("reason", ""), referred_by=m.get("referred_by", ""),
+        held_on=m.get("held_on", ""), participants=m.get("participants", []),
+        minutes=m.get("minutes", ""),
+    )  # fmt: skip
+    if m.get("referred_at"):
+        msg.referred_at.FromDatetime(datetime.fromisoformat(m["referred_at"]))
+    return msg
+
+
 def _completed(
     review_id: str,
     case_id: str,
@@ -252,6 +264,7 @@ def _completed(
     reviewer_id: str,
     opinion: str,
     at: datetime,
+    meeting: dict | None = None,
 ):
     msg = review_pb2.ReviewCompleted(
         review_id=review_id,
@@ -263,6 +276,8 @@ def _completed(
         opinion=opinion,
     )
     msg.completed_at.FromDatetime(at)
+    if meeting:
+        msg.meeting.CopyFrom(meeting_pb(meeting))
     return build_event(topic=TOPIC_COMPLETED, aggregate_id=case_id, payload=msg, producer=SERVICE)
 
 
@@ -417,6 +432,7 @@ def complete_review(
         check_reviewer(reviewer_id, task.officer_ids, conflicted)
         validate_meeting(bool(task.meeting), meeting, china_date().isoformat())
         now = utcnow()
+        record = None
         if meeting is not None:
             record = {
                 **task.meeting, "held_on": meeting.held_on,
@@ -446,6 +462,7 @@ def complete_review(
                 reviewer_id,
                 opinion,
                 now,
+                record,
             )
         )
         uow.commit()

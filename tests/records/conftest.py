@@ -90,7 +90,7 @@ def proposal(**changes) -> Proposal:
     return Proposal(**{**base, **changes})
 
 
-def review_outcome(database: Database, case, outcome: str = "approved") -> None:
+def review_outcome(database: Database, case, outcome: str = "approved", meeting=None) -> None:
     """Deliver a review.completed.v1 event to records as the consumer would."""
     event = build_event(
         topic="review.completed.v1",
@@ -103,6 +103,7 @@ def review_outcome(database: Database, case, outcome: str = "approved") -> None:
             reasons=["fine over 100,000 yuan for an organisation"],
             reviewer_id="u-reviewer",
             opinion="同意",
+            meeting=meeting,
         ),
         producer="review",
         occurred_at=datetime.now(UTC),

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from enforcement.review.v1 import review_pb2
 from services.records import db, handlers
 from services.records.domain.cases import Stage
 from services.records.domain.entries import check_chain
@@ -230,3 +231,27 @@ def test_a_returned_review_or_the_partys_defence_sends_the_case_back_to_investig
         records_db, case_id=case.case_id, proposal=proposal(), meta=meta()
     )
     assert p3.round == 3 and c.review_status == "pending"
+
+
+def test_a_review_decided_by_the_collective_meeting_says_so_in_the_record(records_db):
+    case = open_case(records_db)
+    to_investigation(records_db, case.case_id)
+    c, _, _ = handlers.propose_penalty(
+        records_db, case_id=case.case_id, proposal=proposal(), meta=meta()
+    )
+    meeting = review_pb2.CollectiveMeeting(
+        reason="对是否适用减轻处罚存在分歧",
+        held_on="2026-11-30",
+        participants=["张局长", "李副局长", "王科长"],
+        minutes="经集体讨论，同意减轻处罚。",
+    )
+    review_outcome(records_db, c, "approved", meeting=meeting)
+    _, entries = handlers.timeline(records_db, case.case_id, case.agency_id)
+    [outcome] = [e for e in entries if e.kind == "review-outcome"]
+    assert outcome.payload["meeting"] == {
+        "reason": "对是否适用减轻处罚存在分歧",
+        "held_on": "2026-11-30",
+        "participants": ["张局长", "李副局长", "王科长"],
+        "minutes": "经集体讨论，同意减轻处罚。",
+    }
+    assert check_chain(entries) == []

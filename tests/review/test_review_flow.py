@@ -167,6 +167,12 @@ def test_a_disputed_review_goes_to_the_collective_meeting_and_is_decided_with_it
     assert created and done.status == "approved"
     assert done.meeting["participants"] == ["张局长", "李副局长", "王科长"]
     assert done.meeting["held_on"] == "2026-11-30" and done.meeting["reason"]
+    # the case's record learns that the agency's collective meeting decided it
+    [answer] = outcomes(review_db, task.case_id)
+    assert answer.HasField("meeting")
+    assert list(answer.meeting.participants) == ["张局长", "李副局长", "王科长"]
+    assert answer.meeting.minutes == "经集体讨论，同意减轻处罚。"
+    assert answer.meeting.reason.startswith("对是否")
 
 
 def test_return_then_repropose_then_approve_and_the_new_round_sees_the_old(review_db):
