@@ -10,7 +10,9 @@ valve gets its close command over MQTT and acknowledges it.
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -18,7 +20,7 @@ import httpx
 import pytest
 
 from deploy.stack import Stack, free_ports
-from devices.client import HttpDevice, MqttDevice, MqttRefused
+from devices.client import HttpDevice, MqttDevice, MqttRefused, Reliable
 
 pytestmark = pytest.mark.e2e
 
@@ -259,7 +261,9 @@ def test_pressure_excursion_over_mqtt_alarms_and_escalates_along_the_chain(
         again = HttpDevice(http, "cl-pt-01", secrets["cl-pt-01"]).post(
             "/v1/hazard-sources/readings", readings(1.75, start=5)
         )
-        assert ok(again) == {"accepted": 0, "duplicates": 1, "alarms": 0}
+        assert ok(again) == {
+            "accepted": 0, "duplicates": 1, "alarms": 0, "stored_up_to": 5, "gap": False
+        }  # fmt: skip
         acked = ok(
             http.post(f"/v1/hazard-sources/alarms/{alarm['alarm_id']}/acknowledge", headers=officer)
         )
@@ -339,3 +343,72 @@ def test_a_gas_valve_gets_its_close_command_over_mqtt_and_acknowledges(stack, ht
     finally:
         detector.close()
         valve.close()
+
+
+def _kill_and_restart(stack: Stack, name: str, down_s: float) -> None:
+    child = stack.children[name]
+    assert child.proc is not None and child.proc.poll() is None, f"{name} is not running"
+    os.killpg(child.proc.pid, signal.SIGKILL)  # it leads its own process group
+    child.proc.wait(10)
+    time.sleep(down_s)
+    child.start()
+
+
+def test_killing_the_broker_and_the_bridge_loses_no_reading_confirmed_stored(
+    stack, http, admin, plant
+):
+    """A sensor streams readings over MQTT while the embedded broker (amqtt, messages in
+    memory only) and then the bridge are killed with SIGKILL and started again. The device
+    keeps each reading until the platform's ack topic says it is stored; at the end every
+    reading is confirmed, each taken exactly once, with no hole below the last."""
+    body = {"unit_id": "cl-tank-01", "quantity": "pressure", "high": 1.6, "stale_after_s": 600}
+    ok(http.put("/v1/hazard-sources/sensors/cl-pt-kill", json=body, headers=admin))
+    secret = provision(http, admin, "cl-pt-kill", "hazard_sensor", "cl-tank-01")
+    confirmed: set[int] = set()
+    lock = threading.Lock()
+
+    def stored(seqs: list[int]) -> None:
+        with lock:
+            confirmed.update(seqs)
+
+    device = MqttDevice("127.0.0.1", stack.ports["mqtt"], "cl-pt-kill", secret)
+    link = Reliable(device, "readings", resend_after_s=3, on_stored=stored).start()
+    sent: list[int] = []
+    batches, per_batch = 90, 5
+    halfway = threading.Event()
+    two_thirds = threading.Event()
+
+    def stream() -> None:
+        for b in range(batches):
+            seqs = list(range(1 + b * per_batch, 1 + (b + 1) * per_batch))
+            link.send([{"seq": q, "value": 1.2 + (q % 5) / 100} for q in seqs])
+            sent.extend(seqs)
+            if b == batches // 3:
+                halfway.set()
+            if b == 2 * batches // 3:
+                two_thirds.set()
+            time.sleep(0.1)
+
+    streaming = threading.Thread(target=stream)
+    try:
+        streaming.start()
+        assert halfway.wait(60)
+        with lock:
+            before_kill = len(confirmed)
+        _kill_and_restart(stack, "mqtt", down_s=2)
+        assert two_thirds.wait(120)
+        _kill_and_restart(stack, "mqtt-bridge", down_s=2)
+        streaming.join(120)
+        assert link.wait_stored(timeout=180), f"{link.unconfirmed()} readings not stored"
+        resends = link.pending.resends
+    finally:
+        link.close()
+    assert before_kill > 0  # the stream was under way when the broker died
+    assert resends > 0  # what was in flight at the kills went out again
+    assert confirmed == set(sent) and len(sent) == batches * per_batch
+    db = stack.var / "hazard_sources.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        taken, last_seq = conn.execute(
+            "SELECT readings_taken, last_seq FROM sensors WHERE sensor_id = 'cl-pt-kill'"
+        ).fetchone()
+    assert (taken, last_seq) == (len(sent), max(sent))  # each once, no hole skipped
