@@ -175,7 +175,9 @@ class Unconfirmed:
     platform answers with `stored_up_to` and takes nothing over a hole (`gap`); then
     everything unconfirmed is due again at once. Otherwise (gas events) the platform names
     the seq ranges it stored. Anything unconfirmed is due again `resend_after_s` after it was
-    last sent, and at once after a reconnect."""
+    last sent, twice as long after each further try (at most `max_resend_s`, so a backlog
+    does not flood a platform that is away), and at once after a reconnect or a gap answer
+    (the platform is back: new readings draw a gap answer at once)."""
 
     def __init__(
         self,
@@ -183,16 +185,19 @@ class Unconfirmed:
         *,
         linked: bool,
         resend_after_s: float = 10.0,
+        max_resend_s: float = 60.0,
         max_batch: int = 500,
         min_gap_resend_s: float = 1.0,
     ) -> None:
         self.key = key  # the list's name in a body: "readings", "events"
         self.linked = linked
         self.resend_after_s = resend_after_s
+        self.max_resend_s = max_resend_s
         self.max_batch = max_batch
         self.min_gap_resend_s = min_gap_resend_s
         self.items: dict[int, dict[str, Any]] = {}  # seq -> item, in seq order
         self.sent_at: dict[int, float] = {}  # seq -> when last published
+        self.tries: dict[int, int] = {}  # seq -> publishes since the last reconnect or gap
         self.base: int | None = None  # linked: the seq confirmed just before the first item
         self.last_seq: int | None = None
         self.sends = 0  # items published, resends included
@@ -227,13 +232,14 @@ class Unconfirmed:
 
         for seq, item in self.items.items():
             sent = self.sent_at.get(seq)
-            if sent is None or now - sent >= self.resend_after_s:
+            if sent is None or now - sent >= self.wait_s(seq):
                 if not batch:
                     batch_after = before
                 batch.append(item)
                 if sent is not None:
                     self.resends += 1
                 self.sent_at[seq] = now
+                self.tries[seq] = self.tries.get(seq, 0) + 1
                 if len(batch) >= self.max_batch:
                     flush()
             else:
@@ -243,9 +249,15 @@ class Unconfirmed:
         self.sends += sum(len(b[self.key]) for b in bodies)
         return bodies
 
+    def wait_s(self, seq: int) -> float:
+        """How long an item sent is left unconfirmed before it goes again."""
+        tries = self.tries.get(seq, 1)
+        return min(self.resend_after_s * 2 ** min(tries - 1, 16), self.max_resend_s)
+
     def all_due(self) -> None:
         """A reconnect: what was in flight may be gone with the old connection or broker."""
         self.sent_at.clear()
+        self.tries.clear()
 
     def confirm(self, ack: dict[str, Any], now: float) -> list[int]:
         """Apply an ack from devices/<id>/ack; returns the seqs it confirmed (or refused)."""
@@ -263,6 +275,7 @@ class Unconfirmed:
             for seq, sent in list(self.sent_at.items()):
                 if now - sent >= self.min_gap_resend_s:
                     del self.sent_at[seq]
+                    self.tries.pop(seq, None)
             # The platform holds less than it once confirmed (its data restored from
             # before): go on from what it has, as the gap answer to our own latest `after`.
             if ack.get("after") == self.base and (up_to is None or up_to < (self.base or 0)):
@@ -270,6 +283,7 @@ class Unconfirmed:
         for seq in sorted(done):
             del self.items[seq]
             self.sent_at.pop(seq, None)
+            self.tries.pop(seq, None)
         return sorted(done)
 
 

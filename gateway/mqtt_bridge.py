@@ -135,6 +135,9 @@ class Bridge:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.max_inflight_messages_set(100)
+        # A restarted broker is tried again within seconds (paho's default backs off to 2
+        # minutes); devices keep their readings meanwhile, but nothing flows.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=5)
 
     # -- MQTT side (paho's network thread) -----------------------------------------------------
 
@@ -147,6 +150,7 @@ class Bridge:
             log.error("the broker refused the bridge: %s", reason_code)
             return
         client.subscribe(self._subscription(), qos=1)
+        log.info("connected to the broker; subscribing to %s", self._subscription())
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._connected.set)
 

@@ -146,3 +146,12 @@ def test_seq_ranges_are_compact_and_read_back():
     u.add([{"seq": s} for s in (1, 2, 3, 5, 7, 8)])
     ack = {"stored": [*seq_ranges([1, 2, 3, 5, 7, 8]), ["x", 1], [9, 2]]}  # junk is ignored
     assert u.confirm(ack, now=0) == [1, 2, 3, 5, 7, 8]
+
+
+def test_resends_back_off_while_nothing_is_confirmed_and_start_over_on_reconnect():
+    u = Unconfirmed("readings", linked=True, resend_after_s=5, max_resend_s=20)
+    u.add(readings(1))
+    sent_at = [t for t in range(0, 80) if u.due(now=t)]
+    assert sent_at == [0, 5, 15, 35, 55, 75]  # 5, 10, 20, then at most 20 s apart
+    u.all_due()
+    assert u.due(now=76) and not u.due(now=80) and u.due(now=81)

@@ -322,6 +322,8 @@ def test_a_gas_valve_gets_its_close_command_over_mqtt_and_acknowledges(stack, ht
         valve.publish("events", {"events": [{"seq": seq, "type": "heartbeat"}]})
         time.sleep(1.0)  # the bridge holds the valve's command long-poll from its first message
         detector.publish("events", {"events": [{"seq": seq, "type": "reading", "lel": 35}]})
+        # once stored, the platform says so on the detector's own ack topic
+        assert detector.acks.get(timeout=30) == {"kind": "events", "stored": [[seq, seq]]}
         message = valve.commands.get(timeout=30)
         command = message["commands"][0]
         assert command["action"] == "close"
@@ -421,3 +423,21 @@ def test_killing_the_broker_and_the_bridge_loses_no_reading_confirmed_stored(
             "SELECT readings_taken, last_seq FROM sensors WHERE sensor_id = 'cl-pt-kill'"
         ).fetchone()
     assert (taken, last_seq) == (len(sent), max(sent))  # each once, no hole skipped
+
+
+def test_a_signed_batch_that_can_never_be_taken_is_refused_on_the_ack_topic(
+    stack, http, admin, plant
+):
+    body = {"unit_id": "cl-tank-01", "quantity": "pressure", "high": 1.6}
+    ok(http.put("/v1/hazard-sources/sensors/cl-pt-bad", json=body, headers=admin))
+    secret = provision(http, admin, "cl-pt-bad", "hazard_sensor", "cl-tank-01")
+    sensor = mqtt_device(stack, "cl-pt-bad", secret)
+    try:
+        sensor.publish("readings", {"readings": [{"seq": 7, "value": 5e9}, {"seq": 8, "value": 1}]})
+        ack = sensor.acks.get(timeout=30)
+        assert ack["kind"] == "readings" and ack["refused"] == [[7, 8]], ack
+        sensor.publish("readings", readings(1.2, start=9))
+        ack = sensor.acks.get(timeout=30)
+        assert (ack["stored_up_to"], ack["accepted"], ack["gap"]) == (9, 1, False), ack
+    finally:
+        sensor.close()
