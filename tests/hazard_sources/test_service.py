@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from enforcement.hazard_sources.v1 import hazard_sources_events_pb2 as events_pb
 from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
@@ -236,3 +238,46 @@ def test_the_sweep_query_uses_the_stale_due_index(sources):
             plan = conn.exec_driver_sql(f"EXPLAIN {sql}", params)
             text = " ".join(r[0] for r in plan)
     assert "ix_sensors_stale_due" in text, text
+
+
+def test_the_migrations_build_the_tables(sources):
+    with sources.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
+
+
+def test_migration_0003_makes_every_existing_sensor_due_once(db_url):
+    """Sensors from before 0003 have no due time: the migration makes them due at once, and
+    the first sweep stores each one's real time."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    since = datetime.now(UTC) - timedelta(seconds=30)
+    limits = {"high": 1.6, "high_high": None, "low": None, "low_low": None, "deadband": 0.0,
+              "sustain": 1, "rate_per_min": None, "stale_after_s": 600.0}  # fmt: skip
+    state = handlers._state_json(handlers.SensorState())
+    unit_row = {"unit_id": "u", "enterprise_id": "e", "enterprise_name": "e", "agency_id": "a",
+                "town": "t", "kind": "storage", "name": "u", "holdings": [],
+                "people_within_500m": 0, "chain": [], "grading": {}}  # fmt: skip
+    with engine.begin() as conn:  # the columns of 0002 only
+        conn.execute(db.units.insert().values(**unit_row))
+        conn.execute(
+            db.sensors.insert().values(
+                sensor_id="old", unit_id="u", quantity="pressure", unit_of_measure="MPa",
+                limits=limits, state=state, watched_since=since,
+            )
+        )  # fmt: skip
+    migrate(engine, MIGRATIONS)
+    database = Database(engine)
+    try:
+        assert _due(database)["old"] == since
+        handlers.sweep(database, Slow(), now=datetime.now(UTC))
+        due = _due(database)["old"]
+        assert due - since == pytest.approx(timedelta(seconds=600), abs=timedelta(seconds=1))
+    finally:
+        database.dispose()
