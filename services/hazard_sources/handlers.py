@@ -278,7 +278,7 @@ def record_readings(database: Database, req: pb.RecordReadingsRequest) -> Record
     if len(req.readings) > MAX_BATCH:
         raise Invalid(f"at most {MAX_BATCH} readings a batch")
     if req.HasField("after_seq") and any(r.seq <= req.after_seq for r in req.readings):
-        raise Invalid("after_seq is below every reading of the batch")
+        raise Invalid("after_seq must lie below every reading of the batch")
     now = utcnow()
     accepted: list[tuple[str, str, int, float, datetime]] = []
     duplicates = 0
