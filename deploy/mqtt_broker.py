@@ -4,8 +4,11 @@ Field devices connect with their own credential: username = the device id, passw
 signed CONNECT token (devices.protocol.connect_password), checked by the gateway
 (`POST /internal/mqtt/auth`, the same check as a signed HTTP request). The bridge connects
 with its own username and secret. The ACL: a device publishes only under
-`devices/<its id>/up/...` and subscribes only to `devices/<its id>/cmd`; the bridge may do
-anything. Production runs Mosquitto with the same rules (deploy/mosquitto/).
+`devices/<its id>/up/...` and subscribes only to `devices/<its id>/cmd` and
+`devices/<its id>/ack`; the bridge may do anything. amqtt keeps messages in memory only: a
+PUBACK from it is no promise, the devices keep their readings until the ack topic says they
+are stored (docs/hazard-sources.md, "Delivery guarantee"). Production runs Mosquitto with
+the same rules (deploy/mosquitto/).
 
 Settings (env prefix MQTT_): PORT, HOST, GATEWAY_URL, BROKER_TOKEN, BRIDGE_USERNAME,
 BRIDGE_PASSWORD.

@@ -48,8 +48,20 @@ Over MQTT (devices that keep a connection to the broker) the same secret signs t
                  canonical("PUBLISH", TOPIC, ts, nonce, body UTF-8)
 
 so a message copied to another topic, or replayed, is refused exactly as an HTTP request is.
-A device publishes only under `devices/<device-id>/up/...` and reads its commands from
-`devices/<device-id>/cmd` (QoS 1), acknowledging them under `devices/<device-id>/up/ack`.
+A device publishes only under `devices/<device-id>/up/...`, reads its commands from
+`devices/<device-id>/cmd` (QoS 1) and subscribes to nothing else but
+`devices/<device-id>/ack` (QoS 1), where the platform says what it has STORED:
+
+    {"kind": "readings", "stored_up_to": N, "gap": false}   every reading up to seq N
+    {"kind": "events", "stored": [[first, last], ...]}        these seq ranges of events
+    {"kind": ..., "refused": [[first, last], ...], "reason": "..."}  never to be stored
+
+A broker's PUBACK only says the broker has the message; a broker that dies loses what it
+held in memory. So a device keeps every reading until the ack topic says it is stored, and
+publishes again what is unconfirmed after a timeout and after every reconnect (the platform
+takes each seq once). A readings batch names the seq sent just before it (`after`); the
+platform takes no batch over a hole (`gap`), and the device then sends again from its first
+unconfirmed reading (devices.client.Unconfirmed).
 
 `sign()` below is the reference implementation; the gateway verifies with this module.
 """
@@ -129,6 +141,11 @@ def command_topic(device_id: str) -> str:
     return f"{TOPIC_ROOT}/{device_id}/cmd"
 
 
+def ack_topic(device_id: str) -> str:
+    """Where the platform tells a device what it has stored (QoS 1)."""
+    return f"{TOPIC_ROOT}/{device_id}/ack"
+
+
 def device_of_topic(topic: str) -> str | None:
     """The device id a `devices/<id>/...` topic belongs to, or None."""
     parts = topic.split("/")
@@ -145,8 +162,8 @@ def may_publish(device_id: str, topic: str) -> bool:
 
 
 def may_subscribe(device_id: str, topic: str) -> bool:
-    """The ACL: a device subscribes only to its own command topic."""
-    return topic == command_topic(device_id)
+    """The ACL: a device subscribes only to its own command and ack topics."""
+    return topic in (command_topic(device_id), ack_topic(device_id))
 
 
 def connect_password(secret: str, now: float | None = None, nonce: str | None = None) -> str:

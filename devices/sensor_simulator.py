@@ -1,8 +1,9 @@
 """Simulated major hazard source sensors (重大危险源在线监测) for tests, `make bench` and trying
 the platform: a unit and its pressure sensors are registered through the gateway's admin
 routes, their secrets issued, and each sensor publishes signed batches of readings over MQTT
-(or posts them over HTTP): noise around a base value, now and then an excursion over the
-high limit, and sensors that go silent.
+(or posts them over HTTP; over MQTT each reading is kept and published again until the
+platform's ack topic says it is stored): noise around a base value, now and then an
+excursion over the high limit, and sensors that go silent.
 
 Against a running `make run`: `python -m devices.sensor_simulator --help`.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from devices.client import HttpDevice, MqttDevice
+from devices.client import HttpDevice, MqttDevice, Reliable
 
 READINGS_PATH = "/v1/hazard-sources/readings"
 CHAIN = [
@@ -47,7 +48,7 @@ class SimSensor:
     base: float = 1.2
     seq: int = 1
     silent: bool = False
-    mqtt: MqttDevice | None = field(default=None, repr=False)
+    mqtt: Reliable | None = field(default=None, repr=False)  # kept until stored
 
     def next_values(self, rng: random.Random, n: int, excursion: bool = False) -> list[float]:
         if excursion:
@@ -109,8 +110,9 @@ def publish_round(
         body = readings(s.seq, s.next_values(rng, per_message, s.sensor_id in excursion))
         if mqtt is not None:
             if s.mqtt is None:
-                s.mqtt = MqttDevice(mqtt[0], mqtt[1], s.sensor_id, s.secret).connect()
-            s.mqtt.publish("readings", body)
+                device = MqttDevice(mqtt[0], mqtt[1], s.sensor_id, s.secret)
+                s.mqtt = Reliable(device, "readings").start()
+            s.mqtt.send(body["readings"])
         else:
             assert http is not None
             HttpDevice(http, s.sensor_id, s.secret).post(READINGS_PATH, body).raise_for_status()
@@ -155,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(args.interval)
         for s in sensors:
             if s.mqtt is not None:
+                stored = s.mqtt.wait_stored(timeout=60)
+                print(f"{s.sensor_id}: {'every reading stored' if stored else 'NOT all stored'}")
                 s.mqtt.close()
 
 

@@ -7,6 +7,13 @@ HTTP route: `readings` of a hazard source sensor to RecordReadings, `events` of 
 to IngestEvents. The services store once (a sensor's seq high-water mark, a gas device's
 (device, seq) key), so a message the broker delivers twice (QoS 1) has no second effect.
 
+Once the service has committed a batch, the bridge tells the device on `devices/<id>/ack`
+(QoS 1) what is stored: a sensor's `stored_up_to` (and `gap` when the batch came after a
+reading the service does not have), a gas device's seq ranges. The device keeps every item
+until then and publishes it again otherwise (devices.client.Reliable), so a broker that dies
+with acknowledged messages in memory loses nothing; the broker's PUBACK is not the promise.
+A correctly signed batch that can never be taken is answered with `refused`.
+
 A gas valve's close commands go back on `devices/<id>/cmd` with QoS 1: the bridge holds the
 gas service's command long-poll (PendingCommands) for each valve it has heard from, as the
 HTTP long-poll does, and the valve acknowledges with a signed `valve` event (closed, with
@@ -38,13 +45,19 @@ import grpc
 import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 
-from devices.protocol import command_topic, device_of_topic, open_publish
+from devices.client import seq_ranges
+from devices.protocol import ack_topic, command_topic, device_of_topic, open_publish
 from enforcement.gas.v1 import gas_pb2
 from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.problems import ProblemError
 from gateway.routes.gas import GAS_KINDS, BatchIn
-from gateway.routes.hazard_sources import SENSOR_KIND, ReadingsIn, readings_request
+from gateway.routes.hazard_sources import (
+    SENSOR_KIND,
+    ReadingsIn,
+    readings_answer,
+    readings_request,
+)
 from gateway.security.device_signing import DeviceCredentials, DevicePrincipal
 from services.chassis.db import Database
 
@@ -61,6 +74,7 @@ class Counters:
     refused: int = 0
     failed: int = 0
     commands_sent: int = 0
+    acks_sent: int = 0
     latencies: list[float] = field(default_factory=list)
 
 
@@ -121,6 +135,9 @@ class Bridge:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.max_inflight_messages_set(100)
+        # A restarted broker is tried again within seconds (paho's default backs off to 2
+        # minutes); devices keep their readings meanwhile, but nothing flows.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=5)
 
     # -- MQTT side (paho's network thread) -----------------------------------------------------
 
@@ -133,6 +150,7 @@ class Bridge:
             log.error("the broker refused the bridge: %s", reason_code)
             return
         client.subscribe(self._subscription(), qos=1)
+        log.info("connected to the broker; subscribing to %s", self._subscription())
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._connected.set)
 
@@ -173,15 +191,20 @@ class Bridge:
         while True:
             device_id, topic, payload, received, mid, qos = await queue.get()
             self.counters.received += 1
+            checked = None
             try:
                 checked = await self._again_while_transient(self.check, device_id, topic, payload)
-                await self._again_while_transient(self.deliver, *checked)
+                reply = await self._again_while_transient(self.deliver, *checked)
                 self.counters.applied += 1
                 self.counters.latencies.append(time.perf_counter() - received)
+                self._stored(checked[0], checked[1], checked[2], reply)
             except (ProblemError, ValueError, ValidationError, Refused) as exc:
                 # refused for good (bad signature, replayed nonce, bad body, unknown sensor)
                 self.counters.refused += 1
-                log.info("refused a message on %s: %s", topic, getattr(exc, "type", exc))
+                reason = str(getattr(exc, "type", "") or exc)[:200]
+                log.info("refused a message on %s: %s", topic, reason)
+                if checked is not None:  # signed by the device: tell it to stop sending it
+                    self._refused(checked[0].device_id, checked[1], checked[2], reason)
             self.client.ack(mid, qos)
 
     async def _again_while_transient(self, step, *args):
@@ -201,6 +224,28 @@ class Bridge:
             self.counters.failed += 1
             log.warning("a device message waits (%s); again in 1 s", failure)
             await asyncio.sleep(1.0)
+
+    def _ack(self, device_id: str, body: dict[str, Any]) -> None:
+        self.client.publish(ack_topic(device_id), json.dumps(body), qos=1)
+        self.counters.acks_sent += 1
+
+    def _stored(self, device: DevicePrincipal, kind: str, body: bytes, reply: Any) -> None:
+        """After the service committed: what the device may now forget."""
+        if kind == "readings":
+            after = json.loads(body).get("after")
+            self._ack(device.device_id, {"kind": kind, "after": after, **readings_answer(reply)})
+        else:
+            seqs = [e["seq"] for e in json.loads(body)[kind]]
+            self._ack(device.device_id, {"kind": kind, "stored": seq_ranges(seqs)})
+
+    def _refused(self, device_id: str, kind: str, body: bytes, reason: str) -> None:
+        try:
+            items = json.loads(body)[kind]
+            seqs = [i["seq"] for i in items if isinstance(i, dict) and isinstance(i["seq"], int)]
+        except (ValueError, KeyError, TypeError):
+            return  # nothing the device could match
+        if seqs:
+            self._ack(device_id, {"kind": kind, "refused": seq_ranges(seqs), "reason": reason})
 
     async def check(self, device_id: str, topic: str, payload: bytes):
         """The signature, clock window and nonce, as for a signed HTTP request."""

@@ -156,6 +156,14 @@ class ReadingIn(Strict):
 
 class ReadingsIn(Strict):
     readings: list[ReadingIn] = Field(min_length=1, max_length=1000)
+    after: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        description="the seq of the reading sent just before this batch (absent for the "
+        "first): the batch is taken only once that reading is stored (`gap` otherwise), so "
+        "a batch lost on the way is sent again rather than skipped",
+    )
 
 
 async def signed_sensor(request: Request, state: State) -> DevicePrincipal:
@@ -175,6 +183,8 @@ def readings_request(device: DevicePrincipal, body: ReadingsIn) -> pb.RecordRead
     req = pb.RecordReadingsRequest(
         sensor_id=device.device_id, agency_id=device.agency_id, unit_id=device.owner_id
     )
+    if body.after is not None:
+        req.after_seq = body.after
     for r in body.readings:
         reading = req.readings.add(seq=r.seq, value=r.value)
         if r.device_time is not None:
@@ -196,7 +206,19 @@ async def post_readings(
     Readings are taken in seq order; one at or below the highest seq taken is a duplicate.
     The alarm rules run on each; the same readings over MQTT take the same path."""
     reply = await _hs(state, "RecordReadings", readings_request(device, body))
-    return {"accepted": reply.accepted, "duplicates": reply.duplicates, "alarms": reply.alarms}
+    return readings_answer(reply)
+
+
+def readings_answer(reply: pb.RecordReadingsResponse) -> dict:
+    """What a sensor is told (over HTTP, and on its MQTT ack topic): `stored_up_to` is the
+    highest seq up to which every reading it sent is stored, null before the first."""
+    return {
+        "accepted": reply.accepted,
+        "duplicates": reply.duplicates,
+        "alarms": reply.alarms,
+        "stored_up_to": reply.stored_up_to if reply.HasField("stored_up_to") else None,
+        "gap": reply.gap,
+    }
 
 
 @router.get(

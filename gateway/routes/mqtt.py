@@ -7,7 +7,8 @@ deploy/mosquitto/) ask the gateway:
   request (same secrets, clock window and nonces); the bridge logs in with its own secret.
 - `POST /internal/mqtt/superuser` {username}: only the bridge.
 - `POST /internal/mqtt/acl` {username, topic, clientid, acc}: a device publishes (acc 2) only
-  under devices/<its id>/up/ and reads or subscribes (acc 1, 4) only devices/<its id>/cmd.
+  under devices/<its id>/up/ and reads or subscribes (acc 1, 4) only devices/<its id>/cmd
+  and devices/<its id>/ack (what the platform has stored).
 
 200 means yes, 403 no. The broker proves itself with the broker token, in the
 X-Broker-Token header or (for brokers that cannot set a header) the `token` query parameter.

@@ -54,7 +54,10 @@ sensors = sa.Table(
     sa.Column("last_value", sa.Float, nullable=True),
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("watched_since", sa.DateTime(timezone=True), nullable=False),
+    # when the stale alarm can be due (monitoring.stale_due); NULL while it is raised
+    sa.Column("stale_due_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_sensors_unit", "unit_id"),
+    sa.Index("ix_sensors_stale_due", "stale_due_at"),
 )
 
 alarms = sa.Table(

@@ -110,10 +110,14 @@ class HazardSourcesServicer(hazard_sources_pb2_grpc.HazardSourcesServiceServicer
         return pb.UpsertSensorResponse(sensor=sensor_pb(row))
 
     async def RecordReadings(self, request, context):
-        accepted, duplicates, alarms = await _call(
-            context, handlers.record_readings, self._db, request
+        done = await _call(context, handlers.record_readings, self._db, request)
+        return pb.RecordReadingsResponse(
+            accepted=done.accepted,
+            duplicates=done.duplicates,
+            alarms=done.alarms,
+            stored_up_to=done.stored_up_to,
+            gap=done.gap,
         )
-        return pb.RecordReadingsResponse(accepted=accepted, duplicates=duplicates, alarms=alarms)
 
     async def ListAlarms(self, request, context):
         rows = await _call(

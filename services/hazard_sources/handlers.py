@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -216,12 +216,19 @@ def upsert_sensor(database: Database, s: pb.Sensor, agency_id: str) -> Any:
         if existing is None:
             uow.conn.execute(
                 db.sensors.insert().values(
-                    **values, state=_state_json(SensorState()), watched_since=now
+                    **values,
+                    state=_state_json(SensorState()),
+                    watched_since=now,
+                    stale_due_at=monitoring.stale_due(limits, SensorState(), now),
                 )
             )
         else:
+            since = as_utc(existing.watched_since)
+            due = monitoring.stale_due(limits, _state_of(existing.state), since)
             uow.conn.execute(
-                db.sensors.update().where(db.sensors.c.sensor_id == s.sensor_id).values(**values)
+                db.sensors.update()
+                .where(db.sensors.c.sensor_id == s.sensor_id)
+                .values(**values, stale_due_at=due)
             )
         uow.commit()
     with database.read() as conn:
@@ -254,11 +261,24 @@ def _state_of(d: dict[str, Any]) -> SensorState:
 # -- readings --------------------------------------------------------------------------------
 
 
-def record_readings(database: Database, req: pb.RecordReadingsRequest) -> tuple[int, int, int]:
+@dataclass(frozen=True)
+class Recorded:
+    accepted: int
+    duplicates: int
+    alarms: int
+    stored_up_to: int | None  # every reading of the sensor up to this seq is stored
+    gap: bool = False  # the reading before the batch (after_seq) is not stored: none taken
+
+
+def record_readings(database: Database, req: pb.RecordReadingsRequest) -> Recorded:
     """Apply a sensor's readings in seq order; a seq at or below the highest taken is a
-    duplicate (a resend) and has no effect. Returns (accepted, duplicates, alarm changes)."""
+    duplicate (a resend) and has no effect. A batch that names the reading before it
+    (`after_seq`) is taken only when that one is stored, so a batch lost on the way is sent
+    again rather than skipped over by the high-water mark."""
     if len(req.readings) > MAX_BATCH:
         raise Invalid(f"at most {MAX_BATCH} readings a batch")
+    if req.HasField("after_seq") and any(r.seq <= req.after_seq for r in req.readings):
+        raise Invalid("after_seq must lie below every reading of the batch")
     now = utcnow()
     accepted: list[tuple[str, str, int, float, datetime]] = []
     duplicates = 0
@@ -275,6 +295,8 @@ def record_readings(database: Database, req: pb.RecordReadingsRequest) -> tuple[
         limits = Limits(**sensor.limits)
         state = _state_of(sensor.state)
         last_seq = sensor.last_seq
+        if req.HasField("after_seq") and (last_seq is None or last_seq < req.after_seq):
+            return Recorded(0, 0, 0, last_seq, gap=True)
         for r in sorted(req.readings, key=lambda r: r.seq):
             if last_seq is not None and r.seq <= last_seq:
                 duplicates += 1
@@ -300,6 +322,7 @@ def record_readings(database: Database, req: pb.RecordReadingsRequest) -> tuple[
                     last_seq=last_seq,
                     last_value=state.last_value,
                     last_at=state.last_at,
+                    stale_due_at=monitoring.stale_due(limits, state, as_utc(sensor.watched_since)),
                 )
             )
         uow.commit()
@@ -309,7 +332,7 @@ def record_readings(database: Database, req: pb.RecordReadingsRequest) -> tuple[
                 sink(accepted)
             except Exception:  # the sink's own retry holds what it could not write
                 log.exception("reading sink failed")
-    return len(accepted), duplicates, changes_n
+    return Recorded(len(accepted), duplicates, changes_n, last_seq)
 
 
 def _chain(unit: Any) -> list[dict[str, str]]:
@@ -382,28 +405,46 @@ def _apply_change(uow: UnitOfWork, unit: Any, sensor: Any, c: AlarmChange, now: 
 
 # -- timers: stale sensors, escalation -------------------------------------------------------
 
+SWEEP_BATCH = 1000  # sensors a sweep looks at; the rest wait for the next one
+
+
+def due_sensors(now: datetime) -> sa.Select:
+    """The sensors whose stale alarm may be due, locked against a batch of readings."""
+    c = db.sensors.c
+    return (
+        sa.select(db.sensors)
+        .where(c.stale_due_at.is_not(None), c.stale_due_at <= now)
+        .order_by(c.stale_due_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update()
+    )
+
 
 def sweep(database: Database, settings: Any = None, now: datetime | None = None) -> int:
     """Stale sensors raise their alarm; open alarms unhandled past the wait go one step
-    further along the chain. Returns the number of alarms raised or escalated."""
+    further along the chain. Returns the number of alarms raised or escalated.
+
+    Only sensors whose stale alarm is due are read (the index on stale_due_at), not every
+    sensor of the district on every sweep."""
     now = now or utcnow()
     wait_s = getattr(settings, "escalate_after_s", 600.0)
     n = 0
     with database.unit_of_work() as uow:
-        for sensor in uow.conn.execute(sa.select(db.sensors)).all():
+        for sensor in uow.conn.execute(due_sensors(now)).all():
             limits = Limits(**sensor.limits)
-            state = _state_of(sensor.state)
-            new, changes = monitoring.on_clock(limits, state, now, as_utc(sensor.watched_since))
-            if not changes:
-                continue
-            unit = db.one(uow.conn, db.units, "unit_id", sensor.unit_id)
-            for change in changes:
-                _apply_change(uow, unit, sensor, change, now)
-                n += 1
+            since = as_utc(sensor.watched_since)
+            new, changes = monitoring.on_clock(limits, _state_of(sensor.state), now, since)
+            if changes:
+                unit = db.one(uow.conn, db.units, "unit_id", sensor.unit_id)
+                for change in changes:
+                    _apply_change(uow, unit, sensor, change, now)
+                    n += 1
             uow.conn.execute(
                 db.sensors.update()
                 .where(db.sensors.c.sensor_id == sensor.sensor_id)
-                .values(state=_state_json(new))
+                .values(
+                    state=_state_json(new), stale_due_at=monitoring.stale_due(limits, new, since)
+                )
             )
         rows = uow.conn.execute(
             sa.select(db.alarms).where(

@@ -43,11 +43,16 @@ def test_a_device_publishes_only_under_its_own_up_branch(topic, allowed):
 
 
 @pytest.mark.unit
-def test_a_device_subscribes_only_to_its_own_command_topic():
+def test_a_device_subscribes_only_to_its_own_command_and_ack_topics():
     assert protocol.may_subscribe("valve-01", "devices/valve-01/cmd")
     assert not protocol.may_subscribe("valve-01", "devices/valve-02/cmd")
     assert not protocol.may_subscribe("valve-01", "devices/+/cmd")
     assert not protocol.may_subscribe("valve-01", "#")
+    # the platform's stored-acks: its own topic only
+    assert protocol.may_subscribe("valve-01", "devices/valve-01/ack")
+    assert not protocol.may_subscribe("valve-01", "devices/valve-02/ack")
+    assert not protocol.may_subscribe("valve-01", "devices/+/ack")
+    assert not protocol.may_publish("valve-01", "devices/valve-01/ack")
 
 
 @pytest.mark.integration

@@ -10,7 +10,9 @@ valve gets its close command over MQTT and acknowledges it.
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -18,7 +20,7 @@ import httpx
 import pytest
 
 from deploy.stack import Stack, free_ports
-from devices.client import HttpDevice, MqttDevice, MqttRefused
+from devices.client import HttpDevice, MqttDevice, MqttRefused, Reliable
 
 pytestmark = pytest.mark.e2e
 
@@ -259,7 +261,9 @@ def test_pressure_excursion_over_mqtt_alarms_and_escalates_along_the_chain(
         again = HttpDevice(http, "cl-pt-01", secrets["cl-pt-01"]).post(
             "/v1/hazard-sources/readings", readings(1.75, start=5)
         )
-        assert ok(again) == {"accepted": 0, "duplicates": 1, "alarms": 0}
+        assert ok(again) == {
+            "accepted": 0, "duplicates": 1, "alarms": 0, "stored_up_to": 5, "gap": False
+        }  # fmt: skip
         acked = ok(
             http.post(f"/v1/hazard-sources/alarms/{alarm['alarm_id']}/acknowledge", headers=officer)
         )
@@ -318,6 +322,8 @@ def test_a_gas_valve_gets_its_close_command_over_mqtt_and_acknowledges(stack, ht
         valve.publish("events", {"events": [{"seq": seq, "type": "heartbeat"}]})
         time.sleep(1.0)  # the bridge holds the valve's command long-poll from its first message
         detector.publish("events", {"events": [{"seq": seq, "type": "reading", "lel": 35}]})
+        # once stored, the platform says so on the detector's own ack topic
+        assert detector.acks.get(timeout=30) == {"kind": "events", "stored": [[seq, seq]]}
         message = valve.commands.get(timeout=30)
         command = message["commands"][0]
         assert command["action"] == "close"
@@ -339,3 +345,99 @@ def test_a_gas_valve_gets_its_close_command_over_mqtt_and_acknowledges(stack, ht
     finally:
         detector.close()
         valve.close()
+
+
+def _kill(stack: Stack, name: str) -> None:
+    child = stack.children[name]
+    assert child.proc is not None and child.proc.poll() is None, f"{name} is not running"
+    os.killpg(child.proc.pid, signal.SIGKILL)  # it leads its own process group
+    child.proc.wait(10)
+
+
+def test_killing_the_broker_and_the_bridge_loses_no_reading_confirmed_stored(
+    stack, http, admin, plant
+):
+    """A sensor streams readings over MQTT while the embedded broker (amqtt, messages in
+    memory only) is killed with SIGKILL and started again; then the bridge and the broker
+    together, and the broker alone comes back first: it acknowledges (PUBACK) what the sensor
+    publishes and hands it to no one. The sensor keeps each reading until the platform's ack
+    topic says it is stored; at the end every reading is confirmed, each taken exactly once,
+    with no hole below the last."""
+    body = {"unit_id": "cl-tank-01", "quantity": "pressure", "high": 1.6, "stale_after_s": 600}
+    ok(http.put("/v1/hazard-sources/sensors/cl-pt-kill", json=body, headers=admin))
+    secret = provision(http, admin, "cl-pt-kill", "hazard_sensor", "cl-tank-01")
+    confirmed: set[int] = set()
+    lock = threading.Lock()
+
+    def stored(seqs: list[int]) -> None:
+        with lock:
+            confirmed.update(seqs)
+
+    device = MqttDevice("127.0.0.1", stack.ports["mqtt"], "cl-pt-kill", secret)
+    link = Reliable(device, "readings", resend_after_s=3, on_stored=stored).start()
+    sent: list[int] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        seq = 1
+        while not stop.is_set():
+            batch = [{"seq": q, "value": 1.2 + (q % 5) / 100} for q in range(seq, seq + 5)]
+            link.send(batch)
+            sent.extend(b["seq"] for b in batch)
+            seq += 5
+            time.sleep(0.1)
+
+    streaming = threading.Thread(target=stream)
+    try:
+        streaming.start()
+        wait_for("the first readings stored", lambda: confirmed, timeout=60)
+        # 1. the broker alone, mid-stream
+        _kill(stack, "mqtt")
+        wait_for("the sensor cut off", lambda: not device.is_connected, timeout=30)
+        time.sleep(2)
+        stack.children["mqtt"].start()
+        wait_for("the sensor back", lambda: device.is_connected, timeout=60)
+        time.sleep(2)
+        # 2. the bridge and the broker; the broker comes back first
+        _kill(stack, "mqtt-bridge")
+        _kill(stack, "mqtt")
+        wait_for("the sensor cut off", lambda: not device.is_connected, timeout=30)
+        stack.children["mqtt"].start()
+        wait_for("the sensor back", lambda: device.is_connected, timeout=60)
+        sends = link.pending.sends  # the broker acknowledges these and hands them to no one
+        wait_for("readings published with no bridge", lambda: link.pending.sends > sends + 20)
+        stack.children["mqtt-bridge"].start()
+        time.sleep(3)
+        stop.set()
+        streaming.join(30)
+        assert link.wait_stored(timeout=180), f"{link.unconfirmed()} readings not stored"
+        resends = link.pending.resends
+    finally:
+        stop.set()
+        link.close()
+    assert resends > 0  # what was lost went out again
+    assert confirmed == set(sent)
+    db = stack.var / "hazard_sources.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        taken, last_seq = conn.execute(
+            "SELECT readings_taken, last_seq FROM sensors WHERE sensor_id = 'cl-pt-kill'"
+        ).fetchone()
+    assert (taken, last_seq) == (len(sent), max(sent))  # each once, no hole skipped
+
+
+def test_a_signed_batch_that_can_never_be_taken_is_refused_on_the_ack_topic(
+    stack, http, admin, plant
+):
+    body = {"unit_id": "cl-tank-01", "quantity": "pressure", "high": 1.6}
+    ok(http.put("/v1/hazard-sources/sensors/cl-pt-bad", json=body, headers=admin))
+    secret = provision(http, admin, "cl-pt-bad", "hazard_sensor", "cl-tank-01")
+    sensor = mqtt_device(stack, "cl-pt-bad", secret)
+    try:
+        sensor.publish("readings", {"readings": [{"seq": 7, "value": 5e9}, {"seq": 8, "value": 1}]})
+        ack = sensor.acks.get(timeout=30)
+        assert ack["kind"] == "readings" and ack["refused"] == [[7, 8]], ack
+        sensor.publish("readings", readings(1.2, start=9))
+        ack = sensor.acks.get(timeout=30)
+        assert (ack["stored_up_to"], ack["accepted"], ack["gap"]) == (9, 1, False), ack
+    finally:
+        sensor.close()

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from devices.client import MqttDevice, MqttRefused
+from devices.client import MqttDevice, Reliable
 from gateway.security.device_signing import signed_headers
 
 PROBLEM = "https://enforcement.example/problems/"
@@ -60,7 +60,7 @@ class Ledger:
     leaks: Counter = field(default_factory=Counter)  # venue -> leaks acknowledged
     closed: dict[str, set[str]] = field(default_factory=dict)  # valve -> command ids acked
     weighings: dict[str, str] = field(default_factory=dict)  # client_weighing_id -> id
-    # MQTT sensor -> seqs the broker acknowledged (PUBACK), and every seq ever published
+    # MQTT sensor -> seqs the platform confirmed stored (its ack topic), and every seq sent
     mqtt_acked: dict[str, set[int]] = field(default_factory=dict)
     mqtt_sent: dict[str, set[int]] = field(default_factory=dict)
     hazards: dict[str, str] = field(default_factory=dict)  # hazard client_id -> hazard_id
@@ -487,53 +487,44 @@ class WeighStation:
 
 
 class MqttSensor:
-    """A hazard source sensor over MQTT: signed batches of readings, QoS 1, one at a time. A
-    batch the broker did not acknowledge (PUBACK) is published again with the same seqs after
-    a new CONNECT, as firmware does."""
+    """A hazard source sensor over MQTT: signed batches of readings, QoS 1, delivered until
+    stored (devices.client.Reliable): it keeps each reading until the platform's ack topic
+    says it is stored, and publishes it again after a timeout and after each reconnect. A
+    reading counts as acknowledged only then; the broker's PUBACK is not the promise."""
 
     BATCH = 5
 
     def __init__(self, port: int, sensor_id: str, secret: str, ledger: Ledger) -> None:
         self.port, self.sensor_id, self.secret, self.ledger = port, sensor_id, secret, ledger
-        self.device: MqttDevice | None = None
+        self.patience_s = float(os.environ.get("FAULTS_MQTT_PATIENCE_S", "90"))
+
+    def _stored(self, seqs: list[int]) -> None:
+        with self.ledger.lock:
+            self.ledger.mqtt_acked.setdefault(self.sensor_id, set()).update(seqs)
 
     def run(self, stop: threading.Event) -> None:
+        device = MqttDevice("127.0.0.1", self.port, self.sensor_id, self.secret)
+        link = Reliable(device, "readings", resend_after_s=5, on_stored=self._stored).start()
         seq = 1
         try:
             while not stop.is_set():
                 seqs = list(range(seq, seq + self.BATCH))
-                body = {"readings": [{"seq": q, "value": 1.2 + (q % 7) / 100} for q in seqs]}
-                if not self.publish(body, seqs, stop):
-                    return
-                with self.ledger.lock:
-                    self.ledger.mqtt_acked.setdefault(self.sensor_id, set()).update(seqs)
-                seq += self.BATCH
-                pause(stop, 0.2, 0.5)
-        finally:
-            if self.device is not None:
-                self.device.close()
-
-    def publish(self, body: dict, seqs: list[int], stop: threading.Event) -> bool:
-        while True:
-            try:
-                if self.device is None:
-                    self.device = MqttDevice("127.0.0.1", self.port, self.sensor_id, self.secret)
-                    self.device.connect(timeout=5)
                 with self.ledger.lock:
                     self.ledger.mqtt_sent.setdefault(self.sensor_id, set()).update(seqs)
-                info = self.device.publish("readings", body, wait=False)
-                info.wait_for_publish(timeout=5)
-                if info.is_published():
-                    return True
-                raise TimeoutError("no PUBACK within 5 s")
-            except (OSError, RuntimeError, ValueError, MqttRefused) as exc:
-                self.ledger.note_retry(f"mqtt: {type(exc).__name__}")
-                if self.device is not None:
-                    self.device.close()
-                    self.device = None
-                if stop.is_set():
-                    return False
-                time.sleep(1.0)
+                link.send([{"seq": q, "value": 1.2 + (q % 7) / 100} for q in seqs])
+                seq += self.BATCH
+                pause(stop, 0.2, 0.5)
+            # as firmware would: what is unconfirmed stays until it is stored
+            if not link.wait_stored(self.patience_s):
+                self.ledger.problem(
+                    f"{self.sensor_id}: {link.unconfirmed()} readings not confirmed stored "
+                    f"within {self.patience_s:.0f} s"
+                )
+        finally:
+            resends = link.pending.resends
+            if resends:
+                self.ledger.note_retry(f"mqtt: {resends} readings published again")
+            link.close()
 
 
 class HazardDesk:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from enforcement.hazard_sources.v1 import hazard_sources_events_pb2 as events_pb
 from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
@@ -90,11 +92,48 @@ def test_another_agency_cannot_change_or_see_the_unit(sources):
 
 
 def test_readings_are_taken_once_in_seq_order(sources):
-    assert handlers.record_readings(sources, readings(1.2, 1.3, start=1))[:2] == (2, 0)
-    assert handlers.record_readings(sources, readings(1.3, 1.4, start=2))[:2] == (1, 1)
+    first = handlers.record_readings(sources, readings(1.2, 1.3, start=1))
+    assert (first.accepted, first.duplicates, first.stored_up_to) == (2, 0, 2)
+    again = handlers.record_readings(sources, readings(1.3, 1.4, start=2))
+    assert (again.accepted, again.duplicates, again.stored_up_to) == (1, 1, 3)
     with sources.read() as conn:
         sensor = db.one(conn, db.sensors, "sensor_id", "pt-1")
     assert (sensor.last_seq, sensor.readings_taken, sensor.last_value) == (3, 3, 1.4)
+
+
+def linked(*values: float, start: int, after: int | None) -> pb.RecordReadingsRequest:
+    req = readings(*values, start=start)
+    if after is not None:
+        req.after_seq = after
+    return req
+
+
+def test_a_batch_after_one_that_was_lost_is_not_taken_until_the_lost_one_is(sources):
+    """Batch 1-2 was lost on the way (a broker that died after its PUBACK); 3-4 names 2 as
+    the reading before it, so it is not taken over the hole; once 1-2 arrives, the resend of
+    3-4 is, and nothing is taken twice."""
+    hole = handlers.record_readings(sources, linked(1.2, 1.2, start=3, after=2))
+    assert (hole.accepted, hole.gap, hole.stored_up_to) == (0, True, None)
+    lost = handlers.record_readings(sources, linked(1.2, 1.3, start=1, after=None))
+    assert (lost.accepted, lost.gap, lost.stored_up_to) == (2, False, 2)
+    resent = handlers.record_readings(sources, linked(1.2, 1.2, 1.4, start=3, after=2))
+    assert (resent.accepted, resent.duplicates, resent.stored_up_to) == (3, 0, 5)
+    # a later hole: 6-7 lost, 8 refused, 6-8 resent from the first unconfirmed one
+    assert handlers.record_readings(sources, linked(1.4, start=8, after=7)).gap
+    both = handlers.record_readings(sources, linked(1.4, 1.4, 1.4, start=6, after=5))
+    assert (both.accepted, both.stored_up_to) == (3, 8)
+    dup = handlers.record_readings(sources, linked(1.4, 1.4, 1.4, start=6, after=5))
+    assert (dup.accepted, dup.duplicates, dup.stored_up_to) == (0, 3, 8)
+    with sources.read() as conn:
+        sensor = db.one(conn, db.sensors, "sensor_id", "pt-1")
+    assert (sensor.last_seq, sensor.readings_taken) == (8, 8)
+
+
+def test_after_seq_must_lie_below_the_batch(sources):
+    with pytest.raises(handlers.Invalid):
+        handlers.record_readings(sources, linked(1.2, start=3, after=3))
+    with sources.read() as conn:
+        assert db.one(conn, db.sensors, "sensor_id", "pt-1").readings_taken == 0
 
 
 def test_an_excursion_raises_one_alarm_and_escalates_step_by_step_until_handled(sources):
@@ -136,3 +175,109 @@ def test_a_silent_sensor_raises_one_stale_alarm(sources):
     handlers.sweep(sources, Slow(), now=later + timedelta(seconds=30))
     stale = [a for a in handlers.list_alarms(sources, "a-1", "", True) if a.kind == "stale"]
     assert len(stale) == 1 and stale[0].level == "silent"
+
+
+def _due(database: Database) -> dict[str, datetime | None]:
+    with database.read() as conn:
+        rows = conn.execute(sa.select(db.sensors.c.sensor_id, db.sensors.c.stale_due_at)).all()
+    return {r.sensor_id: r.stale_due_at and r.stale_due_at.replace(tzinfo=UTC) for r in rows}
+
+
+def _sensor(database: Database, sensor_id: str, stale_after_s: int) -> None:
+    body = pb.Sensor(
+        sensor_id=sensor_id, unit_id="cl-tank", quantity="pressure", high=1.6,
+        stale_after_s=stale_after_s,
+    )  # fmt: skip
+    handlers.upsert_sensor(database, body, "a-1")
+
+
+def test_the_sweep_reads_only_sensors_whose_stale_alarm_is_due(sources):
+    """stale_due_at follows each reading and the sensor's own stale limit; the sweep's query
+    returns only sensors past it, and a raised stale alarm takes the sensor out until a
+    reading comes."""
+    _sensor(sources, "pt-slow", 3600)
+    _sensor(sources, "pt-fast", 30)
+    t0 = datetime.now(UTC)
+    handlers.record_readings(sources, readings(1.2, start=1))  # pt-1, 60 s limit
+    due = _due(sources)
+    assert due["pt-1"] - t0 == pytest.approx(timedelta(seconds=60), abs=timedelta(seconds=5))
+    assert due["pt-slow"] > due["pt-1"] > due["pt-fast"]
+
+    def picked(at: datetime) -> set[str]:
+        with sources.read() as conn:
+            return {r.sensor_id for r in conn.execute(handlers.due_sensors(at))}
+
+    assert picked(t0) == set()
+    assert picked(t0 + timedelta(seconds=45)) == {"pt-fast"}
+    assert picked(t0 + timedelta(seconds=90)) == {"pt-fast", "pt-1"}
+    handlers.sweep(sources, Slow(), now=t0 + timedelta(seconds=90))
+    stale = {a.sensor_id for a in handlers.list_alarms(sources, "a-1", "", True)}
+    assert stale == {"pt-fast", "pt-1"}
+    after = _due(sources)
+    assert after["pt-1"] is None and after["pt-fast"] is None  # raised: out of the sweep
+    assert picked(t0 + timedelta(seconds=7200)) == {"pt-slow"}
+    # a reading that moves ends the stale alarm and puts the sensor back under watch
+    handlers.record_readings(sources, readings(1.4, start=2))
+    assert _due(sources)["pt-1"] > t0 + timedelta(seconds=50)
+
+
+def test_the_sweep_query_uses_the_stale_due_index(sources):
+    query = handlers.due_sensors(datetime.now(UTC))
+    with sources.read() as conn:
+        dialect = conn.dialect.name
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": False})
+        params = compiled.params
+        sql = str(compiled)
+        if dialect == "sqlite":
+            sql = sql.replace(" FOR UPDATE", "")
+            args = tuple(params[k] for k in compiled.positiontup)
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", args)
+            text = " ".join(str(r[-1]) for r in plan)
+        else:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = conn.exec_driver_sql(f"EXPLAIN {sql}", params)
+            text = " ".join(r[0] for r in plan)
+    assert "ix_sensors_stale_due" in text, text
+
+
+def test_the_migrations_build_the_tables(sources):
+    with sources.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
+
+
+def test_migration_0003_makes_every_existing_sensor_due_once(db_url):
+    """Sensors from before 0003 have no due time: the migration makes them due at once, and
+    the first sweep stores each one's real time."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    since = datetime.now(UTC) - timedelta(seconds=30)
+    limits = {"high": 1.6, "high_high": None, "low": None, "low_low": None, "deadband": 0.0,
+              "sustain": 1, "rate_per_min": None, "stale_after_s": 600.0}  # fmt: skip
+    state = handlers._state_json(handlers.SensorState())
+    unit_row = {"unit_id": "u", "enterprise_id": "e", "enterprise_name": "e", "agency_id": "a",
+                "town": "t", "kind": "storage", "name": "u", "holdings": [],
+                "people_within_500m": 0, "chain": [], "grading": {}}  # fmt: skip
+    with engine.begin() as conn:  # the columns of 0002 only
+        conn.execute(db.units.insert().values(**unit_row))
+        conn.execute(
+            db.sensors.insert().values(
+                sensor_id="old", unit_id="u", quantity="pressure", unit_of_measure="MPa",
+                limits=limits, state=state, watched_since=since,
+            )
+        )  # fmt: skip
+    migrate(engine, MIGRATIONS)
+    database = Database(engine)
+    try:
+        assert _due(database)["old"] == since
+        handlers.sweep(database, Slow(), now=datetime.now(UTC))
+        due = _due(database)["old"]
+        assert due - since == pytest.approx(timedelta(seconds=600), abs=timedelta(seconds=1))
+    finally:
+        database.dispose()

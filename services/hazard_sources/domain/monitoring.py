@@ -15,7 +15,7 @@ updated (escalated or eased), then cleared. These are pure functions; the servic
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 RULES_VERSION = "monitoring/v1"
@@ -226,6 +226,21 @@ def on_clock(
     return replace(state, stale_active=True), [
         AlarmChange(Kind.stale, Change.raised, why, state.last_value, now)
     ]
+
+
+def stale_due(limits: Limits, state: SensorState, since: datetime | None) -> datetime | None:
+    """The earliest time `on_clock` can raise the stale alarm (silent or frozen), or None
+    while it is raised: the sweep looks only at sensors that are due."""
+    if state.stale_active:
+        return None
+    last = state.last_at or since
+    if last is None:
+        return None
+    after = timedelta(seconds=limits.stale_after_s)
+    due = last + after
+    if state.changed_at is not None:
+        due = min(due, state.changed_at + after)
+    return due
 
 
 # -- responsibility (包保责任制) ---------------------------------------------------------------
