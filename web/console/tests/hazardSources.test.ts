@@ -181,9 +181,13 @@ describe('the trend chart', () => {
     expect(y.min).toBeLessThanOrEqual(0.2)
     expect(y.max).toBeGreaterThanOrEqual(1.8)
   })
-  it('has no y bounds to impose without data or limits', () => {
+  it('puts the y bounds on round steps, not below zero when nothing is', () => {
     expect(yRange([])).toBeNull()
-    expect(yRange([2, 2])).toEqual({ min: 1.8, max: 2.2 })
+    expect(yRange([0.5, 1, 4.2, 8])).toEqual({ min: 0, max: 10 })
+    expect(yRange([0.2, 1.1, 1.8])).toEqual({ min: 0, max: 2 })
+    expect(yRange([-5, 3])).toEqual({ min: -6, max: 4 })
+    expect(yRange([2, 2])).toEqual({ min: 1.9, max: 2.1 })
+    expect(yRange([101.3, 101.7])).toEqual({ min: 101.2, max: 101.8 }) // no float noise like 101.80000000000001
   })
   it('says in the tooltip what a bucket held and which alarm it shows, in China time', () => {
     const tooltip = (trendOption(PT, TREND, SPAN) as { tooltip: { formatter: (i: unknown[]) => string } }).tooltip

@@ -284,21 +284,27 @@ export function windowQuery(w: Window, now: number): { start: string; end: strin
 
 // -- the chart ---------------------------------------------------------------------------------
 
-/** The y range that shows the readings and every limit, with a little room. */
+/** A round step near `raw` (1, 2 or 5 times a power of ten). */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw))
+  const f = raw / power
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power
+}
+
+/** The y range that shows the readings and every limit, with a little room, on round steps
+ * (never below zero when nothing is). */
 export function yRange(values: number[]): { min: number; max: number } | null {
   const finite = values.filter((v) => Number.isFinite(v))
   if (!finite.length) return null
-  let lo = Math.min(...finite)
-  let hi = Math.max(...finite)
-  if (hi === lo) {
-    const pad = Math.abs(hi) * 0.1 || 1
-    return { min: lo - pad, max: hi + pad }
-  }
-  const pad = (hi - lo) * 0.08
-  lo -= pad
-  hi += pad
-  const step = 10 ** Math.floor(Math.log10(hi - lo) - 1)
-  return { min: Math.floor(lo / step) * step, max: Math.ceil(hi / step) * step }
+  const lo = Math.min(...finite)
+  const hi = Math.max(...finite)
+  const spread = hi - lo || Math.abs(hi) * 0.2 || 1
+  const step = niceStep(spread / 5)
+  let min = Math.floor((lo - spread * 0.05) / step) * step
+  const max = Math.ceil((hi + spread * 0.05) / step) * step
+  if (lo >= 0 && min < 0) min = 0
+  const digits = Math.max(0, -Math.floor(Math.log10(step)))
+  return { min: Number(min.toFixed(digits)), max: Number(max.toFixed(digits)) }
 }
 
 function limitsOf(s: Sensor): { key: string; mark: string; zh: string; colour: string; value: number }[] {
@@ -365,9 +371,7 @@ export function trendOption(
       axisLabel: { hideOverlap: true, formatter: (v: number) => chinaTime(v, hours > 24) },
     },
     yAxis: {
-      type: 'value',
-      name: unit,
-      nameGap: 10,
+      type: 'value', // the unit is in the chart's title: a name here would meet the legend
       scale: true,
       ...(range ?? {}),
     },
