@@ -327,6 +327,36 @@ def test_a_supervisor_sees_the_units_without_actions_and_a_reviewer_sees_no_menu
     page.context.close()
 
 
+def test_a_town_bound_supervisor_sees_only_their_town_s_units(http, stack, plant):
+    """The console's list and pages read through the gateway, which keeps a supervisor bound
+    to a town to that town: another town's unit, alarms and trend are not there for them."""
+    made = ok(
+        http.post(
+            "/v1/users",
+            json={"username": "sup-longhu", "display_name": "龙虎塘监督员",
+                  "roles": ["supervisor"], "town": "龙虎塘街道"},
+            headers=plant["admin"],
+        ),
+        201,
+    )  # fmt: skip
+    r = http.post(
+        "/v1/auth/login",
+        json={"username": "sup-longhu", "password": made["temporary_password"]},
+    )
+    assert r.status_code == 200, r.text
+    other_town = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert ok(http.get("/v1/hazard-sources/units", headers=other_town)) == {"units": []}
+    alarms = ok(http.get("/v1/hazard-sources/alarms", headers=other_town))
+    assert alarms == {"alarms": []}
+    for path in (f"/v1/hazard-sources/units/{TANK}", f"/v1/hazard-sources/units/{TANK}/trend"):
+        r = http.get(path, headers=other_town)
+        assert r.status_code == 404, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    # the agency-wide supervisor sees both units, the 二级 tank first
+    everyone = ok(http.get("/v1/hazard-sources/units", headers=login(http, stack, "supervisor")))
+    assert [u["unit_id"] for u in everyone["units"]] == [TANK, SPHERE]
+
+
 def test_the_unit_page_on_a_phone(browser, stack, plant):
     page = new_page(browser, stack, PHONE)
     log_in(page, stack, "officer1")
