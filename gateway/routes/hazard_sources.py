@@ -18,6 +18,7 @@ from gateway.fields import IsoAwareDateTime
 from gateway.grpc_errors import call_service
 from gateway.problems import PROBLEM_RESPONSES, ProblemError
 from gateway.protobuf import message_dict
+from gateway.routes.cases import supervised_town
 from gateway.security.device_signing import DevicePrincipal, verify_device_request
 from gateway.security.principals import Principal, Role
 
@@ -109,7 +110,28 @@ async def get_unit(unit_id: Id, principal: Watcher, state: State) -> dict:
     reply = await _hs(
         state,
         "GetUnit",
-        pb.GetUnitRequest(unit_id=unit_id, agency_id=principal.agency_id),
+        pb.GetUnitRequest(
+            unit_id=unit_id, agency_id=principal.agency_id, town=supervised_town(principal) or ""
+        ),
+    )
+    return message_dict(reply)
+
+
+@router.get(
+    "/v1/hazard-sources/units",
+    operation_id="listHazardUnits",
+    response_model=dict,
+    responses=PROBLEM_RESPONSES,
+    summary="The agency's major hazard sources: grade, R, open alarms, last reading",
+)
+async def list_units(principal: Watcher, state: State) -> dict:
+    """Every registered unit of the agency (a supervisor bound to a town: that town's) with
+    its enterprise, grade and R, its open (not yet 消警) and still active alarms and the time
+    of its newest reading; most severe grade first, then most open alarms."""
+    reply = await _hs(
+        state,
+        "ListUnits",
+        pb.ListUnitsRequest(agency_id=principal.agency_id, town=supervised_town(principal) or ""),
     )
     return message_dict(reply)
 
@@ -239,7 +261,12 @@ async def list_alarms(
     reply = await _hs(
         state,
         "ListAlarms",
-        pb.ListAlarmsRequest(agency_id=principal.agency_id, unit_id=unit_id, open_only=open_only),
+        pb.ListAlarmsRequest(
+            agency_id=principal.agency_id,
+            unit_id=unit_id,
+            open_only=open_only,
+            town=supervised_town(principal) or "",
+        ),
     )
     return message_dict(reply)
 
@@ -294,7 +321,12 @@ async def handle(alarm_id: Id, body: HandleIn, principal: Officer, state: State)
 async def _trend(
     unit_id: str, principal: Principal, state: State, start, end, buckets: int
 ) -> pb.GetTrendResponse:
-    req = pb.GetTrendRequest(unit_id=unit_id, agency_id=principal.agency_id, buckets=buckets)
+    req = pb.GetTrendRequest(
+        unit_id=unit_id,
+        agency_id=principal.agency_id,
+        buckets=buckets,
+        town=supervised_town(principal) or "",
+    )
     if start is not None:
         req.start.FromDatetime(start)
     if end is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -12,6 +13,7 @@ from enforcement.hazard_sources.v1 import hazard_sources_pb2_grpc
 from services.chassis.db import Database, as_utc
 from services.chassis.grpc_server import blocking_caller
 from services.hazard_sources import handlers, trends
+from services.hazard_sources.domain.grading import Holding, UnknownChemical, critical_for
 
 _CODES = [
     (handlers.NotFound, grpc.StatusCode.NOT_FOUND),
@@ -42,6 +44,27 @@ def unit_pb(row: Any) -> pb.Unit:
     )  # fmt: skip
 
 
+def figures_pb(row: Any) -> list[pb.HoldingFigures]:
+    """Each holding's q, Q, q/Q and β by the tables in force (what the grading summed)."""
+    out = []
+    for h in row.holdings:
+        q = Decimal(str(h["max_t"]))
+        try:
+            c = critical_for(Holding(h["chemical"], q, h["category"]))
+        except UnknownChemical:  # a table row withdrawn since: shown without figures
+            out.append(pb.HoldingFigures(chemical=h["chemical"], q_t=float(q)))
+            continue
+        ratio = q / c.critical_t
+        out.append(
+            pb.HoldingFigures(
+                chemical=h["chemical"], name_zh=c.name_zh, key=c.key, source=c.source,
+                q_t=float(q), critical_t=float(c.critical_t), ratio=float(ratio),
+                beta=float(c.beta), weighted=float(c.beta * ratio),
+            )
+        )  # fmt: skip
+    return out
+
+
 def grading_pb(g: dict[str, Any]) -> pb.Grading:
     out = pb.Grading(
         major=g["major"], grade=g["grade"], grade_level=g["grade_level"], s=float(g["s"]),
@@ -61,6 +84,22 @@ def sensor_pb(row: Any) -> pb.Sensor:
     if row.last_value is not None:
         out.last_value = row.last_value
     _ts(out.last_at, row.last_at)
+    state = row.state or {}
+    out.zone = state.get("zone", "normal")
+    out.rate_alarm = bool(state.get("rate_active"))
+    out.stale_alarm = bool(state.get("stale_active"))
+    return out
+
+
+def unit_summary_pb(row: dict[str, Any]) -> pb.UnitSummary:
+    u = row["unit"]
+    out = pb.UnitSummary(
+        unit_id=u.unit_id, enterprise_id=u.enterprise_id, enterprise_name=u.enterprise_name,
+        town=u.town, kind=u.kind, name=u.name, grading=grading_pb(u.grading),
+        open_alarms=row["open_alarms"], active_alarms=row["active_alarms"],
+        sensors=row["sensors"],
+    )  # fmt: skip
+    _ts(out.last_reading_at, row["last_reading_at"])
     return out
 
 
@@ -78,6 +117,8 @@ def alarm_pb(row: Any) -> pb.Alarm:
         _ts(note.at, n["at"])
     _ts(out.raised_at, row.raised_at)
     _ts(out.updated_at, row.updated_at)
+    _ts(out.acknowledged_at, row.acknowledged_at)
+    _ts(out.handled_at, row.handled_at)
     return out
 
 
@@ -94,14 +135,19 @@ class HazardSourcesServicer(hazard_sources_pb2_grpc.HazardSourcesServiceServicer
 
     async def GetUnit(self, request, context):
         unit, history, sensors = await _call(
-            context, handlers.get_unit, self._db, request.unit_id, request.agency_id
+            context, handlers.get_unit, self._db, request.unit_id, request.agency_id, request.town
         )
         return pb.GetUnitResponse(
             unit=unit_pb(unit),
             grading=grading_pb(unit.grading),
             history=[grading_pb(h.grading) for h in history],
             sensors=[sensor_pb(s) for s in sensors],
+            figures=figures_pb(unit),
         )
+
+    async def ListUnits(self, request, context):
+        rows = await _call(context, handlers.list_units, self._db, request.agency_id, request.town)
+        return pb.ListUnitsResponse(units=[unit_summary_pb(r) for r in rows])
 
     async def UpsertSensor(self, request, context):
         row = await _call(
@@ -127,6 +173,7 @@ class HazardSourcesServicer(hazard_sources_pb2_grpc.HazardSourcesServiceServicer
             request.agency_id,
             request.unit_id,
             request.open_only,
+            request.town,
         )
         return pb.ListAlarmsResponse(alarms=[alarm_pb(r) for r in rows])
 
@@ -170,6 +217,7 @@ class HazardSourcesServicer(hazard_sources_pb2_grpc.HazardSourcesServiceServicer
             start,
             end,
             request.buckets or 96,
+            request.town,
         )
         _unit, sensors, alarms, points = result
         reply = pb.GetTrendResponse(

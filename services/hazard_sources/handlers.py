@@ -151,10 +151,18 @@ def upsert_unit(database: Database, u: pb.Unit) -> tuple[Any, bool]:
     return get_unit(database, u.unit_id, u.agency_id)[0], regraded
 
 
-def get_unit(database: Database, unit_id: str, agency_id: str) -> tuple[Any, list, list]:
+def get_unit(
+    database: Database, unit_id: str, agency_id: str, town: str = ""
+) -> tuple[Any, list, list]:
+    """A unit with its gradings and sensors; another agency's, or outside `town` when one is
+    given (a town-bound supervisor), is not found."""
     with database.read() as conn:
         unit = db.one(conn, db.units, "unit_id", unit_id)
-        if unit is None or (agency_id and unit.agency_id != agency_id):
+        if (
+            unit is None
+            or (agency_id and unit.agency_id != agency_id)
+            or (town and unit.town != town)
+        ):
             raise NotFound(f"no unit {unit_id}")
         history = list(
             conn.execute(
@@ -171,6 +179,54 @@ def get_unit(database: Database, unit_id: str, agency_id: str) -> tuple[Any, lis
             )
         )
     return unit, history, sensors
+
+
+def list_units(database: Database, agency_id: str, town: str) -> list[dict[str, Any]]:
+    """The agency's units (of `town` when given) with their grading, open and active alarm
+    counts and the newest reading of their sensors; most severe first (grade, then alarms)."""
+    if not agency_id:
+        raise Invalid("an agency is needed")
+    q = sa.select(db.units).where(db.units.c.agency_id == agency_id)
+    if town:
+        q = q.where(db.units.c.town == town)
+    alarms_q = (
+        sa.select(
+            db.alarms.c.unit_id,
+            sa.func.count().label("open_alarms"),
+            sa.func.sum(sa.case((db.alarms.c.active.is_(True), 1), else_=0)).label("active"),
+        )
+        .join(db.units, db.units.c.unit_id == db.alarms.c.unit_id)
+        .where(db.units.c.agency_id == agency_id, db.alarms.c.open.is_(True))
+        .group_by(db.alarms.c.unit_id)
+    )
+    sensors_q = (
+        sa.select(
+            db.sensors.c.unit_id,
+            sa.func.count().label("sensors"),
+            sa.func.max(db.sensors.c.last_at).label("last_at"),
+        )
+        .join(db.units, db.units.c.unit_id == db.sensors.c.unit_id)
+        .where(db.units.c.agency_id == agency_id)
+        .group_by(db.sensors.c.unit_id)
+    )
+    with database.read() as conn:
+        units = list(conn.execute(q))
+        open_of = {r.unit_id: (r.open_alarms, int(r.active or 0)) for r in conn.execute(alarms_q)}
+        sensors_of = {r.unit_id: (r.sensors, r.last_at) for r in conn.execute(sensors_q)}
+    out = []
+    for u in units:
+        open_n, active_n = open_of.get(u.unit_id, (0, 0))
+        sensors_n, last_at = sensors_of.get(u.unit_id, (0, None))
+        out.append(
+            {"unit": u, "open_alarms": open_n, "active_alarms": active_n, "sensors": sensors_n,
+             "last_reading_at": as_utc(last_at) if last_at else None}
+        )  # fmt: skip
+
+    def level(row: dict[str, Any]) -> int:
+        return row["unit"].grading.get("grade_level") or 99  # not major: last
+
+    out.sort(key=lambda r: (level(r), -r["open_alarms"], r["unit"].enterprise_name, r["unit"].name))
+    return out
 
 
 # -- sensors ---------------------------------------------------------------------------------
@@ -473,7 +529,9 @@ def sweep(database: Database, settings: Any = None, now: datetime | None = None)
 # -- alarms for people -----------------------------------------------------------------------
 
 
-def list_alarms(database: Database, agency_id: str, unit_id: str, open_only: bool) -> list[Any]:
+def list_alarms(
+    database: Database, agency_id: str, unit_id: str, open_only: bool, town: str = ""
+) -> list[Any]:
     q = (
         sa.select(db.alarms, db.units.c.name, db.units.c.enterprise_name, db.units.c.town)
         .join(db.units, db.units.c.unit_id == db.alarms.c.unit_id)
@@ -484,6 +542,8 @@ def list_alarms(database: Database, agency_id: str, unit_id: str, open_only: boo
         q = q.where(db.units.c.agency_id == agency_id)
     if unit_id:
         q = q.where(db.alarms.c.unit_id == unit_id)
+    if town:
+        q = q.where(db.units.c.town == town)
     if open_only:
         q = q.where(db.alarms.c.open.is_(True))
     with database.read() as conn:

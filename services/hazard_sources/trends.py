@@ -148,6 +148,7 @@ def trend(
     start: datetime | None,
     end: datetime | None,
     buckets: int,
+    town: str = "",
 ) -> tuple[Any, list, list, list[dict[str, Any]]]:
     """A unit's readings between `start` and `end` (default: the last 24 hours) in `buckets`
     time buckets per sensor, with its sensors (limits) and alarms in that span."""
@@ -159,7 +160,7 @@ def trend(
         raise handlers.Invalid(f"a trend spans more than nothing and at most {MAX_DAYS} days")
     if not 1 <= buckets <= 1000:
         raise handlers.Invalid("buckets is 1 to 1000")
-    unit, _history, sensors = handlers.get_unit(database, unit_id, agency_id)
+    unit, _history, sensors = handlers.get_unit(database, unit_id, agency_id, town)
     alarms = [
         a
         for a in handlers.list_alarms(database, agency_id, unit_id, open_only=False)

@@ -281,3 +281,35 @@ def test_migration_0003_makes_every_existing_sensor_due_once(db_url):
         assert due - since == pytest.approx(timedelta(seconds=600), abs=timedelta(seconds=1))
     finally:
         database.dispose()
+
+
+def test_the_console_list_puts_the_gravest_grade_and_most_alarms_first_and_keeps_to_a_town(
+    sources,
+):
+    # a second 二级 unit in another town with no alarms, and a 四级 one in 薛家镇
+    quiet = unit()
+    quiet.unit_id, quiet.town, quiet.name = "cl-tank-2", "龙虎塘街道", "二号液氯储罐区"
+    handlers.upsert_unit(sources, quiet)
+    small = unit(people=0, chlorine_t=6)
+    small.unit_id, small.name = "cl-small", "液氯钢瓶库"
+    handlers.upsert_unit(sources, small)
+    handlers.record_readings(sources, readings(1.7, 1.75, start=1))
+    rows = handlers.list_units(sources, "a-1", "")
+    assert [(r["unit"].unit_id, r["unit"].grading["grade"], r["open_alarms"]) for r in rows] == [
+        ("cl-tank", "二级", 1),
+        ("cl-tank-2", "二级", 0),
+        ("cl-small", "四级", 0),
+    ]
+    first = rows[0]
+    assert (first["active_alarms"], first["sensors"]) == (1, 1)
+    assert first["last_reading_at"] is not None and rows[1]["last_reading_at"] is None
+    assert [r["unit"].unit_id for r in handlers.list_units(sources, "a-1", "薛家镇")] == [
+        "cl-tank",
+        "cl-small",
+    ]
+    assert handlers.list_units(sources, "a-2", "") == []
+    # a town-bound reader finds no unit, alarm or trend of another town
+    with pytest.raises(handlers.NotFound):
+        handlers.get_unit(sources, "cl-tank", "a-1", "龙虎塘街道")
+    assert handlers.list_alarms(sources, "a-1", "", True, town="龙虎塘街道") == []
+    assert len(handlers.list_alarms(sources, "a-1", "", True, town="薛家镇")) == 1

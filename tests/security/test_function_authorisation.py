@@ -63,7 +63,7 @@ GUARDED = [
         frozenset({"officer", "supervisor", "admin"}),
         "getCase listCases getTimeline getNextStages downloadEvidence listWithheldDisclosures "
         "listDocuments getDocumentPdf getCaseFilePdf "
-        "getHazardUnit listHazardAlarms getHazardTrend getHazardChart",
+        "getHazardUnit listHazardUnits listHazardAlarms getHazardTrend getHazardChart",
     ),
     (frozenset({"supervisor", "admin"}), "getCalendar"),
     (frozenset({"admin"}), "enterCalendarYear"),

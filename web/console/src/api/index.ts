@@ -28,6 +28,7 @@ import type {
   HazardStats,
   LedgerGroup,
 } from './types'
+import type { Alarm as HazardSourceAlarm, Trend, UnitDetail, UnitSummary } from './hazardSources'
 
 export const api = new Api(browserSessionStore)
 
@@ -175,4 +176,20 @@ export const hazards = {
   ledger: (by: 'enterprise' | 'town' | 'sector') =>
     api.request<{ by: string; groups: LedgerGroup[] }>('GET', '/v1/hazards/ledger', { query: { by } }),
   stats: () => api.request<HazardStats>('GET', '/v1/hazards/stats'),
+}
+
+/** Major hazard sources (重大危险源在线监测预警): units, alarms, trends. */
+export const hazardSources = {
+  units: () => api.request<{ units: UnitSummary[] }>('GET', '/v1/hazard-sources/units'),
+  unit: (id: string) => api.request<UnitDetail>('GET', `/v1/hazard-sources/units/${encodeURIComponent(id)}`),
+  alarms: (query: { unit_id?: string; open_only?: boolean } = {}) =>
+    api.request<{ alarms: HazardSourceAlarm[] }>('GET', '/v1/hazard-sources/alarms', { query }),
+  trend: (id: string, query: { start: string; end: string; buckets: number }) =>
+    api.request<Trend>('GET', `/v1/hazard-sources/units/${encodeURIComponent(id)}/trend`, { query }),
+  acknowledge: (alarmId: string) =>
+    api.request<HazardSourceAlarm>('POST', `/v1/hazard-sources/alarms/${encodeURIComponent(alarmId)}/acknowledge`),
+  handle: (alarmId: string, reason: string) =>
+    api.request<HazardSourceAlarm>('POST', `/v1/hazard-sources/alarms/${encodeURIComponent(alarmId)}/handle`, {
+      body: { reason },
+    }),
 }

@@ -12,6 +12,7 @@ export const MENU: MenuItem[] = [
   { path: '/reviews', label: '法制审核', roles: ['legal_reviewer'] },
   { path: '/dashboard', label: '监管总览', roles: ['supervisor', 'admin'] },
   { path: '/hazards', label: '隐患治理', roles: ['supervisor'] },
+  { path: '/hazard-sources', label: '重大危险源', roles: ['officer', 'supervisor', 'admin'] },
   { path: '/users', label: '账号管理', roles: ['admin'] },
   { path: '/devices', label: '设备与凭据', roles: ['admin'] },
   { path: '/registers', label: '场所与检测站', roles: ['admin'] },
