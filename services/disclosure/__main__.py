@@ -17,9 +17,7 @@ def make_spec(settings: Settings) -> ServiceSpec:
         grpc_service_names=["enforcement.disclosure.v1.DisclosureService"],
         # The segmenter's dictionary loads here, once, before the consumers start.
         consumers=make_handlers(grpc_api.policy_of(settings, load_tagger())),
-        periodic=(
-            Periodic("expiry-sweep", settings.expiry_sweep_s, handlers.expire, singleton=True),
-        ),
+        periodic=(Periodic("expiry-sweep", settings.expiry_sweep_s, handlers.expire, singleton=True),),
     )
 
 

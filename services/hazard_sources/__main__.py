@@ -14,9 +14,7 @@ def spec(settings: Settings) -> ServiceSpec:
         servicers=grpc_api.servicers,
         grpc_service_names=["enforcement.hazard_sources.v1.HazardSourcesService"],
         periodic=(
-            Periodic(
-                "stale-and-escalation", settings.sweep_interval_s, handlers.sweep, singleton=True
-            ),
+            Periodic("stale-and-escalation", settings.sweep_interval_s, handlers.sweep, singleton=True),
             Periodic("readings-to-parquet", settings.flush_interval_s, trends.flush),
         ),
     )

@@ -15,9 +15,7 @@ def make_spec(settings: Settings) -> ServiceSpec:
         servicers=grpc_api.servicers,
         grpc_service_names=["enforcement.hazards.v1.HazardsService"],
         consumers=make_handlers(handlers.Policy.from_settings(settings)),
-        periodic=(
-            Periodic("deadline-sweep", settings.sweep_interval_s, handlers.sweep, singleton=True),
-        ),
+        periodic=(Periodic("deadline-sweep", settings.sweep_interval_s, handlers.sweep, singleton=True),),
     )
 
 

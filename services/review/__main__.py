@@ -18,11 +18,7 @@ def make_spec(settings: Settings) -> ServiceSpec:
             "enforcement.calendar.v1.CalendarService",
         ],
         consumers=make_handlers(grpc_api.policy_of(settings)),
-        periodic=(
-            Periodic(
-                "overdue-sweep", settings.overdue_sweep_s, handlers.sweep_overdue, singleton=True
-            ),
-        ),
+        periodic=(Periodic("overdue-sweep", settings.overdue_sweep_s, handlers.sweep_overdue, singleton=True),),
     )
 
 
