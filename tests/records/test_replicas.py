@@ -183,10 +183,9 @@ class Replica:
     """A records replica in its own process (tests/records/_replica_proc.py), writing notes."""
 
     def __init__(self, url: str, name: str, stop: Path, case_ids: list[str], *, hold: bool):
-        hold_flag = "1" if hold else "0"
+        args = [url, name, "1" if hold else "0", str(stop), *case_ids]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.records._replica_proc", url, name, hold_flag, str(stop)]
-            + case_ids,
+            [sys.executable, "-m", "tests.records._replica_proc", *args],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
