@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from gateway.security.passwords import hash_password
 from gateway.security.principals import Principal, Role
@@ -117,14 +118,17 @@ audit_log = sa.Table(
 
 # Rate limits and stream caps shared by the gateway replicas (PostgreSQL); the embedded
 # default keeps them in the process (gateway/security/ratelimit.py, caps.py).
-rate_limit_hits = sa.Table(
-    "rate_limit_hits",
+rate_limit_windows = sa.Table(
+    "rate_limit_windows",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
-    sa.Column("bucket", sa.String(40), nullable=False),
-    sa.Column("key", sa.String(200), nullable=False),
-    sa.Column("at", sa.Float(precision=53), nullable=False),  # epoch seconds
-    sa.Index("ix_rate_limit_hits_bucket_key_at", "bucket", "key", "at"),
+    sa.Column("bucket", sa.String(40), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    # epoch seconds of the key's recent events; an array on PostgreSQL, where it is used
+    sa.Column(
+        "hits",
+        sa.JSON().with_variant(postgresql.ARRAY(sa.Float(precision=53)), "postgresql"),
+        nullable=False,
+    ),
 )
 
 stream_slots = sa.Table(
@@ -139,7 +143,7 @@ stream_slots = sa.Table(
 
 TABLE_NAMES = (
     "users", "refresh_tokens", "device_credentials", "device_nonces", "idempotency_keys",
-    "audit_log", "rate_limit_hits", "stream_slots",
+    "audit_log", "rate_limit_windows", "stream_slots",
 )  # fmt: skip
 
 

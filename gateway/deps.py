@@ -106,8 +106,6 @@ def too_many(retry_after: int, what: str) -> ProblemError:
 
 def public_rate_limit(request: Request, state: State) -> None:
     """A dependency of the public routes: a fair share for every client address."""
-    key = client_address(request)
-    wait = state.public_requests.retry_after(key)
+    wait = state.public_requests.take(client_address(request))  # checked and counted at once
     if wait:
         raise too_many(wait, "too many requests from your address")
-    state.public_requests.hit(key)

@@ -258,11 +258,9 @@ def export_rate_limit(request: Request, state: State) -> None:
     (on top of the public routes' own per-address limit), then 429."""
     if state.exports is None:
         return
-    key = client_address(request)
-    wait = state.exports.retry_after(key)
+    wait = state.exports.take(client_address(request))  # checked and counted at once
     if wait:
         raise too_many(wait, "too many exports from your address")
-    state.exports.hit(key)
 
 
 @router.get(

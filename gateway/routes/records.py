@@ -223,7 +223,15 @@ class EntryOut(BaseModel):
     entry_id: str
     case_id: str
     seq: int = Field(description="1, 2, ... within the case")
-    leaf_index: int = Field(description="position in the agency-wide Merkle log")
+    leaf_index: int | None = Field(
+        description="position in the agency-wide Merkle log; null while `queued`"
+    )
+    queued: bool = Field(
+        default=False,
+        description="written and sealed in its case's chain, still waiting for the log's "
+        "sequencer to give it its place (answered only when the sequencer is slow to take "
+        "over; its inclusion proof is asked for again later)",
+    )
     kind: str
     client_entry_id: str
     actor_id: str
@@ -394,7 +402,8 @@ def entry_out(e: records_pb2.Entry) -> EntryOut:
         entry_id=e.entry_id,
         case_id=e.case_id,
         seq=e.seq,
-        leaf_index=e.leaf_index,
+        leaf_index=None if e.queued else e.leaf_index,
+        queued=e.queued,
         kind=e.kind,
         client_entry_id=e.client_entry_id,
         actor_id=e.actor_id,

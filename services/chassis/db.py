@@ -94,6 +94,12 @@ class UnitOfWork:
         self._committed = False
         self._writers: threading.RLock | None = None
         self.pending_events: list[Any] = []
+        self.database: Database | None = None  # set by Database.unit_of_work
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once after this transaction commits (added once however often)."""
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
 
     @property
     def conn(self) -> Connection:
@@ -172,7 +178,9 @@ class Database:
             self._after_commit.append(callback)
 
     def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, readonly=readonly, after_commit=list(self._after_commit))
+        uow = UnitOfWork(self.engine, readonly=readonly, after_commit=list(self._after_commit))
+        uow.database = self
+        return uow
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -58,6 +58,7 @@ class Lease:
         self._own_engine: sa.Engine | None = None
         self._conn: sa.Connection | None = None
         self._lock = threading.RLock()
+        self.generation = 0  # times taken: work checked under one holding is checked again
 
     @property
     def connection(self) -> sa.Connection | None:
@@ -104,6 +105,7 @@ class Lease:
             conn.close()
             raise
         self._conn = conn
+        self.generation += 1
         log.info("lease %s taken", self.name)
         return True
 

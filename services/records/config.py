@@ -42,6 +42,13 @@ class Settings(ServiceSettings, S3Settings):
         default_factory=lambda: {"xinbei-yjj": "新北应急"},
         description="agency id -> prefix of its document numbers (文号), e.g. 新北应急",
     )
+    log_sequence_wait_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="how long a write waits for the log's sequencer to place its entry before "
+        "it answers the entry as queued (committed either way)",
+    )
     timely_registration_s: int = Field(
         default=24 * 3600,
         description="an act reaching the server within this delay counts as registered in time",

@@ -72,7 +72,8 @@ entries = sa.Table(
     sa.Column("entry_id", sa.String(36), primary_key=True),
     sa.Column("case_id", sa.String(36), nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("leaf_index", sa.BigInteger, nullable=False, unique=True),
+    # None while the entry waits in `log_queue` for the sequencer
+    sa.Column("leaf_index", sa.BigInteger, nullable=True, unique=True),
     sa.Column("kind", sa.String(24), nullable=False),
     sa.Column("client_entry_id", sa.String(100), nullable=False, unique=True),
     sa.Column("actor_id", sa.String(64), nullable=False),
@@ -87,6 +88,7 @@ entries = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("entry_hash", sa.String(64), nullable=False),
     sa.Column("leaf_hash", sa.String(64), nullable=False),
+    sa.Column("format", sa.SmallInteger, nullable=False, server_default="1"),
     sa.UniqueConstraint("case_id", "seq", name="uq_entries_case_seq"),
     sa.Index("ix_entries_actor_time", "actor_id", "server_time"),
 )
@@ -97,6 +99,21 @@ log_state = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("peaks", sa.Text, nullable=False),
+)
+
+# Trillian's unsequenced leaves: written with the entry, taken by the sequencer in queue order.
+log_queue = sa.Table(
+    "log_queue",
+    metadata,
+    sa.Column(
+        "queue_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("entry_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("leaf_hash", sa.String(64), nullable=False),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 tree_heads = sa.Table(
@@ -302,7 +319,7 @@ def next_number(conn: sa.Connection, *, agency_id: str, kind: str, year: int) ->
 
 
 def lock_log(conn: sa.Connection) -> tuple[int, str]:
-    """The log's size and peaks; every append goes through this one row, in order."""
+    """The log's size and peaks, locked: the sequencer's batches pass this row one by one."""
     row = conn.execute(
         sa.select(log_state.c.size, log_state.c.peaks).where(log_state.c.id == 1).with_for_update()
     ).one()
@@ -316,6 +333,60 @@ def save_log(conn: sa.Connection, size: int, peaks: str) -> None:
 def log_size(conn: sa.Connection) -> tuple[int, str]:
     row = conn.execute(sa.select(log_state.c.size, log_state.c.peaks)).one()
     return int(row.size), row.peaks
+
+
+def queue_leaf(conn: sa.Connection, entry_id: str, leaf_hash: str, now: datetime) -> None:
+    conn.execute(log_queue.insert().values(entry_id=entry_id, leaf_hash=leaf_hash, queued_at=now))
+
+
+def queued_leaves(conn: sa.Connection, limit: int) -> list[Any]:
+    """The oldest queued leaves: (queue_id, entry_id, leaf_hash), in queue order."""
+    c = log_queue.c
+    return list(
+        conn.execute(
+            sa.select(c.queue_id, c.entry_id, c.leaf_hash).order_by(c.queue_id).limit(limit)
+        )
+    )
+
+
+def sequence_leaves(conn: sa.Connection, rows: list[Any], first_index: int) -> None:
+    """Give the queued `rows` the leaf indexes from `first_index` on and take them off the
+    queue; refuses (and the caller rolls back) unless every one was still unsequenced."""
+    conn.execute(
+        entries.update()
+        .where(entries.c.entry_id == sa.bindparam("eid"), entries.c.leaf_index.is_(None))
+        .values(leaf_index=sa.bindparam("idx")),
+        [{"eid": r.entry_id, "idx": first_index + i} for i, r in enumerate(rows)],
+    )
+    ids = [r.entry_id for r in rows]
+    placed = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(entries)
+        .where(
+            entries.c.entry_id.in_(ids),
+            entries.c.leaf_index >= first_index,
+            entries.c.leaf_index < first_index + len(rows),
+        )
+    ).scalar_one()
+    taken = conn.execute(
+        log_queue.delete().where(log_queue.c.queue_id.in_([r.queue_id for r in rows]))
+    ).rowcount
+    if placed != len(rows) or taken != len(rows):
+        raise RuntimeError(
+            f"sequencing {len(rows)} leaves from {first_index}: {placed} placed, {taken} taken "
+            "off the queue; nothing changed"
+        )
+
+
+def queue_length(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(log_queue)).scalar_one())
+
+
+def leaf_indexes(conn: sa.Connection, entry_ids: list[str]) -> dict[str, int | None]:
+    rows = conn.execute(
+        sa.select(entries.c.entry_id, entries.c.leaf_index).where(entries.c.entry_id.in_(entry_ids))
+    )
+    return {r.entry_id: r.leaf_index for r in rows}
 
 
 def insert_entry(conn: sa.Connection, entry: Entry, leaf_hash: str) -> None:
@@ -338,6 +409,7 @@ def insert_entry(conn: sa.Connection, entry: Entry, leaf_hash: str) -> None:
             prev_hash=entry.prev_hash,
             entry_hash=entry.entry_hash,
             leaf_hash=leaf_hash,
+            format=entry.v,
         )
     )
 
@@ -359,6 +431,7 @@ def _entry_from_row(row: Any) -> Entry:
         corrects_entry_id=row.corrects_entry_id,
         prev_hash=row.prev_hash,
         entry_hash=row.entry_hash,
+        v=row._mapping["format"],
     )
 
 

@@ -413,7 +413,7 @@ def confirm_upload(
 
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
         entry = _append(
-            uow.conn,
+            uow,
             case,
             kind=EntryKind.evidence,
             meta=evidence_meta,

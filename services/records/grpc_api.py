@@ -32,6 +32,7 @@ from services.records.messages import (
     tree_head_to_pb,
     ts,
 )
+from services.records.sequencer import log_sequencer
 
 # Domain refusals -> gRPC codes; the message is the user-facing explanation.
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
@@ -431,6 +432,8 @@ def make_stores(settings: Settings) -> tuple[ObjectStore, ObjectStore]:
 
 
 def servicers(database: Database, settings: Settings) -> list:
+    # Every replica stands by to sequence the log; the lease holder does it.
+    log_sequencer(database).wait_s = settings.log_sequence_wait_s
     store, presigner = make_stores(settings)
     store.ensure_bucket(settings.evidence_bucket)
     signer = TreeHeadSigner(settings.signing_seed_b64())

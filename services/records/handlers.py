@@ -1,8 +1,10 @@
 """Records use cases: take a command, apply the domain, commit with its events.
 
 Every write appends one entry to the case's record in the same transaction as its effect and
-its events. Lock order is always the case row, then the log row, so concurrent writers on
-PostgreSQL queue instead of deadlocking; SQLite writers are serialised by BEGIN IMMEDIATE.
+its events, and queues the entry's leaf for the Merkle log; the sequencer (sequencer.py) gives
+it its leaf index after the commit, and the write waits a bounded while for that before it
+answers. Concurrent writers on PostgreSQL queue on the case's row only; SQLite writers are
+serialised by BEGIN IMMEDIATE.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -26,7 +28,7 @@ from services.chassis.db import Database, UnitOfWork, as_utc
 from services.chassis.events import build_event, unpack, utcnow
 from services.chassis.workdays import CHINA_TZ
 from services.records import db
-from services.records.domain import log, merkle
+from services.records.domain import merkle
 from services.records.domain.cases import Case, OpenCase, Stage, open_case
 from services.records.domain.entries import (
     CLIENT_KINDS,
@@ -58,6 +60,7 @@ from services.records.domain.penalties import (
 )
 from services.records.domain.recording import STEP_ACTS
 from services.records.messages import case_to_pb, proposal_to_pb, ts
+from services.records.sequencer import log_sequencer
 
 log_ = logging.getLogger(__name__)
 
@@ -136,7 +139,7 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
         with database.unit_of_work() as uow:
             if cmd.task_id:
                 _take_task(uow.conn, cmd.task_id, case)
-            _store_opened(uow, case, meta, task_id=cmd.task_id)
+            opened = _store_opened(uow, case, meta, task_id=cmd.task_id)
             uow.commit()
     except sa.exc.IntegrityError:
         # A concurrent retry of the same phone request won the insert.
@@ -145,16 +148,17 @@ def open_inspection_case(database: Database, cmd: OpenCase) -> tuple[Case, bool]
         if existing is None:
             raise
         return existing, False
+    placed(database, opened)  # its first entry has its place when the phone is answered
     return _reread(database, case.case_id), True
 
 
 def _store_opened(
     uow: UnitOfWork, case: Case, meta: WriteMeta, *, task_id: str | None = None
-) -> None:
+) -> Entry:
     """Insert the case with its first entry and `records.case-opened.v1`."""
     db.insert_case(uow.conn, case)
-    _append(
-        uow.conn,
+    entry = _append(
+        uow,
         case,
         kind=EntryKind.opened,
         meta=meta,
@@ -174,6 +178,7 @@ def _store_opened(
         now=case.opened_at,
     )
     uow.add_event(_event(TOPIC_CASE_OPENED, case, records_pb2.CaseOpened(case=case_to_pb(case))))
+    return entry
 
 
 def _take_task(conn: sa.Connection, task_id: str, case: Case) -> None:
@@ -236,7 +241,7 @@ def open_case_from_event(uow: UnitOfWork, numbering: Numbering, draft: EventCase
     _move(uow, numbering, case, Stage.filing, draft.reason, meta("filing"), now)
     _move(uow, numbering, case, Stage.investigation, draft.reason, meta("investigation"), now)
     for i, (kind, payload) in enumerate(draft.facts):
-        _append(uow.conn, case, kind=kind, meta=meta(f"fact-{i}"), payload=payload, now=now)
+        _append(uow, case, kind=kind, meta=meta(f"fact-{i}"), payload=payload, now=now)
     if draft.proposal is not None:
         _propose(uow, case, draft.proposal, meta("proposal"), now)
     return case
@@ -311,7 +316,7 @@ def _event(topic: str, case: Case, payload) -> object:
 
 
 def _append(
-    conn: sa.Connection,
+    uow: UnitOfWork,
     case: Case,
     *,
     kind: str,
@@ -321,14 +326,15 @@ def _append(
     evidence: tuple[EvidenceRef, ...] = (),
     corrects: str = "",
 ) -> Entry:
-    """Append one entry to the case's chain and to the Merkle log; update the case head."""
-    size, peaks_text = db.lock_log(conn)
+    """Append one entry to the case's chain and queue its leaf for the Merkle log (the
+    sequencer gives it its index after the commit); update the case head."""
+    conn = uow.conn
     entry = seal(
         Entry(
             entry_id=str(uuid_utils.uuid7()),
             case_id=case.case_id,
             seq=case.entry_count + 1,
-            leaf_index=size,
+            leaf_index=None,
             kind=str(kind),
             client_entry_id=meta.client_entry_id,
             actor_id=meta.actor_id,
@@ -342,9 +348,9 @@ def _append(
             prev_hash=case.head_hash,
         )
     )
-    leaf = merkle.leaf_hash(canonical_bytes(entry))
-    db.save_log(conn, size + 1, log.dumps(log.append(log.loads(peaks_text), leaf)))
-    db.insert_entry(conn, entry, leaf.hex())
+    leaf = merkle.leaf_hash(canonical_bytes(entry)).hex()
+    db.insert_entry(conn, entry, leaf)
+    db.queue_leaf(conn, entry.entry_id, leaf, now)
     db.update_case(
         conn,
         case.case_id,
@@ -353,7 +359,22 @@ def _append(
         updated_at=now,
     )
     case.entry_count, case.head_hash, case.updated_at = entry.seq, entry.entry_hash, now
+    if uow.database is not None:
+        uow.after_commit(log_sequencer(uow.database).appended)
     return entry
+
+
+def placed(database: Database, entry: Entry) -> Entry:
+    """The entry with its leaf index, waiting a bounded while for the sequencer; still
+    queued (leaf_index None) if it has not placed it by then. The write is committed either
+    way: a retry with the same client_entry_id answers this entry, placed or not."""
+    if entry.leaf_index is not None:
+        return entry
+    index = log_sequencer(database).wait([entry.entry_id]).get(entry.entry_id)
+    if index is None:
+        log_.warning("entry %s answered while still queued for the log", entry.entry_id)
+        return entry
+    return replace(entry, leaf_index=index)
 
 
 def append_system_entry(
@@ -364,7 +385,7 @@ def append_system_entry(
         return None
     validate_payload(payload)
     meta = WriteMeta(client_entry_id=client_entry_id, actor_id=actor_id, agency_id=case.agency_id)
-    return _append(uow.conn, case, kind=kind, meta=meta, payload=payload, now=utcnow())
+    return _append(uow, case, kind=kind, meta=meta, payload=payload, now=utcnow())
 
 
 def _reread(database: Database, case_id: str) -> Case:
@@ -407,7 +428,7 @@ def _write(
         _check_access(db.get_case(conn, case_id), meta)
     prior = _replayed(database, meta, case_id)
     if prior is not None:
-        return _reread(database, case_id), prior, False
+        return _reread(database, case_id), placed(database, prior), False
     try:
         with database.unit_of_work() as uow:
             case = _check_access(db.lock_case(uow.conn, case_id), meta)
@@ -417,8 +438,8 @@ def _write(
         prior = _replayed(database, meta, case_id)
         if prior is None:
             raise
-        return _reread(database, case_id), prior, False
-    return _reread(database, case_id), entry, True
+        return _reread(database, case_id), placed(database, prior), False
+    return _reread(database, case_id), placed(database, entry), True
 
 
 def _facts(conn: sa.Connection, case: Case) -> CaseFacts:
@@ -491,7 +512,7 @@ def _move(
         values["case_no"] = payload["case_no"] = format_number(
             numbering.prefix(case.agency_id), NumberKind.filing, _year(now), n
         )
-    entry = _append(uow.conn, case, kind=EntryKind.transition, meta=meta, payload=payload, now=now)
+    entry = _append(uow, case, kind=EntryKind.transition, meta=meta, payload=payload, now=now)
     db.update_case(uow.conn, case.case_id, **values)
     from_stage = case.stage
     case.stage = to
@@ -542,7 +563,7 @@ def append_entry(
         if case.stage is Stage.archived:
             raise RecordClosed("the case is archived; its record is closed")
         entry = _append(
-            uow.conn,
+            uow,
             case,
             kind=kind,
             meta=meta,
@@ -628,7 +649,7 @@ def _propose(
         proposed_at=now,
     )
     entry = _append(
-        uow.conn,
+        uow,
         case,
         kind=EntryKind.proposal,
         meta=meta,
@@ -744,7 +765,7 @@ def decide_penalty(
         )
         decision_no = format_number(numbering.prefix(case.agency_id), NumberKind.decision, year, n)
         entry = _append(
-            uow.conn,
+            uow,
             case,
             kind=EntryKind.decision,
             meta=meta,
@@ -803,7 +824,7 @@ def revoke_penalty(
     def effect(uow: UnitOfWork, case: Case, now: datetime) -> Entry:
         check_revocation(_facts(uow.conn, case))
         entry = _append(
-            uow.conn,
+            uow,
             case,
             kind=EntryKind.revocation,
             meta=meta,
@@ -884,7 +905,7 @@ def record_review_outcome(uow: UnitOfWork, envelope) -> None:
         event.completed_at.ToDatetime(tzinfo=UTC) if event.HasField("completed_at") else None
     )
     _append(
-        uow.conn,
+        uow,
         case,
         kind=EntryKind.review_outcome,
         meta=WriteMeta(
@@ -927,7 +948,7 @@ def record_deadline_recomputed(uow: UnitOfWork, envelope) -> None:
         log_.warning("recomputed deadline of unknown case %s ignored", event.case_id)
         return
     _append(
-        uow.conn,
+        uow,
         case,
         kind=EntryKind.deadline_recomputed,
         meta=WriteMeta(

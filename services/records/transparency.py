@@ -30,9 +30,11 @@ class LogForked(RuntimeError):
 class LogSigner:
     """The log's one signer (Trillian's log signer under leader election).
 
-    On PostgreSQL every replica appends to the log (the `log_state` row orders the appends
-    into one sequence), but only the replica holding the `records-log-signer` lease signs
-    tree heads. A replica that takes the lease over first proves that the log it inherits
+    On PostgreSQL every replica queues entries and the holder of `records-log-sequencer`
+    sequences them (sequencer.py); only the replica holding the `records-log-signer` lease
+    signs tree heads, of the log as the sequencer left it (`log_state`). Two leases, so that
+    a process without the log key (a tool, a test) can sequence and placing entries never
+    waits for a signature. A replica that takes the lease over first proves that the log it inherits
     extends the newest signed head (an RFC 6962 consistency proof from the stored leaves,
     checked as a client would) and signs nothing if it does not. On SQLite the one process
     always holds it. One per process and database: `log_signer(database, signer)`.
@@ -43,6 +45,7 @@ class LogSigner:
         self.signer = signer
         self.lease = Lease(database.engine, "records-log-signer")
         self._checked_from: int | None = None  # newest head size this holder has vouched for
+        self._generation = -1  # the holding under which `_checked_from` was checked
         self._lock = threading.Lock()
 
     def asked(self, _sizes: list[str] | None) -> None:
@@ -55,8 +58,9 @@ class LogSigner:
 
     def held(self) -> bool:
         held = self.lease.held()
-        if not held:
+        if not held or self.lease.generation != self._generation:
             self._checked_from = None  # taking it again means checking again
+            self._generation = self.lease.generation if held else -1
         return held
 
     def sign_current(self) -> TreeHead | None:
@@ -192,6 +196,11 @@ def inclusion_proof(
         case = db.get_case(conn, entry.case_id) if entry is not None else None
         if entry is None or case is None or case.agency_id != agency_id:
             raise LookupError("entry not found")
+        if entry.leaf_index is None:
+            raise ProofUnavailable(
+                "the entry is recorded but still queued for the log (queued: true): the "
+                "sequencer has not given it its place yet; ask again in a moment"
+            )
         if entry.leaf_index >= head.tree_size:
             raise ProofUnavailable(
                 f"the entry is at index {entry.leaf_index}, after the tree of size "

@@ -53,6 +53,7 @@ class Report:
     evidence_objects: int = 0
     tree_heads: int = 0
     witnessed: int = 0
+    queued: int = 0  # written, not yet sequenced into the log (checked by their chain only)
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
 
@@ -133,6 +134,7 @@ def verify(
             report.problems.append(Problem(case_id, brk.entry_id, brk.seq, brk.problem))
         for entry, blob in zip(entries, blobs, strict=True):
             report.entries += 1
+            report.queued += entry.leaf_index is None
             _check_leaf(report, entry, blob, leaves, nodes, size, root)
             if store is not None:
                 _check_evidence(report, store, bucket, entry)
@@ -240,8 +242,8 @@ def _check_leaf(
     root: bytes,
 ) -> None:
     """`nodes` is None when the stored leaves hash to the signed root."""
-    if entry.leaf_index >= size:
-        return  # appended after the signed head; the next head covers it
+    if entry.leaf_index is None or entry.leaf_index >= size:
+        return  # queued or sequenced after the signed head; a later head covers it
     leaf = merkle.leaf_hash(blob)
     matches = leaves[entry.leaf_index] == leaf
     if not matches:
@@ -414,6 +416,7 @@ def _run(args: argparse.Namespace) -> int:
             f"tree size {report.tree_size}, {report.cases} cases, {report.entries} entries, "
             f"{report.evidence_objects} evidence objects, {report.tree_heads} tree heads, "
             f"{report.witnessed} witnessed heads checked in {report.seconds:.2f} s"
+            + (f" ({report.queued} entries still queued for the log)" if report.queued else "")
         )
         for p in report.problems:
             print(f"BROKEN case {p.case_id} entry {p.entry_id} (seq {p.seq}): {p.what}")

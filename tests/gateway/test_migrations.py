@@ -42,7 +42,7 @@ def test_schema_matches_the_tables(migrated):
         tables = set(sa.inspect(conn).get_table_names())
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     assert set(gwdb.TABLE_NAMES) <= tables
-    assert version == "0006"
+    assert version == "0007"
 
 
 def test_stores_work_on_this_backend(migrated):

@@ -29,6 +29,14 @@ def test_a_sliding_window_lets_the_limit_through_then_says_when_to_come_back():
     assert w.retry_after("k", now=60.5) == 0  # the first hit has aged out
 
 
+@pytest.mark.unit
+def test_a_take_checks_and_counts_in_one_step():
+    w = SlidingWindow(limit=2, window_s=60)
+    assert [w.take("k", now=t) for t in (0, 1, 2)] == [0, 0, 59]
+    assert w.retry_after("k", now=3) == 58, "the refused take was not counted"
+    assert w.take("k", now=60.5) == 0
+
+
 @pytest.fixture
 async def http(tmp_path):
     url = f"sqlite:///{tmp_path / 'gateway.db'}"

@@ -3,12 +3,15 @@ answered from the first, and the rate limits and stream caps count across both."
 
 from __future__ import annotations
 
+import threading
+
 import anyio
 import pytest
 
 from gateway.app import _limits
 from gateway.config import Settings
 from gateway.idempotency import ProcessLease
+from gateway.security.ratelimit import SharedWindow
 from services.chassis.db import Database, make_engine, migrate
 from tests.gateway.conftest import MIGRATIONS, SECRET
 from tests.gateway.test_idempotency import Harness
@@ -94,6 +97,39 @@ def test_rate_limits_and_stream_caps_count_across_replicas(two_replicas):
     assert b["streams"].take("u-1") is None, "the cap holds on the other replica"
     b["streams"].give_back("u-1", slots[0])
     assert b["streams"].take("u-1") is not None
+
+
+def test_concurrent_clients_on_two_replicas_get_exactly_the_limit_through(two_replicas):
+    windows = [SharedWindow(database, "race", 30, 60) for database in two_replicas]
+    allowed: list[int] = []
+    start = threading.Barrier(8)
+
+    def client(window: SharedWindow) -> None:
+        start.wait()
+        for _ in range(20):
+            if window.take("198.51.100.9") == 0:
+                allowed.append(1)
+
+    clients = [threading.Thread(target=client, args=(windows[i % 2],)) for i in range(8)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    assert len(allowed) == 30, "160 tries at once from 8 clients on 2 replicas: 30 let through"
+    assert windows[0].retry_after("198.51.100.9") > 0
+    assert windows[1].take("198.51.100.10") == 0, "another address has its own window"
+
+
+def test_a_shared_window_slides(two_replicas):
+    a, b = (SharedWindow(database, "slide", 3, 60) for database in two_replicas)
+    assert [w.take("k", now=t) for w, t in ((a, 0), (b, 1), (a, 2))] == [0, 0, 0]
+    assert b.take("k", now=10) == 51, "refused, and told when the oldest ages out"
+    assert a.retry_after("k", now=10) == 51, "the refused take was not counted"
+    assert b.take("k", now=60.5) == 0, "the first has aged out"
+    b.hit("k", now=61)  # counted without a check (a failed login)
+    assert a.retry_after("k", now=61.5) == 1
+    a.clear("k")
+    assert a.retry_after("k", now=61.5) == 0
 
 
 def test_the_streams_of_a_replica_that_died_do_not_count_against_the_cap(two_replicas):

@@ -5,6 +5,11 @@ hash is SHA-256 of them. Each entry names the hash of the one before it in its c
 changed, removed or reordered entry breaks the chain from that point on. The same bytes are
 the leaf of the agency-wide Merkle log (see merkle.py), whose signed tree heads pin the
 whole history.
+
+Format 2 (entries written since the log's sequencer) leaves the leaf index out of the bytes:
+an entry is sealed and chained when it is written, and gets its place in the log when the
+sequencer takes it from the queue; its position is proven by the Merkle tree itself, as in
+Trillian. Format 1 entries (written before) carry their leaf index in their bytes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 GENESIS = "0" * 64  # prev_hash of a case's first entry
+FORMAT = 2  # of entries written now; see the module's docstring
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -89,7 +95,7 @@ class Entry:
     entry_id: str
     case_id: str
     seq: int
-    leaf_index: int
+    leaf_index: int | None  # None while the entry waits in the log's queue
     kind: str
     client_entry_id: str
     actor_id: str
@@ -101,6 +107,12 @@ class Entry:
     corrects_entry_id: str = ""
     prev_hash: str = GENESIS
     entry_hash: str = field(default="", compare=False)
+    v: int = FORMAT
+
+    @property
+    def queued(self) -> bool:
+        """Written, but not yet given its place in the log by the sequencer."""
+        return self.leaf_index is None
 
     @property
     def delay_s(self) -> float:
@@ -125,11 +137,10 @@ def canonical_json(value: Any) -> str:
 def canonical_bytes(entry: Entry) -> bytes:
     """The bytes that the entry hash and the Merkle leaf are computed over."""
     body = {
-        "v": 1,
+        "v": entry.v,
         "entry_id": entry.entry_id,
         "case_id": entry.case_id,
         "seq": entry.seq,
-        "leaf_index": entry.leaf_index,
         "kind": entry.kind,
         "client_entry_id": entry.client_entry_id,
         "actor_id": entry.actor_id,
@@ -141,6 +152,10 @@ def canonical_bytes(entry: Entry) -> bytes:
         "corrects_entry_id": entry.corrects_entry_id,
         "prev_hash": entry.prev_hash,
     }
+    if entry.v == 1:
+        body["leaf_index"] = entry.leaf_index
+    elif entry.v != FORMAT:
+        raise ValueError(f"unknown entry format {entry.v}")
     return canonical_json(body).encode()
 
 

@@ -73,7 +73,8 @@ export interface Entry {
   entry_id: string
   case_id: string
   seq: number
-  leaf_index: number
+  leaf_index: number | null // null while queued for the log's sequencer
+  queued?: boolean
   kind: string
   client_entry_id: string
   actor_id: string
