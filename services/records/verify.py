@@ -192,6 +192,7 @@ def _case_rows(
 # A stored time as SQLite keeps it (SQLAlchemy's format, UTC) and as the canonical JSON has it.
 _SQLITE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
 _STRING = json.encoder.encode_basestring  # what canonical_json writes for a str
+_JSON_VALUE = json.JSONDecoder().decode
 
 
 class _Canonical:
@@ -219,7 +220,7 @@ class _Canonical:
             blob = self._spliced(row)
         except (ValueError, TypeError):
             blob = None
-        if blob is not None and hashlib.sha256(blob).hexdigest() == row.entry_hash:
+        if blob is not None and hashlib.sha256(blob).hexdigest() == row[-1]:  # entry_hash
             return blob
         try:
             return canonical_bytes(_entry(row, self.datetime))
@@ -227,22 +228,27 @@ class _Canonical:
             return b""
 
     def _spliced(self, row: Any) -> bytes | None:
-        device, server = _time_text(row.device_time), _time_text(row.server_time)
-        if device is None or server is None or type(row.seq) is not int:
+        (
+            entry_id, case_id, seq, leaf_index, kind, client_entry_id, actor_id, device_time,
+            server_time, location, payload, evidence, corrects_entry_id, prev_hash, _,
+        ) = row  # fmt: skip
+        device, server = _time_text(device_time), _time_text(server_time)
+        if device is None or server is None or type(seq) is not int:
             return None
-        if type(row.leaf_index) is not int:
+        if type(leaf_index) is not int:
             return None
-        location = "null" if row.location is None else row.location
-        for text in (location, row.payload, row.evidence):
-            if text not in ("null", "[]"):
-                json.loads(text)  # exactly one JSON value, or ValueError
+        if location is None:
+            location = "null"
+        for text in (location, payload, evidence):
+            if text != "null" and text != "[]":
+                _JSON_VALUE(text)  # exactly one JSON value, or ValueError
         return (
-            f'{{"actor_id":{_STRING(row.actor_id)},"case_id":{_STRING(row.case_id)},'
-            f'"client_entry_id":{_STRING(row.client_entry_id)},'
-            f'"corrects_entry_id":{_STRING(row.corrects_entry_id)},"device_time":{device},'
-            f'"entry_id":{_STRING(row.entry_id)},"evidence":{row.evidence},'
-            f'"kind":{_STRING(row.kind)},"leaf_index":{row.leaf_index},"location":{location},'
-            f'"payload":{row.payload},"prev_hash":{_STRING(row.prev_hash)},"seq":{row.seq},'
+            f'{{"actor_id":{_STRING(actor_id)},"case_id":{_STRING(case_id)},'
+            f'"client_entry_id":{_STRING(client_entry_id)},'
+            f'"corrects_entry_id":{_STRING(corrects_entry_id)},"device_time":{device},'
+            f'"entry_id":{_STRING(entry_id)},"evidence":{evidence},'
+            f'"kind":{_STRING(kind)},"leaf_index":{leaf_index},"location":{location},'
+            f'"payload":{payload},"prev_hash":{_STRING(prev_hash)},"seq":{seq},'
             f'"server_time":{server},"v":1}}'
         ).encode()
 
