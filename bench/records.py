@@ -212,7 +212,11 @@ def bench_verify(database_url: str, entries: int) -> dict:
             print(f"  {(c + 1) * per_case} / {entries}", flush=True)
     signer = TreeHeadSigner(base64.b64encode(b"b" * 32).decode())
     head = transparency.current_tree_head(database, signer)
-    report = verify(database, None, "", signer.public_key_b64, None, head)
+    # Best of 3, as the baseline below: the first pass also warms the database's cache.
+    report = min(
+        (verify(database, None, "", signer.public_key_b64, None, head) for _ in range(3)),
+        key=lambda r: r.seconds,
+    )
     assert report.ok, report.problems[:3]
     from services.records import db
 
@@ -283,10 +287,10 @@ def markdown(append_rows: list[dict], verify_row: dict, threads: int) -> list[st
         f"{v['entries']} entries in cases of 50 ({v['bytes'] / 1e6:.1f} MB of canonical JSON).",
         "`verifier`: `services.records.verify.verify` reads every entry, rebuilds its canonical",
         "bytes, checks its hash and chain link, its leaf and its inclusion proof against the",
-        "signed tree head (one pass builds the tree). `read+hash` (the baseline): the same",
-        "reads from the same database (the leaves, each case's rows in order) and SHA-256 over",
-        "each row's columns, nothing rebuilt or checked (best of 3). `hashlib`: SHA-256 of the",
-        "canonical bytes already in memory, for scale.",
+        "signed tree head (one pass builds the tree; best of 3). `read+hash` (the baseline): the",
+        "same reads from the same database (the leaves, each case's rows in order) and SHA-256",
+        "over each row's columns, nothing rebuilt or checked (best of 3). `hashlib`: SHA-256 of",
+        "the canonical bytes already in memory, for scale.",
         "",
         "| variant | entries/s | time |",
         "|---|---:|---:|",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from services.chassis.wakeups import Wakeups
 
@@ -31,6 +33,17 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
+def sqlite_writer_lock(engine: Engine) -> threading.RLock | None:
+    """The in-process queue of an SQLite engine's writers (None for other databases)."""
+    return _SQLITE_WRITERS.get(engine)
+
+
+# A pooled PostgreSQL connection is pinged at checkout only when it sat idle this long: a
+# round trip per transaction otherwise. One that died in use fails its statement, and
+# SQLAlchemy then drops every connection of the pool made before it.
+PING_IDLE_S = 2.0
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """Build the engine for `url`; SQLite files get WAL and immediate write transactions."""
     parsed = make_url(url)
@@ -38,9 +51,25 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         return _sqlite_engine(url, echo=echo)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return  # new, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("pooled connection is gone") from exc  # pool takes another
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from kafka import KafkaProducer
 
 from services.chassis import metrics
+from services.chassis.db import sqlite_writer_lock
 from services.chassis.events import OutboxEvent, utcnow
 from services.chassis.lease import Lease
 
@@ -91,6 +92,12 @@ def producer_config(
     return config
 
 
+# While the relay works, the lease is asked at most this often (a round trip each time);
+# its statements run on the lease's session, so one that lost it fails at once anyway.
+LEASE_CHECK_S = 1.0
+BACKLOG_GAUGE_S = 1.0
+
+
 class OutboxRelay:
     """Publishes a service's outbox rows to Kafka, in id order, until stopped."""
 
@@ -122,6 +129,10 @@ class OutboxRelay:
         self._after_publish = after_publish  # test hook: runs between publish and mark
         self._producer: Any = None
         self._lease = Lease(engine, f"outbox-relay:{service}", ttl_s=lease_ttl_s)
+        self._lease_checked = 0.0  # monotonic time the lease was last confirmed
+        self._async_marks: Any = None  # the lease session told not to wait for WAL flushes
+        self._backlog_at = 0.0
+        self._sqlite_writers = sqlite_writer_lock(engine)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -131,7 +142,7 @@ class OutboxRelay:
         self._wake.set()
 
     def backlog(self) -> int:
-        with self._engine.connect() as conn:
+        with self._engine.connect().execution_options(readonly=True) as conn:
             return conn.execute(
                 sa.select(sa.func.count())
                 .select_from(_OUTBOX)
@@ -142,7 +153,12 @@ class OutboxRelay:
         """On PostgreSQL only the replica holding the relay's lease publishes (chassis/lease.py):
         two relays on one outbox would publish rows twice and out of order. SQLite has one
         process per file, so there is nothing to elect."""
-        return self._lease.held()
+        now = time.monotonic()
+        if self._lease.connection is not None and now - self._lease_checked < LEASE_CHECK_S:
+            return True
+        held = self._lease.held()
+        self._lease_checked = now if held else 0.0
+        return held
 
     def _release_leadership(self) -> None:
         self._lease.release()
@@ -155,7 +171,12 @@ class OutboxRelay:
         if leased is not None:
             yield leased
             return
-        with self._engine.begin() if write else self._engine.connect() as conn:
+        if not write:  # SQLite: a deferred BEGIN, so reading never queues for the write lock
+            with self._engine.connect().execution_options(readonly=True) as conn:
+                yield conn
+            return
+        # SQLite: queue with the process's writers rather than in SQLite's sleeping busy handler
+        with self._sqlite_writers or contextlib.nullcontext(), self._engine.begin() as conn:
             yield conn
 
     def publish_batch(self) -> int:
@@ -166,6 +187,13 @@ class OutboxRelay:
         """
         if not self._is_leader():
             return 0
+        try:
+            return self._publish_batch()
+        except Exception:
+            self._lease_checked = 0.0  # the session may be gone: ask the lease before going on
+            raise
+
+    def _publish_batch(self) -> int:
         with self._session() as conn:
             rows = conn.execute(
                 sa.select(
@@ -217,6 +245,20 @@ class OutboxRelay:
     def _mark_published(self, ids: list[int]) -> None:
         now = utcnow()
         with self._session(write=True) as conn:
+            if conn.dialect.name == "postgresql":  # one statement, one array parameter
+                if conn is not self._async_marks:
+                    # A mark lost in a crash only publishes its rows again, which the
+                    # consumers' inbox absorbs: no need to wait for the WAL's flush.
+                    conn.exec_driver_sql("SET synchronous_commit = off")
+                    self._async_marks = conn
+                conn.execute(
+                    sa.text(
+                        "UPDATE outbox SET published_at = :now"
+                        " WHERE id = ANY(CAST(:ids AS BIGINT[]))"
+                    ),
+                    {"now": now, "ids": ids},
+                )
+                return
             for start in range(0, len(ids), 500):
                 conn.execute(
                     _OUTBOX.update()
@@ -252,10 +294,12 @@ class OutboxRelay:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
-            try:
-                metrics.OUTBOX_BACKLOG.labels(self._service).set(self.backlog())
-            except Exception:
-                log.debug("backlog gauge failed", exc_info=True)
+            if time.monotonic() - self._backlog_at >= BACKLOG_GAUGE_S:  # a query: not per batch
+                self._backlog_at = time.monotonic()
+                try:
+                    metrics.OUTBOX_BACKLOG.labels(self._service).set(self.backlog())
+                except Exception:
+                    log.debug("backlog gauge failed", exc_info=True)
             if published < self._batch_size:
                 self._wake.wait(self._poll_interval_s)
                 self._wake.clear()

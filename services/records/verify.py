@@ -20,20 +20,26 @@ each of them.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-from services.chassis.db import Database
+from services.chassis.db import Database, as_utc
 from services.chassis.storage import ObjectStore
 from services.records import db
 from services.records.domain import merkle
-from services.records.domain.entries import Entry, canonical_bytes, check_chain
+from services.records.domain.entries import Entry, EvidenceRef, canonical_bytes, check_chain
 from services.records.domain.treehead import TreeHead, verify_tree_head
 
 
@@ -112,34 +118,196 @@ def verify(
     with database.read() as conn:
         head = head or db.latest_tree_head(conn)
         heads = db.all_tree_heads(conn)
-        ids = list(case_ids) if case_ids is not None else db.all_case_ids(conn)
+        ids = list(dict.fromkeys(case_ids)) if case_ids is not None else db.all_case_ids(conn)
         size = head.tree_size if head else 0
-        leaves = db.leaf_hashes(conn, size)
-        per_case = {cid: db.case_entries(conn, cid) for cid in ids}
-    report.tree_size, report.cases, report.tree_heads = size, len(ids), len(heads)
-    leaves_root = merkle.root(leaves)
-    if head is None:
-        report.problems.append(Problem("", "", 0, "no signed tree head; the log was never signed"))
-    else:
-        _check_heads(report, head, heads, leaves, leaves_root, public_key_b64)
-    _check_witnessed(report, list(witnessed), leaves, public_key_b64)
-    root = bytes.fromhex(head.root_hash) if head else b""
-    # When the stored leaves hash to the signed root, an entry whose leaf is the stored one is
-    # included in the signed tree: no audit path per entry needed. Otherwise every entry's
-    # path is checked, to point at the entries the signed tree does not hold.
-    nodes = None if head is not None and leaves_root == root else _subtree_roots(leaves)
-    for case_id, entries in per_case.items():
-        blobs = [canonical_bytes(e) for e in entries]
-        for brk in check_chain(entries, blobs):
-            report.problems.append(Problem(case_id, brk.entry_id, brk.seq, brk.problem))
-        for entry, blob in zip(entries, blobs, strict=True):
-            report.entries += 1
-            report.queued += entry.leaf_index is None
-            _check_leaf(report, entry, blob, leaves, nodes, size, root)
-            if store is not None:
-                _check_evidence(report, store, bucket, entry)
+        leaves = _leaf_hashes(conn, size)
+        report.tree_size, report.cases, report.tree_heads = size, len(ids), len(heads)
+        leaves_root = merkle.root(leaves)
+        if head is None:
+            report.problems.append(
+                Problem("", "", 0, "no signed tree head; the log was never signed")
+            )
+        elif len(leaves) < size:
+            report.problems.append(
+                Problem(
+                    "", "", 0,
+                    f"the log holds {len(leaves)} leaves but its signed head has size {size}: "
+                    "entries were removed",
+                )
+            )  # fmt: skip
+        else:
+            _check_heads(report, head, heads, leaves, leaves_root, public_key_b64)
+        _check_witnessed(report, list(witnessed), leaves, public_key_b64)
+        root = bytes.fromhex(head.root_hash) if head else b""
+        # When the stored leaves hash to the signed root, an entry whose leaf is the stored one
+        # is included in the signed tree: no audit path per entry needed. Otherwise every
+        # entry's path is checked, to point at the entries the signed tree does not hold.
+        nodes = (
+            None
+            # with leaves missing no path can be built; the log's problem is reported above
+            if head is not None and (leaves_root == root or len(leaves) < size)
+            else _subtree_roots(leaves)
+        )
+        blob_of = _Canonical(conn.dialect)
+        for case_id, rows in _case_rows(conn, ids, case_ids is None):
+            blobs = [blob_of(r) for r in rows]
+            for brk in check_chain(rows, blobs):
+                report.problems.append(Problem(case_id, brk.entry_id, brk.seq, brk.problem))
+            for row, blob in zip(rows, blobs, strict=True):
+                report.entries += 1
+                report.queued += row.leaf_index is None
+                _check_leaf(report, row, blob, leaves, nodes, size, root)
+                if store is not None and blob:  # unreadable rows were reported above
+                    _check_evidence(report, store, bucket, _entry(row, blob_of.datetime))
     report.seconds = time.perf_counter() - started
     return report
+
+
+# What the verifier reads of an entry; the times as stored (SQLite: text), see _Canonical.
+_E = db.entries.c
+_COLUMNS = (
+    _E.entry_id, _E.case_id, _E.seq, _E.leaf_index, _E.kind, _E.client_entry_id, _E.actor_id,
+    sa.type_coerce(_E.device_time, sa.String).label("device_time"),
+    sa.type_coerce(_E.server_time, sa.String).label("server_time"),
+    _E.location, _E.payload, _E.evidence, _E.corrects_entry_id, _E.prev_hash, _E.format,
+    _E.entry_hash,
+)  # fmt: skip
+
+
+def _leaf_hashes(conn: sa.Connection, size: int) -> list[bytes]:
+    hexes = conn.execute(
+        sa.select(_E.leaf_hash).where(_E.leaf_index < size).order_by(_E.leaf_index)
+    ).scalars()
+    raw = bytes.fromhex("".join(hexes))  # one conversion, then 32-byte slices
+    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+
+
+def _case_rows(
+    conn: sa.Connection, ids: list[str], every_case: bool
+) -> Iterator[tuple[str, list[Any]]]:
+    """Each case's entries in seq order, `ids`' order; all cases in one streamed query."""
+    if not every_case:
+        for case_id in ids:
+            yield (
+                case_id,
+                conn.execute(
+                    sa.select(*_COLUMNS).where(_E.case_id == case_id).order_by(_E.seq)
+                ).all(),
+            )
+        return
+    rows = conn.execution_options(yield_per=2000).execute(
+        sa.select(*_COLUMNS)
+        .where(_E.case_id.in_(sa.select(db.cases.c.case_id)))
+        .order_by(_E.case_id, _E.seq)
+    )
+    by_case = {case_id: list(group) for case_id, group in groupby(rows, key=itemgetter(1))}
+    for case_id in ids:  # cases without entries too, in the order they were asked for
+        yield case_id, by_case.pop(case_id, [])
+
+
+# A stored time as SQLite keeps it (SQLAlchemy's format, UTC) and as the canonical JSON has it.
+_SQLITE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+_STRING = json.encoder.encode_basestring  # what canonical_json writes for a str
+_JSON_VALUE = json.JSONDecoder().decode
+
+
+class _Canonical:
+    """An entry's canonical bytes straight from its stored columns.
+
+    The stored location, payload and evidence are the canonical JSON text the hash was taken
+    over, so the bytes are put together from them without parsing and dumping the entry
+    again. Each stored text must still be exactly one JSON value: then the bytes parse back
+    into the same fields, and bytes that hash to the entry's hash mean columns as written.
+    Anything else (bytes that do not match, a time not in the usual form) is rebuilt the
+    exact way, `canonical_bytes` of the entry, which decides.
+    """
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        impl = sa.DateTime(timezone=True).dialect_impl(dialect)
+        self._parse_time = impl.result_processor(dialect, None)
+
+    def datetime(self, value: Any) -> datetime | None:
+        if isinstance(value, str) and self._parse_time is not None:
+            value = self._parse_time(value)
+        return as_utc(value)
+
+    def __call__(self, row: Any) -> bytes:
+        try:
+            blob = self._spliced(row)
+        except (ValueError, TypeError):
+            blob = None
+        if blob is not None and hashlib.sha256(blob).hexdigest() == row[-1]:  # entry_hash
+            return blob
+        try:
+            return canonical_bytes(_entry(row, self.datetime))
+        except (ValueError, TypeError):  # stored text that is not JSON: cannot match its hash
+            return b""
+
+    def _spliced(self, row: Any) -> bytes | None:
+        (
+            entry_id, case_id, seq, leaf_index, kind, client_entry_id, actor_id, device_time,
+            server_time, location, payload, evidence, corrects_entry_id, prev_hash, fmt, _,
+        ) = row  # fmt: skip
+        device, server = _time_text(device_time), _time_text(server_time)
+        if device is None or server is None or type(seq) is not int:
+            return None
+        if fmt == 1:  # the leaf index was hashed with the entry
+            if type(leaf_index) is not int:
+                return None
+            leaf = f'"leaf_index":{leaf_index},'
+        elif fmt == 2:  # sequenced later: the tree alone proves the position
+            leaf = ""
+        else:
+            return None
+        if location is None:
+            location = "null"
+        for text in (location, payload, evidence):
+            if text != "null" and text != "[]":
+                _JSON_VALUE(text)  # exactly one JSON value, or ValueError
+        return (
+            f'{{"actor_id":{_STRING(actor_id)},"case_id":{_STRING(case_id)},'
+            f'"client_entry_id":{_STRING(client_entry_id)},'
+            f'"corrects_entry_id":{_STRING(corrects_entry_id)},"device_time":{device},'
+            f'"entry_id":{_STRING(entry_id)},"evidence":{evidence},'
+            f'"kind":{_STRING(kind)},{leaf}"location":{location},'
+            f'"payload":{payload},"prev_hash":{_STRING(prev_hash)},"seq":{seq},'
+            f'"server_time":{server},"v":{fmt}}}'
+        ).encode()
+
+
+def _time_text(value: Any) -> str | None:
+    """The canonical JSON of a stored time, or None when only the exact way can tell."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):  # SQLite
+        if len(value) == 26 and _SQLITE_TIME.fullmatch(value):
+            return f'"{value[:10]}T{value[11:]}Z"'
+        return None
+    if isinstance(value, datetime) and value.tzinfo is not None and value.year >= 1000:
+        utc = value.astimezone(UTC).replace(tzinfo=None)
+        return f'"{utc.isoformat(timespec="microseconds")}Z"'
+    return None
+
+
+def _entry(row: Any, to_datetime: Any) -> Entry:
+    return Entry(
+        entry_id=row.entry_id,
+        case_id=row.case_id,
+        seq=row.seq,
+        leaf_index=row.leaf_index,
+        kind=row.kind,
+        client_entry_id=row.client_entry_id,
+        actor_id=row.actor_id,
+        device_time=to_datetime(row.device_time),
+        server_time=to_datetime(row.server_time),
+        location=json.loads(row.location) if row.location is not None else None,
+        payload=json.loads(row.payload),
+        evidence=tuple(EvidenceRef(**e) for e in json.loads(row.evidence)),
+        corrects_entry_id=row.corrects_entry_id,
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
+        v=row.format,
+    )
 
 
 def _check_heads(
@@ -234,7 +402,7 @@ def load_witnessed(text: str) -> list[TreeHead]:
 
 def _check_leaf(
     report: Report,
-    entry: Entry,
+    entry: Any,
     blob: bytes,
     leaves: list[bytes],
     nodes: dict[tuple[int, int], bytes] | None,
@@ -244,6 +412,11 @@ def _check_leaf(
     """`nodes` is None when the stored leaves hash to the signed root."""
     if entry.leaf_index is None or entry.leaf_index >= size:
         return  # queued or sequenced after the signed head; a later head covers it
+    if entry.leaf_index >= len(leaves):  # reported once for the log as a whole
+        report.problems.append(
+            Problem(entry.case_id, entry.entry_id, entry.seq, "the entry's log leaf is missing")
+        )
+        return
     leaf = merkle.leaf_hash(blob)
     matches = leaves[entry.leaf_index] == leaf
     if not matches:

@@ -135,3 +135,37 @@ def test_service_migrations_run_to_head_and_again(db_url, service):
     names = set(sa.inspect(engine).get_table_names())
     assert {"outbox", "inbox", "dead_letter", "alembic_version"} <= names
     engine.dispose()
+
+
+def test_a_pooled_postgresql_connection_that_died_while_idle_is_replaced_at_checkout(
+    db_url, monkeypatch
+):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite opens its file; there is no server session to lose")
+    from services.chassis import db as chassis_db
+
+    engine = make_engine(db_url)
+    admin = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+
+    def pooled_session_killed() -> int:
+        with engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with admin.connect() as other:
+            other.exec_driver_sql("SELECT pg_terminate_backend(%(p)s)", {"p": pid})
+        return pid
+
+    try:
+        # Returned a moment ago: handed out without a ping, its first statement fails, and
+        # the pool drops every connection made before.
+        monkeypatch.setattr(chassis_db, "PING_IDLE_S", 3600.0)
+        pooled_session_killed()
+        with pytest.raises(sa.exc.OperationalError), engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        # Idle past the limit: pinged at checkout, found dead and replaced unseen.
+        monkeypatch.setattr(chassis_db, "PING_IDLE_S", 0.0)
+        pid = pooled_session_killed()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
+    finally:
+        engine.dispose()
+        admin.dispose()

@@ -389,3 +389,22 @@ def test_witnessed_heads_load_as_a_list_or_one_per_line():
     as_list = load_witnessed(json.dumps([head, {**head, "tree_size": 4}]))
     as_lines = load_witnessed(json.dumps(head) + "\n\n" + json.dumps({**head, "tree_size": 4}))
     assert [h.tree_size for h in as_list] == [h.tree_size for h in as_lines] == [3, 4]
+
+
+def test_entries_deleted_from_the_log_are_reported_not_a_crash(records_db, store):
+    case = open_case(records_db)
+    for text in ("A", "B", "C"):
+        handlers.append_entry(
+            records_db, case_id=case.case_id, kind="note", payload={"text": text},
+            corrects_entry_id="", meta=meta(),
+        )  # fmt: skip
+    assert signed_report(records_db, store).ok
+    with records_db.unit_of_work() as uow:
+        last = uow.conn.execute(
+            sa.select(db.entries.c.entry_id).order_by(db.entries.c.leaf_index.desc()).limit(1)
+        ).scalar_one()
+        uow.conn.execute(db.entries.delete().where(db.entries.c.entry_id == last))
+        uow.commit()
+    report = signed_report(records_db, store)
+    assert not report.ok
+    assert any("entries were removed" in p.what for p in report.problems)
