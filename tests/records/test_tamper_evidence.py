@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -408,3 +408,16 @@ def test_entries_deleted_from_the_log_are_reported_not_a_crash(records_db, store
     report = signed_report(records_db, store)
     assert not report.ok
     assert any("entries were removed" in p.what for p in report.problems)
+
+
+def test_a_phone_time_given_in_china_time_verifies_like_any_other(records_db, store):
+    case = open_case(records_db)
+    china = timezone(timedelta(hours=8))
+    entry, _ = handlers.append_entry(
+        records_db, case_id=case.case_id, kind="note", payload={"text": "到场"},
+        corrects_entry_id="",
+        meta=replace(meta(), device_time=datetime.now(china) - timedelta(minutes=1)),
+    )  # fmt: skip
+    assert entry.device_time.utcoffset() == timedelta(0)
+    report = signed_report(records_db, store)
+    assert report.ok, report.problems

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 MAX_CLOCK_AHEAD = timedelta(minutes=10)  # a phone clock further ahead than this is wrong
 
@@ -21,6 +21,12 @@ class WriteMeta:
     location: dict[str, float] | None = None
     app_version: str = ""  # the phone app that made the write
     location_missing: str = ""  # why there is no location, in the phone's words
+
+    def __post_init__(self) -> None:
+        # Stored and hashed as UTC: SQLite keeps no offset, so a +08:00 time kept as given
+        # would read back as another instant and no longer match the entry's hash.
+        if self.device_time is not None and self.device_time.tzinfo is not None:
+            object.__setattr__(self, "device_time", self.device_time.astimezone(UTC))
 
 
 MAX_CLIENT_TEXT = 100
