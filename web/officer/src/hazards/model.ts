@@ -68,13 +68,14 @@ export const HAZARD_STATUS: Record<string, string> = {
   closed: '已销号',
 }
 
+/** In the picker's order: the sectors a town officer meets most first. */
 export const SECTORS: Record<string, string> = {
-  'hazardous-chemicals': '危险化学品',
   'industry-trade': '工贸',
-  fire: '消防',
-  'road-transport': '道路运输',
-  construction: '建设施工',
+  'hazardous-chemicals': '危险化学品',
   'town-gas': '城镇燃气',
+  fire: '消防',
+  construction: '建设施工',
+  'road-transport': '道路运输',
   'special-equipment': '特种设备',
   other: '其他',
 }
