@@ -12,6 +12,7 @@ import io
 import shutil
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -266,7 +267,7 @@ def test_a_hazard_registered_offline_is_rectified_reinspected_and_closed(page, s
     act = next(t for t in view["timeline"] if t["kind"] == "reinspected")
     assert act["passed"] is False and act["photo_ids"] == [again["photo_id"]]
     page.goto(f"/app/hazards/{hid}")
-    expect(page.get_by_text("接地线未与除尘器本体连接")).to_be_visible()
+    expect(page.get_by_text("复查不合格：接地线未与除尘器本体连接")).to_be_visible()
     expect(page.get_by_role("img", name="复查照片 1")).to_be_visible()
     expect(page.get_by_text("整改中").first).to_be_visible()
 
@@ -284,6 +285,49 @@ def test_a_hazard_registered_offline_is_rectified_reinspected_and_closed(page, s
     assert view["status"] == "closed"
     assert [t["kind"] for t in view["timeline"]].count("rectification-reported") == 2
     assert len(hazards_of(stack, officer, kind)) == 1  # registered once, for all the retries
-    page.get_by_role("tab", name="隐患").click()
-    page.get_by_role("tab", name="全部").click()
+
+    # 7. The list with others: an overdue order first, a major one, the closed one last.
+    def make(what: str, criteria: list[str], order: dict | None) -> None:
+        r = httpx.post(
+            f"{stack.gateway_url}/v1/hazards",
+            headers=officer,
+            json={
+                "client_id": f"e2e-{uuid.uuid4()}",
+                "credit_code": CODE,
+                "enterprise_name": "常州某五金制品有限公司",
+                "sector": "industry-trade",
+                "town": "薛家镇",
+                "kind": what,
+                "location": "三号车间",
+                "criteria": criteria,
+            },
+            timeout=60,
+        )
+        assert r.status_code == 201, r.text
+        if order:
+            o = httpx.post(
+                f"{stack.gateway_url}/v1/hazards/{r.json()['hazard']['hazard_id']}/order",
+                headers=officer,
+                json={
+                    "responsible_person": "钱主任",
+                    "measures": "按规范整改到位",
+                    "funds_yuan": 5000,
+                    "contingency_plan": "整改期间停用",
+                    **order,
+                },
+                timeout=60,
+            )
+            assert o.status_code == 200, o.text
+
+    back = (date.today() - timedelta(days=25)).isoformat()
+    make("安全出口锁闭", [], {"deadline_working_days": 3, "issued_on": back})
+    make("干式除尘系统未采取泄爆措施", ["gm-dust-3"], {"deadline_working_days": 40})
+    page.goto("/app/hazards")
+    cards = page.locator(".card")
+    expect(cards.first).to_contain_text("安全出口锁闭")
+    expect(cards.first).to_contain_text("逾期")
+    expect(cards.last).to_contain_text("已销号")
+    expect(page.get_by_role("tab", name="重大 1")).to_be_visible()
     shot(page, "officer-hazards-list")
+    page.get_by_role("tab", name="逾期").click()
+    expect(cards).to_have_count(1)
