@@ -184,7 +184,7 @@ def test_a_hazard_registered_offline_is_rectified_reinspected_and_closed(page, s
     page.set_input_files("input[type=file]", str(scene))
     expect(page.get_by_role("img", name="现场照片 1")).to_be_visible()
     expect(page.get_by_text("31.84560, 119.96120，精度 ±12 米")).to_be_visible()
-    shot(page, "officer-hazards-register")
+    shot(page, "officer-hazards-register", full=True)
     page.get_by_role("button", name="登记隐患").click()
     expect(page.get_by_text("待上传的隐患登记")).to_be_visible()
     expect(page.get_by_text(f"常州某机械制造有限公司：{kind}")).to_be_visible()
