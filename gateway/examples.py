@@ -295,6 +295,7 @@ _HAZARD = {
     "photos": [
         {"sha256": EXAMPLE_FILE_SHA256, "size": len(EXAMPLE_FILE), "media_type": "image/jpeg"}
     ],
+    "gps": {"latitude": 31.8456, "longitude": 119.9612, "accuracy_m": 12},
 }
 _PHOTOS = _HAZARD["photos"]
 
@@ -319,6 +320,7 @@ REQUEST_EXAMPLES.update(
             "photos": _PHOTOS,
         },
         "reinspectHazard": {"passed": True, "opinion": "经复查, 整改措施已落实, 同意"},
+        "renewHazardPhotoUploads": {"photo_ids": ["019b0c2e-7a51-7d3e-9f1a-2c4b6d8e0f13"]},
         "reviewSupervisedHazard": {"approved": True, "opinion": "经督办单位审核, 同意销号"},
         "escalateHazard": {"step": "warning", "note": "整改期限已过, 发出警示"},
         "verifyHazardReport": {

@@ -51,6 +51,12 @@ class Photo(Strict):
     media_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
 
 
+class GeoPoint(Strict):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    accuracy_m: float = Field(default=0, ge=0, le=100_000)
+
+
 class HazardIn(Strict):
     client_id: str = Field(
         min_length=1, max_length=100, description="the phone's id: a retry registers once"
@@ -76,6 +82,10 @@ class HazardIn(Strict):
         description="ids of the sector checklist's major-hazard criteria that hold",
     )
     photos: list[Photo] = Field(default=[], max_length=4)
+    case_id: str = Field(
+        default="", max_length=64, description="the case whose finding this is (case-finding)"
+    )
+    gps: GeoPoint | None = Field(default=None, description="where the phone was, WGS 84")
 
 
 class GradeIn(Strict):
@@ -111,7 +121,12 @@ class RectificationIn(Strict):
 
 class ReinspectionIn(Strict):
     passed: bool
-    opinion: str = Field(min_length=1, max_length=2000)
+    opinion: str = Field(min_length=1, max_length=2000, description="复查意见: what was found")
+    photos: list[Photo] = Field(default=[], max_length=4, description="photos of the 复查")
+
+
+class RenewUploadsIn(Strict):
+    photo_ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=12)
 
 
 class ReviewIn(Strict):
@@ -365,8 +380,21 @@ async def rectification(hazard_id: Id, body: RectificationIn, p: Handler, state:
 )
 async def reinspection(hazard_id: Id, body: ReinspectionIn, p: Handler, state: State) -> dict:
     """The officer's re-inspection (复查): passed closes a general hazard and sends a major one
-    to the supervising office's review; failed sends it back to rectification."""
+    to the supervising office's review; failed sends it back to rectification. Photos of what
+    was found come back with upload slots (`photo_uploads`)."""
     return await _cmd(state, "Reinspect", p, hazard_id, body)
+
+
+@router.post(
+    "/v1/hazards/{hazard_id}/photo-uploads",
+    operation_id="renewHazardPhotoUploads",
+    summary="Fresh upload URLs for photos already declared on a hazard",
+    **R,
+)
+async def renew_uploads(hazard_id: Id, body: RenewUploadsIn, p: Handler, state: State) -> dict:
+    """For a phone whose upload URLs expired or were lost before the photos went up: new
+    presigned PUTs for the hazard's declared photos, still bound to their SHA-256."""
+    return await _cmd(state, "RenewPhotoUploads", p, hazard_id, body)
 
 
 @router.post(

@@ -24,6 +24,7 @@ _CODES = [
 ]
 _call = blocking_caller(_CODES)
 UPLOAD_TTL = timedelta(minutes=30)
+VIEW_TTL = timedelta(minutes=15)
 
 
 def _actor(a: hazards_pb2.Actor) -> handlers.Actor:
@@ -84,9 +85,14 @@ class HazardsServicer(hazards_pb2_grpc.HazardsServiceServicer):
         return _view(self._urls(out))
 
     async def GetHazard(self, request, context):
-        return _view(
-            await _call(context, handlers.get_hazard, self._db, _actor(request.actor), request.id)
-        )
+        out = await _call(context, handlers.get_hazard, self._db, _actor(request.actor), request.id)
+        # Short-lived links to show the photos in the app; the bucket stays private.
+        for photo in out.get("photos", []):
+            if self._presigner is not None:
+                photo["url"] = self._presigner.presigned_get_url(
+                    self._bucket, photo["object_key"], VIEW_TTL
+                )
+        return _view(out)
 
     async def ListHazards(self, request, context):
         return _view(
@@ -120,7 +126,26 @@ class HazardsServicer(hazards_pb2_grpc.HazardsServiceServicer):
         return _view(self._urls(out))
 
     async def Reinspect(self, request, context):
-        return await self._cmd(context, handlers.reinspect, request)
+        out = await _call(
+            context,
+            handlers.reinspect,
+            self._db,
+            _actor(request.actor),
+            request.id,
+            _body(request.body_json),
+        )
+        return _view(self._urls(out))
+
+    async def RenewPhotoUploads(self, request, context):
+        out = await _call(
+            context,
+            handlers.renew_photo_uploads,
+            self._db,
+            _actor(request.actor),
+            request.id,
+            _body(request.body_json),
+        )
+        return _view(self._urls(out))
 
     async def ReviewSupervision(self, request, context):
         return await self._cmd(context, handlers.review_supervision, request)

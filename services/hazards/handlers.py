@@ -123,8 +123,20 @@ def _overdue_info(row: Any, today: date) -> dict:
     }
 
 
-def hazard_view(conn: sa.Connection, row: Any, *, full: bool = True) -> dict:
+def _days_left(calendar: Any, due: date | None, today: date) -> int | None:
+    """Working days from today to the deadline (0: due today); negative when past, by the
+    working days since."""
+    if due is None:
+        return None
+    if due >= today:
+        return calendar.working_days_between(today, due).days
+    return -calendar.working_days_between(due, today).days
+
+
+def hazard_view(conn: sa.Connection, row: Any, *, full: bool = True, calendar: Any = None) -> dict:
     today = china_date(utcnow())
+    if calendar is None and row.order_due is not None and row.status != "closed":
+        calendar = load_calendar(conn, db.calendar_years)
     view = {
         "hazard_id": row.hazard_id,
         "hazard_no": row.hazard_no,
@@ -149,6 +161,9 @@ def hazard_view(conn: sa.Connection, row: Any, *, full: bool = True) -> dict:
         },
         "rectification_order": row.rectification_order,
         "order_due": _iso(row.order_due),
+        "working_days_left": (
+            _days_left(calendar, row.order_due, today) if row.status != "closed" else None
+        ),
         "supervision": row.supervision,
         "supervision_due": _iso(row.supervision_due),
         "notice_due": _iso(row.notice_due),
@@ -177,10 +192,13 @@ def hazard_view(conn: sa.Connection, row: Any, *, full: bool = True) -> dict:
         ]
         view["photos"] = [
             {"photo_id": p.photo_id, "owner": p.owner_kind, "object_key": p.object_key}
-            for kind in ("hazard", "rectification")
+            for kind in PHOTO_KINDS
             for p in db.photos_of(conn, kind, row.hazard_id)
         ]
     return view
+
+
+PHOTO_KINDS = ("hazard", "rectification", "reinspection")  # owned by the hazard's id
 
 
 def _act(uow: UnitOfWork, hazard_id: str, kind: str, actor_id: str, **payload: Any) -> None:
@@ -252,6 +270,20 @@ def _date(body: dict, key: str, today: date) -> date:
         raise InvalidHazard(f"{key} 不是日期 (YYYY-MM-DD)") from exc
 
 
+def _gps(raw: Any) -> dict | None:
+    """Where the phone was when the officer registered it (WGS 84), kept with the finding."""
+    if not raw:
+        return None
+    try:
+        lat, lon = float(raw["latitude"]), float(raw["longitude"])
+        accuracy = float(raw.get("accuracy_m") or 0)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidHazard("gps: 需要 latitude 和 longitude") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= accuracy <= 100_000):
+        raise InvalidHazard("gps 超出范围")
+    return {"latitude": lat, "longitude": lon, "accuracy_m": accuracy}
+
+
 # -- register (挂号) -------------------------------------------------------------------------
 
 
@@ -270,6 +302,8 @@ class Registration:
     source_ref: str
     criteria: tuple[str, ...] = ()
     photos: tuple[dict, ...] = ()
+    case_id: str = ""
+    gps: dict | None = None
 
     @classmethod
     def from_body(cls, agency_id: str, body: dict, *, source: Source | None = None) -> Registration:
@@ -294,6 +328,8 @@ class Registration:
             source_ref=_text(body, "client_id", 200),
             criteria=tuple(str(c) for c in body.get("criteria") or ()),
             photos=tuple(body.get("photos") or ()),
+            case_id=_text(body, "case_id", 64, required=False),
+            gps=_gps(body.get("gps")),
         )
 
 
@@ -303,15 +339,26 @@ def register(uow: UnitOfWork, policy: Policy, r: Registration, actor_id: str) ->
     known = db.finding_by_source(uow.conn, r.source.value, r.source_ref)
     if known is not None:
         row = db.get_hazard(uow.conn, known.hazard_id)
+        # A phone that lost the first answer still gets slots for the photos it declared.
+        declared = {str(p.get("sha256", "")) for p in r.photos}
+        again = [
+            PhotoSlot(p.photo_id, p.object_key, p.sha256).__dict__
+            for p in db.photos_of(uow.conn, "hazard", known.hazard_id)
+            if p.sha256 in declared
+        ]
         return {
             "hazard": hazard_view(uow.conn, row),
             "linked": known.role == "linked",
             "repeated": True,
-            "photo_uploads": [],
+            "photo_uploads": again,
         }
     key = registry.DuplicateKey.of(r.credit_code or r.enterprise_name, r.location, r.kind).text()
     now = utcnow()
     detail = {"description": r.description, "by": actor_id}
+    if r.case_id:
+        detail["case_id"] = r.case_id
+    if r.gps:
+        detail["gps"] = r.gps
     same = db.open_duplicate(uow.conn, r.agency_id, key)
     if same is not None:
         db.insert(
@@ -325,12 +372,14 @@ def register(uow: UnitOfWork, policy: Policy, r: Registration, actor_id: str) ->
             detail=detail,
             found_at=now,
         )
+        # The linked finding's photos join the hazard: they show the place as found then.
+        slots = _photos(uow, "hazard", same.hazard_id, list(r.photos))
         _act(uow, same.hazard_id, "duplicate-linked", actor_id, source=r.source.value)
         return {
             "hazard": hazard_view(uow.conn, same),
             "linked": True,
             "repeated": False,
-            "photo_uploads": [],
+            "photo_uploads": [s.__dict__ for s in slots],
         }
     g = grading.grade(r.sector, r.criteria)
     today = china_date(now)
@@ -583,7 +632,16 @@ def reinspect(database: Database, actor: Actor, hazard_id: str, body: dict) -> d
             raise NotAllowed("企业尚未报告整改, 不能复查")
         passed = bool(body.get("passed"))
         opinion = _text(body, "opinion", 2000)
-        _act(uow, hazard_id, "reinspected", actor.user_id, passed=passed, opinion=opinion)
+        slots = _photos(uow, "reinspection", hazard_id, list(body.get("photos") or ()))
+        _act(
+            uow,
+            hazard_id,
+            "reinspected",
+            actor.user_id,
+            passed=passed,
+            opinion=opinion,
+            photo_ids=[s.photo_id for s in slots],
+        )
         if not passed:
             view = _save(uow, hazard_id, status="rectifying")
         elif row.grade == Grade.major.value:
@@ -591,7 +649,28 @@ def reinspect(database: Database, actor: Actor, hazard_id: str, body: dict) -> d
         else:
             view = _close(uow, row, actor.user_id)
         uow.commit()
-    return view
+    # The hazard's view as before, with the photos' upload slots beside it.
+    return {**view, "photo_uploads": [s.__dict__ for s in slots]}
+
+
+def renew_photo_uploads(database: Database, actor: Actor, hazard_id: str, body: dict) -> dict:
+    """Fresh upload slots for photos already declared on this hazard (the phone lost the
+    first URLs or they expired); the photos stay bound to the SHA-256 declared."""
+    ids = body.get("photo_ids") or []
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 12:
+        raise InvalidHazard("photo_ids: 1-12 张照片")
+    with database.unit_of_work(readonly=True) as uow:
+        _load(uow, actor, hazard_id)
+        rows = uow.conn.execute(
+            sa.select(db.photos).where(
+                db.photos.c.owner_id == hazard_id,
+                db.photos.c.owner_kind.in_(PHOTO_KINDS),
+                db.photos.c.photo_id.in_([str(i) for i in ids]),
+            )
+        ).all()
+    if len(rows) != len(set(ids)):
+        raise NotFound("照片不属于该隐患")
+    return {"photo_uploads": [PhotoSlot(r.photo_id, r.object_key, r.sha256).__dict__ for r in rows]}
 
 
 def review_supervision(database: Database, actor: Actor, hazard_id: str, body: dict) -> dict:
@@ -877,7 +956,8 @@ def list_hazards(database: Database, actor: Actor, params: dict) -> dict:
         rows = conn.execute(
             _scoped(actor, params).order_by(db.hazards.c.registered_at.desc()).limit(limit)
         ).all()
-        return {"hazards": [hazard_view(conn, r, full=False) for r in rows]}
+        calendar = load_calendar(conn, db.calendar_years)
+        return {"hazards": [hazard_view(conn, r, full=False, calendar=calendar) for r in rows]}
 
 
 def overdue(database: Database, actor: Actor, params: dict) -> dict:
@@ -888,7 +968,8 @@ def overdue(database: Database, actor: Actor, params: dict) -> dict:
             .where(db.hazards.c.status != "closed")
             .order_by(db.hazards.c.order_due)
         ).all()
-        out = [hazard_view(conn, r, full=False) for r in rows]
+        calendar = load_calendar(conn, db.calendar_years)
+        out = [hazard_view(conn, r, full=False, calendar=calendar) for r in rows]
     return {
         "today": today.isoformat(),
         "hazards": [h for h in out if h["overdue"] or h["supervision_overdue"]],

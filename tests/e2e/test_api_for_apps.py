@@ -523,7 +523,14 @@ def test_every_request_example_of_the_document_is_accepted(http, stack, officer,
     reports = officer.get("/v1/hazard-reports").json()["reports"]
     report_id = next(r["report_id"] for r in reports if r["what"] == what)
     reported = send("verifyHazardReport", officer, report_id=report_id)["hazard_id"]
-    hazard_id = send("registerHazard", officer)["hazard"]["hazard_id"]
+    registered = send("registerHazard", officer)
+    hazard_id = registered["hazard"]["hazard_id"]
+    # The example's photo id is a placeholder: the one just declared is renewed.
+    photo_ids = [s["photo_id"] for s in registered["photo_uploads"]]
+    renewed = send(
+        "renewHazardPhotoUploads", officer, {"photo_ids": photo_ids}, hazard_id=hazard_id
+    )
+    assert [s["photo_id"] for s in renewed["photo_uploads"]] == photo_ids
     send("gradeHazard", officer, hazard_id=hazard_id)
     send("superviseHazard", supervisor, hazard_id=hazard_id)
     send("orderRectification", officer, hazard_id=hazard_id)

@@ -366,6 +366,12 @@ def test_a_road_officer_confirms_an_overload_with_a_colleague(page, stack, tmp_p
     photo_img = page.get_by_role("img", name=f"{plate} 称重照片 1")
     expect(photo_img).to_be_visible()
     expect(photo_img).to_have_js_property("naturalWidth", 640)  # the checked photo itself
+    # The rules applied, in Chinese: the service's description of a version is English.
+    expect(page.get_by_text("适用规则")).to_be_visible()
+    expect(
+        page.get_by_text("交通运输部令2016年第62号 + GB 1589-2016（第2版", exact=False)
+    ).to_be_visible()
+    expect(page.get_by_text("every item of", exact=False)).to_have_count(0)
     page.locator("input[name=co_officer]").click()
     page.get_by_role("button", name=re.compile("李娜")).click()
     shot(page, "inspection")

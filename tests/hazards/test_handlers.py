@@ -277,3 +277,79 @@ def test_only_the_first_report_received_of_a_hazard_may_be_rewarded(database):
     earlier = handlers.verify_report(database, POLICY, OFFICER, first, verify)
     assert earlier["reward_eligible"] is True and earlier["hazard_id"] == later["hazard_id"]
     assert handlers.get_report(database, POLICY, OFFICER, second)["reward_eligible"] is False
+
+
+PHOTO = {"sha256": "b" * 64, "size": 2000, "media_type": "image/jpeg"}
+ORDER = {
+    "responsible_person": "王经理",
+    "measures": "设置注水措施",
+    "funds_yuan": 20000,
+    "deadline_working_days": 5,
+    "contingency_plan": "专人值守",
+}
+
+
+def test_the_phone_gets_its_photo_slots_again_and_a_linked_finding_keeps_its_photos(database):
+    first = handlers.register_command(
+        database,
+        POLICY,
+        OFFICER,
+        body(
+            "p1",
+            photos=[PHOTO],
+            case_id="case-7",
+            gps={"latitude": 31.83, "longitude": 119.97, "accuracy_m": 8},
+        ),
+    )
+    hid = first["hazard"]["hazard_id"]
+    (slot,) = first["photo_uploads"]
+    # the first answer was lost: the retry with the same client_id names the same slot
+    again = handlers.register_command(database, POLICY, OFFICER, body("p1", photos=[PHOTO]))
+    assert again["repeated"] and again["photo_uploads"] == [slot]
+    photo2 = {**PHOTO, "sha256": "c" * 64}
+    linked = handlers.register_command(
+        database, POLICY, OFFICER, body("p2", location="薛家镇富民路88号 罐区", photos=[photo2])
+    )
+    assert linked["linked"] and len(linked["photo_uploads"]) == 1
+    view = handlers.get_hazard(database, OFFICER, hid)
+    assert sorted(p["owner"] for p in view["photos"]) == ["hazard", "hazard"]
+    detail = next(f["detail"] for f in view["findings"] if f["role"] == "registered")
+    assert detail["case_id"] == "case-7" and detail["gps"]["latitude"] == 31.83
+    with pytest.raises(InvalidHazard, match="gps"):
+        handlers.register_command(
+            database, POLICY, OFFICER, body("p3", kind="别的", gps={"latitude": 91, "longitude": 0})
+        )
+
+
+def test_a_reinspection_keeps_its_photos_and_fresh_upload_urls_only_for_the_hazards_own(
+    database,
+):
+    hid = handlers.register_command(database, POLICY, OFFICER, body("r1", criteria=[]))["hazard"][
+        "hazard_id"
+    ]
+    ordered = handlers.issue_order(database, OFFICER, hid, ORDER)
+    assert ordered["working_days_left"] == 5  # counted from today, the order's day
+    handlers.report_rectification(database, OFFICER, hid, {"summary": "已整改", "photos": [PHOTO]})
+    failed = handlers.reinspect(
+        database, OFFICER, hid, {"passed": False, "opinion": "注水管未接通", "photos": [PHOTO]}
+    )
+    assert failed["status"] == "rectifying"
+    (slot,) = failed["photo_uploads"]
+    view = handlers.get_hazard(database, OFFICER, hid)
+    act = next(t for t in view["timeline"] if t["kind"] == "reinspected")
+    assert act["photo_ids"] == [slot["photo_id"]] and act["opinion"] == "注水管未接通"
+    assert sorted(p["owner"] for p in view["photos"]) == ["rectification", "reinspection"]
+
+    renewed = handlers.renew_photo_uploads(
+        database, OFFICER, hid, {"photo_ids": [slot["photo_id"]]}
+    )
+    assert renewed["photo_uploads"] == [slot]
+    other = handlers.register_command(database, POLICY, OFFICER, body("r2", kind="别的"))
+    with pytest.raises(handlers.NotFound):
+        handlers.renew_photo_uploads(
+            database, OFFICER, other["hazard"]["hazard_id"], {"photo_ids": [slot["photo_id"]]}
+        )
+    with pytest.raises(InvalidHazard):
+        handlers.renew_photo_uploads(database, OFFICER, hid, {"photo_ids": []})
+    listed = handlers.list_hazards(database, OFFICER, {})["hazards"]
+    assert {h["hazard_id"]: h["working_days_left"] for h in listed}[hid] == 5

@@ -71,7 +71,8 @@ GUARDED = [
         frozenset({"officer", "supervisor"}),  # hazards (docs/hazards.md)
         "listHazardChecklists registerHazard listHazards listOverdueHazards hazardLedger "
         "hazardStats getHazard gradeHazard orderRectification reportRectification "
-        "reinspectHazard escalateHazard issueRectificationLink listHazardReports "
+        "reinspectHazard renewHazardPhotoUploads escalateHazard issueRectificationLink "
+        "listHazardReports "
         "getHazardReport verifyHazardReport computeReportReward checkJointPunishment",
     ),
     (frozenset({"supervisor"}), "superviseHazard reviewSupervisedHazard payReportReward"),

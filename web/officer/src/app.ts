@@ -1,6 +1,6 @@
 // The app's single instances: the API client, the phone's store and the sync loop.
 import { ref } from 'vue'
-import { Api, browserSessionStore } from './api/client'
+import { Api, ApiError, browserSessionStore } from './api/client'
 import type { Me } from './api/types'
 import { getMeta, OfficerDb, setMeta } from './offline/db'
 import { pullCases, pullLifecycle, pullRecord, pullTasks } from './offline/pull'
@@ -33,6 +33,19 @@ export async function loadMe(): Promise<Me | null> {
   return me.value
 }
 
+/** The sectors' major-hazard checklists, once a session: registering a hazard offline needs them. */
+let checklistsKept = false
+async function keepChecklists(): Promise<void> {
+  if (checklistsKept) return
+  try {
+    const answer = await api.request<{ checklists: unknown[] }>('GET', '/v1/hazards/checklists')
+    await setMeta(db, 'hazard-checklists', answer.checklists)
+    checklistsKept = true
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) checklistsKept = true // not this role's
+  }
+}
+
 /** Send the queue, then read what changed. Runs one at a time; safe to call often. */
 let again = false
 
@@ -52,6 +65,7 @@ export async function syncNow(): Promise<ReplayOutcome | null> {
         pullCases(db, api),
         pullTasks(db, api),
         pullLifecycle(db, api),
+        keepChecklists(),
       ]).catch(
         () => undefined, // reading can wait for the next round; nothing is lost
       )

@@ -59,8 +59,8 @@ describe('the gas alarm inbox', () => {
 
 describe('an overload confirmation', () => {
   const verdict: Verdict = {
-    rules_version: 'v2',
-    rules_description: '按62号令第三条认定超限',
+    rules_version: 'jt-2016-62/gb1589-2016/v2',
+    rules_description: 'every item of 62号令 Art. 3 para. 2 (axle groups, ...)',
     limit_t: 49,
     limit_basis: '六轴铰接列车',
     adjustments: [],
@@ -86,9 +86,17 @@ describe('an overload confirmation', () => {
 
   it('explains the verdict line by line: limit and why, reading and tolerance, fines, rules', () => {
     const lines = explain(verdict)
-    expect(lines.map((l) => l.label)).toEqual(['限值', '实测', '结论', '超限罚款', '规则 v2'])
+    expect(lines.map((l) => l.label)).toEqual(['限值', '实测', '结论', '超限罚款', '适用规则'])
+    // the version's description is English, for developers; the officer reads Chinese
+    expect(lines[4].text).toContain('62号')
+    expect(lines.map((l) => l.text).join()).not.toContain('every item')
     expect(lines[0].text).toBe('49 吨（六轴铰接列车）')
     expect(lines[2].text).toBe('超限 10.9 吨')
+  })
+
+  it('names an unknown rules version without its English description', () => {
+    const lines = explain({ ...verdict, rules_version: 'jt-2016-62/gb1589-2016/v9' })
+    expect(lines.at(-1)).toEqual({ label: '适用规则', text: '规则版本 jt-2016-62/gb1589-2016/v9' })
   })
 
   it('is asked only of a static reading over the limit', () => {

@@ -3,9 +3,21 @@
 import Dexie, { type EntityTable } from 'dexie'
 import type { Case, Entry, Problem, Task } from '../api/types'
 
-export type OpKind = 'open-case' | 'write' | 'evidence' | 'call'
+export type OpKind = 'open-case' | 'write' | 'evidence' | 'call' | 'hazard'
 export type OpStatus = 'pending' | 'failed' | 'done' | 'discarded'
 export type EvidenceStage = 'slot' | 'upload' | 'confirm'
+
+/** A photo of a hazard write: kept on the phone until its bytes are in the object store. */
+export interface QueuedPhoto {
+  fileKey: string
+  sha256: string
+  size: number
+  mediaType: string
+  /** from the gateway's answer: the photo's id and where to PUT it */
+  photoId?: string
+  putUrl?: string
+  uploaded?: boolean
+}
 
 /** One write the officer made, kept until the gateway gave a final answer. */
 export interface QueuedOp {
@@ -38,6 +50,9 @@ export interface QueuedOp {
   /** ETags of the parts already uploaded, by part number (resume after a break) */
   etags?: Record<number, string>
   result?: unknown
+  // hazard only: the photos, and the hazard once the gateway named it
+  photos?: QueuedPhoto[]
+  hazardId?: string
 }
 
 export interface StoredFile {

@@ -4,6 +4,7 @@
 // follow in the order they were made, so an entry never cites a file the server lacks.
 import { Api, ApiError, NetworkError, SessionExpired } from '../api/client'
 import type { Case, EvidenceSlot, Problem } from '../api/types'
+import { sendHazard } from '../hazards/queue'
 import { OfficerDb, type QueuedOp } from './db'
 
 export const LOCAL = 'local:'
@@ -204,6 +205,13 @@ export async function replay(db: OfficerDb, api: Api): Promise<ReplayOutcome> {
     // 3. the record: confirmations and entries, in the officer's order
     for (const op of await db.ops.where('status').equals('pending').sortBy('id')) {
       if (op.kind === 'open-case') continue
+      if (op.kind === 'hazard') {
+        await attempt(op, async () => {
+          await finish(db, op, await sendHazard(db, api, op))
+          sent += 1
+        })
+        continue
+      }
       if (op.kind === 'call') {
         await attempt(op, async () => {
           const answer = await api.request<unknown>('POST', op.path!, {
@@ -247,7 +255,12 @@ export async function replay(db: OfficerDb, api: Api): Promise<ReplayOutcome> {
 
 async function finish(db: OfficerDb, op: QueuedOp, result: unknown) {
   await db.ops.update(op.id!, { status: 'done', finishedAt: now(), result, error: undefined })
+  await freeFiles(db, op)
+}
+
+async function freeFiles(db: OfficerDb, op: QueuedOp) {
   if (op.fileKey) await db.files.delete(op.fileKey)
+  for (const p of op.photos ?? []) await db.files.delete(p.fileKey)
 }
 
 export async function resolveCase(db: OfficerDb, caseRef: string): Promise<string | null> {
@@ -345,7 +358,7 @@ export async function discardOp(db: OfficerDb, id: number) {
   const op = await db.ops.get(id)
   if (!op || op.status === 'done') return
   await db.ops.update(id, { status: 'discarded', finishedAt: now() })
-  if (op.fileKey) await db.files.delete(op.fileKey)
+  await freeFiles(db, op)
 }
 
 export async function pendingCount(db: OfficerDb): Promise<number> {

@@ -19,6 +19,17 @@ const EDITABLE: Record<string, { label: string; input: 'text' | 'textarea' | 'nu
   credit_code: { label: '统一社会信用代码', input: 'text' },
   legal_representative: { label: '法定代表人', input: 'text' },
   address: { label: '地址', input: 'text' },
+  // hazards
+  kind: { label: '隐患类别', input: 'text' },
+  location: { label: '隐患地点', input: 'text' },
+  description: { label: '隐患描述', input: 'textarea' },
+  enterprise_name: { label: '企业名称', input: 'text' },
+  opinion: { label: '复查意见', input: 'textarea' },
+  summary: { label: '整改情况', input: 'textarea' },
+  responsible_person: { label: '整改责任人', input: 'text' },
+  measures: { label: '整改措施', input: 'textarea' },
+  contingency_plan: { label: '应急预案', input: 'textarea' },
+  deadline_working_days: { label: '整改期限（工作日）', input: 'number' },
 }
 
 /** Words for the places `errors[].loc` names, so a 422 reads as which field is wrong. */

@@ -100,6 +100,17 @@ export function explain(v: Verdict): { label: string; text: string }[] {
   if (v.size_fine_yuan) lines.push({ label: '尺寸罚款', text: `${v.size_fine_yuan} 元：${v.size_rule}` })
   if (v.hundred_tonne_king) lines.push({ label: '百吨王', text: '车货总质量 100 吨以上' })
   for (const n of v.notes ?? []) lines.push({ label: '说明', text: n })
-  if (v.rules_description) lines.push({ label: `规则 ${v.rules_version}`, text: v.rules_description })
+  if (v.rules_version) lines.push({ label: '适用规则', text: rulesLabel(v.rules_version) })
   return lines
+}
+
+/** The rules version in words: the service's description of a version is English, for
+ * developers; the officer reads which rules decided. */
+export const RULES_LABELS: Record<string, string> = {
+  'jt-2016-62/gb1589-2016/v1': '交通运输部令2016年第62号 + GB 1589-2016（第1版）',
+  'jt-2016-62/gb1589-2016/v2': '交通运输部令2016年第62号 + GB 1589-2016（第2版：第三条第二款各项全部适用）',
+}
+
+export function rulesLabel(version: string): string {
+  return RULES_LABELS[version] ?? `规则版本 ${version}`
 }
