@@ -414,7 +414,9 @@ def insert_entry(conn: sa.Connection, entry: Entry, leaf_hash: str) -> None:
     )
 
 
-def _entry_from_row(row: Any) -> Entry:
+def entry_from_row(row: Any, to_datetime: Any = as_utc) -> Entry:
+    """An entry from its row; `to_datetime` reads a stored time (the verifier reads them as
+    text, to splice them as written)."""
     return Entry(
         entry_id=row.entry_id,
         case_id=row.case_id,
@@ -423,8 +425,8 @@ def _entry_from_row(row: Any) -> Entry:
         kind=row.kind,
         client_entry_id=row.client_entry_id,
         actor_id=row.actor_id,
-        device_time=as_utc(row.device_time),
-        server_time=as_utc(row.server_time),
+        device_time=to_datetime(row.device_time),
+        server_time=to_datetime(row.server_time),
         location=json.loads(row.location) if row.location is not None else None,
         payload=json.loads(row.payload),
         evidence=tuple(EvidenceRef(**e) for e in json.loads(row.evidence)),
@@ -439,19 +441,19 @@ def case_entries(conn: sa.Connection, case_id: str) -> list[Entry]:
     rows = conn.execute(
         sa.select(entries).where(entries.c.case_id == case_id).order_by(entries.c.seq)
     )
-    return [_entry_from_row(r) for r in rows]
+    return [entry_from_row(r) for r in rows]
 
 
 def get_entry(conn: sa.Connection, entry_id: str) -> Entry | None:
     row = conn.execute(sa.select(entries).where(entries.c.entry_id == entry_id)).first()
-    return _entry_from_row(row) if row else None
+    return entry_from_row(row) if row else None
 
 
 def get_entry_by_client_id(conn: sa.Connection, client_entry_id: str) -> Entry | None:
     row = conn.execute(
         sa.select(entries).where(entries.c.client_entry_id == client_entry_id)
     ).first()
-    return _entry_from_row(row) if row else None
+    return entry_from_row(row) if row else None
 
 
 def stored_leaf_hash(conn: sa.Connection, entry_id: str) -> str | None:
@@ -478,7 +480,7 @@ def entries_since(conn: sa.Connection, case_ids: list[str], cursor: int, limit: 
         .order_by(entries.c.leaf_index)
         .limit(limit)
     )
-    return [_entry_from_row(r) for r in rows]
+    return [entry_from_row(r) for r in rows]
 
 
 def delays_by_actor(

@@ -39,7 +39,7 @@ from services.chassis.db import Database, as_utc
 from services.chassis.storage import ObjectStore
 from services.records import db
 from services.records.domain import merkle
-from services.records.domain.entries import Entry, EvidenceRef, canonical_bytes, check_chain
+from services.records.domain.entries import Entry, canonical_bytes, check_chain
 from services.records.domain.treehead import TreeHead, verify_tree_head
 
 
@@ -290,24 +290,7 @@ def _time_text(value: Any) -> str | None:
 
 
 def _entry(row: Any, to_datetime: Any) -> Entry:
-    return Entry(
-        entry_id=row.entry_id,
-        case_id=row.case_id,
-        seq=row.seq,
-        leaf_index=row.leaf_index,
-        kind=row.kind,
-        client_entry_id=row.client_entry_id,
-        actor_id=row.actor_id,
-        device_time=to_datetime(row.device_time),
-        server_time=to_datetime(row.server_time),
-        location=json.loads(row.location) if row.location is not None else None,
-        payload=json.loads(row.payload),
-        evidence=tuple(EvidenceRef(**e) for e in json.loads(row.evidence)),
-        corrects_entry_id=row.corrects_entry_id,
-        prev_hash=row.prev_hash,
-        entry_hash=row.entry_hash,
-        v=row.format,
-    )
+    return db.entry_from_row(row, to_datetime)
 
 
 def _check_heads(

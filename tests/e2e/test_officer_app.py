@@ -20,7 +20,7 @@ from playwright.sync_api import Page, Route, expect
 
 from deploy.stack import Stack
 from gateway.security.device_signing import signed_headers
-from tests.e2e.webapp_support import REPO, chromium, stack_serving
+from tests.e2e.webapp_support import REPO, WHERE, api_login, chromium, phone_page, stack_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,6 @@ ARTIFACTS = REPO / "var" / "test-artifacts"
 PHONE = {"width": 360, "height": 640}
 # A loaded 2-core machine answers a login (argon2) in seconds, not milliseconds.
 expect.set_options(timeout=30_000)
-# 薛家镇, 常州市新北区
-WHERE = {"latitude": 31.8456, "longitude": 119.9612, "accuracy": 12}
 
 
 @pytest.fixture(scope="module")
@@ -46,28 +44,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, stack):
-    context = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        geolocation=WHERE,
-        permissions=["geolocation"],
-        base_url=stack.gateway_url,
-    )
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def api_login(stack: Stack, username: str) -> dict:
-    r = httpx.post(
-        f"{stack.gateway_url}/v1/auth/login",
-        json={"username": username, "password": stack.secrets["demo_password"]},
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    with phone_page(browser, stack, PHONE) as p:
+        yield p
 
 
 def jpeg(path: Path) -> bytes:

@@ -21,7 +21,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from deploy.stack import Stack
-from tests.e2e.webapp_support import REPO, chromium, stack_serving
+from tests.e2e.webapp_support import REPO, WHERE, api_login, chromium, phone_page, stack_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,6 @@ PHONE = {"width": 390, "height": 844}
 ARTIFACTS = REPO / "var" / "test-artifacts"
 DOCS_IMG = REPO / "docs" / "img"
 expect.set_options(timeout=30_000)
-WHERE = {"latitude": 31.8456, "longitude": 119.9612, "accuracy": 12}  # 薛家镇
 CODE = "914403001922038216"
 
 
@@ -47,29 +46,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, stack):
-    context = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        geolocation=WHERE,
-        permissions=["geolocation"],
-        base_url=stack.gateway_url,
-    )
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def api_login(stack: Stack, username: str) -> dict:
-    r = httpx.post(
-        f"{stack.gateway_url}/v1/auth/login",
-        json={"username": username, "password": stack.secrets["demo_password"]},
-        timeout=60,
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    with phone_page(browser, stack, PHONE) as p:
+        yield p
 
 
 def jpeg(path: Path, colour: tuple[int, int, int]) -> bytes:

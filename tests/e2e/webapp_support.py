@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from deploy.stack import Stack, free_ports
 
@@ -44,3 +45,37 @@ def chromium() -> Iterator[Browser]:
             yield b
         finally:
             b.close()
+
+
+# 薛家镇, 常州市新北区: where the demo officers work
+WHERE = {"latitude": 31.8456, "longitude": 119.9612, "accuracy": 12}
+
+
+@contextmanager
+def phone_page(browser: Browser, stack: Stack, viewport: dict[str, int]) -> Iterator[Page]:
+    """A page of a phone at WHERE (touch, zh-CN, location allowed) on the stack's gateway."""
+    context = browser.new_context(
+        viewport=viewport,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation=WHERE,
+        permissions=["geolocation"],
+        base_url=stack.gateway_url,
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def api_login(stack: Stack, username: str) -> dict[str, str]:
+    """The Authorization header of a demo user, for what the test does through the API."""
+    r = httpx.post(
+        f"{stack.gateway_url}/v1/auth/login",
+        json={"username": username, "password": stack.secrets["demo_password"]},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
