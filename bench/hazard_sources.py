@@ -264,7 +264,7 @@ def http_path(stack: Stack, secrets: dict[str, str], args, seq0: int) -> dict:
     }
 
 
-def steps(work: Path, n: int = 300, readings: int = 20) -> dict:
+def steps(work: Path, n: int = 300, readings: int = 20, group: int = 40) -> dict:
     """Where a message's time goes, each step alone in this process on SQLite files: the
     device's signing, the gateway's check (HMAC and the nonce written to its database), and the
     service's transaction (rules, latest value, once-only)."""
@@ -305,13 +305,61 @@ def steps(work: Path, n: int = 300, readings: int = 20) -> dict:
             req.readings.add(seq=1 + i * readings + j, value=1.2)
         handlers.record_readings(hs, req)
     t3 = time.perf_counter()
+    grouped = _grouped_steps(creds, hs, secret, n, readings, group)
     gw.dispose()
     hs.dispose()
     return {
         "sign_ms": (t1 - t0) / n * 1000,
         "verify_ms": (t2 - t1) / n * 1000,
         "record_ms": (t3 - t2) / n * 1000,
+        "group": group,
+        **grouped,
     }
+
+
+def _grouped_steps(creds, hs, secret: str, n: int, readings: int, group: int) -> dict:
+    """The same steps as the bridge takes them now: `group` messages of 10 sensors checked
+    with one nonce transaction (verify_many) and stored with one (record_many)."""
+    from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
+    from services.hazard_sources import handlers
+
+    ids = [f"steps-g{i}" for i in range(10)]
+    secrets = {}
+    for sid in ids:
+        secrets[sid] = creds.provision(sid, "hazard_sensor", "steps-unit", "a")
+        sensor = pb.Sensor(sensor_id=sid, unit_id="steps-unit", quantity="pressure", high=1.6)
+        handlers.upsert_sensor(hs, sensor, "a")
+    msgs = []
+    for i in range(n):
+        sid = ids[i % len(ids)]
+        seq0 = 1 + (i // len(ids)) * readings
+        topic = protocol.up_topic(sid, "readings")
+        msgs.append(
+            (
+                sid,
+                topic,
+                protocol.sign_publish(secrets[sid], topic, batch(seq0, readings, False)),
+                seq0,
+            )
+        )
+    t0 = time.perf_counter()
+    for k in range(0, n, group):
+        requests = []
+        for sid, topic, payload, _ in msgs[k : k + group]:
+            headers, body = protocol.open_publish(sid, payload)
+            requests.append(("PUBLISH", topic, headers, body))
+        assert not any(isinstance(a, Exception) for a in creds.verify_many(requests))
+    t1 = time.perf_counter()
+    for k in range(0, n, group):
+        reqs = []
+        for sid, _topic, _payload, seq0 in msgs[k : k + group]:
+            req = pb.RecordReadingsRequest(sensor_id=sid, agency_id="a")
+            for j in range(readings):
+                req.readings.add(seq=seq0 + j, value=1.2)
+            reqs.append(req)
+        handlers.record_many(hs, reqs)
+    t2 = time.perf_counter()
+    return {"verify_many_ms": (t1 - t0) / n * 1000, "record_many_ms": (t2 - t1) / n * 1000}
 
 
 def run(stack: Stack, args) -> dict:
@@ -345,6 +393,14 @@ def run(stack: Stack, args) -> dict:
     return out
 
 
+def p99(values: list[float]) -> float:
+    """Nearest rank (the ceil(0.99 n)-th): with fewer than 100 alarms, the largest."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, -(-99 * len(ordered) // 100) - 1)]
+
+
 def markdown(result: dict, args) -> list[str]:
     raw, mq, ht = result["raw"], result["mqtt"], result["http"]
     lat = result["alarm_latency_s"]
@@ -374,15 +430,18 @@ def markdown(result: dict, args) -> list[str]:
         f"{len(lat)} alarms, median {statistics.median(lat) if lat else float('nan'):.1f} s "
         f"(queueing); paced at {result['paced_rate']:.0f} messages/s (half the MQTT rate) for "
         f"{args.latency_s:.0f} s, {len(paced)} alarms, median "
-        f"{statistics.median(paced) if paced else float('nan'):.2f} s, max "
-        f"{max(paced, default=float('nan')):.2f} s.",
+        f"{statistics.median(paced) if paced else float('nan'):.2f} s, p99 "
+        f"{p99(paced):.2f} s, max {max(paced, default=float('nan')):.2f} s.",
         "",
         "Where a message's time goes, each step alone in one process on SQLite "
         f"({args.readings} readings a message): signing on the device "
         f"{st['sign_ms']:.2f} ms, the check of signature and nonce (a write to the gateway "
         f"database) {st['verify_ms']:.1f} ms, the service's transaction (rules, latest value, "
-        f"once-only) {st['record_ms']:.1f} ms. Both writes are SQLite commits on one disk; "
-        "the rest is the hops (broker, bridge, gRPC) and the load of the machine.",
+        f"once-only) {st['record_ms']:.1f} ms. Both writes are SQLite commits on one disk. "
+        f"Taken as the bridge takes a backlog now, {st['group']} messages of 10 sensors at "
+        "once (one nonce transaction, one service transaction), per message: the check "
+        f"{st['verify_many_ms']:.2f} ms, the service's share {st['record_many_ms']:.2f} ms. "
+        "The rest is the hops (broker, bridge, gRPC) and the load of the machine.",
         END,
     ]
 
