@@ -52,6 +52,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--readings", type=int, default=20, help="readings per message")
     parser.add_argument("--raw-messages", type=int, default=5000)
     parser.add_argument("--latency-s", type=float, default=30.0, help="the paced phase")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="S",
+        help="instead of the figures: py-spy samples the broker, the bridge and the service "
+        "for S seconds of the MQTT path (docs/img/flame-mqtt-*.svg) and prints CPU per message",
+    )
 
 
 def login(http: httpx.Client, stack: Stack) -> dict:
@@ -459,8 +467,55 @@ def main() -> None:
     main_with(parser.parse_args())
 
 
+def profile(stack: Stack, args) -> dict:
+    """Where the MQTT path's time goes: the MQTT throughput run, repeated for as long as
+    py-spy samples the three processes it crosses (bench/profile.py's way)."""
+    from bench.gas import _cpu_s
+    from bench.profile import IMG, _heaviest, _spy
+
+    with httpx.Client(base_url=stack.gateway_url, timeout=60) as http:
+        secrets = register(http, login(http, stack), args.sensors)
+    mqtt_path(stack, secrets, argparse.Namespace(**{**vars(args), "messages": 5}), seq0=1)
+    procs = {n: stack.children[n].proc.pid for n in ("mqtt", "mqtt-bridge", "hazard_sources")}
+    IMG.mkdir(parents=True, exist_ok=True)
+    report: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu = {n: _cpu_s(pid) for n, pid in procs.items()}
+        spies = []
+        for name, pid in procs.items():
+            raw = Path(tmp) / f"{name}.txt"
+            spies.append(
+                (name, raw, _spy(pid, args.profile, IMG / f"flame-mqtt-{name}.svg", "flamegraph"))
+            )
+            spies.append((name, raw, _spy(pid, args.profile, raw, "raw")))
+        seq0, messages = 1 + 5 * args.readings, 0
+        deadline = time.monotonic() + args.profile
+        while time.monotonic() < deadline:
+            done = mqtt_path(stack, secrets, args, seq0=seq0)
+            messages += done["messages"]
+            seq0 += args.messages * args.readings
+        for _name, _raw, spy in spies:
+            spy.communicate()
+        for name, pid in procs.items():
+            report[name] = {
+                "cpu_ms_per_message": round(1000 * (_cpu_s(pid) - cpu[name]) / messages, 3),
+                **_heaviest(Path(tmp) / f"{name}.txt"),
+            }
+        report["messages"] = messages
+    return report
+
+
 def main_with(args: argparse.Namespace) -> None:
     """On a stack of its own."""
+    if args.profile:
+        with tempfile.TemporaryDirectory() as tmp:
+            stack = Stack(Path(tmp) / "var", free_ports())
+            try:
+                stack.start(ready_timeout=180)
+                print(json.dumps(profile(stack, args), ensure_ascii=False, indent=1))
+            finally:
+                stack.stop()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp) / "var", free_ports())
         try:

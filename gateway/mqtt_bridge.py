@@ -139,7 +139,7 @@ class Bridge:
         database: Database,
         clients: ServiceClients,
         *,
-        workers: int = 8,
+        workers: int = 2,
         group: int = 200,
         client_id: str | None = None,
     ) -> None:
@@ -210,7 +210,11 @@ class Bridge:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._queues = [asyncio.Queue() for _ in range(self._workers)]
-        self._tasks = [asyncio.create_task(self._work(q)) for q in self._queues]
+        self._tasks = []
+        for q in self._queues:
+            checked: asyncio.Queue = asyncio.Queue()
+            self._tasks.append(asyncio.create_task(self._check_stage(q, checked)))
+            self._tasks.append(asyncio.create_task(self._store_stage(checked)))
         self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
         self.client.loop_start()
         await asyncio.wait_for(self._connected.wait(), timeout=30)
@@ -223,19 +227,33 @@ class Bridge:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._pollers.values(), return_exceptions=True)
 
-    async def _work(self, queue: asyncio.Queue) -> None:
-        """What has queued up for this worker's devices is taken together (at most
-        `group` messages): one nonce transaction and one service transaction for all of
-        them. One worker per device still, so a device's messages stay in order."""
+    async def _check_stage(self, queue: asyncio.Queue, checked: asyncio.Queue) -> None:
+        """A lane's first stage: what has queued up (at most `group` messages) is checked
+        together, one nonce transaction, while the second stage stores the group before."""
         while True:
             items = [await queue.get()]
             while len(items) < self._group and not queue.empty():
                 items.append(queue.get_nowait())
-            await self._handle(items)
+            self.counters.received += len(items)
+            checked.put_nowait((items, await self._again_while_transient(self.check_many, items)))
+
+    async def _store_stage(self, checked: asyncio.Queue) -> None:
+        """The second stage: every group checked meanwhile, in one service transaction (a
+        group commit: the longer a call takes, the more the next one carries). Both stages
+        take their lane's messages in order, so a device's messages stay in order."""
+        while True:
+            items, results = await checked.get()
+            while len(items) < MAX_MANY and not checked.empty():
+                more, more_results = checked.get_nowait()
+                items, results = items + more, results + more_results
+            await self._store(items, results)
 
     async def _handle(self, items: list[tuple]) -> None:
+        """Both stages for one group."""
         self.counters.received += len(items)
-        checked = await self._again_while_transient(self.check_many, items)
+        await self._store(items, await self._again_while_transient(self.check_many, items))
+
+    async def _store(self, items: list[tuple], checked: list[Any]) -> None:
         readings: list[tuple[int, DevicePrincipal, ReadingsIn, pb.RecordReadingsRequest]] = []
         outcomes: dict[int, Any] = {}
         for i, (_device_id, topic, _payload, _received, _mid, _qos) in enumerate(items):
