@@ -23,7 +23,14 @@ Scaling out is consumer-group style: with a broker that has shared subscriptions
 EMQX: `GATEWAY_MQTT_SHARED_SUBSCRIPTION=bridge`) the broker balances devices' messages over
 the bridges; without (the embedded amqtt), N bridges each take the devices whose id hashes to
 their index (`GATEWAY_MQTT_BRIDGE_MEMBERS`, `GATEWAY_MQTT_BRIDGE_MEMBER`). One device's
-messages are applied in order (one worker per device), so a seq is never overtaken.
+messages are applied in order (one lane per device), so a seq is never overtaken.
+
+Messages are taken in groups (group commit): a lane checks what has queued up with one read
+of the credentials and one nonce transaction, and stores every group checked meanwhile with
+one RecordReadingsMany call (one service transaction); each message keeps its own answer
+and refusal, and a device's acks are exact (a stored answer followed by a later one of the
+same sensor in the group is left out: `stored_up_to` only grows). The nonce rows are the
+same as before, one per message, only written together.
 """
 
 from __future__ import annotations
