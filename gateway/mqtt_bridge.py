@@ -219,7 +219,8 @@ class Bridge:
         self._queues = [asyncio.Queue() for _ in range(self._workers)]
         self._tasks = []
         for q in self._queues:
-            checked: asyncio.Queue = asyncio.Queue()
+            # the check stage runs at most two groups ahead (memory, nonces written early)
+            checked: asyncio.Queue = asyncio.Queue(maxsize=2)
             self._tasks.append(asyncio.create_task(self._check_stage(q, checked)))
             self._tasks.append(asyncio.create_task(self._store_stage(checked)))
         self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
@@ -242,7 +243,7 @@ class Bridge:
             while len(items) < self._group and not queue.empty():
                 items.append(queue.get_nowait())
             self.counters.received += len(items)
-            checked.put_nowait((items, await self._again_while_transient(self.check_many, items)))
+            await checked.put((items, await self._again_while_transient(self.check_many, items)))
 
     async def _store_stage(self, checked: asyncio.Queue) -> None:
         """The second stage: every group checked meanwhile, in one service transaction (a

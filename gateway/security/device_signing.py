@@ -354,14 +354,15 @@ class DeviceCredentials:
                         c.seen_at < seen_at - timedelta(seconds=2 * window_s)
                     )
                 )
-                known = set(
-                    uow.conn.execute(
+                known = {
+                    (device_id, nonce)
+                    for device_id, nonce in uow.conn.execute(
                         sa.select(c.device_id, c.nonce).where(
                             c.device_id.in_(sorted({d for d, _ in pairs})),
                             c.nonce.in_(sorted({n for _, n in pairs})),
                         )
-                    ).tuples()
-                )
+                    )
+                }
                 replayed = []
                 for pair in pairs:
                     replayed.append(pair in known)

@@ -5,6 +5,7 @@ publishes on the ack topics and which messages it PUBACKs)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -174,3 +175,38 @@ def test_chunks_keep_within_the_service_limits():
     assert sizes == [20_000, 20_000, 5_000]
     small = [pb.RecordReadingsRequest(readings=[pb.Reading(seq=1)]) for _ in range(1001)]
     assert [len(c) for c in chunks(small)] == [500, 500, 1]
+
+
+async def test_the_two_stages_keep_a_sensors_messages_in_order_across_groups(
+    bridge, database, service
+):
+    """A lane's check stage and store stage, as `start` runs them, with groups of 2: the
+    messages of one sensor go through several groups and calls, never overtaking each other
+    (an overtaken batch would draw a gap answer), and each is PUBACKed once."""
+    a = DeviceCredentials(database).provision("pt-a", "hazard_sensor", "u-1", "a-1")
+    bridge._group = 2
+    inbox: asyncio.Queue = asyncio.Queue()
+    checked: asyncio.Queue = asyncio.Queue(maxsize=2)
+    tasks = [
+        asyncio.create_task(bridge._check_stage(inbox, checked)),
+        asyncio.create_task(bridge._store_stage(checked)),
+    ]
+    try:
+        for m in range(10):
+            after = 2 * m if m else None
+            inbox.put_nowait(message("pt-a", a, batch(1 + 2 * m, 2, after=after), m + 1))
+        for _ in range(600):
+            if len(bridge.client.acked) == 10:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert sorted(bridge.client.acked) == list(range(1, 11))
+    acks = [body for _topic, body in bridge.client.published]
+    assert not any(b["gap"] for b in acks)
+    assert acks[-1]["stored_up_to"] == 20
+    with service.read() as conn:
+        row = hsdb.one(conn, hsdb.sensors, "sensor_id", "pt-a")
+    assert (row.last_seq, row.readings_taken) == (20, 20)
