@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw-messages", type=int, default=5000)
     parser.add_argument("--latency-s", type=float, default=30.0, help="the paced phase")
     parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=0.0,
+        help="messages/s of the paced phase (default: half the MQTT rate just measured)",
+    )
+    parser.add_argument(
         "--profile",
         type=int,
         default=0,
@@ -386,7 +392,7 @@ def run(stack: Stack, args) -> dict:
     ]
     out["alarm_latency_s"] = sorted(latencies)
     print(f"mqtt: {out['mqtt']['readings_per_s']:.0f} readings/s", flush=True)
-    rate = max(1.0, out["mqtt"]["messages_per_s"] / 2)
+    rate = args.paced_rate or max(1.0, out["mqtt"]["messages_per_s"] / 2)
     out["paced_rate"] = rate
     out["paced_latency_s"] = latency_phase(
         stack, secrets, args, seq0=1 + args.messages * args.readings, rate=rate
@@ -436,7 +442,9 @@ def markdown(result: dict, args) -> list[str]:
         "message rate. Alarm latency (publish of the reading that raised it → alarm stored): "
         f"in the throughput run, where every message is published at once and waits its turn, "
         f"{len(lat)} alarms, median {statistics.median(lat) if lat else float('nan'):.1f} s "
-        f"(queueing); paced at {result['paced_rate']:.0f} messages/s (half the MQTT rate) for "
+        f"(queueing); paced at {result['paced_rate']:.0f} messages/s "
+        f"({result['paced_rate'] * args.readings:,.0f} readings/s, "
+        f"{'as asked' if args.paced_rate else 'half the MQTT rate'}) for "
         f"{args.latency_s:.0f} s, {len(paced)} alarms, median "
         f"{statistics.median(paced) if paced else float('nan'):.2f} s, p99 "
         f"{p99(paced):.2f} s, max {max(paced, default=float('nan')):.2f} s.",
