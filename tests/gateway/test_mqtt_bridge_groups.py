@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 SERVICE_MIGRATIONS = (
     Path(__file__).resolve().parents[2] / "services" / "hazard_sources" / "migrations"
 )
+GATEWAY_MIGRATIONS = Path(__file__).resolve().parents[2] / "gateway" / "migrations"
 CHAIN = [pb.Person(role=r, name=r) for r in ("principal", "technical", "operational")]
 
 
@@ -48,6 +49,16 @@ class Recorder:
 class Clients:
     def __init__(self, channel) -> None:
         self.hazard_sources = hazard_sources_pb2_grpc.HazardSourcesServiceStub(channel)
+
+
+@pytest.fixture
+def database(db_url):
+    """The gateway's database (credentials, nonces) on each backend."""
+    engine = make_engine(db_url)
+    migrate(engine, GATEWAY_MIGRATIONS)
+    database = Database(engine)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture
