@@ -52,6 +52,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--readings", type=int, default=20, help="readings per message")
     parser.add_argument("--raw-messages", type=int, default=5000)
     parser.add_argument("--latency-s", type=float, default=30.0, help="the paced phase")
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=0.0,
+        help="messages/s of the paced phase (default: half the MQTT rate just measured)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="S",
+        help="instead of the figures: py-spy samples the broker, the bridge and the service "
+        "for S seconds of the MQTT path (docs/img/flame-mqtt-*.svg) and prints CPU per message",
+    )
 
 
 def login(http: httpx.Client, stack: Stack) -> dict:
@@ -264,7 +278,7 @@ def http_path(stack: Stack, secrets: dict[str, str], args, seq0: int) -> dict:
     }
 
 
-def steps(work: Path, n: int = 300, readings: int = 20) -> dict:
+def steps(work: Path, n: int = 300, readings: int = 20, group: int = 40) -> dict:
     """Where a message's time goes, each step alone in this process on SQLite files: the
     device's signing, the gateway's check (HMAC and the nonce written to its database), and the
     service's transaction (rules, latest value, once-only)."""
@@ -305,13 +319,61 @@ def steps(work: Path, n: int = 300, readings: int = 20) -> dict:
             req.readings.add(seq=1 + i * readings + j, value=1.2)
         handlers.record_readings(hs, req)
     t3 = time.perf_counter()
+    grouped = _grouped_steps(creds, hs, secret, n, readings, group)
     gw.dispose()
     hs.dispose()
     return {
         "sign_ms": (t1 - t0) / n * 1000,
         "verify_ms": (t2 - t1) / n * 1000,
         "record_ms": (t3 - t2) / n * 1000,
+        "group": group,
+        **grouped,
     }
+
+
+def _grouped_steps(creds, hs, secret: str, n: int, readings: int, group: int) -> dict:
+    """The same steps as the bridge takes them now: `group` messages of 10 sensors checked
+    with one nonce transaction (verify_many) and stored with one (record_many)."""
+    from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
+    from services.hazard_sources import handlers
+
+    ids = [f"steps-g{i}" for i in range(10)]
+    secrets = {}
+    for sid in ids:
+        secrets[sid] = creds.provision(sid, "hazard_sensor", "steps-unit", "a")
+        sensor = pb.Sensor(sensor_id=sid, unit_id="steps-unit", quantity="pressure", high=1.6)
+        handlers.upsert_sensor(hs, sensor, "a")
+    msgs = []
+    for i in range(n):
+        sid = ids[i % len(ids)]
+        seq0 = 1 + (i // len(ids)) * readings
+        topic = protocol.up_topic(sid, "readings")
+        msgs.append(
+            (
+                sid,
+                topic,
+                protocol.sign_publish(secrets[sid], topic, batch(seq0, readings, False)),
+                seq0,
+            )
+        )
+    t0 = time.perf_counter()
+    for k in range(0, n, group):
+        requests = []
+        for sid, topic, payload, _ in msgs[k : k + group]:
+            headers, body = protocol.open_publish(sid, payload)
+            requests.append(("PUBLISH", topic, headers, body))
+        assert not any(isinstance(a, Exception) for a in creds.verify_many(requests))
+    t1 = time.perf_counter()
+    for k in range(0, n, group):
+        reqs = []
+        for sid, _topic, _payload, seq0 in msgs[k : k + group]:
+            req = pb.RecordReadingsRequest(sensor_id=sid, agency_id="a")
+            for j in range(readings):
+                req.readings.add(seq=seq0 + j, value=1.2)
+            reqs.append(req)
+        handlers.record_many(hs, reqs)
+    t2 = time.perf_counter()
+    return {"verify_many_ms": (t1 - t0) / n * 1000, "record_many_ms": (t2 - t1) / n * 1000}
 
 
 def run(stack: Stack, args) -> dict:
@@ -330,7 +392,7 @@ def run(stack: Stack, args) -> dict:
     ]
     out["alarm_latency_s"] = sorted(latencies)
     print(f"mqtt: {out['mqtt']['readings_per_s']:.0f} readings/s", flush=True)
-    rate = max(1.0, out["mqtt"]["messages_per_s"] / 2)
+    rate = args.paced_rate or max(1.0, out["mqtt"]["messages_per_s"] / 2)
     out["paced_rate"] = rate
     out["paced_latency_s"] = latency_phase(
         stack, secrets, args, seq0=1 + args.messages * args.readings, rate=rate
@@ -343,6 +405,14 @@ def run(stack: Stack, args) -> dict:
     out["load_after"] = os.getloadavg()[0]
     print(f"steps: {out['steps']}", flush=True)
     return out
+
+
+def p99(values: list[float]) -> float:
+    """Nearest rank (the ceil(0.99 n)-th): with fewer than 100 alarms, the largest."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, -(-99 * len(ordered) // 100) - 1)]
 
 
 def markdown(result: dict, args) -> list[str]:
@@ -372,17 +442,22 @@ def markdown(result: dict, args) -> list[str]:
         "message rate. Alarm latency (publish of the reading that raised it → alarm stored): "
         f"in the throughput run, where every message is published at once and waits its turn, "
         f"{len(lat)} alarms, median {statistics.median(lat) if lat else float('nan'):.1f} s "
-        f"(queueing); paced at {result['paced_rate']:.0f} messages/s (half the MQTT rate) for "
+        f"(queueing); paced at {result['paced_rate']:.0f} messages/s "
+        f"({result['paced_rate'] * args.readings:,.0f} readings/s, "
+        f"{'as asked' if args.paced_rate else 'half the MQTT rate'}) for "
         f"{args.latency_s:.0f} s, {len(paced)} alarms, median "
-        f"{statistics.median(paced) if paced else float('nan'):.2f} s, max "
-        f"{max(paced, default=float('nan')):.2f} s.",
+        f"{statistics.median(paced) if paced else float('nan'):.2f} s, p99 "
+        f"{p99(paced):.2f} s, max {max(paced, default=float('nan')):.2f} s.",
         "",
         "Where a message's time goes, each step alone in one process on SQLite "
         f"({args.readings} readings a message): signing on the device "
         f"{st['sign_ms']:.2f} ms, the check of signature and nonce (a write to the gateway "
         f"database) {st['verify_ms']:.1f} ms, the service's transaction (rules, latest value, "
-        f"once-only) {st['record_ms']:.1f} ms. Both writes are SQLite commits on one disk; "
-        "the rest is the hops (broker, bridge, gRPC) and the load of the machine.",
+        f"once-only) {st['record_ms']:.1f} ms. Both writes are SQLite commits on one disk. "
+        f"Taken as the bridge takes a backlog now, {st['group']} messages of 10 sensors at "
+        "once (one nonce transaction, one service transaction), per message: the check "
+        f"{st['verify_many_ms']:.2f} ms, the service's share {st['record_many_ms']:.2f} ms. "
+        "The rest is the hops (broker, bridge, gRPC) and the load of the machine.",
         END,
     ]
 
@@ -400,8 +475,55 @@ def main() -> None:
     main_with(parser.parse_args())
 
 
+def profile(stack: Stack, args) -> dict:
+    """Where the MQTT path's time goes: the MQTT throughput run, repeated for as long as
+    py-spy samples the three processes it crosses (bench/profile.py's way)."""
+    from bench.gas import _cpu_s
+    from bench.profile import IMG, _heaviest, _spy
+
+    with httpx.Client(base_url=stack.gateway_url, timeout=60) as http:
+        secrets = register(http, login(http, stack), args.sensors)
+    mqtt_path(stack, secrets, argparse.Namespace(**{**vars(args), "messages": 5}), seq0=1)
+    procs = {n: stack.children[n].proc.pid for n in ("mqtt", "mqtt-bridge", "hazard_sources")}
+    IMG.mkdir(parents=True, exist_ok=True)
+    report: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu = {n: _cpu_s(pid) for n, pid in procs.items()}
+        spies = []
+        for name, pid in procs.items():
+            raw = Path(tmp) / f"{name}.txt"
+            spies.append(
+                (name, raw, _spy(pid, args.profile, IMG / f"flame-mqtt-{name}.svg", "flamegraph"))
+            )
+            spies.append((name, raw, _spy(pid, args.profile, raw, "raw")))
+        seq0, messages = 1 + 5 * args.readings, 0
+        deadline = time.monotonic() + args.profile
+        while time.monotonic() < deadline:
+            done = mqtt_path(stack, secrets, args, seq0=seq0)
+            messages += done["messages"]
+            seq0 += args.messages * args.readings
+        for _name, _raw, spy in spies:
+            spy.communicate()
+        for name, pid in procs.items():
+            report[name] = {
+                "cpu_ms_per_message": round(1000 * (_cpu_s(pid) - cpu[name]) / messages, 3),
+                **_heaviest(Path(tmp) / f"{name}.txt"),
+            }
+        report["messages"] = messages
+    return report
+
+
 def main_with(args: argparse.Namespace) -> None:
     """On a stack of its own."""
+    if args.profile:
+        with tempfile.TemporaryDirectory() as tmp:
+            stack = Stack(Path(tmp) / "var", free_ports())
+            try:
+                stack.start(ready_timeout=180)
+                print(json.dumps(profile(stack, args), ensure_ascii=False, indent=1))
+            finally:
+                stack.stop()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp) / "var", free_ports())
         try:

@@ -23,7 +23,14 @@ Scaling out is consumer-group style: with a broker that has shared subscriptions
 EMQX: `GATEWAY_MQTT_SHARED_SUBSCRIPTION=bridge`) the broker balances devices' messages over
 the bridges; without (the embedded amqtt), N bridges each take the devices whose id hashes to
 their index (`GATEWAY_MQTT_BRIDGE_MEMBERS`, `GATEWAY_MQTT_BRIDGE_MEMBER`). One device's
-messages are applied in order (one worker per device), so a seq is never overtaken.
+messages are applied in order (one lane per device), so a seq is never overtaken.
+
+Messages are taken in groups (group commit): a lane checks what has queued up with one read
+of the credentials and one nonce transaction, and stores every group checked meanwhile with
+one RecordReadingsMany call (one service transaction); each message keeps its own answer
+and refusal, and a device's acks are exact (a stored answer followed by a later one of the
+same sensor in the group is left out: `stored_up_to` only grows). The nonce rows are the
+same as before, one per message, only written together.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from pydantic import ValidationError
 from devices.client import seq_ranges
 from devices.protocol import ack_topic, command_topic, device_of_topic, open_publish
 from enforcement.gas.v1 import gas_pb2
+from enforcement.hazard_sources.v1 import hazard_sources_pb2 as pb
 from gateway.clients import ServiceClients
 from gateway.config import Settings
 from gateway.problems import ProblemError
@@ -65,6 +73,7 @@ log = logging.getLogger("mqtt-bridge")
 SUBSCRIPTION = "devices/+/up/#"
 ALIVE = Path(tempfile.gettempdir()) / "mqtt-bridge.alive"
 POLL_WAIT_S = 25.0
+MAX_MANY, MAX_MANY_READINGS = 500, 20_000  # a RecordReadingsMany call's limits (the proto's)
 
 
 @dataclass
@@ -93,6 +102,38 @@ PERMANENT = {
 }
 
 
+def chunks(reqs: list[pb.RecordReadingsRequest]) -> list[list[pb.RecordReadingsRequest]]:
+    """Within the service's limits for one RecordReadingsMany call."""
+    out: list[list[pb.RecordReadingsRequest]] = []
+    readings = 0
+    for req in reqs:
+        if not out or len(out[-1]) >= MAX_MANY or readings + len(req.readings) > MAX_MANY_READINGS:
+            out.append([])
+            readings = 0
+        out[-1].append(req)
+        readings += len(req.readings)
+    return out
+
+
+def coalesce(acks: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The acks of a group of messages, one fewer for each sensor's stored answer followed
+    by another of the same sensor: `stored_up_to` only grows, so the later one confirms all
+    the earlier one did. Gap and refused answers all go out."""
+    out = []
+    later: set[str] = set()  # devices with a stored answer further on
+    for device_id, body in reversed(acks):
+        if _plain(body):
+            if device_id in later:
+                continue
+            later.add(device_id)
+        out.append((device_id, body))
+    return out[::-1]
+
+
+def _plain(body: dict[str, Any]) -> bool:
+    return body.get("kind") == "readings" and "stored_up_to" in body and not body.get("gap")
+
+
 def member_of(device_id: str, members: int) -> int:
     """The bridge that takes this device when members split devices by id."""
     return zlib.crc32(device_id.encode()) % members
@@ -105,7 +146,8 @@ class Bridge:
         database: Database,
         clients: ServiceClients,
         *,
-        workers: int = 8,
+        workers: int = 2,
+        group: int = 200,
         client_id: str | None = None,
     ) -> None:
         self.settings = settings
@@ -113,6 +155,7 @@ class Bridge:
         self.clients = clients
         self.counters = Counters()
         self._workers = workers
+        self._group = group  # messages a worker takes at once (one service transaction)
         self._queues: list[asyncio.Queue] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pollers: dict[str, asyncio.Task] = {}
@@ -174,7 +217,12 @@ class Bridge:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._queues = [asyncio.Queue() for _ in range(self._workers)]
-        self._tasks = [asyncio.create_task(self._work(q)) for q in self._queues]
+        self._tasks = []
+        for q in self._queues:
+            # the check stage runs at most two groups ahead (memory, nonces written early)
+            checked: asyncio.Queue = asyncio.Queue(maxsize=2)
+            self._tasks.append(asyncio.create_task(self._check_stage(q, checked)))
+            self._tasks.append(asyncio.create_task(self._store_stage(checked)))
         self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
         self.client.loop_start()
         await asyncio.wait_for(self._connected.wait(), timeout=30)
@@ -187,25 +235,120 @@ class Bridge:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._pollers.values(), return_exceptions=True)
 
-    async def _work(self, queue: asyncio.Queue) -> None:
+    async def _check_stage(self, queue: asyncio.Queue, checked: asyncio.Queue) -> None:
+        """A lane's first stage: what has queued up (at most `group` messages) is checked
+        together, one nonce transaction, while the second stage stores the group before."""
         while True:
-            device_id, topic, payload, received, mid, qos = await queue.get()
-            self.counters.received += 1
-            checked = None
+            items = [await queue.get()]
+            while len(items) < self._group and not queue.empty():
+                items.append(queue.get_nowait())
+            self.counters.received += len(items)
+            await checked.put((items, await self._again_while_transient(self.check_many, items)))
+
+    async def _store_stage(self, checked: asyncio.Queue) -> None:
+        """The second stage: every group checked meanwhile, in one service transaction (a
+        group commit: the longer a call takes, the more the next one carries). Both stages
+        take their lane's messages in order, so a device's messages stay in order."""
+        while True:
+            items, results = await checked.get()
+            while len(items) < MAX_MANY and not checked.empty():
+                more, more_results = checked.get_nowait()
+                items, results = items + more, results + more_results
+            await self._store(items, results)
+
+    async def _handle(self, items: list[tuple]) -> None:
+        """Both stages for one group."""
+        self.counters.received += len(items)
+        await self._store(items, await self._again_while_transient(self.check_many, items))
+
+    async def _store(self, items: list[tuple], checked: list[Any]) -> None:
+        readings: list[tuple[int, DevicePrincipal, ReadingsIn, pb.RecordReadingsRequest]] = []
+        outcomes: dict[int, Any] = {}
+        for i, (_device_id, topic, _payload, _received, _mid, _qos) in enumerate(items):
+            done = checked[i]
+            if isinstance(done, Exception):  # not signed by the device: nothing to tell it
+                self._count_refused(topic, done)
+                continue
+            device, kind, body = done
+            if kind == "readings" and device.kind == SENSOR_KIND:
+                try:
+                    batch = ReadingsIn.model_validate_json(body)
+                except ValidationError as exc:
+                    outcomes[i] = exc
+                    continue
+                readings.append((i, device, batch, readings_request(device, batch)))
+            else:  # gas events, and what a device may not publish: one at a time
+                try:
+                    outcomes[i] = await self._again_while_transient(self.deliver, *done)
+                except (ProblemError, ValueError, ValidationError, Refused) as exc:
+                    outcomes[i] = exc
+        for (i, *_), outcome in zip(
+            readings, await self._record_many([r[3] for r in readings]), strict=True
+        ):
+            outcomes[i] = outcome
+        acks: list[tuple[str, dict[str, Any]]] = []
+        after = {i: batch.after for i, _device, batch, _req in readings}
+        for i, outcome in sorted(outcomes.items()):
+            device, kind, body = checked[i]
+            topic = items[i][1]
+            if isinstance(outcome, Exception):
+                reason = self._count_refused(topic, outcome)
+                refused = self._refused_body(kind, body, reason)
+                if refused is not None:  # signed by the device: tell it to stop sending it
+                    acks.append((device.device_id, refused))
+                continue
+            self.counters.applied += 1
+            self.counters.latencies.append(time.perf_counter() - items[i][3])
+            if kind == "readings":
+                acks.append(
+                    (
+                        device.device_id,
+                        {"kind": kind, "after": after[i], **readings_answer(outcome)},
+                    )
+                )
+            else:
+                seqs = [e["seq"] for e in json.loads(body)[kind]]
+                acks.append((device.device_id, {"kind": kind, "stored": seq_ranges(seqs)}))
+        for device_id, body in coalesce(acks):
+            self._ack(device_id, body)
+        for _device_id, _topic, _payload, _received, mid, qos in items:
+            self.client.ack(mid, qos)  # PUBACK once the message took effect or was refused
+
+    def _count_refused(self, topic: str, exc: Exception) -> str:
+        self.counters.refused += 1
+        reason = str(getattr(exc, "type", "") or exc)[:200]
+        log.info("refused a message on %s: %s", topic, reason)
+        return reason
+
+    async def _record_many(self, reqs: list[pb.RecordReadingsRequest]) -> list[Any]:
+        """Sensors' batches in as few service transactions as the service's limits allow;
+        each answered alone (its RecordReadingsResponse, or Refused)."""
+        out: list[Any] = []
+        for chunk in chunks(reqs):
             try:
-                checked = await self._again_while_transient(self.check, device_id, topic, payload)
-                reply = await self._again_while_transient(self.deliver, *checked)
-                self.counters.applied += 1
-                self.counters.latencies.append(time.perf_counter() - received)
-                self._stored(checked[0], checked[1], checked[2], reply)
-            except (ProblemError, ValueError, ValidationError, Refused) as exc:
-                # refused for good (bad signature, replayed nonce, bad body, unknown sensor)
-                self.counters.refused += 1
-                reason = str(getattr(exc, "type", "") or exc)[:200]
-                log.info("refused a message on %s: %s", topic, reason)
-                if checked is not None:  # signed by the device: tell it to stop sending it
-                    self._refused(checked[0].device_id, checked[1], checked[2], reason)
-            self.client.ack(mid, qos)
+                reply = await self._again_while_transient(
+                    self.clients.hazard_sources.RecordReadingsMany,
+                    pb.RecordReadingsManyRequest(batches=chunk),
+                )
+            except Refused:
+                # The call as a whole refused (a service without it, limits): each batch
+                # on its own, so one batch never costs the others.
+                out.extend([await self._record_one(r) for r in chunk])
+                continue
+            for o in reply.outcomes:
+                if o.HasField("stored"):
+                    out.append(o.stored)
+                else:
+                    out.append(Refused(f"{o.refused.code}: {o.refused.detail}"))
+        return out
+
+    async def _record_one(self, req: pb.RecordReadingsRequest) -> Any:
+        try:
+            return await self._again_while_transient(
+                self.clients.hazard_sources.RecordReadings, req
+            )
+        except Refused as exc:
+            return exc
 
     async def _again_while_transient(self, step, *args):
         """A service or the database away: the same step again, so the device's messages
@@ -214,7 +357,7 @@ class Bridge:
             try:
                 return await step(*args)
             except grpc.aio.AioRpcError as exc:
-                if exc.code() in PERMANENT:
+                if exc.code() in PERMANENT or exc.code() == grpc.StatusCode.UNIMPLEMENTED:
                     raise Refused(f"{exc.code().name}: {exc.details()}") from exc
                 failure = exc.code().name
             except (ProblemError, ValueError, ValidationError, Refused):
@@ -229,23 +372,14 @@ class Bridge:
         self.client.publish(ack_topic(device_id), json.dumps(body), qos=1)
         self.counters.acks_sent += 1
 
-    def _stored(self, device: DevicePrincipal, kind: str, body: bytes, reply: Any) -> None:
-        """After the service committed: what the device may now forget."""
-        if kind == "readings":
-            after = json.loads(body).get("after")
-            self._ack(device.device_id, {"kind": kind, "after": after, **readings_answer(reply)})
-        else:
-            seqs = [e["seq"] for e in json.loads(body)[kind]]
-            self._ack(device.device_id, {"kind": kind, "stored": seq_ranges(seqs)})
-
-    def _refused(self, device_id: str, kind: str, body: bytes, reason: str) -> None:
+    @staticmethod
+    def _refused_body(kind: str, body: bytes, reason: str) -> dict[str, Any] | None:
         try:
             items = json.loads(body)[kind]
             seqs = [i["seq"] for i in items if isinstance(i, dict) and isinstance(i["seq"], int)]
         except (ValueError, KeyError, TypeError):
-            return  # nothing the device could match
-        if seqs:
-            self._ack(device_id, {"kind": kind, "refused": seq_ranges(seqs), "reason": reason})
+            return None  # nothing the device could match
+        return {"kind": kind, "refused": seq_ranges(seqs), "reason": reason} if seqs else None
 
     async def check(self, device_id: str, topic: str, payload: bytes):
         """The signature, clock window and nonce, as for a signed HTTP request."""
@@ -259,6 +393,40 @@ class Bridge:
             window_s=self.settings.device_signature_window_s,
         )
         return device, topic.rsplit("/", 1)[-1], body
+
+    async def check_many(self, items: list[tuple]) -> list[Any]:
+        """`check` for many messages with one read of the credentials and one nonce
+        transaction; each (device, kind, body), or the exception that refused it."""
+        opened: list[Any] = []
+        requests = []
+        for device_id, topic, payload, *_ in items:
+            try:
+                headers, body = open_publish(device_id, payload)
+            except ValueError as exc:
+                opened.append(exc)
+                continue
+            opened.append((topic, body))
+            requests.append(("PUBLISH", topic, headers, body))
+        verified = iter(
+            await asyncio.to_thread(
+                self.credentials.verify_many,
+                requests,
+                window_s=self.settings.device_signature_window_s,
+            )
+        )
+        out: list[Any] = []
+        for o in opened:
+            if isinstance(o, Exception):
+                out.append(o)
+                continue
+            device = next(verified)
+            topic, body = o
+            out.append(
+                device
+                if isinstance(device, Exception)
+                else (device, topic.rsplit("/", 1)[-1], body)
+            )
+        return out
 
     async def deliver(self, device: DevicePrincipal, kind: str, body: bytes) -> Any:
         """The HTTP route's service call."""

@@ -122,6 +122,16 @@ def alarm_pb(row: Any) -> pb.Alarm:
     return out
 
 
+def recorded_pb(done: handlers.Recorded) -> pb.RecordReadingsResponse:
+    return pb.RecordReadingsResponse(
+        accepted=done.accepted,
+        duplicates=done.duplicates,
+        alarms=done.alarms,
+        stored_up_to=done.stored_up_to,
+        gap=done.gap,
+    )
+
+
 class HazardSourcesServicer(hazard_sources_pb2_grpc.HazardSourcesServiceServicer):
     def __init__(self, database: Database, settings: Any) -> None:
         self._db = database
@@ -157,13 +167,18 @@ class HazardSourcesServicer(hazard_sources_pb2_grpc.HazardSourcesServiceServicer
 
     async def RecordReadings(self, request, context):
         done = await _call(context, handlers.record_readings, self._db, request)
-        return pb.RecordReadingsResponse(
-            accepted=done.accepted,
-            duplicates=done.duplicates,
-            alarms=done.alarms,
-            stored_up_to=done.stored_up_to,
-            gap=done.gap,
-        )
+        return recorded_pb(done)
+
+    async def RecordReadingsMany(self, request, context):
+        outcomes = await _call(context, handlers.record_many, self._db, list(request.batches))
+        reply = pb.RecordReadingsManyResponse()
+        for done in outcomes:
+            if isinstance(done, handlers.Recorded):
+                reply.outcomes.add(stored=recorded_pb(done))
+            else:  # refused alone, with the code RecordReadings would give it
+                code = next(code for types, code in _CODES if isinstance(done, types))
+                reply.outcomes.add(refused=pb.ReadingsRefusal(code=code.name, detail=str(done)))
+        return reply
 
     async def ListAlarms(self, request, context):
         rows = await _call(

@@ -326,61 +326,109 @@ class Recorded:
     gap: bool = False  # the reading before the batch (after_seq) is not stored: none taken
 
 
+MAX_MANY = 500  # batches in one RecordReadingsMany call
+MAX_MANY_READINGS = 20_000  # readings in one call: one transaction stays short
+
+
+def _check(req: pb.RecordReadingsRequest) -> None:
+    if len(req.readings) > MAX_BATCH:
+        raise Invalid(f"at most {MAX_BATCH} readings a batch")
+    if req.HasField("after_seq") and any(r.seq <= req.after_seq for r in req.readings):
+        raise Invalid("after_seq must lie below every reading of the batch")
+
+
 def record_readings(database: Database, req: pb.RecordReadingsRequest) -> Recorded:
     """Apply a sensor's readings in seq order; a seq at or below the highest taken is a
     duplicate (a resend) and has no effect. A batch that names the reading before it
     (`after_seq`) is taken only when that one is stored, so a batch lost on the way is sent
     again rather than skipped over by the high-water mark."""
-    if len(req.readings) > MAX_BATCH:
-        raise Invalid(f"at most {MAX_BATCH} readings a batch")
-    if req.HasField("after_seq") and any(r.seq <= req.after_seq for r in req.readings):
-        raise Invalid("after_seq must lie below every reading of the batch")
+    _check(req)
+    (done,) = record_many(database, [req])
+    if isinstance(done, Exception):
+        raise done
+    return done
+
+
+@dataclass
+class _Taking:
+    """One sensor's state while a transaction takes its batches."""
+
+    sensor: Any
+    unit: Any
+    limits: Limits
+    state: SensorState
+    last_seq: int | None
+    taken: int = 0
+
+
+def record_many(
+    database: Database, reqs: list[pb.RecordReadingsRequest]
+) -> list[Recorded | Invalid | NotFound]:
+    """Many sensors' batches in one transaction, one commit: each batch is answered exactly as
+    `record_readings` would answer it after the batches before it. A batch refused (Invalid,
+    NotFound) is refused before anything of it is written, and the others are taken; any
+    other failure rolls back all of them (the caller sends them again)."""
+    if len(reqs) > MAX_MANY or sum(len(r.readings) for r in reqs) > MAX_MANY_READINGS:
+        raise Invalid(f"at most {MAX_MANY} batches and {MAX_MANY_READINGS} readings a call")
+    out: list[Recorded | Invalid | NotFound | None] = [None] * len(reqs)
+    for i, req in enumerate(reqs):
+        try:
+            _check(req)
+        except Invalid as exc:
+            out[i] = exc
+    ids = sorted({r.sensor_id for i, r in enumerate(reqs) if out[i] is None})
     now = utcnow()
     accepted: list[tuple[str, str, int, float, datetime]] = []
-    duplicates = 0
-    changes_n = 0
     with database.unit_of_work() as uow:
-        sensor = db.one(uow.conn, db.sensors, "sensor_id", req.sensor_id, lock=True)
-        if sensor is None:
-            raise NotFound(f"no sensor {req.sensor_id}")
-        unit = db.one(uow.conn, db.units, "unit_id", sensor.unit_id)
-        if (req.agency_id and unit.agency_id != req.agency_id) or (
-            req.unit_id and req.unit_id != sensor.unit_id
-        ):
-            raise NotFound(f"no sensor {req.sensor_id}")
-        limits = Limits(**sensor.limits)
-        state = _state_of(sensor.state)
-        last_seq = sensor.last_seq
-        if req.HasField("after_seq") and (last_seq is None or last_seq < req.after_seq):
-            return Recorded(0, 0, 0, last_seq, gap=True)
-        for r in sorted(req.readings, key=lambda r: r.seq):
-            if last_seq is not None and r.seq <= last_seq:
-                duplicates += 1
+        c = db.sensors.c
+        # locked in one order, so two transactions over the same sensors cannot deadlock
+        rows = uow.conn.execute(
+            sa.select(db.sensors)
+            .where(c.sensor_id.in_(ids))
+            .order_by(c.sensor_id)
+            .with_for_update()
+        ).all()
+        sensors = {row.sensor_id: row for row in rows}
+        unit_ids = sorted({row.unit_id for row in rows})
+        units = {
+            u.unit_id: u
+            for u in uow.conn.execute(sa.select(db.units).where(db.units.c.unit_id.in_(unit_ids)))
+        }
+        taking: dict[str, _Taking] = {}
+        for i, req in enumerate(reqs):
+            if out[i] is not None:
                 continue
-            at = r.device_time.ToDatetime(tzinfo=UTC) if r.HasField("device_time") else now
-            if abs(at - now) > MAX_SKEW:
-                at = now  # a device clock far off is not trusted for the rules
-            if state.last_at is not None and at <= state.last_at:
-                at = state.last_at + timedelta(microseconds=1)
-            state, changes = monitoring.on_reading(limits, state, r.value, at)
-            for change in changes:
-                _apply_change(uow, unit, sensor, change, now)
-                changes_n += 1
-            last_seq = r.seq
-            accepted.append((sensor.sensor_id, unit.unit_id, r.seq, r.value, at))
-        if accepted:
-            uow.conn.execute(
-                db.sensors.update()
-                .where(db.sensors.c.sensor_id == sensor.sensor_id)
-                .values(
-                    state=_state_json(state),
-                    readings_taken=db.sensors.c.readings_taken + len(accepted),
-                    last_seq=last_seq,
-                    last_value=state.last_value,
-                    last_at=state.last_at,
-                    stale_due_at=monitoring.stale_due(limits, state, as_utc(sensor.watched_since)),
+            sensor = sensors.get(req.sensor_id)
+            unit = units.get(sensor.unit_id) if sensor is not None else None
+            if (
+                unit is None
+                or (req.agency_id and unit.agency_id != req.agency_id)
+                or (req.unit_id and req.unit_id != sensor.unit_id)
+            ):
+                out[i] = NotFound(f"no sensor {req.sensor_id}")
+                continue
+            t = taking.get(sensor.sensor_id)
+            if t is None:
+                t = taking[sensor.sensor_id] = _Taking(
+                    sensor, unit, Limits(**sensor.limits), _state_of(sensor.state), sensor.last_seq
                 )
-            )
+            out[i] = _take(uow, t, req, now, accepted)
+        for t in taking.values():
+            if t.taken:
+                uow.conn.execute(
+                    db.sensors.update()
+                    .where(c.sensor_id == t.sensor.sensor_id)
+                    .values(
+                        state=_state_json(t.state),
+                        readings_taken=c.readings_taken + t.taken,
+                        last_seq=t.last_seq,
+                        last_value=t.state.last_value,
+                        last_at=t.state.last_at,
+                        stale_due_at=monitoring.stale_due(
+                            t.limits, t.state, as_utc(t.sensor.watched_since)
+                        ),
+                    )
+                )
         uow.commit()
     if accepted:
         for sink in READING_SINKS:
@@ -388,7 +436,38 @@ def record_readings(database: Database, req: pb.RecordReadingsRequest) -> Record
                 sink(accepted)
             except Exception:  # the sink's own retry holds what it could not write
                 log.exception("reading sink failed")
-    return Recorded(len(accepted), duplicates, changes_n, last_seq)
+    return out  # type: ignore[return-value]
+
+
+def _take(
+    uow: UnitOfWork,
+    t: _Taking,
+    req: pb.RecordReadingsRequest,
+    now: datetime,
+    accepted: list[tuple[str, str, int, float, datetime]],
+) -> Recorded:
+    """One batch of one sensor, after what this transaction already took of it."""
+    if req.HasField("after_seq") and (t.last_seq is None or t.last_seq < req.after_seq):
+        return Recorded(0, 0, 0, t.last_seq, gap=True)
+    duplicates = changes_n = taken = 0
+    for r in sorted(req.readings, key=lambda r: r.seq):
+        if t.last_seq is not None and r.seq <= t.last_seq:
+            duplicates += 1
+            continue
+        at = r.device_time.ToDatetime(tzinfo=UTC) if r.HasField("device_time") else now
+        if abs(at - now) > MAX_SKEW:
+            at = now  # a device clock far off is not trusted for the rules
+        if t.state.last_at is not None and at <= t.state.last_at:
+            at = t.state.last_at + timedelta(microseconds=1)
+        t.state, changes = monitoring.on_reading(t.limits, t.state, r.value, at)
+        for change in changes:
+            _apply_change(uow, t.unit, t.sensor, change, now)
+            changes_n += 1
+        t.last_seq = r.seq
+        taken += 1
+        accepted.append((t.sensor.sensor_id, t.unit.unit_id, r.seq, r.value, at))
+    t.taken += taken
+    return Recorded(taken, duplicates, changes_n, t.last_seq)
 
 
 def _chain(unit: Any) -> list[dict[str, str]]:

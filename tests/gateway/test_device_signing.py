@@ -309,3 +309,74 @@ def test_a_path_without_a_query_signs_as_before():
     assert canonical("GET", request_target("/x", "a=1"), 1, "n" * 16, b"").startswith(
         b"GET\n/x?a=1\n1\n"
     )
+
+
+def test_many_are_checked_as_each_alone_with_one_nonce_transaction(credentials, device, database):
+    """verify_many (the MQTT bridge's groups): each request answered as verify would answer
+    it after the ones before it; a nonce seen before or twice in the group is refused, a bad
+    signature spends no nonce, and the good ones' nonces are remembered."""
+    device_id, secret = device
+    other = credentials.provision("gas-0002", "gas-detector", "venue-7")
+    used = _headers(device_id, secret, nonce="already-used-0123456")
+    _verify(credentials, used)
+    good = _headers(device_id, secret, nonce="fresh-nonce-00000001")
+    twice = _headers(device_id, secret, nonce="twice-nonce-00000001")
+    same_nonce_other_device = _headers("gas-0002", other, nonce="fresh-nonce-00000001")
+    bad = _headers(
+        device_id, "not-the-secret-0123456789abcdefghijklmno", nonce="bad-sig-0000000001"
+    )
+    answers = credentials.verify_many(
+        [
+            ("POST", PATH, good, BODY),
+            ("POST", PATH, used, BODY),
+            ("POST", PATH, twice, BODY),
+            ("POST", PATH, twice, BODY),
+            ("POST", PATH, same_nonce_other_device, BODY),
+            ("POST", PATH, bad, BODY),
+            ("POST", PATH, {"x-device-id": device_id}, BODY),
+            ("POST", PATH, _headers("nobody-01", secret), BODY),
+        ]
+    )
+    kinds = [a.device_id if not isinstance(a, ProblemError) else a.type for a in answers]
+    assert kinds == [
+        "gas-0001",
+        PROBLEM_BASE + "replayed-nonce",
+        "gas-0001",
+        PROBLEM_BASE + "replayed-nonce",
+        "gas-0002",
+        PROBLEM_BASE + "bad-signature",
+        PROBLEM_BASE + "missing-signature-headers",
+        PROBLEM_BASE + "unknown-device",
+    ]
+    # remembered: each accepted one is a replay now, the refused signature spent nothing
+    _refused(credentials, good, "replayed-nonce")
+    _refused(credentials, twice, "replayed-nonce")
+    ok = _headers(device_id, secret, nonce="bad-sig-0000000001")
+    assert _verify(credentials, ok).device_id == device_id
+
+
+def test_many_fall_back_to_one_by_one_when_another_writer_took_a_nonce(
+    credentials, device, monkeypatch
+):
+    """The primary key judges: a nonce another writer inserts between the group's read and
+    its insert makes the group write each nonce on its own, and that one is refused."""
+    device_id, secret = device
+    first = _headers(device_id, secret, nonce="raced-nonce-00000001")
+    second = _headers(device_id, secret, nonce="other-nonce-00000001")
+    from gateway.security import device_signing
+
+    credentials._remember_nonce(device_id, "raced-nonce-00000001", time.time(), 300)
+    real_select = sa.select
+
+    def select_before_the_race(*columns, **kw):
+        query = real_select(*columns, **kw)
+        if [c.name for c in columns] == ["device_id", "nonce"]:  # the group's read of nonces
+            return query.where(sa.false())  # as if read before the other writer's insert
+        return query
+
+    monkeypatch.setattr(device_signing.sa, "select", select_before_the_race)
+    answers = credentials.verify_many([("POST", PATH, first, BODY), ("POST", PATH, second, BODY)])
+    assert isinstance(answers[0], ProblemError)
+    assert answers[0].type == PROBLEM_BASE + "replayed-nonce"
+    assert answers[1].device_id == device_id
+    _refused(credentials, second, "replayed-nonce")

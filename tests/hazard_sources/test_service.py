@@ -136,6 +136,70 @@ def test_after_seq_must_lie_below_the_batch(sources):
         assert db.one(conn, db.sensors, "sensor_id", "pt-1").readings_taken == 0
 
 
+def of(sensor_id: str, req: pb.RecordReadingsRequest) -> pb.RecordReadingsRequest:
+    req.sensor_id = sensor_id
+    return req
+
+
+def test_many_batches_in_one_transaction_are_each_answered_as_alone(sources):
+    """RecordReadingsMany: batches of several sensors in one commit, each answered as it
+    would be alone after the ones before it; the bad ones (unknown sensor, another agency's,
+    after_seq not below) are refused and change nothing, the others are stored."""
+    pt2 = pb.Sensor(sensor_id="pt-2", unit_id="cl-tank", quantity="pressure", high=1.6, sustain=1)
+    handlers.upsert_sensor(sources, pt2, "a-1")
+    foreign = of("pt-2", readings(1.2, start=50))
+    foreign.agency_id = "a-2"
+    batches = [
+        of("pt-1", linked(1.2, 1.3, start=1, after=None)),
+        of("pt-2", linked(1.7, start=1, after=None)),  # over high, sustain 1: an alarm
+        of("pt-9", readings(1.2, start=1)),  # no such sensor
+        of("pt-1", linked(1.2, start=3, after=2)),  # after the first batch of this call
+        of("pt-1", linked(1.2, start=9, after=8)),  # over a hole: a gap, nothing taken
+        of("pt-2", linked(1.2, start=5, after=5)),  # after_seq not below: refused
+        foreign,  # another agency's: refused
+        of("pt-1", linked(1.2, 1.2, start=3, after=2)),  # a resend: 3 duplicate, 4 new
+    ]
+    done = handlers.record_many(sources, batches)
+    answers = [
+        type(d).__name__
+        if isinstance(d, Exception)
+        else (d.accepted, d.duplicates, d.stored_up_to, d.gap)
+        for d in done
+    ]
+    assert answers == [
+        (2, 0, 2, False),
+        (1, 0, 1, False),
+        "NotFound",
+        (1, 0, 3, False),
+        (0, 0, 3, True),
+        "Invalid",
+        "NotFound",
+        (1, 1, 4, False),
+    ]
+    assert done[1].alarms == 1
+    with sources.read() as conn:
+        rows = {r.sensor_id: r for r in conn.execute(sa.select(db.sensors))}
+        alarms = conn.execute(sa.select(db.alarms.c.sensor_id)).scalars().all()
+    assert (rows["pt-1"].last_seq, rows["pt-1"].readings_taken) == (4, 4)
+    assert (rows["pt-2"].last_seq, rows["pt-2"].readings_taken) == (1, 1)
+    assert alarms == ["pt-2"]
+    # the same batches again: all duplicates or refusals, nothing more stored
+    again = handlers.record_many(sources, batches)
+    assert [d.accepted for d in again if not isinstance(d, Exception)] == [0, 0, 0, 0, 0]
+    with sources.read() as conn:
+        rows = conn.execute(sa.select(db.sensors.c.sensor_id, db.sensors.c.readings_taken))
+        taken = {sensor_id: n for sensor_id, n in rows}
+    assert taken == {"pt-1": 4, "pt-2": 1}
+
+
+def test_many_refuses_a_call_over_its_limits_and_stores_nothing(sources):
+    big = [of("pt-1", readings(*[1.2] * 100, start=1 + 100 * i)) for i in range(201)]
+    with pytest.raises(handlers.Invalid):
+        handlers.record_many(sources, big)  # 20,100 readings
+    with sources.read() as conn:
+        assert db.one(conn, db.sensors, "sensor_id", "pt-1").last_seq is None
+
+
 def test_an_excursion_raises_one_alarm_and_escalates_step_by_step_until_handled(sources):
     handlers.record_readings(sources, readings(1.7, 1.75, 1.72, start=1))
     alarms = handlers.list_alarms(sources, "a-1", "cl-tank", open_only=True)
