@@ -103,6 +103,19 @@ class ReplicatedStack(Stack):
         self.replica_ports: dict[str, int] = {}
         children: dict[str, Child] = {}
         for name, base in self.children.items():
+            if name == "mqtt":  # one broker (production: Mosquitto/EMQX, clustered on its own)
+                children[name] = base
+                continue
+            if name == "mqtt-bridge":  # members of one group, each taking its share of devices
+                for i, r in enumerate(REPLICAS):
+                    env = {
+                        **base.env,
+                        "GATEWAY_MQTT_BRIDGE_MEMBERS": str(len(REPLICAS)),
+                        "GATEWAY_MQTT_BRIDGE_MEMBER": str(i),
+                    }
+                    replica = f"{name}-{r}"
+                    children[replica] = Child(replica, base.argv, env, self.logs / f"{replica}.log")
+                continue
             for r in REPLICAS:
                 replica = f"{name}-{r}"
                 port = self.replica_ports[replica] = free_port()
@@ -164,7 +177,7 @@ class ReplicatedStack(Stack):
             proxy.start()
         for child in self.children.values():
             child.start()
-        for replica in self.children:
+        for replica in self.replica_ports:
             self.wait_replica(replica, ready_timeout - (time.monotonic() - started))
         self.wait_ready(30)
         from deploy.seed import seed_demo_district, seed_gas_registry, seed_overload_station
