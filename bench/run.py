@@ -128,7 +128,11 @@ def _on_stack(args: argparse.Namespace, here: Path, urls: dict, backend: str) ->
     service_urls = {n: urls[n] for n in (*SERVICES, "gateway")} if backend != "sqlite" else None
     stack = Stack(here / "stack" / "var", free_ports(), database_urls=service_urls)
     print(f"[{backend}] starting the embedded stack ...", flush=True)
-    stack.start(ready_timeout=180)
+    try:
+        stack.start(ready_timeout=180)
+    except BaseException:
+        stack.stop()  # a start that failed half-way leaves nothing running
+        raise
     out: dict = {}
     parts = {
         "append": lambda: records.bench_append(

@@ -250,9 +250,9 @@ def run():
     stack = Stack(VAR / "var", free_ports())
     say(f"starting the embedded stack in {stack.var} ...")
     started = time.monotonic()
-    stack.start(ready_timeout=180)
-    say(f"stack ready in {time.monotonic() - started:.0f} s")
-    try:
+    try:  # a start that fails half-way leaves no process running either
+        stack.start(ready_timeout=180)
+        say(f"stack ready in {time.monotonic() - started:.0f} s")
         yield drive(stack)
     finally:
         stack.stop()

@@ -56,9 +56,9 @@ def run():
     stack = ReplicatedStack(VAR / "var", free_ports(), DATABASE_URL)
     base.say(f"starting two replicas of everything on PostgreSQL in {stack.var} ...")
     started = time.monotonic()
-    stack.start(ready_timeout=300)
-    base.say(f"stack ready in {time.monotonic() - started:.0f} s")
-    try:
+    try:  # a start that fails half-way leaves no replica running either
+        stack.start(ready_timeout=300)
+        base.say(f"stack ready in {time.monotonic() - started:.0f} s")
         run = base.drive(
             stack, processes=KILLS, broker_kills=0, dbs=stack.databases(),
             ready=stack.wait_replica,
