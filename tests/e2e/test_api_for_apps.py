@@ -357,7 +357,8 @@ def test_docs_render_and_log_in_with_the_network_blocked(stack):
 def test_every_request_example_of_the_document_is_accepted(http, stack, officer, colleague, login):
     """Each example body of /openapi.json, posted as it is to its route by the role the route
     is for, with path ids taken from objects made here: no 4xx. Only the bodies that hold a
-    caller's own secret (NOT_AS_WRITTEN) get it filled in."""
+    caller's own secret (NOT_AS_WRITTEN) get it filled in, and the date of service, which
+    must not come before the document just issued."""
     doc = http.get("/openapi/all.json").json()
     examples = {
         op["operationId"]: (method, path, op["requestBody"]["content"]["application/json"])
@@ -405,7 +406,10 @@ def test_every_request_example_of_the_document_is_accepted(http, stack, officer,
     send("revokePenalty", officer, case_id=case_id)
     # Its documents: an order, served and signed; the revoked (withdrawn) case's file.
     document = send("issueDocument", officer, case_id=case_id)
-    send("recordService", officer, document_id=document["document_id"])
+    # The example's date of service (送达) is fixed; the document was issued just now, and a
+    # service cannot come before its document: the time is the one thing filled in.
+    served = {**examples["recordService"][2]["example"], "served_at": document["issued_at"]}
+    send("recordService", officer, body=served, document_id=document["document_id"])
     send("addSignature", officer, document_id=document["document_id"])
     send("assembleCaseFile", officer, case_id=case_id)
 
