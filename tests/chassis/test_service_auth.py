@@ -3,6 +3,7 @@ answered; health probes stay open (issue 13, item 8)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import grpc
@@ -101,7 +102,12 @@ async def test_refused_calls_are_counted_as_unauthenticated(server):
         return REGISTRY.get_sample_value("grpc_server_requests_total", labels) or 0.0
 
     before = count()
-    await call_with(server, None)
+    assert await call_with(server, None) is grpc.StatusCode.UNAUTHENTICATED
+    # The server counts the call after its status has gone out: wait for it, briefly.
+    for _ in range(100):
+        if count() > before:
+            break
+        await asyncio.sleep(0.02)
     assert count() == before + 1
 
 
