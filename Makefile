@@ -119,10 +119,13 @@ pdf-deps:
 	    $$SUDO apt-get install -y -qq --no-install-recommends $(PDF_PACKAGES) >/dev/null \
 	  || echo "could not install $(PDF_PACKAGES); documents cannot be rendered or checked" >&2; }
 
-## Every test tier: unit, integration (real SQLite/PostgreSQL, Tansu, SeaweedFS), e2e.
+## Every test tier: unit, integration (real SQLite/PostgreSQL, Tansu, SeaweedFS), e2e, on two
+## workers (pytest-xdist): one runs the files that start whole stacks one after another, the
+## other the rest, file by file (tests/conftest.py). TEST_WORKERS=0 runs all in one process.
+TEST_WORKERS ?= 2
 test: install browser pdf-deps web
 	cd web && npm test --silent
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)

@@ -406,7 +406,7 @@ def summary(rows: list[dict]) -> list[tuple[str, str]]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gas-events", type=int, default=30_000, help="events per gas round")
+    parser.add_argument("--gas-events", type=int, default=12_000, help="events per gas round")
     parser.add_argument("--gas-batch", type=int, default=20, help="events per detector post")
     parser.add_argument("--gas-devices", type=int, default=16, help="devices posting at once")
     parser.add_argument("--gas-venues", type=int, default=200)

@@ -35,13 +35,13 @@ BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("--events", type=int, default=2000, help="events per outbox round")
+    parser.add_argument("--events", type=int, default=1000, help="events per outbox round")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--appends", type=int, default=2000, help="notes per append round")
+    parser.add_argument("--appends", type=int, default=1000, help="notes per append round")
     parser.add_argument("--threads", type=int, default=8, help="append client threads")
     parser.add_argument("--verify-entries", type=int, default=10000)
-    parser.add_argument("--disclosures", type=int, default=50_000)
-    parser.add_argument("--weighings", type=int, default=1500)
+    parser.add_argument("--disclosures", type=int, default=20_000)
+    parser.add_argument("--weighings", type=int, default=800)
     parser.add_argument(
         "--backends",
         default="",

@@ -48,7 +48,7 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
-def _ephemeral_low() -> int:
+def ephemeral_low() -> int:
     try:
         return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -60,6 +60,17 @@ def _ephemeral_low() -> int:
 _handed_out: set[int] = set()
 
 
+def _port_range() -> tuple[int, int]:
+    """Where free_ports looks: 10000 up to the kernel's ephemeral range, or the slice
+    EMBEDDED_PORT_RANGE="first-last" names (test workers running side by side each get their
+    own, so one never picks a port another has handed out and not yet bound)."""
+    named = os.environ.get("EMBEDDED_PORT_RANGE", "")
+    if named:
+        first, _, last = named.partition("-")
+        return int(first), int(last)
+    return 10_000, ephemeral_low()
+
+
 def free_ports(count: int) -> list[int]:
     """`count` distinct free ports, none handed out before by this process: the sockets stay
     bound until all are picked.
@@ -68,11 +79,13 @@ def free_ports(count: int) -> list[int]:
     out from that range can be taken by any outgoing connection (SeaweedFS opens many)
     before the process meant to listen on it starts.
     """
-    low = _ephemeral_low()
+    first, last = _port_range()
     with contextlib.ExitStack() as stack:
         ports: list[int] = []
         candidates = (
-            random.sample(range(10_000, low), min(low - 10_000, 400)) if low > 12_000 else []
+            random.sample(range(first, last), min(last - first, 400))
+            if last - first > 2_000
+            else []
         )
         for port in candidates:
             if len(ports) == count:

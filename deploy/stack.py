@@ -614,6 +614,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _pid_file(stack.var).write_text(str(os.getpid()))
     signal.signal(signal.SIGTERM, _interrupt)
+    # Started in the background by a script, a process inherits SIGINT ignored and Python
+    # then leaves it so: Ctrl-C (or kill -INT) must stop the stack however it was launched.
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         stack.start()
         print_banner(stack)

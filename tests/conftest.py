@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from deploy.embedded import SeaweedFS, Tansu
+from deploy.embedded import SeaweedFS, Tansu, ephemeral_low
 from services.chassis.storage import ObjectStore
 from tests.support.databases import BACKENDS, postgres_available, throwaway_database
 
 S3_KEYS = {"access_key": "test-access", "secret_key": "test-secret-key-0123"}
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker (and what it starts) picks ports from its own slice."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if worker and count and "EMBEDDED_PORT_RANGE" not in os.environ:
+        first, last, n = 10_000, ephemeral_low(), int(count)
+        size = (last - first) // n
+        k = int(worker.removeprefix("gw"))
+        os.environ["EMBEDDED_PORT_RANGE"] = f"{first + k * size}-{first + (k + 1) * size}"
+
+
+# Files that start whole embedded stacks and drive browsers: one worker runs them one after
+# another (two at once on two cores only slow each other down); the other worker takes the
+# rest, file by file.
+STACK_LANE = ("tests/e2e/", "tests/documents/test_documents_e2e.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TwoLanes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "stacks" if path.startswith(STACK_LANE) else path
+
+    return TwoLanes(config, log)
 
 
 @pytest.fixture(scope="session")

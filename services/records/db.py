@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from services.chassis.db import as_utc
 from services.chassis.messaging_tables import define_messaging_tables
+from services.records.domain import log
 from services.records.domain.cases import Case, Domain, GeoPoint, Officer, Stage
 from services.records.domain.entries import GENESIS, Entry, EvidenceRef, canonical_json
 from services.records.domain.parties import Party, PartyKind
@@ -333,6 +334,17 @@ def save_log(conn: sa.Connection, size: int, peaks: str) -> None:
 def log_size(conn: sa.Connection) -> tuple[int, str]:
     row = conn.execute(sa.select(log_state.c.size, log_state.c.peaks)).one()
     return int(row.size), row.peaks
+
+
+def next_leaf(conn: sa.Connection, leaf_hash: str) -> int:
+    """Take the log's next leaf index for `leaf_hash` in the caller's transaction and move the
+    log's right edge; the caller inserts its entry with that index. For a database with one
+    writer (SQLite), where placing the leaf inside the write costs two statements and queueing
+    it would cost a queue row plus a transaction and two reads after the commit."""
+    size, peaks_text = lock_log(conn)
+    peaks = log.append(log.loads(peaks_text), bytes.fromhex(leaf_hash))
+    save_log(conn, size + 1, log.dumps(peaks))
+    return size
 
 
 def queue_leaf(conn: sa.Connection, entry_id: str, leaf_hash: str, now: datetime) -> None:

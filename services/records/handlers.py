@@ -326,8 +326,9 @@ def _append(
     evidence: tuple[EvidenceRef, ...] = (),
     corrects: str = "",
 ) -> Entry:
-    """Append one entry to the case's chain and queue its leaf for the Merkle log (the
-    sequencer gives it its index after the commit); update the case head."""
+    """Append one entry to the case's chain and give its leaf a place in the Merkle log: on
+    SQLite at once, elsewhere through the queue (the sequencer places it after the commit);
+    update the case head."""
     conn = uow.conn
     entry = seal(
         Entry(
@@ -349,8 +350,15 @@ def _append(
         )
     )
     leaf = merkle.leaf_hash(canonical_bytes(entry)).hex()
-    db.insert_entry(conn, entry, leaf)
-    db.queue_leaf(conn, entry.entry_id, leaf, now)
+    if uow.database is not None and uow.database.engine.dialect.name == "sqlite":
+        # One writer per file: the leaf takes its place inside the write itself.
+        entry = replace(entry, leaf_index=db.next_leaf(conn, leaf))
+        db.insert_entry(conn, entry, leaf)
+    else:
+        db.insert_entry(conn, entry, leaf)
+        db.queue_leaf(conn, entry.entry_id, leaf, now)
+        if uow.database is not None:
+            uow.after_commit(log_sequencer(uow.database).appended)
     db.update_case(
         conn,
         case.case_id,
@@ -359,8 +367,6 @@ def _append(
         updated_at=now,
     )
     case.entry_count, case.head_hash, case.updated_at = entry.seq, entry.entry_hash, now
-    if uow.database is not None:
-        uow.after_commit(log_sequencer(uow.database).appended)
     return entry
 
 

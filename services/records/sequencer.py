@@ -10,8 +10,9 @@ transaction; the same holder signs tree heads (transparency.LogSigner uses this 
 Woken, not only polled: a write that queued leaves wakes the holder after its commit (in the
 process when the holder is here, else `NOTIFY records_log_queue`), and each batch announces
 `records_log_sequenced` so that writers waiting for their place, on any replica, look again.
-On SQLite (one process, the lease always held) the writer's own thread sequences right after
-its commit, so an entry has its place when its write is answered, as before.
+On SQLite (one process, one writer per file) a write places its leaf itself inside its own
+transaction (handlers._append, db.next_leaf) and queues nothing; the sequencer there only
+takes what an older version left queued.
 
 Two holders at once (one that lost its session mid-batch, one that just took over) cannot
 give a place twice: a batch first locks `log_state`, and only then reads the queue.

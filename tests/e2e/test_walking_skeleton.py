@@ -3,7 +3,11 @@ HTTP as an officer's phone would, with the broker stopped in the middle."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sqlite3
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -217,9 +221,7 @@ def test_every_route_is_documented(http):
 
 def test_make_run_twice_finds_the_first_runs_data(tmp_path: Path):
     """`python -m deploy.stack run` (what `make run` calls), stopped with Ctrl-C, twice."""
-    import signal
     import subprocess
-    import sys
 
     var = tmp_path / "var"
 
@@ -229,6 +231,8 @@ def test_make_run_twice_finds_the_first_runs_data(tmp_path: Path):
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # as a script's background job starts it: SIGINT ignored, Ctrl-C must still stop it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         url = None
         lines = []
@@ -245,7 +249,10 @@ def test_make_run_twice_finds_the_first_runs_data(tmp_path: Path):
                 return action(client)
         finally:
             proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=90)
+            try:
+                out, _ = proc.communicate(timeout=90)
+            except subprocess.TimeoutExpired:
+                pytest.fail("Ctrl-C did not stop the stack within 90 s:\n" + _hung(proc, var))
             assert proc.returncode == 0, "".join(lines) + out
 
     password = None
@@ -281,3 +288,21 @@ def test_make_run_twice_finds_the_first_runs_data(tmp_path: Path):
         assert r.status_code == 200, r.text
 
     run_once(second)
+
+
+def _hung(proc, var: Path) -> str:
+    """What a stack that ignored Ctrl-C was doing (py-spy), then it and its children killed."""
+    import shutil
+    import subprocess
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    dump = subprocess.run(
+        [spy, "dump", "--pid", str(proc.pid)], capture_output=True, text=True, timeout=60
+    )
+    proc.kill()
+    out, _ = proc.communicate(timeout=10)
+    for pid_dir in Path("/proc").glob("[0-9]*"):  # its S3 and broker run in their own groups
+        with contextlib.suppress(OSError):
+            if str(var).encode() in (pid_dir / "cmdline").read_bytes():
+                os.kill(int(pid_dir.name), signal.SIGKILL)
+    return f"{out}\n--- py-spy dump\n{dump.stdout}{dump.stderr}"

@@ -40,6 +40,8 @@ def test_a_write_answers_with_its_place_and_leaves_nothing_queued(records_db):
     entries = [note(records_db, case.case_id, f"n{i}") for i in range(5)]
     assert [e.leaf_index for e in entries] == [1, 2, 3, 4, 5]
     assert not any(e.queued for e in entries)
+    if records_db.engine.dialect.name == "sqlite":
+        assert sequencer.log_sequencer(records_db).sequenced == 0, "placed by the writes"
     with records_db.read() as conn:
         assert db.queue_length(conn) == 0
         size, peaks = db.log_size(conn)
@@ -62,6 +64,8 @@ def test_a_write_answers_with_its_place_and_leaves_nothing_queued(records_db):
 def test_what_waits_in_the_queue_is_placed_later_in_queue_order(records_db, monkeypatch):
     """The sequencer away (a holder crashed): writes answer `queued`, sealed and chained; the
     next sequencer places them in the order they were queued, each once."""
+    if records_db.engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite a write places its own leaf; nothing waits for a sequencer")
     cases = [open_case(records_db) for _ in range(2)]
     seq = sequencer.log_sequencer(records_db)
     monkeypatch.setattr(seq, "run", lambda: 0)
