@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--appends", type=int, default=1000, help="notes per append round")
     parser.add_argument("--threads", type=int, default=8, help="append client threads")
-    parser.add_argument("--verify-entries", type=int, default=10000)
+    parser.add_argument("--verify-entries", type=int, default=5000)
     parser.add_argument("--disclosures", type=int, default=20_000)
     parser.add_argument("--weighings", type=int, default=800)
     parser.add_argument(

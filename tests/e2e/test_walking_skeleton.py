@@ -301,8 +301,10 @@ def _hung(proc, var: Path) -> str:
     )
     proc.kill()
     out, _ = proc.communicate(timeout=10)
-    for pid_dir in Path("/proc").glob("[0-9]*"):  # its S3 and broker run in their own groups
+    # Its children run in their own sessions; each names var/ in its command line or settings.
+    for pid_dir in Path("/proc").glob("[0-9]*"):
         with contextlib.suppress(OSError):
-            if str(var).encode() in (pid_dir / "cmdline").read_bytes():
+            seen = (pid_dir / "cmdline").read_bytes() + (pid_dir / "environ").read_bytes()
+            if str(var).encode() in seen:
                 os.kill(int(pid_dir.name), signal.SIGKILL)
     return f"{out}\n--- py-spy dump\n{dump.stdout}{dump.stderr}"
