@@ -256,8 +256,12 @@ def markdown(rows: list[dict], args) -> list[str]:
         BEGIN,
         "",
         f"`python -m bench.replicas` on {os.cpu_count()} cores, {args.seconds:.0f} s per run, "
-        f"{args.in_flight} calls in flight, PostgreSQL on the same machine; of "
-        f"{args.rounds} rounds the middle one by throughput (of two, the better).",
+        f"{args.in_flight} calls in flight, PostgreSQL on the same machine; "
+        + (
+            "one round."
+            if args.rounds == 1
+            else f"of {args.rounds} rounds the middle one by throughput (of two, the better)."
+        ),
         "",
         "| path | replicas | per second | p50 ms | p95 ms | errors | machine CPU busy |",
         "|---|---|---|---|---|---|---|",
