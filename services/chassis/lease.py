@@ -119,8 +119,15 @@ class Lease:
                 log.debug("closing lease session failed", exc_info=True)
 
     def release(self) -> None:
-        """Give the lease up (shutdown): closing the session frees the lock for a standby."""
+        """Give the lease up (shutdown), freeing the lock for a standby at once: unlocked in
+        the session first, since the server ends a closed session's backend (and its locks)
+        only a moment after the client has gone."""
         with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+                except Exception:
+                    log.debug("unlocking before closing the lease session failed", exc_info=True)
             self._drop()
             if self._own_engine is not None:
                 self._own_engine.dispose()
