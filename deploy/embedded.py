@@ -60,15 +60,20 @@ def ephemeral_low() -> int:
 _handed_out: set[int] = set()
 
 
+def default_port_range() -> tuple[int, int]:
+    """10000 up to the kernel's ephemeral range."""
+    return 10_000, ephemeral_low()
+
+
 def _port_range() -> tuple[int, int]:
-    """Where free_ports looks: 10000 up to the kernel's ephemeral range, or the slice
-    EMBEDDED_PORT_RANGE="first-last" names (test workers running side by side each get their
-    own, so one never picks a port another has handed out and not yet bound)."""
+    """Where free_ports looks: the default range, or the slice EMBEDDED_PORT_RANGE="first-last"
+    names (test workers running side by side each get their own, so one never picks a port
+    another has handed out and not yet bound)."""
     named = os.environ.get("EMBEDDED_PORT_RANGE", "")
     if named:
         first, _, last = named.partition("-")
         return int(first), int(last)
-    return 10_000, ephemeral_low()
+    return default_port_range()
 
 
 def free_ports(count: int) -> list[int]:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from deploy.embedded import SeaweedFS, Tansu, ephemeral_low
+from deploy.embedded import SeaweedFS, Tansu, default_port_range
 from services.chassis.storage import ObjectStore
 from tests.support.databases import BACKENDS, postgres_available, throwaway_database
 
@@ -18,7 +18,7 @@ def pytest_configure(config):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     count = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if worker and count and "EMBEDDED_PORT_RANGE" not in os.environ:
-        first, last, n = 10_000, ephemeral_low(), int(count)
+        (first, last), n = default_port_range(), int(count)
         size = (last - first) // n
         k = int(worker.removeprefix("gw"))
         os.environ["EMBEDDED_PORT_RANGE"] = f"{first + k * size}-{first + (k + 1) * size}"
